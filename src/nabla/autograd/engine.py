@@ -1,0 +1,293 @@
+"""The backward walk: reverse-mode differentiation over the recorded graph.
+
+1. Count, for every node reachable from the roots, how many edges lead into it (iteratively: no
+   recursion limit, so a 100,000-op chain works).
+2. Start from the roots' gradients; a node runs its backward once all of its consumers have sent
+   their gradient (Kahn's topological order), summing the gradients that arrive for each output.
+3. Each gradient an input receives is reduced to the input's shape here, in one place, so no op
+   handles broadcasting in its rule; leaves accumulate into ``.grad``.
+"""
+
+from nabla.autograd.grad_mode import _mode
+from nabla.tensor import Tensor
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf that requires grad
+    (only of ``inputs`` when given)."""
+    tensors, grads = _roots(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    _run(tensors, grads, retain_graph, create_graph, inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``."""
+    outputs, grads = _roots(outputs, grad_outputs, "autograd.grad")
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"autograd.grad: an input of shape {tuple(t.shape)} does not require grad; "
+                "call requires_grad_() on it before computing the outputs"
+            )
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = _run(outputs, grads, retain_graph, create_graph, inputs, accumulate=False)
+    result = []
+    for t in inputs:
+        g = captured[id(t)]
+        if g is None:
+            if materialize_grads:
+                g = Tensor._make(t._data * 0)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"autograd.grad: an input of shape {tuple(t.shape)} was not used to compute "
+                    "the outputs; pass allow_unused=True if that is expected"
+                )
+        result.append(g)
+    return tuple(result)
+
+
+def _roots(tensors, grads, where):
+    """Pair each root tensor with its starting gradient (ones for a scalar)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grads is None or isinstance(grads, Tensor):
+        grads = [grads] * len(tensors)
+    grads = list(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"{where}: got {len(tensors)} tensors but {len(grads)} gradients")
+    out = []
+    for t, g in zip(tensors, grads):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"{where}: a tensor of shape {tuple(t.shape)} does not require grad and has no "
+                "grad_fn. Did you create it under no_grad(), or forget requires_grad=True on "
+                "the inputs?"
+            )
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"{where}: grad can be created implicitly only for scalar outputs, got shape "
+                    f"{tuple(t.shape)}. Reduce it first (loss.sum() or loss.mean()), or pass a "
+                    "gradient of the same shape: t.backward(gradient)."
+                )
+            g = Tensor._make(t._data * 0 + 1)
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(t._data * 0 + g)
+        elif g.shape != t.shape:
+            raise RuntimeError(
+                f"{where}: gradient of shape {tuple(g.shape)} does not match the tensor's "
+                f"shape {tuple(t.shape)}"
+            )
+        out.append(g)
+    return tensors, out
+
+
+def _run(tensors, grads, retain_graph, create_graph, inputs, accumulate):
+    """Walk the graph with recording on only for create_graph (so the walk builds a graph of
+    the gradient itself, for higher-order derivatives)."""
+    prev_mode = _mode.enabled
+    _mode.enabled = bool(create_graph)
+    try:
+        return _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate)
+    finally:
+        _mode.enabled = prev_mode
+
+
+def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
+    capture = None if inputs is None else {id(t): None for t in inputs}
+    pending = {}  # node -> list of summed gradients, one per output
+    roots = []
+    stored = set()  # arrays kept in a .grad: the same memory never goes to two tensors
+    for t, g in zip(tensors, grads):
+        stored.add(_base_id(g._data))
+        fn = t.grad_fn
+        if fn is None:
+            _deliver_leaf(t, g, create_graph, capture, stored)
+            continue
+        buf = pending.get(fn)
+        if buf is None:
+            buf = pending[fn] = [None] * fn._n_outputs
+            roots.append(fn)
+        nr = t._output_nr
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    deps, consumers = _count_dependencies(roots, inputs is not None)
+    needed, reads = (None, None) if inputs is None else _needed_nodes(inputs, consumers)
+    ready = [fn for fn in roots if fn not in deps]
+    while ready:
+        fn = ready.pop()
+        buf = pending.pop(fn)
+        if fn._pre_hooks is not None:
+            _run_pre_hooks(fn, buf)
+        if needed is not None:
+            for nr, key in reads.get(fn, ()):
+                capture[key] = buf[nr]
+            if fn not in needed:
+                continue  # leads to no requested input: nothing of it is needed
+        grads_in = _call_backward(fn, buf)
+        if not retain_graph:
+            fn._release()
+        for edge, g in zip(fn._edges, grads_in):
+            if edge is None or g is None:
+                continue
+            target, nr, shape, dtype = edge
+            gd = g._data
+            if gd.shape != shape:
+                g = _reduce_to_shape(fn, g, shape)
+            elif gd.dtype != dtype:
+                g = g.to(dtype)
+            if isinstance(target, Tensor):
+                _deliver_leaf(target, g, create_graph, capture, stored)
+                continue
+            tbuf = pending.get(target)
+            if tbuf is None:
+                tbuf = pending[target] = [None] * target._n_outputs
+            tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
+            left = deps[target] - 1
+            deps[target] = left
+            if left == 0:
+                ready.append(target)
+    if accumulate and inputs is not None:
+        for t in inputs:
+            g = capture[id(t)]
+            if g is not None:
+                _accumulate(t, g, create_graph, stored)
+    return capture
+
+
+def _count_dependencies(roots, want_consumers: bool):
+    """Edges into each node reachable from ``roots`` (an iterative depth-first search), and,
+    when asked, the consumers of each node or leaf (the nodes whose edges point at it)."""
+    deps = {}
+    consumers = {} if want_consumers else None
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        fn = stack.pop()
+        for edge in fn._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if want_consumers:
+                consumers.setdefault(target, []).append(fn)
+            if isinstance(target, Tensor):
+                continue
+            deps[target] = deps.get(target, 0) + 1
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return deps, consumers
+
+
+def _needed_nodes(inputs, consumers):
+    """For gradients w.r.t. ``inputs`` only: the nodes whose backward must run (those on a path
+    to an input), and where to read each non-leaf input's gradient: node -> [(output, key)]."""
+    reads = {}
+    stack = []
+    for t in inputs:
+        fn = t.grad_fn
+        if fn is None:
+            stack.extend(consumers.get(t, ()))
+        else:
+            reads.setdefault(fn, []).append((t._output_nr, id(t)))
+            stack.extend(consumers.get(fn, ()))
+    needed = set()
+    while stack:
+        fn = stack.pop()
+        if fn not in needed:
+            needed.add(fn)
+            stack.extend(consumers.get(fn, ()))
+    return needed, reads
+
+
+def _call_backward(fn, buf):
+    """Run one node's backward; check it returned one gradient per forward argument."""
+    meta = fn._outputs_meta
+    if meta is not None:  # several outputs: one nobody used has a zero gradient
+        for i, g in enumerate(buf):
+            if g is None:
+                shape, dtype, xp = meta[i]
+                buf[i] = Tensor._make(xp.zeros(shape, dtype))
+    grads_in = fn.backward(fn, *buf)
+    if type(grads_in) is not tuple:
+        grads_in = (grads_in,)
+    n = len(fn._edges)
+    if len(grads_in) != n:
+        if len(grads_in) > n and all(g is None for g in grads_in[n:]):
+            return grads_in[:n]
+        raise RuntimeError(
+            f"{fn.name()}.backward returned {len(grads_in)} gradients, expected one per forward "
+            f"argument ({n})"
+        )
+    return grads_in
+
+
+def _reduce_to_shape(fn, g, shape):
+    """Sum a broadcast gradient back to the input's shape; name the op if that is impossible."""
+    try:
+        return g.sum_to_size(shape)
+    except (ValueError, RuntimeError):
+        raise RuntimeError(
+            f"{fn.name()}.backward returned a gradient of shape {tuple(g.shape)} for an input of "
+            f"shape {tuple(shape)}: the rule is wrong"
+        ) from None
+
+
+def _deliver_leaf(leaf, g, create_graph, capture, stored):
+    """Run the leaf's hooks, then accumulate ``g`` into its ``.grad`` (or into ``capture``)."""
+    hooks = leaf._hooks
+    if hooks:
+        for hook in hooks:
+            new = hook(g)
+            if new is not None:
+                g = new
+    if capture is None:
+        _accumulate(leaf, g, create_graph, stored)
+    else:
+        key = id(leaf)
+        if key in capture:
+            capture[key] = g if capture[key] is None else capture[key] + g
+
+
+def _accumulate(leaf, g, create_graph, stored):
+    old = leaf.grad
+    if old is None:
+        if not create_graph:
+            g = _own(g, stored)
+        leaf.grad = g
+    elif create_graph or old._requires_grad or g._requires_grad:
+        leaf.grad = old + g
+    else:
+        old._data += g._data  # in place, as PyTorch accumulates
+
+
+def _own(g, stored):
+    """A gradient to keep in ``.grad``: copied if its memory is already held elsewhere."""
+    key = _base_id(g._data)
+    if key in stored or not g._data.flags.writeable:
+        g = Tensor._make(g._data.copy())
+        key = id(g._data)
+    stored.add(key)
+    return g
+
+
+def _base_id(array) -> int:
+    base = array.base
+    return id(array if base is None else base)
+
+
+def _run_pre_hooks(fn, buf) -> None:
+    for nr, hooks in fn._pre_hooks.items():
+        g = buf[nr]
+        if g is None:
+            continue
+        for hook in hooks:
+            new = hook(g)
+            if new is not None:
+                g = new
+        buf[nr] = g

@@ -1,0 +1,78 @@
+"""Grad mode: whether ops record the graph. Thread-local, the only global switch of autograd."""
+
+import functools
+import threading
+
+
+class _GradMode(threading.local):
+    enabled = True  # the class attribute is each thread's starting value
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return _mode.enabled
+
+
+class set_grad_enabled:
+    """Context manager and decorator that turns graph recording on or off.
+
+    As a plain call, ``set_grad_enabled(False)`` switches the mode at once, as in PyTorch.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _mode.enabled
+        self.mode = bool(mode)
+        _mode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        _mode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _mode.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return fn(*args, **kwargs)
+
+        _mode.enabled = self.prev  # creating the decorator must not change the mode
+        return wrapper
+
+
+class _ModeContext:
+    """Base of no_grad / enable_grad: usable as ``with no_grad():`` and as ``@no_grad()``."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _mode.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_ModeContext):
+    """Ops inside record no graph: for evaluation and parameter updates."""
+
+    mode = False
+
+
+class enable_grad(_ModeContext):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    mode = True
+
+
+inference_mode = no_grad

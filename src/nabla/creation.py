@@ -1,0 +1,156 @@
+"""Creating tensors: from data, filled, ranges, and random (from the global generator)."""
+
+import numpy
+
+from nabla import dtype as _dt
+from nabla.random import numpy_generator
+from nabla.tensor import Tensor
+
+
+def _size(size) -> tuple:
+    """Accept ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _float(dtype):
+    return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+
+
+def _infer(data, dtype):
+    """Array for ``tensor(data)``: Python floats become the default dtype, ints int64."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return numpy.asarray(data, dtype=_dt.to_dtype(dtype))
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    arr = numpy.asarray(data)
+    if arr.dtype.kind == "f" and not isinstance(data, numpy.ndarray | numpy.generic):
+        arr = arr.astype(_dt.get_default_dtype())
+    elif arr.dtype.kind in "iu" and not isinstance(data, numpy.ndarray | numpy.generic):
+        arr = arr.astype(_dt.int64)
+    if arr.dtype == object:
+        raise TypeError("tensor: could not infer a dtype from data of mixed or ragged types")
+    return arr
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (list, number, array or tensor)."""
+    arr = _infer(data, dtype)
+    return Tensor(arr.copy(), requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with an array of the same dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == _dt.to_dtype(dtype)):
+        return data
+    return Tensor(_infer(data, dtype))
+
+
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    return Tensor._make(array)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return Tensor(numpy.zeros(_size(size), _float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return Tensor(numpy.ones(_size(size), _float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return Tensor(numpy.empty(_size(size), _float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    if dtype is None:
+        dtype = _infer(fill_value, None).dtype
+    return Tensor(numpy.full(tuple(size), fill_value, _dt.to_dtype(dtype)), requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return zeros(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return ones(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return empty(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Values from ``start`` (default 0) up to, not including, ``end``."""
+    if end is None:
+        start, end = 0, start
+    arr = numpy.arange(start, end, step)
+    if dtype is None:
+        integral = all(isinstance(v, int) for v in (start, end, step))
+        dtype = _dt.int64 if integral else _dt.get_default_dtype()
+    return Tensor(arr.astype(_dt.to_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return Tensor(numpy.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return Tensor(numpy.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    arr = numpy_generator(generator).random(_size(size))
+    return Tensor(arr.astype(_float(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Standard normal samples."""
+    arr = numpy_generator(generator).standard_normal(_size(size))
+    return Tensor(arr.astype(_float(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` as in PyTorch when high is omitted)."""
+    if high is None:
+        low, high = 0, low
+    arr = numpy_generator(generator).integers(low, high, tuple(size))
+    return Tensor(numpy.asarray(arr, dtype=_dt.to_dtype(dtype or _dt.int64)))
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    arr = numpy_generator(generator).permutation(n)
+    return Tensor(arr.astype(_dt.to_dtype(dtype or _dt.int64)))
+
+
+def rand_like(input, dtype=None) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype)
+
+
+def randn_like(input, dtype=None) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype)
+
+
+def randint_like(input, low, high=None, dtype=None) -> Tensor:
+    return randint(low, high, input.shape, dtype=dtype or input.dtype)
+
+
+def normal(mean, std, size, generator=None, dtype=None) -> Tensor:
+    arr = numpy_generator(generator).normal(mean, std, tuple(size))
+    return Tensor(arr.astype(_float(dtype)))
+
+
+def bernoulli(input, generator=None) -> Tensor:
+    """Samples 1 with probability ``input`` (elementwise), else 0."""
+    p = input._data
+    return Tensor((numpy_generator(generator).random(p.shape) < p).astype(p.dtype))

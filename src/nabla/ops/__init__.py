@@ -1,0 +1,12 @@
+"""nabla's differentiable ops: each op's forward and its gradient rule sit side by side.
+
+elementwise.py  arithmetic, exp/log, activations' primitives, where, clamp
+reduce.py       sum, mean, var/std, max/min, logsumexp, prod, cumsum, softmax
+shape.py        reshape, permute, squeeze, expand/broadcast, cat/stack/split, pad, tril/triu
+index.py        __getitem__, gather, scatter_add, index_select
+linalg.py       matmul, einsum
+compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
+"""
+
+from nabla.ops.elementwise import *  # noqa: F401,F403
+from nabla.ops.shape import *  # noqa: F401,F403

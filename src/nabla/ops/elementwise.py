@@ -1,0 +1,535 @@
+"""Elementwise ops. Each node's forward (on arrays) and its gradient rule (in nabla ops, so it is
+differentiable again) sit together. Broadcasting is undone by the engine, not here."""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.tensor import Tensor
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "where", "masked_fill", "clone", "to_dtype", "as_tensor_like", "clip"]
+
+
+class Add(Op):
+    """z = x + y;  dz/dx = grad, dz/dy = grad."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    """z = x - y;  dz/dx = grad, dz/dy = -grad."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    """z = x * y;  dz/dx = grad * y, dz/dy = grad * x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+class Div(Op):
+    """z = x / y;  dz/dx = grad / y, dz/dy = -grad * z / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x / y
+        ctx.save_for_backward(y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, z = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = grad / y
+        return (gx if need_x else None), (-gx * z if need_y else None)
+
+
+class Neg(Op):
+    """z = -x;  dz/dx = -grad."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Op):
+    """z = x ** p;  dz/dx = grad * p * x ** (p - 1),  dz/dp = grad * z * log(x)."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        z = x**p
+        ctx.save_for_backward(x, p, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, z = ctx.saved_tensors
+        need_x, need_p = ctx.needs_input_grad
+        gx = grad * p * x ** (p - 1) if need_x else None
+        gp = grad * z * log(where(x > 0, x, 1)) if need_p else None  # 0 ** p: d/dp taken as 0
+        return gx, gp
+
+
+class Exp(Op):
+    """y = exp(x);  dy/dx = grad * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = array_module(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Op):
+    """y = log(x);  dy/dx = grad / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Op):
+    """y = log(1 + x), accurate for small x;  dy/dx = grad / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)
+
+
+class Expm1(Op):
+    """y = exp(x) - 1, accurate for small x;  dy/dx = grad * (y + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = array_module(x).expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+class Sqrt(Op):
+    """y = sqrt(x);  dy/dx = grad / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = array_module(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (y * 2)
+
+
+class Rsqrt(Op):
+    """y = 1 / sqrt(x);  dy/dx = -grad * y**3 / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / array_module(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * y * y * -0.5
+
+
+class Abs(Op):
+    """y = |x|;  dy/dx = grad * sign(x) (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sign(x)
+
+
+class Sign(Op):
+    """y = sign(x);  dy/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return array_module(x).sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Sin(Op):
+    """y = sin(x);  dy/dx = grad * cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * cos(x)
+
+
+class Cos(Op):
+    """y = cos(x);  dy/dx = -grad * sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * sin(x)
+
+
+class Tanh(Op):
+    """y = tanh(x);  dy/dx = grad * (1 - y**2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = array_module(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Op):
+    """y = 1 / (1 + exp(-x)), computed without overflow;  dy/dx = grad * y * (1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = array_module(x)
+        # exp of a non-positive number only: no overflow for large |x|
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Relu(Op):
+    """y = max(x, 0);  dy/dx = grad where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        mask = x > 0
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask
+
+
+class Maximum(Op):
+    """z = max(x, y);  the gradient goes to the larger input (split evenly on ties)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return array_module(x).maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = where(x > y, 1.0, where(x == y, 0.5, 0.0))
+        return grad * w, grad * (1 - w)
+
+
+class Minimum(Op):
+    """z = min(x, y);  the gradient goes to the smaller input (split evenly on ties)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return array_module(x).minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = where(x < y, 1.0, where(x == y, 0.5, 0.0))
+        return grad * w, grad * (1 - w)
+
+
+class Clamp(Op):
+    """y = min(max(x, lo), hi);  dy/dx = grad where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = array_module(x)
+        mask = xp.ones(x.shape, bool)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x <= hi
+        ctx.save_for_backward(mask)
+        return xp.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
+
+
+class Where(Op):
+    """z = x where cond else y;  dz/dx = grad where cond, dz/dy = grad elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        return array_module(cond).where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        _, need_x, need_y = ctx.needs_input_grad
+        zero = grad * 0
+        return (None, where(cond, grad, zero) if need_x else None,
+                where(cond, zero, grad) if need_y else None)
+
+
+class Clone(Op):
+    """y = a copy of x;  dy/dx = grad."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ToDtype(Op):
+    """y = x cast to another dtype;  dy/dx = grad cast back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return to_dtype(grad, ctx.in_dtype), None
+
+
+# -- public functions ---------------------------------------------------------------------------
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting."""
+    return Add.apply(input, other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other, broadcasting."""
+    return Sub.apply(input, other if alpha == 1 else other * alpha)
+
+
+def rsub(input, other) -> Tensor:
+    """other - input."""
+    return Sub.apply(other, input)
+
+
+def mul(input, other) -> Tensor:
+    """input * other, broadcasting."""
+    return Mul.apply(input, other)
+
+
+def div(input, other) -> Tensor:
+    """input / other (true division), broadcasting."""
+    return Div.apply(input, other)
+
+
+def rdiv(input, other) -> Tensor:
+    """other / input."""
+    return Div.apply(other, input)
+
+
+def neg(input) -> Tensor:
+    return Neg.apply(input)
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent; the exponent may be a number or a tensor."""
+    return Pow.apply(input, exponent)
+
+
+def rpow(input, base) -> Tensor:
+    """base ** input, for a number base."""
+    return Pow.apply(as_tensor_like(base, input), input)
+
+
+def exp(input) -> Tensor:
+    return Exp.apply(input)
+
+
+def log(input) -> Tensor:
+    return Log.apply(input)
+
+
+def log1p(input) -> Tensor:
+    return Log1p.apply(input)
+
+
+def expm1(input) -> Tensor:
+    return Expm1.apply(input)
+
+
+def sqrt(input) -> Tensor:
+    return Sqrt.apply(input)
+
+
+def rsqrt(input) -> Tensor:
+    return Rsqrt.apply(input)
+
+
+def square(input) -> Tensor:
+    """input ** 2 (derived: no rule of its own)."""
+    return Mul.apply(input, input)
+
+
+def reciprocal(input) -> Tensor:
+    """1 / input (derived)."""
+    return Div.apply(1.0, input)
+
+
+def abs(input) -> Tensor:
+    return Abs.apply(input)
+
+
+def sign(input) -> Tensor:
+    return Sign.apply(input)
+
+
+def sin(input) -> Tensor:
+    return Sin.apply(input)
+
+
+def cos(input) -> Tensor:
+    return Cos.apply(input)
+
+
+def tanh(input) -> Tensor:
+    return Tanh.apply(input)
+
+
+def sigmoid(input) -> Tensor:
+    return Sigmoid.apply(input)
+
+
+def relu(input) -> Tensor:
+    return Relu.apply(input)
+
+
+def maximum(input, other) -> Tensor:
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other) -> Tensor:
+    return Minimum.apply(input, other)
+
+
+def clamp(input, min=None, max=None) -> Tensor:
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    min = min._data if isinstance(min, Tensor) else min
+    max = max._data if isinstance(max, Tensor) else max
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def where(condition, input, other) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, of ``other`` elsewhere."""
+    return Where.apply(condition, input, other)
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """``input`` with ``value`` written where ``mask`` is True (derived from where)."""
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad:
+        value = value.item()
+    return Where.apply(mask, value, input)
+
+
+def clone(input) -> Tensor:
+    return Clone.apply(input)
+
+
+def to_dtype(input, dtype) -> Tensor:
+    """Cast to ``dtype``; the gradient is cast back."""
+    if dtype == input.dtype:
+        return input
+    if input.requires_grad and dtype.kind not in "fc":
+        return Tensor._make(input._data.astype(dtype))  # integer results carry no gradient
+    return ToDtype.apply(input, dtype)
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """``value`` as a tensor with the dtype and array module of ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._make(array_module(like._data).asarray(value, dtype=like.dtype))

@@ -1,0 +1,475 @@
+"""Tensor: an array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
+
+Operators delegate to the functions in ``nabla.ops``, where each op's forward and gradient rule
+sit side by side; so do the named methods (``x.exp()``), listed in ``tensor_methods.py``. This
+file holds the tensor's own state: its array, its autograd fields, conversion and in-place writes.
+"""
+
+import weakref
+
+from nabla import dtype as _dt
+from nabla.autograd.grad_mode import _mode
+from nabla.backend import array_module, as_array, device_of, ndarray
+from nabla.tensor_methods import TensorMethods
+
+_new = object.__new__
+
+
+class Tensor(TensorMethods):
+    """A multi-dimensional array that can record the ops applied to it for backpropagation.
+
+    Attributes:
+        grad: the accumulated gradient (a Tensor of the same shape) after ``backward()``.
+        grad_fn: the graph node that produced this tensor (None for leaves).
+    """
+
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_output_nr", "_version",
+                 "_hooks", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad: bool = False) -> None:
+        data = data._data if isinstance(data, Tensor) else as_array(data)
+        if data.dtype.kind == "f" or data.dtype == object:
+            data = data.astype(_dt.get_default_dtype() if data.dtype == object else data.dtype,
+                               copy=False)
+        self._data = data
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = [0]
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @staticmethod
+    def _make(data, requires_grad=False, grad_fn=None, output_nr=0, version=None) -> "Tensor":
+        """Fast internal constructor: wrap an array without checks."""
+        t = _new(Tensor)
+        t._data = data if type(data) is ndarray else as_array(data)
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._version = [0] if version is None else version
+        t._hooks = None
+        return t
+
+    # -- autograd state --------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "requires_grad: you can only change requires_grad of leaf tensors; "
+                "use y = x.detach() to get a tensor that does not require grad"
+            )
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, got "
+                f"{self._data.dtype}; convert first with .float() or .double()"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values, detached from the graph (shares memory)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else as_array(value)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Backpropagate from this tensor: accumulate d(self)/d(leaf) into each leaf's ``grad``."""
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's memory (and version counter) but cut off from the graph."""
+        return Tensor._make(self._data, version=self._version)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is None:
+            return
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                g = grad if grad._requires_grad else Tensor._make(grad._data.copy())
+                t.grad = g if t.grad is None else t.grad + g
+
+        self.grad_fn.register_prehook(self._output_nr, keep)
+
+    def register_hook(self, hook) -> "_HookHandle":
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
+        replaces the gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
+                               "require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            self.grad_fn.register_prehook(self._output_nr, hook)
+            hooks = self.grad_fn._pre_hooks[self._output_nr]
+        hooks.append(hook) if hook not in hooks else None
+        return _HookHandle(hooks, hook)
+
+    # -- array facts -----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return device_of(self._data)
+
+    def size(self, dim: int | None = None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item: a tensor with {self._data.size} elements cannot be converted to a Python "
+                "number; index or reduce it first"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self):
+        """The underlying array (shared memory), as ``torch.Tensor.numpy``."""
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self._data.size} elements is "
+                "ambiguous; use .any() or .all()"
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self._data)
+
+    def __repr__(self) -> str:
+        xp = array_module(self._data)
+        body = xp.array2string(self._data, separator=", ", prefix="tensor(",
+                               precision=4, threshold=1000)
+        extra = ""
+        if self._data.dtype not in (_dt.float32, _dt.int64, _dt.bool):
+            extra += f", dtype=nabla.{self._data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # -- conversion ------------------------------------------------------------------------------
+    def to(self, *args, dtype=None, **kwargs) -> "Tensor":
+        """Cast to a dtype (differentiable). Device strings are accepted: 'cpu' only for now."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
+                if a != "cpu" and self.device != a.split(":")[0]:
+                    raise RuntimeError(f"to: device {a!r} is not available; nabla runs on 'cpu'")
+            elif a is not None:
+                dtype = a
+        if dtype is None or _dt.to_dtype(dtype) == self._data.dtype:
+            return self
+        return _ops.to_dtype(self, _dt.to_dtype(dtype))
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def float(self) -> "Tensor":
+        return self.to(_dt.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dt.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dt.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dt.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dt.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dt.bool)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        return str(self._data.dtype) if dtype is None else self.to(dtype)
+
+    def clone(self) -> "Tensor":
+        return _ops.clone(self)
+
+    # -- in-place operations (on tensors that need no grad, or under no_grad) ----------------------
+    def _write(self, values, where: str) -> "Tensor":
+        """Write ``values`` into this tensor's memory and bump its version counter."""
+        if self._requires_grad and _mode.enabled:
+            kind = "a leaf tensor that requires grad" if self.grad_fn is None else \
+                "a tensor that is part of the graph"
+            raise RuntimeError(
+                f"{where}: in-place operation on {kind} (shape {tuple(self.shape)}). Use the "
+                "out-of-place version, or do it under `with nabla.no_grad():` (as optimizers do)."
+            )
+        if isinstance(values, Tensor):
+            values = values._data
+        self._data[...] = values
+        self._version[0] += 1
+        return self
+
+    def __setitem__(self, key, value) -> None:
+        if self._requires_grad and _mode.enabled:
+            self._write(None, "__setitem__")
+        key = _ops.index_key(key)
+        self._data[key] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+
+    def copy_(self, src) -> "Tensor":
+        return self._write(src, "copy_")
+
+    def zero_(self) -> "Tensor":
+        return self._write(0, "zero_")
+
+    def fill_(self, value) -> "Tensor":
+        return self._write(value, "fill_")
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        o = other._data if isinstance(other, Tensor) else other
+        return self._write(self._data + (o if alpha == 1 else alpha * o), "add_")
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        o = other._data if isinstance(other, Tensor) else other
+        return self._write(self._data - (o if alpha == 1 else alpha * o), "sub_")
+
+    def mul_(self, other) -> "Tensor":
+        return self._write(self._data * (other._data if isinstance(other, Tensor) else other),
+                           "mul_")
+
+    def div_(self, other) -> "Tensor":
+        return self._write(self._data / (other._data if isinstance(other, Tensor) else other),
+                           "div_")
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return self._write(array_module(self._data).clip(self._data, min, max), "clamp_")
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        xp = array_module(self._data)
+        m = mask._data if isinstance(mask, Tensor) else mask
+        return self._write(xp.where(m, value, self._data), "masked_fill_")
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+        from nabla.random import numpy_generator
+
+        return self._write(numpy_generator(generator).uniform(a, b, self.shape), "uniform_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
+        from nabla.random import numpy_generator
+
+        return self._write(numpy_generator(generator).normal(mean, std, self.shape), "normal_")
+
+    def __iadd__(self, other):
+        return self.add_(other) if _inplace_ok(self) else self + other
+
+    def __isub__(self, other):
+        return self.sub_(other) if _inplace_ok(self) else self - other
+
+    def __imul__(self, other):
+        return self.mul_(other) if _inplace_ok(self) else self * other
+
+    def __itruediv__(self, other):
+        return self.div_(other) if _inplace_ok(self) else self / other
+
+    # -- Python operators ------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(self, other)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.rsub(self, other)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(self, other)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.rdiv(self, other)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.rpow(self, other)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(_ops.as_tensor_like(other, self), self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __getitem__(self, key):
+        return _ops.getitem(self, key)
+
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __invert__(self):
+        return _ops.logical_not(self) if self.dtype == _dt.bool else _ops.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __xor__(self, other):
+        return _ops.logical_xor(self, other)
+
+    @property
+    def T(self) -> "Tensor":
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        return _ops.transpose(self, -2, -1)
+
+
+def _inplace_ok(t: Tensor) -> bool:
+    """``x += y`` works in place unless x needs its old value for a graph (then it rebinds)."""
+    if not t._requires_grad or not _mode.enabled:
+        return True
+    if t.grad_fn is None:
+        t._write(None, "in-place operator")  # raises: PyTorch forbids this on leaves too
+    return False
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+from nabla import ops as _ops  # noqa: E402  (ops need Tensor: imported once it exists)
+from nabla.autograd import engine as _engine  # noqa: E402

@@ -1,0 +1,280 @@
+"""The named methods of Tensor. Each one is the function of the same name in ``nabla.ops``:
+``x.exp()`` is ``nabla.ops.exp(x)``; look there for the op and its gradient rule."""
+
+import nabla  # resolved at call time: nabla.ops imports Tensor, so it cannot be imported here
+
+
+def _shape_args(shape):
+    """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+class TensorMethods:
+    __slots__ = ()
+
+    # elementwise
+    def add(self, other, alpha=1):
+        return nabla.ops.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return nabla.ops.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return nabla.ops.mul(self, other)
+
+    def div(self, other):
+        return nabla.ops.div(self, other)
+
+    def pow(self, exponent):
+        return nabla.ops.pow(self, exponent)
+
+    def neg(self):
+        return nabla.ops.neg(self)
+
+    def exp(self):
+        return nabla.ops.exp(self)
+
+    def log(self):
+        return nabla.ops.log(self)
+
+    def log1p(self):
+        return nabla.ops.log1p(self)
+
+    def expm1(self):
+        return nabla.ops.expm1(self)
+
+    def sqrt(self):
+        return nabla.ops.sqrt(self)
+
+    def rsqrt(self):
+        return nabla.ops.rsqrt(self)
+
+    def square(self):
+        return nabla.ops.square(self)
+
+    def reciprocal(self):
+        return nabla.ops.reciprocal(self)
+
+    def abs(self):
+        return nabla.ops.abs(self)
+
+    def sign(self):
+        return nabla.ops.sign(self)
+
+    def sin(self):
+        return nabla.ops.sin(self)
+
+    def cos(self):
+        return nabla.ops.cos(self)
+
+    def tanh(self):
+        return nabla.ops.tanh(self)
+
+    def sigmoid(self):
+        return nabla.ops.sigmoid(self)
+
+    def relu(self):
+        return nabla.ops.relu(self)
+
+    def maximum(self, other):
+        return nabla.ops.maximum(self, other)
+
+    def minimum(self, other):
+        return nabla.ops.minimum(self, other)
+
+    def clamp(self, min=None, max=None):
+        return nabla.ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def masked_fill(self, mask, value):
+        return nabla.ops.masked_fill(self, mask, value)
+
+    def where(self, condition, other):
+        return nabla.ops.where(condition, self, other)
+
+    # reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return nabla.ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False):
+        return nabla.ops.mean(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return nabla.ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return nabla.ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def prod(self, dim=None, keepdim=False):
+        return nabla.ops.prod(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return nabla.ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return nabla.ops.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return nabla.ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return nabla.ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return nabla.ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return nabla.ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return nabla.ops.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim):
+        return nabla.ops.cumsum(self, dim)
+
+    def softmax(self, dim):
+        return nabla.ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return nabla.ops.log_softmax(self, dim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return nabla.ops.norm(self, p, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return nabla.ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return nabla.ops.any(self, dim, keepdim)
+
+    # linear algebra
+    def matmul(self, other):
+        return nabla.ops.matmul(self, other)
+
+    mm = bmm = matmul
+
+    # shape
+    def reshape(self, *shape):
+        return nabla.ops.reshape(self, _shape_args(shape))
+
+    view = reshape
+
+    def view_as(self, other):
+        return nabla.ops.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return nabla.ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return nabla.ops.unflatten(self, dim, sizes)
+
+    def permute(self, *dims):
+        return nabla.ops.permute(self, _shape_args(dims))
+
+    def transpose(self, dim0, dim1):
+        return nabla.ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        return nabla.ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def squeeze(self, dim=None):
+        return nabla.ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return nabla.ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return nabla.ops.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return nabla.ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return nabla.ops.broadcast_to(self, shape)
+
+    def sum_to_size(self, *size):
+        return nabla.ops.sum_to_size(self, _shape_args(size))
+
+    def repeat(self, *sizes):
+        return nabla.ops.repeat(self, _shape_args(sizes))
+
+    def split(self, split_size_or_sections, dim=0):
+        return nabla.ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return nabla.ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return nabla.ops.unbind(self, dim)
+
+    def tril(self, diagonal=0):
+        return nabla.ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return nabla.ops.triu(self, diagonal)
+
+    # indexing
+    def gather(self, dim, index):
+        return nabla.ops.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return nabla.ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return nabla.ops.index_select(self, dim, index)
+
+    # comparison and logic (no gradient)
+    def eq(self, other):
+        return nabla.ops.eq(self, other)
+
+    def ne(self, other):
+        return nabla.ops.ne(self, other)
+
+    def lt(self, other):
+        return nabla.ops.lt(self, other)
+
+    def le(self, other):
+        return nabla.ops.le(self, other)
+
+    def gt(self, other):
+        return nabla.ops.gt(self, other)
+
+    def ge(self, other):
+        return nabla.ops.ge(self, other)
+
+    def logical_not(self):
+        return nabla.ops.logical_not(self)
+
+    def logical_and(self, other):
+        return nabla.ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return nabla.ops.logical_or(self, other)
+
+    def isnan(self):
+        return nabla.ops.isnan(self)
+
+    def isinf(self):
+        return nabla.ops.isinf(self)
+
+    def isfinite(self):
+        return nabla.ops.isfinite(self)
+
+    # new tensors like this one
+    def new_zeros(self, *size, dtype=None):
+        return nabla.zeros(*size, dtype=dtype or self.dtype)
+
+    def new_ones(self, *size, dtype=None):
+        return nabla.ones(*size, dtype=dtype or self.dtype)
+
+    def new_full(self, size, fill_value, dtype=None):
+        return nabla.full(size, fill_value, dtype=dtype or self.dtype)
+
+    def new_empty(self, *size, dtype=None):
+        return nabla.empty(*size, dtype=dtype or self.dtype)
+
+    def new_tensor(self, data, dtype=None):
+        return nabla.tensor(data, dtype=dtype or self.dtype)
