@@ -121,7 +121,9 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -
 
 def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` as in PyTorch when high is omitted)."""
-    if high is None:
+    if isinstance(high, (tuple, list)):  # randint(high, size): PyTorch's positional short form
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     arr = numpy_generator(generator).integers(low, high, tuple(size))
     return Tensor(numpy.asarray(arr, dtype=_dt.to_dtype(dtype or _dt.int64)))

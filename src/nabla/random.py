@@ -32,8 +32,8 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The state as a uint8 tensor of 34 bytes (state, increment, cached 32-bit word)."""
-        from nabla.tensor import tensor
+        """The state as a uint8 tensor of 38 bytes (state, increment, cached 32-bit word)."""
+        from nabla.creation import tensor
 
         st = self.np.bit_generator.state
         raw = (
