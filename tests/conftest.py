@@ -1,0 +1,88 @@
+"""Shared test fixtures: seeds, tolerances (in one place) and the PyTorch comparison helpers."""
+
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+import nabla
+
+# Tolerances per dtype, used by every comparison with PyTorch. float32 results differ from
+# PyTorch's by summation order and fused kernels, hence the looser bounds.
+TOLERANCES = {
+    np.dtype(np.float32): {"rtol": 1e-4, "atol": 1e-5},
+    np.dtype(np.float64): {"rtol": 1e-7, "atol": 1e-9},
+}
+# Tolerances of nabla.autograd.gradcheck / gradgradcheck (float64 central differences).
+GRADCHECK_TOL = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
+
+_TORCH_TO_NUMPY = {
+    torch.float16: np.dtype(np.float16),
+    torch.float32: np.dtype(np.float32),
+    torch.float64: np.dtype(np.float64),
+    torch.int8: np.dtype(np.int8),
+    torch.uint8: np.dtype(np.uint8),
+    torch.int16: np.dtype(np.int16),
+    torch.int32: np.dtype(np.int32),
+    torch.int64: np.dtype(np.int64),
+    torch.bool: np.dtype(np.bool_),
+}
+
+
+def tolerance(dtype) -> dict:
+    """rtol/atol for comparing results of ``dtype`` (integers and bools compare exactly)."""
+    dtype = np.dtype(dtype)
+    return TOLERANCES.get(dtype, {"rtol": 0.0, "atol": 0.0})
+
+
+def numpy_dtype(torch_dtype) -> np.dtype:
+    return _TORCH_TO_NUMPY[torch_dtype]
+
+
+def to_torch(t, requires_grad: bool | None = None) -> torch.Tensor:
+    """A PyTorch copy of a nabla tensor (or array); keeps ``requires_grad`` unless overridden."""
+    arr = t._data if isinstance(t, nabla.Tensor) else np.asarray(t)
+    out = torch.from_numpy(np.array(arr, copy=True, order="C"))
+    if requires_grad is None:
+        requires_grad = isinstance(t, nabla.Tensor) and t.requires_grad
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def assert_close(actual, expected, dtype=None, what: str = "") -> None:
+    """Assert a nabla tensor equals a PyTorch tensor: same shape, same dtype, close values.
+
+    Args:
+        actual: the nabla Tensor.
+        expected: the torch.Tensor.
+        dtype: the dtype whose tolerances apply (default: the expected tensor's).
+        what: a label for the failure message.
+    """
+    label = f"{what}: " if what else ""
+    assert isinstance(actual, nabla.Tensor), f"{label}expected a nabla Tensor, got {type(actual)}"
+    want = expected.detach().numpy()
+    assert tuple(actual.shape) == tuple(want.shape), (
+        f"{label}shape {tuple(actual.shape)} != PyTorch's {tuple(want.shape)}")
+    assert actual.dtype == want.dtype, f"{label}dtype {actual.dtype} != PyTorch's {want.dtype}"
+    tol = tolerance(dtype if dtype is not None else want.dtype)
+    np.testing.assert_allclose(np.asarray(actual._data), want, equal_nan=True,
+                               err_msg=f"{label}values differ from PyTorch", **tol)
+
+
+def _seed_for(request) -> int:
+    return zlib.crc32(request.node.nodeid.encode())
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything(request):
+    """Every test starts from a seed of its own (stable across runs, different per test)."""
+    seed = _seed_for(request)
+    nabla.manual_seed(seed)
+    torch.manual_seed(seed)
+    yield
+
+
+@pytest.fixture
+def rng(request) -> np.random.Generator:
+    """A NumPy generator seeded from the test's id (reproducible, distinct per test)."""
+    return np.random.default_rng(_seed_for(request))

@@ -1,0 +1,228 @@
+"""Generic tests over the op table (tests/op_db.py): every op against PyTorch.
+
+forward (float32 and float64, dtype preserved), backward with random upstream gradients,
+float64 gradcheck, gradgradcheck and double backward against PyTorch, nothing recorded under
+no_grad, and bad shapes rejected with an error that names the op.
+"""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from conftest import GRADCHECK_TOL, assert_close
+from op_db import OP_DB, Const, Maker
+
+import nabla
+from nabla.autograd import gradcheck, gradgradcheck
+
+DTYPES = [np.float32, np.float64]
+DIFFERENTIABLE = [op for op in OP_DB if op.differentiable]
+GRADGRAD = [op for op in OP_DB if op.gradgrad]
+WITH_ERRORS = [op for op in OP_DB if op.errors is not None]
+
+
+def _ids(ops):
+    return [op.name for op in ops]
+
+
+def _require(op) -> None:
+    for name in op.requires:
+        if not hasattr(nabla.ops, name):
+            pytest.skip(f"nabla.{name} not implemented yet")
+
+
+# -- building a sample's arguments in either library ----------------------------------------------
+def _build(obj, make):
+    """The sample's structure with every array replaced by ``make(array, differentiable)``."""
+    if isinstance(obj, Const):
+        return make(obj.array, False)
+    if isinstance(obj, np.ndarray):
+        return make(obj, obj.dtype.kind == "f")
+    if isinstance(obj, tuple):
+        return tuple(_build(o, make) for o in obj)
+    if isinstance(obj, list):
+        return [_build(o, make) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _build(v, make) for k, v in obj.items()}
+    return obj
+
+
+def _nabla_maker(leaves, supply=None):
+    """Arrays as nabla tensors sharing their memory (views stay non-contiguous); differentiable
+    ones become leaves that require grad, or are taken in order from ``supply``."""
+    def make(a, diff):
+        if diff and supply is not None:
+            return next(supply)
+        t = nabla.Tensor._make(a)
+        if diff:
+            t.requires_grad_()
+            leaves.append(t)
+        return t
+    return make
+
+
+def _torch_maker(leaves):
+    def make(a, diff):
+        t = torch.from_numpy(np.array(a, copy=True, order="C"))
+        if diff:
+            t.requires_grad_()
+            leaves.append(t)
+        return t
+    return make
+
+
+def _run(op, lib, sample, make):
+    args, kwargs = _build(sample.args, make), _build(sample.kwargs, make)
+    return _flat(op.call(lib, *args, **kwargs))
+
+
+def _flat(result) -> list:
+    if isinstance(result, (tuple, list)):
+        return [t for r in result for t in _flat(r)]
+    return [result]
+
+
+def _both(op, sample):
+    """Run a sample in nabla and in PyTorch: (outputs, leaves) of each."""
+    nleaves, tleaves = [], []
+    nout = _run(op, nabla, sample, _nabla_maker(nleaves))
+    tout = _run(op, torch, sample, _torch_maker(tleaves))
+    assert len(nout) == len(tout), f"{len(nout)} outputs, PyTorch gives {len(tout)}"
+    return nout, nleaves, tout, tleaves
+
+
+def _label(op, sample) -> str:
+    return f"{op.name}[{sample.name or sample.args[1:] or 'sample'}]"
+
+
+def _rand_like(rng, t: torch.Tensor) -> np.ndarray:
+    return rng.standard_normal(tuple(t.shape)).astype(t.detach().numpy().dtype)
+
+
+def _grad_pairs(nout, tout, what):
+    """Indices of the outputs gradients flow from (floating and requiring grad in PyTorch)."""
+    idx = [k for k, t in enumerate(tout) if t.requires_grad]
+    for k in idx:
+        assert nout[k].requires_grad, f"{what}: output {k} does not require grad"
+    return idx
+
+
+def _assert_grads(ngrads, tgrads, leaves, dtype, what):
+    for i, (g, t, x) in enumerate(zip(ngrads, tgrads, leaves)):
+        want = torch.zeros(tuple(x.shape), dtype=x.dtype) if t is None else t
+        got = nabla.zeros(*x.shape, dtype=want.numpy().dtype) if g is None else g
+        assert_close(got, want.detach(), dtype, what=f"{what} gradient of input {i}")
+
+
+# -- the tests ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("op", OP_DB, ids=_ids(OP_DB))
+def test_forward_matches_torch(op, dtype, rng):
+    _require(op)
+    for sample in op.samples(Maker(rng, dtype)):
+        what = _label(op, sample)
+        nout, _, tout, _ = _both(op, sample)
+        for k, (n, t) in enumerate(zip(nout, tout)):
+            assert_close(n, t, dtype, what=f"{what} output {k}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("op", DIFFERENTIABLE, ids=_ids(DIFFERENTIABLE))
+def test_backward_matches_torch(op, dtype, rng):
+    _require(op)
+    for sample in op.samples(Maker(rng, dtype)):
+        what = _label(op, sample)
+        nout, nleaves, tout, tleaves = _both(op, sample)
+        idx = _grad_pairs(nout, tout, what)
+        if not idx:
+            continue
+        vs = [_rand_like(rng, tout[k]) for k in idx]
+        tg = torch.autograd.grad([tout[k] for k in idx], tleaves,
+                                 [torch.from_numpy(v) for v in vs], allow_unused=True)
+        ng = nabla.autograd.grad([nout[k] for k in idx], nleaves,
+                                 [nabla.Tensor._make(v) for v in vs], allow_unused=True)
+        _assert_grads(ng, tg, nleaves, dtype, what)
+
+
+@pytest.mark.parametrize("op", DIFFERENTIABLE, ids=_ids(DIFFERENTIABLE))
+def test_gradcheck(op, rng):
+    _require(op)
+    for sample in op.samples(Maker(rng, np.float64)):
+        leaves = []
+        _run(op, nabla, sample, _nabla_maker(leaves))
+
+        def fn(*xs, sample=sample):
+            return tuple(_run(op, nabla, sample, _nabla_maker([], iter(xs))))
+
+        assert gradcheck(fn, tuple(leaves), **GRADCHECK_TOL), _label(op, sample)
+
+
+@pytest.mark.parametrize("op", GRADGRAD, ids=_ids(GRADGRAD))
+def test_gradgradcheck_and_double_backward(op, rng):
+    _require(op)
+    for sample in op.samples(Maker(rng, np.float64)):
+        what = _label(op, sample)
+        nout, nleaves, tout, tleaves = _both(op, sample)
+        idx = _grad_pairs(nout, tout, what)
+        if not idx:
+            continue
+
+        def fn(*xs, sample=sample):
+            return tuple(_run(op, nabla, sample, _nabla_maker([], iter(xs))))
+
+        assert gradgradcheck(fn, tuple(nleaves), **GRADCHECK_TOL), what
+        _check_double_backward(rng, nout, nleaves, tout, tleaves, idx, what)
+
+
+def _check_double_backward(rng, nout, nleaves, tout, tleaves, idx, what):
+    """d/d(inputs, v) of w . (v^T J), in both libraries, for random v and w."""
+    vs = [_rand_like(rng, tout[k]) for k in idx]
+    tv = [torch.from_numpy(v).requires_grad_() for v in vs]
+    nv = [nabla.Tensor._make(v).requires_grad_() for v in vs]
+    tg = torch.autograd.grad([tout[k] for k in idx], tleaves, tv, create_graph=True,
+                             allow_unused=True)
+    ng = nabla.autograd.grad([nout[k] for k in idx], nleaves, nv, create_graph=True,
+                             allow_unused=True)
+    ws = [None if g is None else _rand_like(rng, g) for g in tg]
+    t_roots = [(g, torch.from_numpy(w)) for g, w in zip(tg, ws) if g is not None and
+               g.requires_grad]
+    n_roots = [(g, nabla.Tensor._make(w)) for g, w in zip(ng, ws) if g is not None and
+               g.requires_grad and w is not None]
+    if not t_roots:
+        return
+    t2 = torch.autograd.grad([g for g, _ in t_roots], tleaves + tv, [w for _, w in t_roots],
+                             allow_unused=True)
+    n2 = [None] * len(t2)
+    if n_roots:
+        n2 = nabla.autograd.grad([g for g, _ in n_roots], nleaves + nv, [w for _, w in n_roots],
+                                 allow_unused=True)
+    _assert_grads(n2, t2, nleaves + nv, np.float64, f"{what} double backward:")
+
+
+@pytest.mark.parametrize("op", OP_DB, ids=_ids(OP_DB))
+def test_no_grad_records_nothing(op, rng):
+    _require(op)
+    for sample in op.samples(Maker(rng, np.float64)):
+        what = _label(op, sample)
+        with nabla.no_grad():
+            outs = _run(op, nabla, sample, _nabla_maker([]))
+        outs_enabled = [] if op.differentiable else _run(op, nabla, sample, _nabla_maker([]))
+        for k, t in enumerate(outs + outs_enabled):
+            assert isinstance(t, nabla.Tensor), f"{what}: output {k} is {type(t)}"
+            assert t.grad_fn is None, f"{what}: output {k} has grad_fn {t.grad_fn!r}"
+            assert not t.requires_grad, f"{what}: output {k} requires grad"
+
+
+@pytest.mark.parametrize("op", WITH_ERRORS, ids=_ids(WITH_ERRORS))
+def test_bad_shapes_rejected_naming_the_op(op, rng):
+    _require(op)
+    for sample in op.errors(Maker(rng, np.float64)):
+        shapes = [getattr(a, "shape", a) for a in _flat(list(sample.args))]
+        with pytest.raises(Exception):  # the sample really is invalid: PyTorch refuses it
+            _run(op, torch, sample, _torch_maker([]))
+        with pytest.raises((ValueError, RuntimeError, TypeError, IndexError)) as info:
+            _run(op, nabla, sample, _nabla_maker([]))
+        pattern = sample.match or op.name
+        assert re.search(pattern, str(info.value), re.IGNORECASE), (
+            f"{op.name} with shapes {shapes}: the error does not name the op: {info.value!r}")
