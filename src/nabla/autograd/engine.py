@@ -6,9 +6,16 @@
    their gradient (Kahn's topological order), summing the gradients that arrive for each output.
 3. Each gradient an input receives is reduced to the input's shape here, in one place, so no op
    handles broadcasting in its rule; leaves accumulate into ``.grad``.
+
+Two modes. With ``create_graph=True`` gradients are Tensors and the rules record a graph of their
+own (for higher-order derivatives). Otherwise gradients travel as raw arrays: rules of ops marked
+``array_backward`` (written with operators and ``nabla.ops`` functions, which accept arrays too) run
+at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tensor.
 """
 
 from nabla.autograd.grad_mode import _mode
+from nabla.backend import as_array, ndarray
+from nabla.ops.shape import sum_to_size
 from nabla.tensor import Tensor
 
 
@@ -99,15 +106,18 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, accumulate):
 
 
 def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
+    fast = not create_graph
     capture = None if inputs is None else {id(t): None for t in inputs}
     pending = {}  # node -> list of summed gradients, one per output
     roots = []
     stored = set()  # arrays kept in a .grad: the same memory never goes to two tensors
     for t, g in zip(tensors, grads):
         stored.add(_base_id(g._data))
+        if fast:
+            g = g._data
         fn = t.grad_fn
         if fn is None:
-            _deliver_leaf(t, g, create_graph, capture, stored)
+            _deliver_leaf(t, g, fast, capture, stored)
             continue
         buf = pending.get(fn)
         if buf is None:
@@ -123,26 +133,35 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         fn = ready.pop()
         buf = pending.pop(fn)
         if fn._pre_hooks is not None:
-            _run_pre_hooks(fn, buf)
+            _run_pre_hooks(fn, buf, fast)
         if needed is not None:
             for nr, key in reads.get(fn, ()):
                 capture[key] = buf[nr]
             if fn not in needed:
                 continue  # leads to no requested input: nothing of it is needed
-        grads_in = _call_backward(fn, buf)
+        if fast and fn.array_backward and fn._outputs_meta is None:
+            grads_in = fn.backward(fn, buf[0])  # the hot path: one output, rule on arrays
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+        else:
+            grads_in = _call_backward(fn, buf, fast)
         if not retain_graph:
-            fn._release()
+            fn._saved = None  # release the saved arrays: this node will not run again
         for edge, g in zip(fn._edges, grads_in):
             if edge is None or g is None:
                 continue
             target, nr, shape, dtype = edge
-            gd = g._data
-            if gd.shape != shape:
+            if g.shape != shape:
                 g = _reduce_to_shape(fn, g, shape)
-            elif gd.dtype != dtype:
-                g = g.to(dtype)
+            if g.dtype is not dtype and g.dtype != dtype:
+                g = g.astype(dtype) if fast else g.to(dtype)
             if isinstance(target, Tensor):
-                _deliver_leaf(target, g, create_graph, capture, stored)
+                old = target.grad
+                if fast and old is not None and capture is None and not target._hooks \
+                        and not old._requires_grad:
+                    old._data += g  # the common case of a leaf, inlined: accumulate in place
+                else:
+                    _deliver_leaf(target, g, fast, capture, stored)
                 continue
             tbuf = pending.get(target)
             if tbuf is None:
@@ -152,11 +171,15 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
             deps[target] = left
             if left == 0:
                 ready.append(target)
-    if accumulate and inputs is not None:
-        for t in inputs:
-            g = capture[id(t)]
-            if g is not None:
-                _accumulate(t, g, create_graph, stored)
+    if capture is not None:
+        for key, g in capture.items():
+            if g is not None and fast:
+                capture[key] = _make(_as_ndarray(g))
+        if accumulate:
+            for t in inputs:
+                g = capture[id(t)]
+                if g is not None:
+                    _accumulate(t, g._data if fast else g, fast, stored)
     return capture
 
 
@@ -205,32 +228,38 @@ def _needed_nodes(inputs, consumers):
     return needed, reads
 
 
-def _call_backward(fn, buf):
+def _call_backward(fn, buf, fast):
     """Run one node's backward; check it returned one gradient per forward argument."""
     meta = fn._outputs_meta
     if meta is not None:  # several outputs: one nobody used has a zero gradient
         for i, g in enumerate(buf):
             if g is None:
                 shape, dtype, xp = meta[i]
-                buf[i] = Tensor._make(xp.zeros(shape, dtype))
-    grads_in = fn.backward(fn, *buf)
+                buf[i] = xp.zeros(shape, dtype) if fast else _make(xp.zeros(shape, dtype))
+    if fast and not fn.array_backward:
+        grads_in = fn.backward(fn, *[_make(_as_ndarray(g)) for g in buf])
+    else:
+        grads_in = fn.backward(fn, *buf)
     if type(grads_in) is not tuple:
         grads_in = (grads_in,)
     n = len(fn._edges)
     if len(grads_in) != n:
         if len(grads_in) > n and all(g is None for g in grads_in[n:]):
-            return grads_in[:n]
-        raise RuntimeError(
-            f"{fn.name()}.backward returned {len(grads_in)} gradients, expected one per forward "
-            f"argument ({n})"
-        )
+            grads_in = grads_in[:n]
+        else:
+            raise RuntimeError(
+                f"{fn.name()}.backward returned {len(grads_in)} gradients, expected one per "
+                f"forward argument ({n})"
+            )
+    if fast:
+        grads_in = [g._data if isinstance(g, Tensor) else g for g in grads_in]
     return grads_in
 
 
 def _reduce_to_shape(fn, g, shape):
     """Sum a broadcast gradient back to the input's shape; name the op if that is impossible."""
     try:
-        return g.sum_to_size(shape)
+        return sum_to_size(g, shape)
     except (ValueError, RuntimeError):
         raise RuntimeError(
             f"{fn.name()}.backward returned a gradient of shape {tuple(g.shape)} for an input of "
@@ -238,42 +267,40 @@ def _reduce_to_shape(fn, g, shape):
         ) from None
 
 
-def _deliver_leaf(leaf, g, create_graph, capture, stored):
+def _deliver_leaf(leaf, g, fast, capture, stored):
     """Run the leaf's hooks, then accumulate ``g`` into its ``.grad`` (or into ``capture``)."""
     hooks = leaf._hooks
     if hooks:
-        for hook in hooks:
-            new = hook(g)
-            if new is not None:
-                g = new
+        g = _apply_hooks(hooks, g, fast)
     if capture is None:
-        _accumulate(leaf, g, create_graph, stored)
+        _accumulate(leaf, g, fast, stored)
     else:
         key = id(leaf)
         if key in capture:
             capture[key] = g if capture[key] is None else capture[key] + g
 
 
-def _accumulate(leaf, g, create_graph, stored):
+def _accumulate(leaf, g, fast, stored):
+    """Add ``g`` (an array in fast mode, else a Tensor) into ``leaf.grad``."""
     old = leaf.grad
-    if old is None:
-        if not create_graph:
-            g = _own(g, stored)
-        leaf.grad = g
-    elif create_graph or old._requires_grad or g._requires_grad:
-        leaf.grad = old + g
+    if not fast:
+        leaf.grad = g if old is None else old + g
+    elif old is None:
+        leaf.grad = _make(_own(_as_ndarray(g), stored))
+    elif old._requires_grad:
+        leaf.grad = old + _make(_as_ndarray(g))
     else:
-        old._data += g._data  # in place, as PyTorch accumulates
+        old._data += g  # in place, as PyTorch accumulates
 
 
-def _own(g, stored):
-    """A gradient to keep in ``.grad``: copied if its memory is already held elsewhere."""
-    key = _base_id(g._data)
-    if key in stored or not g._data.flags.writeable:
-        g = Tensor._make(g._data.copy())
-        key = id(g._data)
+def _own(array, stored):
+    """An array to keep in a ``.grad``: copied if its memory is held elsewhere or read-only."""
+    key = _base_id(array)
+    if key in stored or not array.flags.writeable:
+        array = array.copy()
+        key = id(array)
     stored.add(key)
-    return g
+    return array
 
 
 def _base_id(array) -> int:
@@ -281,13 +308,25 @@ def _base_id(array) -> int:
     return id(array if base is None else base)
 
 
-def _run_pre_hooks(fn, buf) -> None:
+def _as_ndarray(g):
+    """NumPy turns 0-d results into scalars; gradients stay arrays."""
+    return g if type(g) is ndarray else as_array(g)
+
+
+def _apply_hooks(hooks, g, fast):
+    """Call each hook with the gradient as a Tensor; a non-None result replaces it."""
+    t = _make(_as_ndarray(g)) if fast else g
+    for hook in hooks:
+        new = hook(t)
+        if new is not None:
+            t = new
+    return t._data if fast else t
+
+
+def _run_pre_hooks(fn, buf, fast) -> None:
     for nr, hooks in fn._pre_hooks.items():
-        g = buf[nr]
-        if g is None:
-            continue
-        for hook in hooks:
-            new = hook(g)
-            if new is not None:
-                g = new
-        buf[nr] = g
+        if buf[nr] is not None:
+            buf[nr] = _apply_hooks(hooks, buf[nr], fast)
+
+
+_make = Tensor._make

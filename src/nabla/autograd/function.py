@@ -27,9 +27,11 @@ class Function:
     returns Tensors, so a backward written with nabla ops is itself differentiable.
     """
 
-    _forward_on_arrays = False
+    # True when backward is written only with operators and nabla.ops functions, which accept
+    # raw arrays as well as Tensors: the engine then runs it on arrays unless create_graph=True.
+    array_backward = False
     is_view = False  # True for ops whose output shares memory (and version) with input 0
-    _saved = ()
+    _saved = ()  # what forward saved; at recording turned into entries (kind, value, version)
     _edges = ()
     _pre_hooks = None
     _non_differentiable = ()
@@ -49,7 +51,7 @@ class Function:
     # -- the ctx API used inside forward / backward -------------------------------------------
     def save_for_backward(self, *values) -> None:
         """Keep ``values`` (inputs, outputs or other arrays) for backward."""
-        self._to_save = values
+        self._saved = values
 
     def mark_non_differentiable(self, *outputs) -> None:
         self._non_differentiable = tuple(id(o) for o in outputs)
@@ -64,6 +66,7 @@ class Function:
                 "saved tensors after they were freed). Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice."
             )
+        arrays = self.array_backward and not _mode.enabled  # see engine: fast mode
         out = []
         for kind, value, counter, version in saved:
             if counter is not None and counter[0] != version:
@@ -73,7 +76,9 @@ class Function:
                     f"{counter[0]}, expected {version}). Clone it (x.clone()) before changing it "
                     "in place, or change it only after backward."
                 )
-            if kind == _OUTPUT:
+            if arrays:
+                value = value[0] if kind == _OUTPUT else value._data if kind == _INPUT else value
+            elif kind == _OUTPUT:
                 value = Tensor._make(value[0], True, self, value[1], counter)
             elif kind == _CONSTANT and isinstance(value, ndarray):
                 value = Tensor._make(value)
@@ -82,7 +87,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(e is not None for e in self._edges)
+        return tuple([e is not None for e in self._edges])
 
     @property
     def next_functions(self) -> tuple:
@@ -105,58 +110,92 @@ class Function:
     # -- recording -------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args):
-        """Run forward on ``args`` and, if any input requires grad, record a graph node."""
+        """Run forward on ``args`` (Tensors, with recording off) and, if any input requires grad,
+        record this node in the graph."""
         ctx = cls.__new__(cls)
-        record = False
-        if _mode.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
-        if record:
-            ctx._edges = tuple(_edge(a) for a in args)
-        if cls._forward_on_arrays:
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
-            try:
-                out = cls.forward(ctx, *raw)
-            except (ValueError, TypeError, IndexError) as err:
-                raise _op_error(cls, args, err) from err
-        else:
-            raw = args
-            with no_grad():
-                out = cls.forward(ctx, *args)
-        multi = type(out) is tuple
-        outs = out if multi else (out,)
-        if not cls._forward_on_arrays:
-            outs = tuple(o._data if isinstance(o, Tensor) else as_array(o) for o in outs)
+        record = _mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx._edges = tuple(_edge(a) for a in args) if record else tuple(None for _ in args)
+        with no_grad():
+            out = cls.forward(ctx, *args)
+        outs = out if type(out) is tuple else (out,)
+        arrays = tuple(o._data if isinstance(o, Tensor) else as_array(o) for o in outs)
         if not record:
-            results = tuple(Tensor._make(o) for o in outs)
-            return results if multi else results[0]
-        nondiff = ctx._non_differentiable
-        results = tuple(
-            Tensor._make(o, True, ctx, i)
-            if (not nondiff or id(out[i] if multi else out) not in nondiff)
-            else Tensor._make(o)
-            for i, o in enumerate(outs)
-        )
-        if cls.is_view:
-            results[0]._version = args[0]._version
-        ctx._saved = _collect_saved(ctx, args, raw, out, outs, results, multi)
-        if multi:
-            ctx._n_outputs = len(results)
-            ctx._outputs_meta = tuple((o.shape, o.dtype, array_module(o)) for o in outs)
-        return results if multi else results[0]
-
-    def _release(self) -> None:
-        """Free the saved values once backward has passed this node (unless retain_graph)."""
-        self._saved = None
-        self._to_save = ()
+            results = tuple(Tensor._make(a) for a in arrays)
+            return results if type(out) is tuple else results[0]
+        return _record(ctx, args, args, out, arrays)
 
 
 class Op(Function):
-    """Base of nabla's built-in ops: forward works on raw arrays of the tensors' array module."""
+    """Base of nabla's built-in ops: forward works on the raw arrays of the tensors.
 
-    _forward_on_arrays = True
+    Called with raw arrays only (as backward rules do in the engine's fast mode), an op returns a
+    raw array and records nothing.
+
+    Its ``apply`` is the hot path of every op, kept short: unwrap, run forward, wrap, and only
+    when an input requires grad (and grad mode is on) record the node.
+    """
+
+    @classmethod
+    def apply(cls, *args):
+        raw = []
+        record = False
+        wrap = False  # called on raw arrays only (inside a backward rule): return arrays
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                wrap = True
+                if a._requires_grad:
+                    record = True
+            else:
+                raw.append(a)
+        ctx = _new(cls)
+        try:
+            out = cls.forward(ctx, *raw)
+        except (ValueError, TypeError, IndexError) as err:
+            raise _op_error(cls, args, err) from err
+        if record and _mode.enabled:
+            ctx._edges = tuple([
+                (a.grad_fn or a, a._output_nr, a._data.shape, a._data.dtype)
+                if isinstance(a, Tensor) and a._requires_grad else None
+                for a in args
+            ])  # _edge() inlined: this line runs for every recorded op
+            if type(out) is tuple or ctx.is_view:
+                return _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
+            result = _make(out, True, ctx)  # the common case, inlined: one output, no view
+            if ctx._saved:
+                ctx._saved = _collect_saved(ctx._saved, args, raw, (out,), (result,))
+            return result
+        if not wrap:
+            return out
+        if type(out) is tuple:
+            return tuple(map(_make, out))
+        return _make(out)
+
+
+_new = object.__new__
+_make = Tensor._make
+
+
+def _record(ctx, args, raw, out, arrays):
+    """Wrap the outputs of a recorded op as tensors whose grad_fn is ``ctx``; keep what backward
+    needs (the saved values, and for several outputs their shapes)."""
+    multi = type(out) is tuple
+    nondiff = ctx._non_differentiable
+    if not multi and not nondiff:
+        results = (_make(arrays[0], True, ctx, 0),)
+    else:
+        results = tuple(
+            _make(a, True, ctx, i) if id(outs_i) not in nondiff else _make(a)
+            for i, (a, outs_i) in enumerate(zip(arrays, out if multi else (out,)))
+        )
+    if ctx.is_view:
+        results[0]._version = args[0]._version
+    if ctx._saved:
+        ctx._saved = _collect_saved(ctx._saved, args, raw, out if multi else (out,), results)
+    if multi:
+        ctx._n_outputs = len(results)
+        ctx._outputs_meta = tuple((a.shape, a.dtype, array_module(a)) for a in arrays)
+    return results if multi else results[0]
 
 
 def _edge(a):
@@ -167,25 +206,25 @@ def _edge(a):
     return (a if fn is None else fn, a._output_nr, a._data.shape, a._data.dtype)
 
 
-def _collect_saved(ctx, args, raw, out, outs, results, multi):
-    """Turn what forward saved into entries that remember which input/output each value was."""
-    to_save = getattr(ctx, "_to_save", ())
+def _collect_saved(values, args, raw, outs, results):
+    """Turn what forward saved into entries (kind, value, version counter, version at saving)
+    that remember which input or output each value was, so backward gets graph tensors back."""
     saved = []
-    for v in to_save:
-        entry = None
-        for i, r in enumerate(raw):
-            if v is r and isinstance(args[i], Tensor):
-                a = args[i]
-                entry = (_INPUT, a, a._version, a._version[0])
+    for v in values:
+        for k, o in enumerate(outs):
+            if v is o:
+                t = results[k]
+                saved.append((_OUTPUT, (t._data, k), t._version, 0))
                 break
-        if entry is None:
-            for k, o in enumerate(out if multi else (out,)):
-                if v is o:
-                    t = results[k]
-                    entry = (_OUTPUT, (outs[k], k), t._version, t._version[0])
+        else:
+            for i, r in enumerate(raw):
+                if v is r and isinstance(args[i], Tensor):
+                    a = args[i]
+                    saved.append((_INPUT, a, a._version, a._version[0]))
                     break
-        saved.append(entry or (_CONSTANT, v, None, 0))
-    return tuple(saved)
+            else:
+                saved.append((_CONSTANT, v, None, 0))
+    return saved
 
 
 def _op_error(cls, args, err: Exception) -> Exception:

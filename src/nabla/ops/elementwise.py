@@ -11,6 +11,8 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "ex
 class Add(Op):
     """z = x + y;  dz/dx = grad, dz/dy = grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x + y
@@ -23,6 +25,8 @@ class Add(Op):
 class Sub(Op):
     """z = x - y;  dz/dx = grad, dz/dy = -grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x - y
@@ -34,6 +38,8 @@ class Sub(Op):
 
 class Mul(Op):
     """z = x * y;  dz/dx = grad * y, dz/dy = grad * x."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -49,6 +55,8 @@ class Mul(Op):
 
 class Div(Op):
     """z = x / y;  dz/dx = grad / y, dz/dy = -grad * z / y."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -67,6 +75,8 @@ class Div(Op):
 class Neg(Op):
     """z = -x;  dz/dx = -grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -78,6 +88,8 @@ class Neg(Op):
 
 class Pow(Op):
     """z = x ** p;  dz/dx = grad * p * x ** (p - 1),  dz/dp = grad * z * log(x)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, p):
@@ -97,6 +109,8 @@ class Pow(Op):
 class Exp(Op):
     """y = exp(x);  dy/dx = grad * y."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).exp(x)
@@ -112,6 +126,8 @@ class Exp(Op):
 class Log(Op):
     """y = log(x);  dy/dx = grad / x."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -126,6 +142,8 @@ class Log(Op):
 class Log1p(Op):
     """y = log(1 + x), accurate for small x;  dy/dx = grad / (1 + x)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -139,6 +157,8 @@ class Log1p(Op):
 
 class Expm1(Op):
     """y = exp(x) - 1, accurate for small x;  dy/dx = grad * (y + 1)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -155,6 +175,8 @@ class Expm1(Op):
 class Sqrt(Op):
     """y = sqrt(x);  dy/dx = grad / (2 y)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).sqrt(x)
@@ -169,6 +191,8 @@ class Sqrt(Op):
 
 class Rsqrt(Op):
     """y = 1 / sqrt(x);  dy/dx = -grad * y**3 / 2."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -185,6 +209,8 @@ class Rsqrt(Op):
 class Abs(Op):
     """y = |x|;  dy/dx = grad * sign(x) (0 at x = 0, as PyTorch)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -199,6 +225,8 @@ class Abs(Op):
 class Sign(Op):
     """y = sign(x);  dy/dx = 0."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return array_module(x).sign(x)
@@ -210,6 +238,8 @@ class Sign(Op):
 
 class Sin(Op):
     """y = sin(x);  dy/dx = grad * cos(x)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -225,6 +255,8 @@ class Sin(Op):
 class Cos(Op):
     """y = cos(x);  dy/dx = -grad * sin(x)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -238,6 +270,8 @@ class Cos(Op):
 
 class Tanh(Op):
     """y = tanh(x);  dy/dx = grad * (1 - y**2)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -253,6 +287,8 @@ class Tanh(Op):
 
 class Sigmoid(Op):
     """y = 1 / (1 + exp(-x)), computed without overflow;  dy/dx = grad * y * (1 - y)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -272,6 +308,8 @@ class Sigmoid(Op):
 class Relu(Op):
     """y = max(x, 0);  dy/dx = grad where x > 0, else 0."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         mask = x > 0
@@ -286,6 +324,8 @@ class Relu(Op):
 
 class Maximum(Op):
     """z = max(x, y);  the gradient goes to the larger input (split evenly on ties)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -302,6 +342,8 @@ class Maximum(Op):
 class Minimum(Op):
     """z = min(x, y);  the gradient goes to the smaller input (split evenly on ties)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -316,6 +358,8 @@ class Minimum(Op):
 
 class Clamp(Op):
     """y = min(max(x, lo), hi);  dy/dx = grad where lo <= x <= hi, else 0."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -337,6 +381,8 @@ class Clamp(Op):
 class Where(Op):
     """z = x where cond else y;  dz/dx = grad where cond, dz/dy = grad elsewhere."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, cond, x, y):
         ctx.save_for_backward(cond)
@@ -354,6 +400,8 @@ class Where(Op):
 class Clone(Op):
     """y = a copy of x;  dy/dx = grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return x.copy()
@@ -365,6 +413,8 @@ class Clone(Op):
 
 class ToDtype(Op):
     """y = x cast to another dtype;  dy/dx = grad cast back to x's dtype."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -521,6 +571,8 @@ def clone(input) -> Tensor:
 
 def to_dtype(input, dtype) -> Tensor:
     """Cast to ``dtype``; the gradient is cast back."""
+    if not isinstance(input, Tensor):
+        return input.astype(dtype)
     if dtype == input.dtype:
         return input
     if input.requires_grad and dtype.kind not in "fc":
