@@ -10,3 +10,4 @@ compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
+from nabla.ops.reduce import *  # noqa: F401,F403
