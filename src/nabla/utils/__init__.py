@@ -1,0 +1,1 @@
+"""Utilities with PyTorch's import paths: ``nabla.utils.data``."""
