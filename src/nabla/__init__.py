@@ -60,6 +60,7 @@ from nabla.random import (
     seed,
     set_rng_state,
 )
+from nabla.serialization import load, save
 from nabla.tensor import Tensor
 
 __version__ = "0.1.0"
