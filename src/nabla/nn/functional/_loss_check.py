@@ -1,0 +1,91 @@
+"""Argument checks of the loss functions: each error names the loss, the shapes and the fix."""
+
+from nabla.tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def reduction_of(name: str, reduction: str, size_average=None, reduce=None, extra=()) -> str:
+    """The reduction, with PyTorch's deprecated ``size_average`` / ``reduce`` taking priority."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if reduction not in _REDUCTIONS + tuple(extra):
+        choices = ", ".join(repr(r) for r in _REDUCTIONS + tuple(extra))
+        raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
+    return reduction
+
+
+def _tensor(name: str, what: str, value) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: {what} must be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def target_is_probabilities(name: str, input: Tensor, target: Tensor) -> bool:
+    """True for float targets of the input's shape (probabilities), False for class indices;
+    anything else is an error that shows both accepted forms."""
+    _tensor(name, "input", input)
+    _tensor(name, "target", target)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point logits, got dtype {input.dtype}; "
+                        "convert with input.float()")
+    kind = target.dtype.kind
+    if kind == "f" and target.shape == input.shape:
+        return True
+    if kind in "iu":
+        return False
+    shape = tuple(input.shape)
+    index_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    raise TypeError(
+        f"{name}: target of shape {tuple(target.shape)} and dtype {target.dtype} does not fit "
+        f"input of shape {shape}: expected class indices of shape {index_shape} with an integer "
+        f"dtype (convert with target.long()), or class probabilities of shape {shape} with a "
+        "float dtype"
+    )
+
+
+def check_class_target(name: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
+    """Class-index target of shape (N, d1, ...) for input (N, C, d1, ...), values in [0, C)."""
+    _tensor(name, "target", target)
+    shape = tuple(input.shape)
+    if input.ndim < 2:
+        raise ValueError(f"{name}: input must be (N, C, d1, ...) or (C,), got shape {shape}")
+    expected = shape[:1] + shape[2:]
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected class indices with an integer dtype, got target of "
+                        f"dtype {target.dtype}; convert with target.long()")
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{name}: expected target of shape {expected} for input of shape {shape} (class "
+            f"indices: the input's shape without the class dimension 1), got target of shape "
+            f"{tuple(target.shape)}. For (N, L, C) logits, pass input.transpose(1, 2) or "
+            "input.reshape(-1, C) with target.reshape(-1)."
+        )
+    t = target._data
+    kept = t[t != ignore_index]
+    if kept.size and (kept.min() < 0 or kept.max() >= shape[1]):
+        bad = kept.min() if kept.min() < 0 else kept.max()
+        raise IndexError(f"{name}: target {bad} is out of bounds for {shape[1]} classes "
+                         f"(expected 0 <= target < {shape[1]}, or ignore_index={ignore_index})")
+
+
+def check_weight(name: str, weight, input: Tensor) -> None:
+    """A class weight is a float tensor of shape (C,)."""
+    if weight is None:
+        return
+    _tensor(name, "weight", weight)
+    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if tuple(weight.shape) != (n_classes,) or weight.dtype.kind != "f":
+        raise ValueError(f"{name}: weight must be a float tensor of shape ({n_classes},) (one "
+                         f"per class), got shape {tuple(weight.shape)} and dtype {weight.dtype}")
+
+
+def check_same_shape(name: str, input: Tensor, target: Tensor, fix: str) -> None:
+    """Binary losses need a target of the input's exact shape (PyTorch does not broadcast)."""
+    _tensor(name, "input", input)
+    _tensor(name, "target", target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: target of shape {tuple(target.shape)} must have the same shape "
+                         f"as input {tuple(input.shape)}; {fix}")
