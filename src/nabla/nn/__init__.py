@@ -1,0 +1,7 @@
+"""``nabla.nn``: Module, Parameter and the layers (PyTorch's ``torch.nn``)."""
+# ruff: noqa: F401  (this file re-exports the public names)
+
+from nabla.nn import functional, init
+from nabla.nn.modules import *  # noqa: F403  (every layer class, as torch.nn exposes them)
+from nabla.nn.modules.module import Module
+from nabla.nn.parameter import Parameter

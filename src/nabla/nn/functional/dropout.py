@@ -1,0 +1,103 @@
+"""Dropout: zero elements at random while training. Derived ops: the input times a mask drawn
+from nabla's global generator, so ``manual_seed`` makes it reproducible."""
+
+from nabla.backend import array_module
+from nabla.ops.elementwise import mul
+from nabla.random import numpy_generator
+from nabla.tensor import Tensor
+
+__all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "feature_alpha_dropout"]
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value a dropped unit takes
+
+
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input: Tensor, p: float, shape: tuple):
+    """Boolean array of ``shape``, True with probability 1 - p."""
+    dtype = input.dtype if input.dtype.itemsize >= 4 else "float32"
+    return numpy_generator().random(shape, dtype=dtype) >= p
+
+
+def _scaled_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
+    xp = array_module(input._data)
+    keep = _keep_mask(input, p, shape)
+    return Tensor._make(xp.multiply(keep, input.dtype.type(1.0 / (1.0 - p)), dtype=input.dtype))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training only).
+
+    Args:
+        input: any shape.
+        p: probability of an element being zeroed.
+        training: identity when False.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Returns:
+        same shape as input.
+    """
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    return mul(input, _scaled_mask(input, p, input.shape))
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, batched_ndim: int) -> Tensor:
+    """Zero whole channels: one draw per (N, C), broadcast over the remaining dims."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    lead = 2 if input.ndim == batched_ndim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    return mul(input, _scaled_mask(input, p, shape))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout for (N, C, L) or (C, L) input."""
+    return _feature_dropout(input, p, training, 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout for (N, C, H, W) or (C, H, W) input."""
+    return _feature_dropout(input, p, training, 4)
+
+
+def _alpha(input: Tensor, p: float, training: bool, shape_fn) -> Tensor:
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    # kept: a * x + a * alpha' * p;  dropped: a * alpha' * (p - 1), with
+    # a = 1 / sqrt((alpha'^2 p + 1)(1 - p)): mean and variance are preserved for SELU nets
+    keep = _keep_mask(input, p, shape_fn(input))
+    a = ((_SELU_ALPHA_PRIME**2 * p + 1) * (1 - p)) ** -0.5
+    xp = array_module(input._data)
+    scale = Tensor._make(xp.multiply(keep, input.dtype.type(a), dtype=input.dtype))
+    shift = Tensor._make(((keep - 1.0) * (_SELU_ALPHA_PRIME * a)
+                          + _SELU_ALPHA_PRIME * a * p).astype(input.dtype))
+    return mul(input, scale) + shift
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value, then an
+    affine correction keeps zero mean and unit variance."""
+    return _alpha(input, p, training, lambda x: x.shape)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (one draw per (N, C))."""
+    return _alpha(input, p, training,
+                  lambda x: tuple(x.shape[:2]) + (1,) * (x.ndim - 2))

@@ -1,0 +1,77 @@
+"""The layers of ``nabla.nn``, one file per family."""
+
+from nabla.nn.modules.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from nabla.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from nabla.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    FeatureAlphaDropout,
+)
+from nabla.nn.modules.flatten import Flatten, Unflatten
+from nabla.nn.modules.linear import Bilinear, Identity, Linear
+from nabla.nn.modules.module import Module
+from nabla.nn.modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from nabla.nn.modules.sparse import Embedding
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "Hardtanh",
+    "LeakyReLU",
+    "LogSigmoid",
+    "LogSoftmax",
+    "Mish",
+    "ReLU",
+    "ReLU6",
+    "Sigmoid",
+    "SiLU",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "ModuleDict",
+    "ModuleList",
+    "ParameterDict",
+    "ParameterList",
+    "Sequential",
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "FeatureAlphaDropout",
+    "Flatten",
+    "Unflatten",
+    "Bilinear",
+    "Identity",
+    "Linear",
+    "Module",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "LayerNorm",
+    "Embedding",
+]

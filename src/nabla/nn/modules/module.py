@@ -1,0 +1,488 @@
+"""``Module``: the base of every layer and model, with PyTorch's registration rules.
+
+Assigning a ``Parameter`` to an attribute registers it in ``_parameters``, a ``Module`` in
+``_modules``; ``register_buffer`` adds non-learnable state (running statistics) to ``_buffers``.
+All three are ordered, so ``parameters()`` and ``state_dict()`` keys come out in definition order,
+named exactly as PyTorch names them ("0.weight", "bn.running_mean").
+"""
+
+from collections import OrderedDict, namedtuple
+
+from nabla.autograd.grad_mode import no_grad
+from nabla.backend import as_array
+from nabla.dtype import to_dtype
+from nabla.nn.parameter import Parameter
+from nabla.tensor import Tensor
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _addindent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+class Module:
+    """Base class for all neural network modules; subclass it and define ``forward``.
+
+    Example::
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.fc(x)
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    # -- registration ----------------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._discard(name)
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if "_modules" not in d:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._discard(name)
+            d["_modules"][name] = value
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(nn.Module or None expected)"
+                )
+            d["_modules"][name] = None
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(nabla.Tensor or None expected)"
+                )
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _discard(self, name: str) -> None:
+        d = self.__dict__
+        d.pop(name, None)
+        for key in ("_parameters", "_buffers", "_modules"):
+            d[key].pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+
+    def __getattr__(self, name: str):
+        d = self.__dict__  # not self._parameters: that would recurse while unpickling
+        for key in ("_parameters", "_buffers", "_modules"):
+            table = d.get(key)
+            if table is not None and name in table:
+                return table[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for key in ("_parameters", "_buffers", "_modules"):
+            table = self.__dict__[key]
+            if name in table:
+                del table[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder, as for ``bias=False``) under ``name``."""
+        _check_name(self, name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(nn.Parameter or None required)"
+            )
+        self._discard(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add non-learnable state; ``persistent=False`` keeps it out of ``state_dict``."""
+        _check_name(self, name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(nabla.Tensor or None required)"
+            )
+        self._discard(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register a child module under ``name`` (any string without a dot)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name(self, name, "module")
+        self._discard(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at dotted path ``target`` ("" is this module)."""
+        mod = self
+        for part in target.split(".") if target else ():
+            if part not in mod._modules:
+                raise AttributeError(f"{mod._get_name()} has no attribute `{part}`")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return mod._parameters[name]
+
+    # -- iteration -------------------------------------------------------------------------------
+    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, mod in modules:
+            for name, value in getattr(mod, table).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (mod_prefix + "." if mod_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
+        """Yield (dotted name, parameter) pairs, each shared parameter once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def named_children(self):
+        seen = set()
+        for name, mod in self._modules.items():
+            if mod is not None and id(mod) not in seen:
+                seen.add(id(mod))
+                yield name, mod
+
+    def children(self):
+        for _, mod in self.named_children():
+            yield mod
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True):
+        """Yield (dotted name, module) for this module and all below it, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, mod in self._modules.items():
+            if mod is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from mod.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self):
+        for _, mod in self.named_modules():
+            yield mod
+
+    # -- modes and gradients ---------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (dropout active, batch norm uses batch statistics) recursively."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for mod in self.modules():
+            mod.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(p.grad._data * 0)
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every submodule (children first) and on this module."""
+        for mod in self.children():
+            mod.apply(fn)
+        fn(self)
+        return self
+
+    # -- dtype -----------------------------------------------------------------------------------
+    def _cast(self, dtype) -> "Module":
+        """Cast floating parameters (and their grads) and buffers in place: the Parameter objects
+        stay the same, so an optimizer built before the cast keeps working."""
+        for mod in self.modules():
+            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
+                if t is None or t._data.dtype.kind != "f" or t._data.dtype == dtype:
+                    continue
+                t._data = t._data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = Tensor._make(t.grad._data.astype(dtype))
+        return self
+
+    def to(self, *args, dtype=None, device=None, **kwargs) -> "Module":
+        """``to(dtype)``, ``to('cpu')`` or ``to(tensor)``: cast floating state in place."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str):
+                device = a
+            elif a is not None:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"to: device {device!r} is not available; nabla runs on 'cpu'")
+        if dtype is not None:
+            dtype = to_dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"nn.Module.to only accepts floating dtypes, but got {dtype}")
+            self._cast(dtype)
+        return self
+
+    def float(self) -> "Module":
+        return self._cast(to_dtype("float32"))
+
+    def double(self) -> "Module":
+        return self._cast(to_dtype("float64"))
+
+    def half(self) -> "Module":
+        return self._cast(to_dtype("float16"))
+
+    def cpu(self) -> "Module":
+        return self
+
+    # -- state dict ------------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An OrderedDict of every parameter and persistent buffer, by dotted name.
+
+        Values share memory with the module's state (detached unless ``keep_vars``).
+        """
+        if args:  # PyTorch's deprecated positional form: state_dict(destination, prefix, ...)
+            destination = args[0]
+            prefix = args[1] if len(args) > 1 else prefix
+            keep_vars = args[2] if len(args) > 2 else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, mod in self._modules.items():
+            if mod is not None:
+                mod.state_dict(destination=destination, prefix=prefix + name + ".",
+                               keep_vars=keep_vars)
+        return destination
+
+    def _load_from_state_dict(self, state_dict, prefix, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        local = {**self._parameters, **{k: v for k, v in self._buffers.items()
+                                        if k not in self._non_persistent_buffers_set}}
+        for name, target in local.items():
+            key = prefix + name
+            if target is None:
+                continue
+            if key not in state_dict:
+                missing_keys.append(key)
+                continue
+            value = _as_array(state_dict[key])
+            if value.shape != target.shape:
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
+                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
+                )
+                continue
+            with no_grad():
+                target.copy_(value)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head = key[len(prefix):].split(".", 1)[0]
+                    if head not in self._modules and head not in local:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy values from ``state_dict`` into this module's parameters and buffers.
+
+        Values may be nabla Tensors, NumPy arrays or anything with ``.numpy()`` (PyTorch
+        tensors). Returns ``(missing_keys, unexpected_keys)``; with ``strict`` any of those, and
+        always a shape mismatch, raises a RuntimeError listing them all.
+        """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing, unexpected, errors = [], [], []
+        for prefix, mod in self.named_modules(remove_duplicate=False):
+            mod._load_from_state_dict(state_dict, prefix + "." if prefix else "", strict,
+                                      missing, unexpected, errors)
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                self._get_name(), "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; a non-None return replaces ``args``."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after forward; a non-None return replaces output."""
+        return _add_hook(self._forward_hooks, hook, prepend)
+
+    # -- printing --------------------------------------------------------------------------------
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The layer's settings, shown inside its parentheses by ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({key}): " + _addindent(repr(mod), 2)
+                       for key, mod in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                body = extra_lines[0]
+            else:
+                body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
+
+    def __dir__(self):
+        keys = list(object.__dir__(self))
+        keys += list(self._parameters) + list(self._buffers) + list(self._modules)
+        return sorted(set(keys))
+
+
+def _add_hook(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _check_name(module: Module, name: str, kind: str) -> None:
+    if "_parameters" not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name or name == "":
+        raise KeyError(f'{kind} name can\'t contain "." or be empty, got {name!r}')
+    table = {"parameter": "_parameters", "buffer": "_buffers", "module": "_modules"}[kind]
+    if hasattr(module, name) and name not in getattr(module, table):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _as_array(value):
+    """A state-dict value as an array: nabla Tensor, NumPy array, or a PyTorch tensor."""
+    if isinstance(value, Tensor):
+        return value._data
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    return as_array(value)
