@@ -225,8 +225,14 @@ class Tensor(TensorMethods):
 
     def __repr__(self) -> str:
         xp = array_module(self._data)
-        body = xp.array2string(self._data, separator=", ", prefix="tensor(",
-                               precision=4, threshold=1000)
+        data = self._data
+        # As PyTorch: integral floats print as "1.", fractions or exponents with 4 fixed digits
+        fixed = data.dtype.kind == "f" and bool((data[xp.isfinite(data)] % 1 != 0).any())
+        body = xp.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               threshold=1000, floatmode="fixed" if fixed else "maxprec")
+        if not fixed and data.dtype.kind == "f" and "e" in body:
+            body = xp.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                                   threshold=1000, floatmode="fixed")
         extra = ""
         if self._data.dtype not in (_dt.float32, _dt.int64, _dt.bool):
             extra += f", dtype=nabla.{self._data.dtype}"
