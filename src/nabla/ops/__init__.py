@@ -2,7 +2,8 @@
 
 elementwise.py  arithmetic, exp/log, activations' primitives, where, clamp
 reduce.py       sum, mean, var/std, max/min, logsumexp, prod, cumsum, softmax
-shape.py        reshape, permute, squeeze, expand/broadcast, cat/stack/split, pad, tril/triu
+shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
+join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, gather, scatter_add, index_select
 linalg.py       matmul, einsum
 compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
@@ -11,3 +12,5 @@ compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
+from nabla.ops.index import *  # noqa: F401,F403
+from nabla.ops.join import *  # noqa: F401,F403

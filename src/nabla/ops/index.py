@@ -1,0 +1,478 @@
+"""Indexing ops: ``x[key]``, gather / scatter_add, index_select / index_add, masked_select.
+
+Each reading op pairs with a writing op that is its gradient (and the reverse): indexing reads
+``x[key]`` and its rule writes ``grad`` into zeros at ``key``; gather pairs with scatter_add,
+index_select with index_add. Writes that may hit one element twice (integer-array indices)
+accumulate with ``add.at``; plain slices and masks never repeat an element, so they use a plain
+assignment, which is much faster.
+"""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module, as_array, ndarray
+from nabla.tensor import Tensor
+
+__all__ = ["getitem", "index_key", "gather", "scatter_add", "scatter", "index_select",
+           "index_add", "masked_select", "take_along_dim"]
+
+
+# -- x[key] --------------------------------------------------------------------------------------
+class Getitem(Op):
+    """y = x[key] for a basic key (ints, slices, None, ...): a view;  dy/dx = grad written into
+    zeros at key."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key = x.shape, key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GetitemBackward.apply(grad, ctx.in_shape, ctx.key), None
+
+
+class GetitemBackward(Op):
+    """y = zeros(shape) with y[key] = x (basic key, no element written twice);  dy/dx = grad[key].
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, key):
+        ctx.key = key
+        y = array_module(x).zeros(shape, x.dtype)
+        y[key] = x
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Getitem.apply(grad, ctx.key), None, None
+
+
+class AdvancedGetitem(Op):
+    """y = x[key] for a key with integer arrays or boolean masks (a copy);  dy/dx = grad
+    accumulated into zeros at key (repeated indices add up)."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape = x.shape
+        ctx.key = key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AdvancedGetitemBackward.apply(grad, ctx.in_shape, ctx.key), None
+
+
+class AdvancedGetitemBackward(Op):
+    """y = zeros(shape) with y[key] += x, accumulating repeated indices;  dy/dx = grad[key]."""
+
+    @staticmethod
+    def forward(ctx, x, shape, key):
+        ctx.key = key
+        xp = array_module(x)
+        y = xp.zeros(shape, x.dtype)
+        parts = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, ndarray) and k.dtype.kind in "iu" for k in parts):
+            xp.add.at(y, key, x)
+        else:  # boolean masks select each element at most once
+            y[key] = x
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AdvancedGetitem.apply(grad, ctx.key), None, None
+
+
+def index_key(key):
+    """``key`` with Tensors and lists turned into arrays, as NumPy indexing expects."""
+    if isinstance(key, tuple):
+        return tuple(_key_part(k) for k in key)
+    return _key_part(key)
+
+
+def _key_part(k):
+    if isinstance(k, Tensor):
+        k = k._data
+    elif isinstance(k, list):
+        k = as_array([p._data if isinstance(p, Tensor) else p for p in k])
+        if k.size == 0 and k.dtype.kind == "f":
+            k = k.astype("int64")  # x[[]] selects nothing, as in PyTorch
+    if isinstance(k, ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
+        return int(k)  # a 0-d integer index behaves as a plain int: the result stays a view
+    return k
+
+
+def _is_basic(part) -> bool:
+    return part is None or part is Ellipsis or isinstance(part, slice) or (
+        isinstance(part, int) and not isinstance(part, bool))
+
+
+def _check_key(shape: tuple, key: tuple) -> None:
+    """Raise a clear IndexError for indices out of range, masks of the wrong shape, too many."""
+    used = sum(_dims_used(k) for k in key if k is not Ellipsis)
+    if used > len(shape):
+        raise IndexError(f"getitem: too many indices ({used}) for a tensor of dimension "
+                         f"{len(shape)} (shape {tuple(shape)})")
+    d = 0
+    for k in key:
+        if k is Ellipsis:
+            d += len(shape) - used
+            continue
+        if isinstance(k, ndarray) and k.dtype == bool:
+            if k.shape != tuple(shape[d:d + k.ndim]):
+                raise IndexError(
+                    f"getitem: the boolean mask of shape {k.shape} does not match the indexed "
+                    f"shape {tuple(shape[d:d + k.ndim])} at dim {d} of a tensor of shape "
+                    f"{tuple(shape)}")
+        elif isinstance(k, int) and not isinstance(k, bool):
+            _check_range("getitem", k, k, d, shape[d])
+        elif isinstance(k, ndarray) and k.dtype.kind in "iu" and k.size:
+            _check_range("getitem", int(k.min()), int(k.max()), d, shape[d])
+        d += _dims_used(k)
+
+
+def _dims_used(k) -> int:
+    if k is None or isinstance(k, bool):
+        return 0
+    if isinstance(k, ndarray) and k.dtype == bool:
+        return k.ndim
+    return 1
+
+
+def _check_range(op: str, lo: int, hi: int, dim: int, size: int) -> None:
+    bad = hi if hi >= size else lo
+    if hi >= size or lo < -size:
+        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} with size {size} "
+                         f"(valid: {-size} to {size - 1})")
+
+
+def getitem(input: Tensor, key) -> Tensor:
+    """``input[key]`` as NumPy and PyTorch index: ints, slices, None, Ellipsis, boolean masks,
+    integer arrays, tensors or lists (advanced indexing, mixed with slices).
+
+    Args:
+        input: tensor of any shape.
+        key: the index.
+    Returns:
+        A view for basic keys (ints, slices, None, Ellipsis), a copy otherwise.
+    """
+    key = index_key(key)
+    parts = key if isinstance(key, tuple) else (key,)
+    _check_key(input.shape, parts)
+    if all(_is_basic(k) for k in parts):
+        if Ellipsis not in parts:
+            parts = parts + (Ellipsis,)  # x[0, 1] on a matrix gives a 0-d view, not a scalar
+        return Getitem.apply(input, parts)
+    return AdvancedGetitem.apply(input, key)
+
+
+# -- gather / scatter ----------------------------------------------------------------------------
+class Gather(Op):
+    """y[..i..] = x[..index[..i..]..] along dim;  dx = scatter_add(zeros, dim, index, grad)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.in_shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(index)
+        xp = array_module(x)
+        return xp.take_along_axis(x[_region(index.shape, dim)], index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        zeros = Tensor._make(array_module(grad._data).zeros(ctx.in_shape, grad.dtype))
+        return scatter_add(zeros, ctx.dim, index, grad), None, None
+
+
+class ScatterAdd(Op):
+    """y = x; y[..index[..i..]..] += src[..i..] along dim;  dx = grad,
+    dsrc = gather(grad, dim, index) (zero outside index's shape)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.src_shape = dim, src.shape
+        ctx.save_for_backward(index)
+        xp = array_module(x)
+        y = x.copy()
+        flat = _flat_index(xp, x.shape, dim, index)
+        # add.at on a 1-D target takes NumPy's fast path; it accumulates repeated indices
+        xp.add.at(y.reshape(-1), flat, src[_region(index.shape, dim)].reshape(-1))
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        need_x, _, _, need_src = ctx.needs_input_grad
+        return (grad if need_x else None), None, None, (
+            _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
+
+
+class Scatter(Op):
+    """y = x; y[..index[..i..]..] = src[..i..] along dim;  dx = grad where nothing was written,
+    dsrc = gather(grad, dim, index)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.src_shape = dim, getattr(src, "shape", ())
+        xp = array_module(x)
+        flat = _flat_index(xp, x.shape, dim, index)
+        kept = xp.ones(x.shape, x.dtype)
+        kept.reshape(-1)[flat] = 0
+        ctx.save_for_backward(index, kept)
+        y = x.copy()
+        values = src[_region(index.shape, dim)] if isinstance(src, ndarray) and src.ndim else src
+        y.reshape(-1)[flat] = values
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, kept = ctx.saved_tensors
+        need_x, _, _, need_src = ctx.needs_input_grad
+        return (grad * kept if need_x else None), None, None, (
+            _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
+
+
+def _region(shape: tuple, dim: int) -> tuple:
+    """The slice of a tensor covered by an index of ``shape`` (all of ``dim``)."""
+    return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(shape))
+
+
+def _flat_index(xp, shape: tuple, dim: int, index):
+    """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch."""
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    flat = (index % shape[dim] if shape[dim] else index) * strides[dim]
+    for d, n in enumerate(index.shape):
+        if d != dim:
+            along = [1] * index.ndim
+            along[d] = n
+            flat = flat + xp.arange(n).reshape(along) * strides[d]
+    return flat.reshape(-1)
+
+
+def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+    """gather(grad, dim, index) placed in zeros of ``shape`` (src may be larger than index)."""
+    g = gather(grad, dim, index)
+    if g.shape == tuple(shape) or g.ndim != len(shape):
+        return g
+    return GetitemBackward.apply(g, shape, _region(g.shape, -1))
+
+
+def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
+    """Normalise dim; check index's dtype, rank, sizes and values as PyTorch does."""
+    dim = _norm_dim(op, dim, input.ndim)
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"{op}: index has {index.ndim} dimensions but input has {input.ndim}; "
+                           "they must have the same number (unsqueeze the index)")
+    for d in range(input.ndim):
+        big = index.shape[d] > input.shape[d] and d != dim
+        if big or (other_shape is not None and index.shape[d] > other_shape[d]):
+            raise RuntimeError(f"{op}: index of shape {tuple(index.shape)} is larger than "
+                               f"input {tuple(input.shape)} (or src) at dim {d}")
+    if index.size and input.ndim:
+        n = input.shape[dim]
+        lo, hi = int(index.min()), int(index.max())
+        if lo < -n or hi >= n:
+            _check_range(op, lo, hi, dim, n)
+    return dim
+
+
+def _norm_dim(op: str, dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of dimension {ndim} "
+                         f"(valid: {-n} to {n - 1})")
+    return dim % n
+
+
+def _array(index):
+    return index._data if isinstance(index, Tensor) else as_array(index)
+
+
+def gather(input: Tensor, dim: int, index) -> Tensor:
+    """Values along ``dim`` at ``index``: ``out[i][j] = input[index[i][j]][j]`` for dim 0.
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        dim: the dimension to index.
+        index: integer tensor of input's rank, no larger than input outside ``dim``.
+    Returns:
+        Tensor of index's shape.
+    """
+    index = _array(index)
+    dim = _check_gather("gather", input, dim, index)
+    return Gather.apply(input, dim, index)
+
+
+def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
+    """``input`` with ``src`` added at ``index`` along ``dim``; repeated indices accumulate.
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        dim: the dimension to index.
+        index: integer tensor of input's rank, no larger than input or src (outside dim).
+        src: tensor at least as large as index.
+    Returns:
+        Tensor of input's shape.
+    """
+    index = _array(index)
+    dim = _check_gather("scatter_add", input, dim, index, src.shape)
+    return ScatterAdd.apply(input, dim, index, src)
+
+
+def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    """``input`` with ``src`` (or a scalar ``value``) written at ``index`` along ``dim``.
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        dim: the dimension to index.
+        index: integer tensor of input's rank; repeated indices keep one of the values.
+        src: tensor at least as large as index, or a number.
+    Returns:
+        Tensor of input's shape.
+    """
+    src = value if src is None else src
+    index = _array(index)
+    other = src.shape if isinstance(src, Tensor) else None
+    dim = _check_gather("scatter", input, dim, index, other)
+    if not isinstance(src, Tensor):
+        src = Tensor._make(as_array(src, input.dtype))
+    return Scatter.apply(input, dim, index, src)
+
+
+# -- index_select / index_add --------------------------------------------------------------------
+class IndexSelect(Op):
+    """y = x taken at the 1-D ``index`` along dim;  dx = index_add(zeros, dim, index, grad)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.in_shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(index)
+        return array_module(x).take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        zeros = Tensor._make(array_module(grad._data).zeros(ctx.in_shape, grad.dtype))
+        return index_add(zeros, ctx.dim, index, grad), None, None
+
+
+class IndexAdd(Op):
+    """y = x; y[index[i]] += alpha * src[i] along dim;  dx = grad,
+    dsrc = alpha * index_select(grad, dim, index)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, alpha):
+        ctx.dim, ctx.alpha = dim, alpha
+        ctx.save_for_backward(index)
+        xp = array_module(x)
+        y = x.copy()
+        xp.add.at(xp.moveaxis(y, dim, 0), index, xp.moveaxis(src if alpha == 1 else
+                                                              src * alpha, dim, 0))
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        need_x, _, _, need_src, _ = ctx.needs_input_grad
+        g_src = None
+        if need_src:
+            g_src = index_select(grad, ctx.dim, index)
+            g_src = g_src if ctx.alpha == 1 else g_src * ctx.alpha
+        return (grad if need_x else None), None, None, g_src, None
+
+
+def _check_index_1d(op: str, input: Tensor, dim: int, index):
+    dim = _norm_dim(op, dim, input.ndim)
+    if index.dtype.kind not in "iu" or index.ndim > 1:
+        raise RuntimeError(f"{op}: index must be a 1-D integer tensor, got {index.ndim}-D "
+                           f"{index.dtype}")
+    if index.size:
+        _check_range(op, int(index.min()), int(index.max()), dim,
+                     input.shape[dim] if input.ndim else 1)
+    return dim, index.reshape(-1)
+
+
+def index_select(input: Tensor, dim: int, index) -> Tensor:
+    """The slices of ``input`` at the positions ``index`` along ``dim`` (repeats allowed).
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        dim: the dimension to index.
+        index: 1-D integer tensor of length k with values in [-n, n).
+    Returns:
+        Tensor of shape (..., k, ...).
+    """
+    dim, index = _check_index_1d("index_select", input, dim, _array(index))
+    if input.ndim == 0:  # PyTorch treats a 0-d input as one element and returns it 0-d
+        return IndexSelect.apply(input.reshape(1), 0, index).reshape(())
+    return IndexSelect.apply(input, dim, index)
+
+
+def index_add(input: Tensor, dim: int, index, source: Tensor, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` added at the positions ``index`` along ``dim``.
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        dim: the dimension to index.
+        index: 1-D integer tensor of length k; repeated positions accumulate.
+        source: tensor of shape (..., k, ...).
+    Returns:
+        Tensor of input's shape.
+    """
+    dim, index = _check_index_1d("index_add", input, dim, _array(index))
+    if source.ndim and source.shape[dim] != index.shape[0]:
+        raise RuntimeError(f"index_add: source has {source.shape[dim]} slices along dim {dim} "
+                           f"but index has {index.shape[0]} entries")
+    return IndexAdd.apply(input, dim, index, source, alpha)
+
+
+# -- masks ---------------------------------------------------------------------------------------
+def masked_select(input: Tensor, mask) -> Tensor:
+    """The elements of ``input`` where the boolean ``mask`` (broadcast with it) is True.
+
+    Args:
+        input: tensor of any shape.
+        mask: boolean tensor broadcastable with input.
+    Returns:
+        1-D tensor of the selected elements, in row-major order.
+    """
+    mask = _array(mask)
+    if mask.dtype != bool:
+        raise RuntimeError(f"masked_select: mask must be a boolean tensor, got {mask.dtype}")
+    xp = array_module(mask)
+    shape = xp.broadcast_shapes(input.shape, mask.shape)
+    if input.shape != shape:
+        input = input.broadcast_to(shape)
+    return AdvancedGetitem.apply(input, xp.broadcast_to(mask, shape))
+
+
+def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
+    """Values of ``input`` at ``indices`` along ``dim``, broadcasting the other dimensions.
+
+    Args:
+        input: tensor of shape (..., n, ...).
+        indices: integer tensor of input's rank (broadcast with input outside dim).
+        dim: the dimension; None takes from the flattened input.
+    Returns:
+        Tensor of the broadcast shape with ``indices``' size along dim.
+    """
+    indices = _array(indices)
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    dim = _norm_dim("take_along_dim", dim, input.ndim)
+    xp = array_module(indices)
+    a, b = list(input.shape), list(indices.shape)
+    if len(a) != len(b):
+        raise RuntimeError(f"take_along_dim: input {tuple(a)} and indices {tuple(b)} must have "
+                           "the same number of dimensions")
+    a[dim] = b[dim] = 1
+    common = xp.broadcast_shapes(tuple(a), tuple(b))
+    in_shape = common[:dim] + (input.shape[dim],) + common[dim + 1:]
+    idx_shape = common[:dim] + (indices.shape[dim],) + common[dim + 1:]
+    if input.shape != in_shape:
+        input = input.broadcast_to(in_shape)
+    return gather(input, dim, xp.broadcast_to(indices, idx_shape))
