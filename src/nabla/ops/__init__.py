@@ -14,3 +14,5 @@ from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
+from nabla.ops.linalg import *  # noqa: F401,F403
+from nabla.ops.compare import *  # noqa: F401,F403

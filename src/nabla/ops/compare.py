@@ -1,0 +1,181 @@
+"""Comparisons, logical ops and tests (isnan, isclose): their results are bool (or integer) and
+carry no gradient, so they are plain functions that wrap arrays with ``Tensor._make``.
+
+The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` below.
+"""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.tensor import Tensor
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
+           "logical_xor", "bitwise_not", "isnan", "isinf", "isfinite", "floor_divide",
+           "remainder", "equal", "allclose", "isclose"]
+
+
+def _raw(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _shape(value) -> tuple:
+    return tuple(value.shape) if isinstance(value, Tensor) else ()
+
+
+def _binary(name: str, fn, input, other) -> Tensor:
+    """``fn`` applied to the arrays of ``input`` and ``other``, naming the op on a bad shape."""
+    try:
+        return Tensor._make(fn(_raw(input), _raw(other)))
+    except ValueError as err:
+        raise ValueError(
+            f"{name}: shapes {_shape(input)} and {_shape(other)} are not broadcastable: trailing "
+            "dimensions must be equal or 1. Reshape or unsqueeze one operand."
+        ) from err
+
+
+def _xp(input, other=None):
+    return array_module(_raw(input) if isinstance(input, Tensor) else _raw(other))
+
+
+def eq(input, other) -> Tensor:
+    """input == other elementwise, broadcasting (bool). ``x == None`` is False, as in PyTorch."""
+    if other is None:
+        return False
+    return _binary("eq", _xp(input, other).equal, input, other)
+
+
+def ne(input, other) -> Tensor:
+    """input != other elementwise, broadcasting (bool). ``x != None`` is True."""
+    if other is None:
+        return True
+    return _binary("ne", _xp(input, other).not_equal, input, other)
+
+
+def lt(input, other) -> Tensor:
+    """input < other elementwise, broadcasting (bool)."""
+    return _binary("lt", _xp(input, other).less, input, other)
+
+
+def le(input, other) -> Tensor:
+    """input <= other elementwise, broadcasting (bool)."""
+    return _binary("le", _xp(input, other).less_equal, input, other)
+
+
+def gt(input, other) -> Tensor:
+    """input > other elementwise, broadcasting (bool)."""
+    return _binary("gt", _xp(input, other).greater, input, other)
+
+
+def ge(input, other) -> Tensor:
+    """input >= other elementwise, broadcasting (bool)."""
+    return _binary("ge", _xp(input, other).greater_equal, input, other)
+
+
+def logical_and(input, other) -> Tensor:
+    """Elementwise AND of the truth values (nonzero is True), broadcasting (bool)."""
+    return _binary("logical_and", _xp(input, other).logical_and, input, other)
+
+
+def logical_or(input, other) -> Tensor:
+    """Elementwise OR of the truth values, broadcasting (bool)."""
+    return _binary("logical_or", _xp(input, other).logical_or, input, other)
+
+
+def logical_xor(input, other) -> Tensor:
+    """Elementwise XOR of the truth values, broadcasting (bool)."""
+    return _binary("logical_xor", _xp(input, other).logical_xor, input, other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """Elementwise NOT of the truth values (bool)."""
+    return Tensor._make(_xp(input).logical_not(input._data))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    """~x: bitwise NOT of an integer tensor, logical NOT of a bool tensor."""
+    if input.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
+    return Tensor._make(_xp(input).invert(input._data))
+
+
+def isnan(input: Tensor) -> Tensor:
+    """True where the element is NaN (bool, same shape)."""
+    return Tensor._make(_xp(input).isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """True where the element is +inf or -inf (bool, same shape)."""
+    return Tensor._make(_xp(input).isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """True where the element is neither inf nor NaN (bool, same shape)."""
+    return Tensor._make(_xp(input).isfinite(input._data))
+
+
+def floor_divide(input, other) -> Tensor:
+    """floor(input / other) elementwise, broadcasting (no gradient, as in PyTorch)."""
+    xp = _xp(input, other)
+    if _integer(input) and _integer(other) and (xp.asarray(_raw(other)) == 0).any():
+        raise ZeroDivisionError("floor_divide: integer division by zero")
+    return _binary("floor_divide", xp.floor_divide, input, other)
+
+
+def _integer(value) -> bool:
+    if isinstance(value, Tensor):
+        return value.dtype.kind in "biu"
+    return isinstance(value, int)
+
+
+class Remainder(Op):
+    """z = x - floor(x / y) * y (the sign of y, as Python's %);
+    dz/dx = grad, dz/dy = -grad * floor(x / y)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return array_module(y if isinstance(x, (int, float)) else x).remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad
+        if not need_y:
+            return grad, None
+        x, y = ctx.saved_tensors
+        return (grad if need_x else None), -grad * floor_divide(x, y)
+
+
+def remainder(input, other) -> Tensor:
+    """Python's modulus input % other elementwise (result has the sign of ``other``).
+
+    Differentiable: d/dinput = 1, d/dother = -floor(input / other).
+
+    Args:
+        input: tensor (or number, if ``other`` is a tensor).
+        other: tensor or number, broadcastable with ``input``.
+
+    Returns:
+        The broadcast shape.
+    """
+    if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
+        raise ZeroDivisionError("remainder: integer division by zero")
+    return Remainder.apply(input, other)
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and the same elements (a Python bool)."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(_xp(input).array_equal(input._data, other._data))
+
+
+def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol * |other| elementwise, broadcasting (bool)."""
+    xp = _xp(input, other)
+    return _binary("isclose", lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan), input, other)
+
+
+def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if ``isclose`` holds for every element (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())

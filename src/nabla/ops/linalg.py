@@ -1,0 +1,328 @@
+"""Linear algebra: matmul (and mm, bmm, dot, outer), einsum, and the vector norm.
+
+Matrix products' gradients are matrix products again (dA = grad @ B^T, dB = A^T @ grad), so
+second derivatives come for free; batch dimensions that were broadcast are summed away by the
+engine. einsum's gradient for one operand is another einsum of the gradient with the others.
+"""
+
+import math
+import string
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.ops.elementwise import abs, mul, sign
+from nabla.ops.reduce import _dims, _float_input, _safe_div, _unreduce, amax, amin
+from nabla.ops.shape import broadcast_to, reshape
+from nabla.tensor import Tensor
+
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "norm"]
+
+
+# -- matmul --------------------------------------------------------------------------------------
+class SwapLastDims(Op):
+    """y = x with its last two dims swapped (x.mT), a view;  dy/dx = grad.mT."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return array_module(x).swapaxes(x, -1, -2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SwapLastDims.apply(grad)
+
+
+class Matmul(Op):
+    """Z = A @ B for A (..., m, k), B (..., k, n), batch dims broadcast;
+    dZ/dA = grad @ B^T, dZ/dB = A^T @ grad (summed over broadcast batch dims by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if a.ndim > 2 and b.ndim == 2:
+            # one large GEMM instead of one small GEMM per batch element
+            out = array_module(a).matmul(a.reshape(-1, a.shape[-1]), b)
+            return out.reshape(a.shape[:-1] + (b.shape[-1],))
+        return array_module(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = Matmul.apply(grad, SwapLastDims.apply(b)) if need_a else None
+        grad_b = None
+        if need_b:
+            if b.ndim == 2 and a.ndim > 2:  # fold the batch into the rows: one GEMM
+                a2 = reshape(a, (-1, a.shape[-1]))
+                grad_b = Matmul.apply(SwapLastDims.apply(a2), reshape(grad, (-1, grad.shape[-1])))
+            else:
+                grad_b = Matmul.apply(SwapLastDims.apply(a), grad)
+        return grad_a, grad_b
+
+
+class Dot(Op):
+    """z = sum_i a_i b_i for 1-D a, b;  dz/da = grad * b, dz/db = grad * a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).asarray(array_module(a).dot(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+def _mismatch(name: str, sa: tuple, sb: tuple, k_a: int, k_b: int) -> ValueError:
+    return ValueError(
+        f"{name}: shapes {sa} and {sb} cannot be multiplied: {k_a} != {k_b} (the last dim of "
+        "the first must equal the second-to-last dim of the second, or its only dim if 1-D). "
+        "Transpose or reshape an operand (e.g. b.mT)."
+    )
+
+
+def _batch_shape(name: str, sa: tuple, sb: tuple) -> tuple:
+    """The broadcast of the batch dims of two matrices (all dims but the last two)."""
+    ba, bb = sa[:-2], sb[:-2]
+    n = max(len(ba), len(bb))
+    ba, bb = (1,) * (n - len(ba)) + ba, (1,) * (n - len(bb)) + bb
+    out = []
+    for x, y in zip(ba, bb, strict=True):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(
+                f"{name}: batch dims of shapes {sa} and {sb} are not broadcastable ({x} vs {y}): "
+                "they must be equal or 1"
+            )
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/PyTorch semantics (vectors, matrices, broadcast batches).
+
+    Args:
+        input: (k,), (m, k) or (*, m, k).
+        other: (k,), (k, n) or (*, k, n); batch dims broadcast with input's.
+
+    Returns:
+        1-D @ 1-D: 0-d; (k,) @ (*, k, n): (*, n); (*, m, k) @ (k,): (*, m);
+        otherwise (broadcast *, m, n).
+    """
+    sa, sb = tuple(input.shape), tuple(other.shape)
+    if not sa or not sb:
+        raise ValueError(f"matmul: both arguments must be at least 1-D, got shapes {sa} and {sb}")
+    k_a, k_b = sa[-1], sb[-2] if len(sb) > 1 else sb[0]
+    if k_a != k_b:
+        raise _mismatch("matmul", sa, sb, k_a, k_b)
+    if len(sa) == 1 and len(sb) == 1:
+        return Dot.apply(input, other)
+    if len(sa) == 1:  # (k,) as a (1, k) matrix; the 1 is dropped again from the result
+        out = Matmul.apply(reshape(input, (1, k_a)), other)
+        return reshape(out, out.shape[:-2] + out.shape[-1:])
+    if len(sb) == 1:
+        out = Matmul.apply(input, reshape(other, (k_b, 1)))
+        return reshape(out, out.shape[:-1])
+    _batch_shape("matmul", sa, sb)
+    return Matmul.apply(input, other)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Product of matrices (n, m) @ (m, p) -> (n, p); use matmul for batches or vectors."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(
+            f"mm: expected two 2-D tensors, got shapes {tuple(input.shape)} and "
+            f"{tuple(mat2.shape)}; use matmul for vectors or batches"
+        )
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched product (b, n, m) @ (b, m, p) -> (b, n, p), equal batch sizes (no broadcasting)."""
+    sa, sb = tuple(input.shape), tuple(mat2.shape)
+    if len(sa) != 3 or len(sb) != 3 or sa[0] != sb[0]:
+        raise ValueError(
+            f"bmm: expected 3-D tensors with the same batch size, got shapes {sa} and {sb}"
+        )
+    return matmul(input, mat2)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product sum_i a_i b_i of two 1-D tensors of equal length; returns a 0-d tensor."""
+    sa, sb = tuple(input.shape), tuple(other.shape)
+    if len(sa) != 1 or len(sb) != 1 or sa != sb:
+        raise ValueError(f"dot: expected two 1-D tensors of equal size, got shapes {sa} and {sb}")
+    return Dot.apply(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product a_i b_j of 1-D tensors (n,) and (m,) -> (n, m) (derived: a broadcast mul)."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ValueError(
+            f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and "
+            f"{tuple(vec2.shape)}"
+        )
+    return mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+
+
+# -- einsum --------------------------------------------------------------------------------------
+class Einsum(Op):
+    """Z = einsum(spec, *operands);  dZ/d(operand i) = einsum of grad with the other operands,
+    producing operand i's subscripts (dims only operand i had are broadcast back)."""
+
+    @staticmethod
+    def forward(ctx, spec, *arrays):
+        ctx.spec = spec
+        ctx.save_for_backward(*arrays)
+        return array_module(arrays[0]).einsum(spec, *arrays, optimize=len(arrays) > 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        lhs, out = ctx.spec.split("->")
+        terms = lhs.split(",")
+        grads = [None]
+        for i, need in enumerate(ctx.needs_input_grad[1:]):
+            grads.append(_einsum_grad(grad, out, terms, operands, i) if need else None)
+        return tuple(grads)
+
+
+def _einsum_grad(grad: Tensor, out: str, terms: list, operands: tuple, i: int) -> Tensor:
+    term = terms[i]
+    if len(set(term)) != len(term):
+        raise NotImplementedError(
+            f"einsum: no gradient for an operand with a repeated subscript ('{term}', a diagonal);"
+            " take the diagonal with another op first"
+        )
+    others = [t for j, t in enumerate(terms) if j != i]
+    available = set(out).union(*others)
+    target = "".join(c for c in term if c in available)
+    g = Einsum.apply(",".join([out] + others) + "->" + target, grad,
+                     *(o for j, o in enumerate(operands) if j != i))
+    if target != term:  # dims summed within operand i alone: the gradient is constant along them
+        sizes = dict(zip(target, g.shape, strict=True))
+        g = reshape(g, tuple(sizes.get(c, 1) for c in term))
+        shape = operands[i].shape
+        g = broadcast_to(g, tuple(sizes.get(c, shape[k]) for k, c in enumerate(term)))
+    return g
+
+
+def _parse_einsum(equation: str, ndims: list) -> str:
+    """The equation with '...' replaced by letters and an explicit output ('ij,jk->ik')."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ndims):
+        raise ValueError(
+            f"einsum: the equation '{equation}' names {len(terms)} operand(s) but "
+            f"{len(ndims)} tensor(s) were given"
+        )
+    free = [c for c in string.ascii_letters if c not in eq]
+    pairs = list(zip(terms, ndims, strict=True))
+    n_ell = max((nd - len(t) + 3 for t, nd in pairs if "..." in t), default=0)
+    pool = "".join(free[:n_ell])
+    expanded = []
+    for k, (t, nd) in enumerate(pairs):
+        if "..." in t:
+            n = nd - len(t) + 3
+            t = t.replace("...", pool[n_ell - n:] if n > 0 else "")
+        if len(t) != nd or not t.isalpha():
+            raise ValueError(
+                f"einsum: operand {k} has {nd} dim(s) but its subscripts '{terms[k]}' in "
+                f"'{equation}' name {len(t)} (use letters a-z, A-Z and at most one '...')"
+            )
+        expanded.append(t)
+    if arrow:
+        out = rhs.replace("...", pool)
+    else:  # implicit output: the broadcast dims, then the letters used once, alphabetically
+        letters = "".join(expanded)
+        out = pool + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                    and c not in pool))
+    return ",".join(expanded) + "->" + out
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sum of products over the subscripts of ``equation`` (NumPy/PyTorch einsum notation).
+
+    Args:
+        equation: e.g. 'bhqd,bhkd->bhqk'; '...' stands for broadcast leading dims; without
+            '->' the output takes the letters used once, in alphabetical order.
+        *operands: one tensor per comma-separated term (a single list is also accepted).
+
+    Returns:
+        A tensor with one dim per output letter. Gradients flow to every operand (except one
+        whose term repeats a letter, a diagonal).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    spec = _parse_einsum(equation, [o.ndim for o in operands])
+    return Einsum.apply(spec, *operands)
+
+# -- norm ----------------------------------------------------------------------------------------
+class Norm(Op):
+    """y = (sum |x|^p)^(1/p) over dims;  dy/dx = grad * sign(x) |x|^(p-1) / y^(p-1), and 0
+    where y = 0 (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        xp = array_module(x)
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.p = x.shape, dims, keepdim, p
+        if p == 2:
+            y = xp.sqrt(xp.sum(x * x, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            y = xp.sum(xp.abs(x), axis=dims, keepdims=keepdim)
+        else:
+            y = xp.sum(xp.abs(x) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        y = xp.asarray(y)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        shape, dims, keepdim, p = ctx.in_shape, ctx.dims, ctx.keepdim, ctx.p
+        if p == 1:
+            return _unreduce(grad, shape, dims, keepdim) * sign(x), None, None, None
+        if p == 2:
+            scale = _safe_div(grad, y)
+            return _unreduce(scale, shape, dims, keepdim) * x, None, None, None
+        scale = _unreduce(_safe_div(grad, y ** (p - 1)), shape, dims, keepdim)
+        return scale * sign(x) * abs(x) ** (p - 1), None, None, None
+
+
+def norm(input: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm (sum |x|^p)^(1/p) over ``dim``.
+
+    Args:
+        input: floating tensor of any shape.
+        p: a positive number, "fro" (= 2), inf (max |x|), -inf (min |x|) or 0 (count of
+            nonzeros, no gradient).
+        dim: int, tuple of ints or None (all elements, flattened).
+        keepdim: keep the reduced dimensions with size 1.
+        dtype: cast the input to this dtype first.
+
+    Returns:
+        The input's shape without (or with size 1 at, if keepdim) the reduced dimensions.
+    """
+    if input.dtype.kind not in "fc" and dtype is None:
+        raise RuntimeError(
+            f"norm: expected a floating point tensor, got {input.dtype}; convert it (x.float())"
+        )
+    input = _float_input("norm", input, dtype)
+    dims = _dims(dim, input.ndim, "norm")
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} (matrix norms) is not supported")
+    if p == math.inf:
+        return amax(abs(input), dims, keepdim)
+    if p == -math.inf:
+        return amin(abs(input), dims, keepdim)
+    if p == 0:
+        nz = (input._data != 0).sum(axis=dims, keepdims=keepdim)
+        return Tensor._make(array_module(nz).asarray(nz, dtype=input.dtype))
+    if p < 0:
+        raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
+    return Norm.apply(input, p, dims, keepdim)
