@@ -130,6 +130,8 @@ class Remainder(Op):
     """z = x - floor(x / y) * y (the sign of y, as Python's %);
     dz/dx = grad, dz/dy = -grad * floor(x / y)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -140,8 +142,8 @@ class Remainder(Op):
         need_x, need_y = ctx.needs_input_grad
         if not need_y:
             return grad, None
-        x, y = ctx.saved_tensors
-        return (grad if need_x else None), -grad * floor_divide(x, y)
+        x, y = _raw(ctx.saved_tensors[0]), _raw(ctx.saved_tensors[1])
+        return (grad if need_x else None), -grad * array_module(y).floor_divide(x, y)
 
 
 def remainder(input, other) -> Tensor:

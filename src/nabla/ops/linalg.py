@@ -12,30 +12,18 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.elementwise import abs, mul, sign
 from nabla.ops.reduce import _dims, _float_input, _safe_div, _unreduce, amax, amin
-from nabla.ops.shape import broadcast_to, reshape
+from nabla.ops.shape import broadcast_to, reshape, transpose
 from nabla.tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "norm"]
 
 
 # -- matmul --------------------------------------------------------------------------------------
-class SwapLastDims(Op):
-    """y = x with its last two dims swapped (x.mT), a view;  dy/dx = grad.mT."""
-
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return array_module(x).swapaxes(x, -1, -2)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return SwapLastDims.apply(grad)
-
-
 class Matmul(Op):
     """Z = A @ B for A (..., m, k), B (..., k, n), batch dims broadcast;
     dZ/dA = grad @ B^T, dZ/dB = A^T @ grad (summed over broadcast batch dims by the engine)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -50,19 +38,21 @@ class Matmul(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = Matmul.apply(grad, SwapLastDims.apply(b)) if need_a else None
+        grad_a = Matmul.apply(grad, _mT(b)) if need_a else None
         grad_b = None
         if need_b:
             if b.ndim == 2 and a.ndim > 2:  # fold the batch into the rows: one GEMM
                 a2 = reshape(a, (-1, a.shape[-1]))
-                grad_b = Matmul.apply(SwapLastDims.apply(a2), reshape(grad, (-1, grad.shape[-1])))
+                grad_b = Matmul.apply(_mT(a2), reshape(grad, (-1, grad.shape[-1])))
             else:
-                grad_b = Matmul.apply(SwapLastDims.apply(a), grad)
+                grad_b = Matmul.apply(_mT(a), grad)
         return grad_a, grad_b
 
 
 class Dot(Op):
     """z = sum_i a_i b_i for 1-D a, b;  dz/da = grad * b, dz/db = grad * a."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -74,6 +64,10 @@ class Dot(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+def _mT(x: Tensor) -> Tensor:
+    return transpose(x, -1, -2)
 
 
 def _mismatch(name: str, sa: tuple, sb: tuple, k_a: int, k_b: int) -> ValueError:
@@ -172,6 +166,8 @@ class Einsum(Op):
     """Z = einsum(spec, *operands);  dZ/d(operand i) = einsum of grad with the other operands,
     producing operand i's subscripts (dims only operand i had are broadcast back)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, spec, *arrays):
         ctx.spec = spec
@@ -264,6 +260,8 @@ def einsum(equation: str, *operands) -> Tensor:
 class Norm(Op):
     """y = (sum |x|^p)^(1/p) over dims;  dy/dx = grad * sign(x) |x|^(p-1) / y^(p-1), and 0
     where y = 0 (as PyTorch)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):

@@ -73,10 +73,16 @@ def _unreduce(grad: Tensor, in_shape: tuple, dims: tuple, keepdim: bool) -> Tens
     return broadcast_to(_keep(grad, in_shape, dims, keepdim), in_shape)
 
 
+def _raw(value):
+    """The array of a Tensor (backward rules here run on Tensors or, in the engine's fast mode,
+    on raw arrays: constants such as masks are built from the arrays either way)."""
+    return value._data if isinstance(value, Tensor) else value
+
+
 def _safe_div(num: Tensor, den: Tensor) -> Tensor:
     """num / den, and 0 where den == 0 (no nan, also in the second derivative: den is replaced
     by 1 there before dividing, so no 0/0 appears in either pass)."""
-    zero = Tensor._make(den._data == 0)
+    zero = _raw(den) == 0
     return where(zero, 0.0, num / where(zero, 1.0, den))
 
 
@@ -91,6 +97,8 @@ def _int_to_long(x, dtype):
 class Sum(Op):
     """y = sum of x over dims;  dy/dx = grad broadcast back over the summed dims."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -103,6 +111,8 @@ class Sum(Op):
 
 class Mean(Op):
     """y = mean of x over dims (n elements each);  dy/dx = grad / n broadcast back."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
@@ -129,6 +139,8 @@ def _variance(x, dims, keepdim, correction):
 class Var(Op):
     """y = sum((x - mean)^2) / (n - correction);  dy/dx = grad * 2 (x - mean) / (n - correction)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -146,6 +158,8 @@ class Var(Op):
 
 class Std(Op):
     """y = sqrt(var(x));  dy/dx = grad * (x - mean) / ((n - correction) y), 0 where y = 0."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
@@ -168,6 +182,8 @@ class Prod(Op):
     """y = product of x over dims;  dy/dx_i = grad * (product of the other elements), exact
     also where x has zeros (the product of the others is computed without dividing by 0)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -180,17 +196,16 @@ class Prod(Op):
         x, y = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         g = _unreduce(grad, ctx.in_shape, dims, keepdim)
-        zero = x._data == 0
+        zero = _raw(x) == 0
         if not zero.any():
             return g * _keep(y, ctx.in_shape, dims, keepdim) / x, None, None, None
         # With zeros: a slice with one zero sends the product of its nonzeros to that zero and 0
         # elsewhere; a slice with two or more zeros has zero gradient. (Second derivatives across
         # two elements of a slice holding a zero are not exact.)
         count = zero.sum(axis=dims, keepdims=True)
-        nonzero = where(Tensor._make(zero), 1.0, x)
+        nonzero = where(zero, 1.0, x)
         p = Prod.apply(nonzero, dims, True, None)
-        others = where(Tensor._make(count == 0), p / nonzero,
-                       where(Tensor._make(zero & (count == 1)), p, 0.0))
+        others = where(count == 0, p / nonzero, where(zero & (count == 1), p, 0.0))
         return g * others, None, None, None
 
 
@@ -290,16 +305,18 @@ def _to_index(ctx, grad: Tensor, idx: Tensor) -> Tensor:
     if not ctx.in_shape:
         return grad
     dims = (ctx.dim,)
-    xp = array_module(idx._data)
-    i = _keep(idx, ctx.in_shape, dims, ctx.keepdim)._data
+    i = _raw(_keep(idx, ctx.in_shape, dims, ctx.keepdim))
+    xp = array_module(i)
     trailing = (1,) * (len(ctx.in_shape) - ctx.dim - 1)
     span = xp.arange(ctx.in_shape[ctx.dim]).reshape((-1,) + trailing)
-    hit = Tensor._make(span == i)
+    hit = span == i
     return where(hit, _keep(grad, ctx.in_shape, dims, ctx.keepdim), 0.0)
 
 
 class Max(Op):
     """(values, indices) = max of x along dim;  dvalues/dx = grad at the index of each max."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
@@ -314,6 +331,8 @@ class Max(Op):
 class Min(Op):
     """(values, indices) = min of x along dim;  dvalues/dx = grad at the index of each min."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         return _select(ctx, x, dim, keepdim, array_module(x).argmin)
@@ -327,9 +346,9 @@ class Min(Op):
 def _extreme_backward(ctx, grad: Tensor) -> Tensor:
     """grad split evenly among the elements equal to the extreme (PyTorch's rule for amax)."""
     x, y = ctx.saved_tensors
-    hit = x._data == y._data
+    hit = _raw(x) == _raw(y)
     weight = hit / hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
-    return _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * Tensor._make(weight)
+    return _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * weight
 
 
 def _extreme(ctx, x, dims, keepdim, reduce):
@@ -344,6 +363,8 @@ def _extreme(ctx, x, dims, keepdim, reduce):
 class Amax(Op):
     """y = max of x over dims;  dy/dx = grad split evenly among the elements equal to y."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         return _extreme(ctx, x, dims, keepdim, array_module(x).max)
@@ -355,6 +376,8 @@ class Amax(Op):
 
 class Amin(Op):
     """y = min of x over dims;  dy/dx = grad split evenly among the elements equal to y."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -438,6 +461,8 @@ class Logsumexp(Op):
     """y = m + log(sum(exp(x - m))) over dims with m = max x (no overflow);
     dy/dx = grad * exp(x - y)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         xp = array_module(x)
@@ -464,6 +489,8 @@ class Logsumexp(Op):
 class Cumsum(Op):
     """y_i = sum_{j <= i} x_j along dim;  dy/dx = the reversed cumulative sum of grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
@@ -476,6 +503,8 @@ class Cumsum(Op):
 
 class ReverseCumsum(Op):
     """y_i = sum_{j >= i} x_j along dim (the gradient of cumsum);  dy/dx = cumsum of grad."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -490,6 +519,8 @@ class ReverseCumsum(Op):
 
 class Softmax(Op):
     """y = exp(x - max x) / sum(exp(x - max x)) along dim;  dy/dx = y * (grad - sum(grad * y))."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -512,6 +543,8 @@ class Softmax(Op):
 class LogSoftmax(Op):
     """y = x - max x - log(sum(exp(x - max x))) along dim;
     dy/dx = grad - exp(y) * sum(grad)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim):
