@@ -196,7 +196,7 @@ class ScatterAdd(Op):
         y = x.copy()
         flat = _flat_index(xp, x.shape, dim, index)
         # add.at on a 1-D target takes NumPy's fast path; it accumulates repeated indices
-        xp.add.at(y.reshape(-1), flat, src[_region(index.shape, dim)].reshape(-1))
+        xp.add.at(y.reshape(-1), flat, src[_region(index.shape)].reshape(-1))
         return y
 
     @staticmethod
@@ -220,8 +220,9 @@ class Scatter(Op):
         kept.reshape(-1)[flat] = 0
         ctx.save_for_backward(index, kept)
         y = x.copy()
-        values = src[_region(index.shape, dim)] if isinstance(src, ndarray) and src.ndim else src
-        y.reshape(-1)[flat] = values
+        if src.ndim:
+            src = src[_region(index.shape)].reshape(-1)
+        y.reshape(-1)[flat] = src
         return y
 
     @staticmethod
@@ -232,8 +233,8 @@ class Scatter(Op):
             _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
 
 
-def _region(shape: tuple, dim: int) -> tuple:
-    """The slice of a tensor covered by an index of ``shape`` (all of ``dim``)."""
+def _region(shape: tuple, dim: int | None = None) -> tuple:
+    """The slice of a tensor covered by an index of ``shape`` (all of ``dim``, if given)."""
     return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(shape))
 
 
@@ -256,7 +257,7 @@ def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tenso
     g = gather(grad, dim, index)
     if g.shape == tuple(shape) or g.ndim != len(shape):
         return g
-    return GetitemBackward.apply(g, shape, _region(g.shape, -1))
+    return GetitemBackward.apply(g, shape, _region(g.shape))
 
 
 def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
