@@ -64,8 +64,10 @@ def check_class_target(name: str, input: Tensor, target: Tensor, ignore_index: i
             "input.reshape(-1, C) with target.reshape(-1)."
         )
     t = target._data
-    kept = t[t != ignore_index]
-    if kept.size and (kept.min() < 0 or kept.max() >= shape[1]):
+    if t.size and (t.min() < 0 or t.max() >= shape[1]):
+        kept = t[t != ignore_index]
+        if not kept.size or (kept.min() >= 0 and kept.max() < shape[1]):
+            return
         bad = kept.min() if kept.min() < 0 else kept.max()
         raise IndexError(f"{name}: target {bad} is out of bounds for {shape[1]} classes "
                          f"(expected 0 <= target < {shape[1]}, or ignore_index={ignore_index})")

@@ -170,11 +170,13 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
 
 # -- classification: class indices ---------------------------------------------------------------
 def _target_weights(xp, target, weight, ignore_index, dtype):
-    """Safe gather indices (N, 1, *d), the mask of kept targets and their weights (N, *d)."""
+    """The key that picks a[n, t[n, ...], ...] of an (N, C, *d) array (ignored targets read
+    class 0), the mask of kept targets and their weights (N, *d; 0 where ignored)."""
     valid = target != ignore_index
     index = xp.where(valid, target, 0)
     w_t = valid.astype(dtype) if weight is None else weight.astype(dtype)[index] * valid
-    return xp.expand_dims(index, 1), valid, w_t
+    grid = xp.ix_(*[xp.arange(k) for k in target.shape])
+    return (grid[0], index) + tuple(grid[1:]), valid, w_t
 
 
 def _class_shape(weight, ndim: int) -> tuple:
@@ -191,69 +193,76 @@ class CrossEntropy(Op):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, eps):
         xp = array_module(x)
-        z = x - x.max(axis=1, keepdims=True)
-        e = xp.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        log_s = xp.log(s)
-        index, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
-        loss = (log_s - xp.take_along_axis(z, index, axis=1))[:, 0] * w_t
         n_classes = x.shape[1]
+        z = x - x.max(axis=1, keepdims=True)
+        key, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
+        picked = z[key]
         total_w = float(n_classes) if weight is None else float(weight.sum())
         if eps:
             wz = z.sum(axis=1) if weight is None else (z * weight.reshape(
                 _class_shape(weight, x.ndim))).sum(axis=1)
-            smooth = (total_w * log_s[:, 0] - wz) * valid
-            loss = (1 - eps) * loss + (eps / n_classes) * smooth
+        e = xp.exp(z, out=z)  # z is not needed any more: reuse its memory
+        s = e.sum(axis=1, keepdims=True)
+        log_s = xp.log(s[:, 0])
+        loss = (log_s - picked) * w_t
+        if eps:
+            loss = (1 - eps) * loss + (eps / n_classes) * (total_w * log_s - wz) * valid
         ctx.reduction, ctx.eps, ctx.total_w = reduction, eps, total_w
         ctx.n = float(w_t.sum()) if reduction == "mean" else 1.0
-        e /= s  # the softmax, kept for the gradient
-        ctx.save_for_backward(x, e, index, valid, w_t, weight)
+        # softmax = e / s is formed in backward, fused with the gradient's scaling
+        ctx.save_for_backward(x, e, s, key, valid, w_t, weight)
         return _reduce(loss, reduction, ctx.n)
 
     @staticmethod
     def backward(ctx, grad):
-        x, p, index, valid, w_t, weight = ctx.saved_tensors
+        x, e, s, key, valid, w_t, weight = ctx.saved_tensors
         if _mode.enabled:  # create_graph: a differentiable rule
-            return _cross_entropy_graph(ctx, grad, x, index, valid, w_t, weight), *(None,) * 5
-        p, index, valid, w_t, weight = map(_raw, (p, index, valid, w_t, weight))
-        xp = array_module(p)
-        eps, n_classes = ctx.eps, p.shape[1]
-        g = p * xp.expand_dims((1 - eps) * w_t + (eps * ctx.total_w / n_classes) * valid, 1)
-        picked = xp.take_along_axis(g, index, axis=1)
-        xp.put_along_axis(g, index, picked - xp.expand_dims((1 - eps) * w_t, 1), axis=1)
+            return _cross_entropy_graph(ctx, grad, x, key, valid, w_t, weight), *(None,) * 5
+        e, s, valid, w_t, weight = map(_raw, (e, s, valid, w_t, weight))
+        eps, n_classes = ctx.eps, e.shape[1]
+        coef = _class_coef(ctx, _raw(grad), e.dtype)
+        w_pick = (1 - eps) * w_t
+        row = w_pick + (eps * ctx.total_w / n_classes) * valid
+        # softmax * sum_c q_c * grad, in one pass over the logits
+        g = e * (_unsqueeze(row) * coef / s)
+        g[key] -= w_pick * (coef[:, 0] if coef.ndim else coef)
         if eps:
-            w = 1.0 if weight is None else weight.reshape(_class_shape(weight, p.ndim))
-            g -= (eps / n_classes) * w * xp.expand_dims(valid, 1)
-        g *= _class_coef(ctx, _raw(grad), g.dtype)
+            w = 1.0 if weight is None else weight.reshape(_class_shape(weight, e.ndim))
+            g -= (eps / n_classes) * w * (_unsqueeze(valid) * coef)
         return _like(grad, g), None, None, None, None, None
 
 
 def _class_coef(ctx, grad, dtype):
     """The upstream gradient per sample, shaped (N, 1, *d) or 0-d, over the mean's divisor."""
     if ctx.reduction == "none":
-        return grad.reshape((grad.shape[0], 1) + tuple(grad.shape[1:]))
+        return _unsqueeze(grad)
     if ctx.reduction == "mean":
         return grad / (ctx.n or 1.0)  # all ignored: the gradient is 0, as PyTorch's
     return grad
 
 
-def _dense_targets(ctx, index, valid, w_t, weight, shape, dtype):
+def _unsqueeze(a):
+    """(N, *d) -> (N, 1, *d): per-sample values against an (N, C, *d) array."""
+    return a.reshape((a.shape[0], 1) + tuple(a.shape[1:]))
+
+
+def _dense_targets(ctx, key, valid, w_t, weight, shape, dtype):
     """q = (1 - eps) w[t] onehot(t) + eps / C w (0 for ignored targets), as an array."""
-    xp = array_module(index)
+    xp = array_module(w_t)
     eps = ctx.eps
     q = xp.zeros(shape, dtype)
-    xp.put_along_axis(q, index, xp.expand_dims((1 - eps) * w_t, 1), axis=1)
+    q[key] = (1 - eps) * w_t
     if eps:
         w = 1.0 if weight is None else weight.reshape(_class_shape(weight, len(shape)))
-        q += (eps / shape[1]) * w * xp.expand_dims(valid, 1)
+        q += (eps / shape[1]) * w * _unsqueeze(valid)
     return q
 
 
-def _cross_entropy_graph(ctx, grad, x, index, valid, w_t, weight):
+def _cross_entropy_graph(ctx, grad, x, key, valid, w_t, weight):
     """The gradient (softmax(x) Q - q) * grad as nabla ops on x, so it can be differentiated."""
     from nabla.ops import softmax
 
-    q = _dense_targets(ctx, *map(_raw, (index, valid, w_t, weight)), x.shape, x.dtype)
+    q = _dense_targets(ctx, key, *map(_raw, (valid, w_t, weight)), x.shape, x.dtype)
     return (softmax(x, 1) * q.sum(axis=1, keepdims=True) - q) * _class_coef(ctx, grad, x.dtype)
 
 
@@ -266,17 +275,17 @@ class NllLoss(Op):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         xp = array_module(x)
-        index, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
-        loss = -xp.take_along_axis(x, index, axis=1)[:, 0] * w_t
+        key, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
+        loss = -x[key] * w_t
         ctx.reduction, ctx.eps, ctx.shape = reduction, 0.0, x.shape
         ctx.n = float(w_t.sum()) if reduction == "mean" else 1.0
-        ctx.save_for_backward(index, valid, w_t)
+        ctx.save_for_backward(key, valid, w_t)
         return _reduce(loss, reduction, ctx.n)
 
     @staticmethod
     def backward(ctx, grad):
-        index, valid, w_t = map(_raw, ctx.saved_tensors)
-        q = _dense_targets(ctx, index, valid, w_t, None, ctx.shape, w_t.dtype)
+        key, valid, w_t = map(_raw, ctx.saved_tensors)
+        q = _dense_targets(ctx, key, valid, w_t, None, ctx.shape, w_t.dtype)
         return -q * _class_coef(ctx, grad, q.dtype), None, None, None, None
 
 
