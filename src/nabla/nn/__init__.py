@@ -5,3 +5,4 @@ from nabla.nn import functional, init
 from nabla.nn.modules import *  # noqa: F403  (every layer class, as torch.nn exposes them)
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
+from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)

@@ -75,3 +75,4 @@ __all__ = [
     "LayerNorm",
     "Embedding",
 ]
+from nabla.nn.modules.loss import *  # noqa: F403,E402  (the loss modules)
