@@ -348,3 +348,64 @@ def test_binary_losses_check_shapes_and_range():
     with pytest.raises(RuntimeError, match=r"binary_cross_entropy: all elements of input should "
                                            r"be between 0 and 1.*sigmoid"):
         F.binary_cross_entropy(nabla.tensor([0.5, 1.5]), nabla.tensor([0.0, 1.0]))
+
+
+# -- modules ------------------------------------------------------------------------------------
+MODULE_CASES = [
+    ("L1Loss", {}, "l1_loss"),
+    ("MSELoss", {}, "mse_loss"),
+    ("SmoothL1Loss", {"beta": 0.6}, "smooth_l1_loss"),
+    ("HuberLoss", {"delta": 0.7}, "huber_loss"),
+    ("CrossEntropyLoss", {"ignore_index": -100, "label_smoothing": 0.1}, "ce_NCL"),
+    ("CrossEntropyLoss", {}, "ce_probs"),
+    ("NLLLoss", {"ignore_index": 3}, "nll_loss"),
+    ("BCELoss", {}, "bce"),
+    ("BCEWithLogitsLoss", {}, "bce_logits_pos_weight"),
+    ("KLDivLoss", {"log_target": True}, "kl_div_log_target"),
+    ("CosineEmbeddingLoss", {"margin": -0.2}, "cosine_embedding"),
+    ("MarginRankingLoss", {"margin": 0.3}, "margin_ranking"),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("cls, options, case", MODULE_CASES)
+def test_modules_vs_torch(cls, options, case, reduction, rng):
+    import nabla.nn as nn
+
+    _, n_args, t_args, n_kw, t_kw = _build(case, rng, np.float64)
+    buffers = {k: (n_kw[k], t_kw[k]) for k in ("weight", "pos_weight") if k in n_kw}
+    theirs_mod = getattr(torch.nn, cls)(reduction=reduction, **options,
+                                        **{k: v[1] for k, v in buffers.items()})
+    ours_mod = getattr(nn, cls)(reduction=reduction, **options,
+                                **{k: v[0] for k, v in buffers.items()})
+    assert sorted(ours_mod.state_dict()) == sorted(theirs_mod.state_dict())
+    assert repr(ours_mod) == repr(theirs_mod)
+    ours, theirs = ours_mod(*n_args), theirs_mod(*t_args)
+    assert_close(ours, theirs)
+    u = rng.standard_normal(tuple(theirs.shape))
+    ours.backward(nabla.tensor(u))
+    theirs.backward(torch.tensor(u))
+    assert_close(n_args[0].grad, t_args[0].grad)
+
+
+def test_module_weight_buffer_loads_from_torch_state_dict(rng):
+    import nabla.nn as nn
+
+    w = rng.random(4) + 0.1
+    ours = nn.CrossEntropyLoss(weight=nabla.ones(4, dtype=nabla.float64))
+    ours.load_state_dict({"weight": nabla.tensor(w)})
+    x, t = rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
+    assert_close(ours(nabla.tensor(x), nabla.tensor(t)),
+                 torch.nn.CrossEntropyLoss(weight=torch.tensor(w))(torch.tensor(x),
+                                                                   torch.tensor(t)))
+
+
+def test_legacy_size_average_and_reduce():
+    import nabla.nn as nn
+
+    assert nn.MSELoss(size_average=False).reduction == "sum"
+    assert nn.NLLLoss(reduce=False).reduction == "none"
+    assert nn.L1Loss(size_average=True, reduce=True).reduction == "mean"
+    assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
+    with pytest.raises(ValueError, match="MSELoss: reduction must be one of"):
+        nn.MSELoss(reduction="batchmean")
