@@ -1,0 +1,81 @@
+"""Adadelta: a moving window of squared gradients and squared updates; no learning rate."""
+
+from nabla.backend import array_module
+from nabla.optim.optimizer import (
+    Optimizer,
+    _check,
+    _decayed_grad,
+    _implementation_flags,
+    _step_tensor,
+)
+from nabla.tensor import Tensor
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), exactly as ``torch.optim.Adadelta``.
+
+    With the gradient ``g_t`` (negated when ``maximize``), at step t::
+
+        g_t ← g_t + λ·θ_{t-1}                      (weight_decay λ ≠ 0)
+        v_t ← ρ·v_{t-1} + (1 - ρ)·g_t²             (moving average of squared gradients)
+        Δ_t ← √(u_{t-1} + ε) / √(v_t + ε) · g_t
+        u_t ← ρ·u_{t-1} + (1 - ρ)·Δ_t²             (moving average of squared updates)
+        θ_t ← θ_{t-1} - lr·Δ_t
+
+    Adagrad's sum over the whole history becomes a window (an exponential moving average with
+    factor ρ), so the rates no longer shrink to zero. Adadelta needs no learning rate: the
+    numerator ``√(u + ε)`` carries the units of the parameter, so the ratio is itself a step
+    size; ``lr`` (default 1.0) only scales it, as in PyTorch.
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: coefficient that scales delta before it is applied (default: 1.0).
+        rho: decay of the moving averages (default: 0.9).
+        eps: added inside the square roots for numerical stability (default: 1e-6).
+        weight_decay: L2 penalty λ (default: 0).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach=None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(0.0 <= rho <= 1.0, "rho value", rho)
+        _check(eps >= 0.0, "epsilon value", eps)
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        _implementation_flags(foreach, None, capturable, differentiable)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr, rho, eps = group["lr"], group["rho"], group["eps"]
+            wd, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p._data
+                xp = array_module(param)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor(0.0)
+                    state["square_avg"] = Tensor._make(xp.zeros_like(param))
+                    state["acc_delta"] = Tensor._make(xp.zeros_like(param))
+                state["step"]._data += 1
+                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
+                work, delta = self._buffer(param, 1), self._buffer(param, 2)
+                square_avg *= rho
+                xp.multiply(d, 1 - rho, out=work)
+                square_avg += xp.multiply(work, d, out=work)
+                std = xp.sqrt(xp.add(square_avg, eps, out=work), out=work)
+                xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
+                delta /= std
+                delta *= d
+                acc_delta *= rho
+                xp.multiply(delta, 1 - rho, out=work)
+                acc_delta += xp.multiply(work, delta, out=work)
+                param += xp.multiply(delta, -lr, out=work)
+                p._version[0] += 1
+        return loss

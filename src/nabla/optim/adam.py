@@ -1,0 +1,141 @@
+"""Adam and AdamW: momentum plus RMSprop, with bias correction."""
+
+from nabla.backend import array_module
+from nabla.optim.optimizer import (
+    Optimizer,
+    _check,
+    _decayed_grad,
+    _implementation_flags,
+    _lerp_,
+    _step_tensor,
+)
+from nabla.tensor import Tensor
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2014), exactly as ``torch.optim.Adam``.
+
+    With the gradient ``g_t`` (negated when ``maximize``), at step t::
+
+        g_t ← g_t + λ·θ_{t-1}                      (weight_decay λ ≠ 0; AdamW: see below)
+        m_t ← β1·m_{t-1} + (1 - β1)·g_t            (first moment: momentum)
+        v_t ← β2·v_{t-1} + (1 - β2)·g_t²           (second moment: RMSprop)
+        v_t^max ← max(v_{t-1}^max, v_t)            (amsgrad only; then use v^max below)
+        m̂_t ← m_t / (1 - β1^t),   v̂_t ← v_t / (1 - β2^t)
+        θ_t ← θ_{t-1} - lr·m̂_t / (√v̂_t + ε)
+
+    Adam = momentum + RMSprop, bias-corrected. ``m`` keeps the previous direction as momentum
+    does and ``v`` scales each coordinate as RMSprop does. Both averages start at zero, so early
+    on they underestimate; dividing by ``1 - β^t`` removes that bias (it tends to 1 as t grows).
+    AMSGrad divides by the largest ``v`` seen so far, so the step size never grows back.
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: learning rate (default: 1e-3).
+        betas: (β1, β2), decay rates of the two moments (default: (0.9, 0.999)).
+        eps: added to the denominator for numerical stability (default: 1e-8).
+        weight_decay: L2 penalty λ added to the gradient (default: 0).
+        amsgrad: use the AMSGrad variant (default: False).
+        maximize: maximize the objective instead of minimizing it.
+        decoupled_weight_decay: decay the weights directly as AdamW does (default: False).
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused=None, decoupled_weight_decay: bool = False) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(eps >= 0.0, "epsilon value", eps)
+        _check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
+        _check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        _implementation_flags(foreach, fused, capturable, differentiable)
+        defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
+                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p._data
+                xp = array_module(param)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor(0.0)
+                    state["exp_avg"] = Tensor._make(xp.zeros_like(param))
+                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
+                step_t = state["step"]._data
+                step_t += 1
+                if decoupled and wd != 0:
+                    param *= 1 - lr * wd
+                    d = _decayed_grad(p.grad._data, param, 0, maximize, self._buffer(param, 0))
+                else:
+                    d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                work, denom = self._buffer(param, 1), self._buffer(param, 2)
+                _lerp_(exp_avg, d, 1 - beta1, work)
+                exp_avg_sq *= beta2
+                xp.multiply(d, 1 - beta2, out=work)
+                exp_avg_sq += xp.multiply(work, d, out=work)
+
+                step = step_t.item()
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"]._data
+                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                    xp.sqrt(max_sq, out=denom)
+                else:
+                    xp.sqrt(exp_avg_sq, out=denom)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                xp.multiply(exp_avg, -step_size, out=work)
+                param += xp.divide(work, denom, out=work)
+                p._version[0] += 1
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2017): Adam with decoupled weight decay.
+
+    Same as :class:`Adam`, except that the decay shrinks the weights directly instead of being
+    added to the gradient::
+
+        θ_{t-1} ← θ_{t-1} - lr·λ·θ_{t-1}          (before the moments are updated)
+
+    With Adam's L2 penalty the decay term passes through ``1/√v̂``, so weights with large
+    gradients are barely regularized; decoupling makes every weight decay at the same rate.
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: learning rate (default: 1e-3).
+        betas: (β1, β2) (default: (0.9, 0.999)).
+        eps: added to the denominator for numerical stability (default: 1e-8).
+        weight_decay: decoupled weight-decay coefficient λ (default: 1e-2).
+        amsgrad: use the AMSGrad variant (default: False).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -1,0 +1,103 @@
+"""RMSprop: divide the gradient by a moving average of its recent magnitude."""
+
+from nabla.backend import array_module
+from nabla.optim.optimizer import (
+    Optimizer,
+    _check,
+    _decayed_grad,
+    _implementation_flags,
+    _lerp_,
+    _step_tensor,
+)
+from nabla.tensor import Tensor
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), exactly as ``torch.optim.RMSprop``.
+
+    With the gradient ``g_t`` (negated when ``maximize``), at step t::
+
+        g_t ← g_t + λ·θ_{t-1}                      (weight_decay λ ≠ 0)
+        v_t ← α·v_{t-1} + (1 - α)·g_t²             (moving average of squared gradients)
+        ṽ_t ← v_t                                  (or, if centered:)
+        m_t ← α·m_{t-1} + (1 - α)·g_t,   ṽ_t ← v_t - m_t²
+        b_t ← μ·b_{t-1} + g_t / (√ṽ_t + ε),   θ_t ← θ_{t-1} - lr·b_t     (momentum μ > 0)
+        θ_t ← θ_{t-1} - lr·g_t / (√ṽ_t + ε)                              (otherwise)
+
+    RMSprop: moving average of squared gradients. Like Adagrad each coordinate is scaled by the
+    size of its gradients, but the exponential average forgets the distant past, so rates adapt
+    instead of decaying to zero. ``centered`` divides by an estimate of the gradient's variance
+    rather than its raw second moment.
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: learning rate (default: 1e-2).
+        alpha: smoothing constant α (default: 0.99).
+        eps: added to the denominator for numerical stability (default: 1e-8).
+        weight_decay: L2 penalty λ (default: 0).
+        momentum: momentum factor μ (default: 0).
+        centered: normalize by the estimated variance of the gradient.
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(eps >= 0.0, "epsilon value", eps)
+        _check(momentum >= 0.0, "momentum value", momentum)
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        _check(alpha >= 0.0, "alpha value", alpha)
+        _implementation_flags(foreach, None, capturable, differentiable)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _init_state(self, state: dict, group: dict, param) -> None:
+        xp = array_module(param)
+        state["step"] = _step_tensor(0.0)
+        state["square_avg"] = Tensor._make(xp.zeros_like(param))
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = Tensor._make(xp.zeros_like(param))
+        if group["centered"]:
+            state["grad_avg"] = Tensor._make(xp.zeros_like(param))
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            wd, maximize, centered = group["weight_decay"], group["maximize"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p._data
+                xp = array_module(param)
+                state = self.state[p]
+                if len(state) == 0:
+                    self._init_state(state, group, param)
+                state["step"]._data += 1
+                square_avg = state["square_avg"]._data
+                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
+                work, avg = self._buffer(param, 1), self._buffer(param, 2)
+                square_avg *= alpha
+                xp.multiply(d, 1 - alpha, out=work)
+                square_avg += xp.multiply(work, d, out=work)
+                if centered:
+                    grad_avg = state["grad_avg"]._data
+                    _lerp_(grad_avg, d, 1 - alpha, work)
+                    xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=avg), out=avg)
+                    xp.sqrt(avg, out=avg)
+                else:
+                    xp.sqrt(square_avg, out=avg)
+                avg += eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]._data
+                    buf *= momentum
+                    buf += xp.divide(d, avg, out=work)
+                    param += xp.multiply(buf, -lr, out=work)
+                else:
+                    xp.multiply(d, -lr, out=work)
+                    param += xp.divide(work, avg, out=work)
+                p._version[0] += 1
+        return loss

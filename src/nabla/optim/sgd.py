@@ -1,0 +1,83 @@
+"""Stochastic gradient descent, with momentum and Nesterov momentum."""
+
+from nabla.backend import array_module
+from nabla.optim.optimizer import Optimizer, _check, _decayed_grad, _implementation_flags
+from nabla.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), exactly as ``torch.optim.SGD``.
+
+    Gradient descent steps against the gradient: ``θ ← θ - lr·g``. Too large a learning rate
+    overshoots and diverges, too small a one crawls (the learning-rate problem).
+
+    With the gradient ``g_t`` (negated when ``maximize``), at step t::
+
+        g_t ← g_t + λ·θ_{t-1}                      (weight_decay λ ≠ 0: the L2 penalty)
+        b_t ← g_t                                  (momentum μ ≠ 0, first step)
+        b_t ← μ·b_{t-1} + (1 - τ)·g_t              (later steps; dampening τ)
+        g_t ← g_t + μ·b_t    if nesterov, else  g_t ← b_t
+        θ_t ← θ_{t-1} - lr·g_t
+
+    Momentum keeps the previous direction: the buffer ``b`` is a running sum of past gradients,
+    so steps along a consistent direction grow (up to 1/(1-μ) times) while oscillating
+    components cancel. Nesterov evaluates the look-ahead gradient: it steps as if from the point
+    the momentum is about to carry it to (``g + μ·b``), which corrects an overshoot one step
+    earlier. (PyTorch's formulation puts lr outside the buffer, unlike Sutskever et al.)
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: learning rate (default: 1e-3).
+        momentum: momentum factor μ (default: 0).
+        dampening: dampening τ of the momentum (default: 0).
+        weight_decay: L2 penalty λ (default: 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening = 0).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach=None, differentiable: bool = False, fused=None) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(momentum >= 0.0, "momentum value", momentum)
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _implementation_flags(foreach, fused, False, differentiable)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p._data
+                xp = array_module(param)
+                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
+                work = self._buffer(param, 1)
+                if momentum != 0:
+                    state = self.state[p]
+                    buf_t = state.get("momentum_buffer")
+                    if buf_t is None:
+                        buf = d.copy()
+                        state["momentum_buffer"] = Tensor._make(buf)
+                    else:
+                        buf = buf_t._data
+                        buf *= momentum
+                        if dampening != 0:
+                            buf += xp.multiply(d, 1 - dampening, out=work)
+                        else:
+                            buf += d
+                    if nesterov:
+                        xp.multiply(buf, momentum, out=work)
+                        d = xp.add(d, work, out=work)
+                    else:
+                        d = buf
+                param += xp.multiply(d, -lr, out=work)
+                p._version[0] += 1
+        return loss
