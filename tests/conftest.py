@@ -60,7 +60,7 @@ def assert_close(actual, expected, dtype=None, what: str = "") -> None:
     """
     label = f"{what}: " if what else ""
     assert isinstance(actual, nabla.Tensor), f"{label}expected a nabla Tensor, got {type(actual)}"
-    want = expected.detach().numpy()
+    want = expected.detach().numpy(force=True)  # force: PyTorch may return a ZeroTensor
     assert tuple(actual.shape) == tuple(want.shape), (
         f"{label}shape {tuple(actual.shape)} != PyTorch's {tuple(want.shape)}")
     assert actual.dtype == want.dtype, f"{label}dtype {actual.dtype} != PyTorch's {want.dtype}"

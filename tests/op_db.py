@@ -97,7 +97,7 @@ class Maker:
         return self.rng.integers(0, high, size=shape).astype(np.int64)
 
     def mask(self, *shape) -> np.ndarray:
-        return self.rng.random(shape) < 0.5
+        return np.asarray(self.rng.random(shape) < 0.5)
 
 
 def _as_layout(x: np.ndarray, layout: str) -> np.ndarray:

@@ -110,8 +110,8 @@ def _grad_pairs(nout, tout, what):
 
 def _assert_grads(ngrads, tgrads, leaves, dtype, what):
     for i, (g, t, x) in enumerate(zip(ngrads, tgrads, leaves)):
-        want = torch.zeros(tuple(x.shape), dtype=x.dtype) if t is None else t
-        got = nabla.zeros(*x.shape, dtype=want.numpy().dtype) if g is None else g
+        want = torch.from_numpy(np.zeros(x.shape, x.dtype)) if t is None else t
+        got = nabla.Tensor._make(np.zeros(x.shape, x.dtype)) if g is None else g
         assert_close(got, want.detach(), dtype, what=f"{what} gradient of input {i}")
 
 

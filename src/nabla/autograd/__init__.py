@@ -5,5 +5,6 @@ from nabla.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from nabla.tensor import Tensor  # noqa: F401  (imports the core in the right order)
 from nabla.autograd.engine import backward, grad
 from nabla.autograd.function import Function
+from nabla.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled"]

@@ -151,8 +151,15 @@ def gradgradcheck(
                       create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol, seed=seed + 2)
+    try:
+        return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                         raise_exception=raise_exception, nondet_tol=nondet_tol, seed=seed + 2)
+    except GradcheckError as err:
+        raise GradcheckError(
+            f"gradgradcheck: the second derivative is wrong. Below, the function checked maps "
+            f"(inputs, grad_outputs) to the gradients of inputs {diff_idx}; inputs {n_in} and up "
+            f"are the grad_outputs.\n{err}"
+        ) from None
 
 
 # -- the two sides --------------------------------------------------------------------------------
@@ -166,7 +173,8 @@ def _analytical_vjp(inputs, diff_idx, outputs, out_idx, vs) -> list:
             grads.append(Tensor._make(v.astype(o.dtype)))
     result = [None] * len(diff_idx)
     if roots:
-        result = _grad(roots, [inputs[i] for i in diff_idx], grads, allow_unused=True)
+        result = _grad(roots, [inputs[i] for i in diff_idx], grads, retain_graph=True,
+                       allow_unused=True)
     return [numpy.zeros(inputs[i].shape) if g is None else numpy.array(g._data, numpy.float64)
             for i, g in zip(diff_idx, result)]
 
