@@ -152,3 +152,14 @@ def test_finite_differences(name):
 ])
 def test_double_backward_matches_torch(fn, shape):
     double_backward(fn, randn(*shape))
+
+
+def test_non_contiguous_operands_and_no_graph_under_no_grad():
+    compare(lambda m, a, b: a.transpose(0, 1) @ b.transpose(-1, -2), [randn(4, 3), randn(2, 5, 4)],
+            np.float64)
+    compare(lambda m, a, b: m.einsum("ij,jk->ik", a.transpose(0, 1), b), [randn(4, 3),
+                                                                          randn(4, 2)], np.float64)
+    a, b = nabla.randn(2, 3, requires_grad=True), nabla.randn(3, 4, requires_grad=True)
+    with nabla.no_grad():
+        for y in (a @ b, nabla.einsum("ij,jk", a, b), nabla.norm(a), nabla.dot(a[0], b[:, 0])):
+            assert not y.requires_grad and y.grad_fn is None

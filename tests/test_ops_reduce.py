@@ -308,3 +308,29 @@ def test_no_graph_under_no_grad():
         for y in (x.sum(1), x.softmax(1), x.max(1).values, x.logsumexp(1), x.var()):
             assert not y.requires_grad and y.grad_fn is None
     assert math.isclose(x.mean().item(), float(x._data.mean()), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.sum(x, 1),
+    lambda m, x: m.sum(x, 0),
+    lambda m, x: m.mean(x, 0),
+    lambda m, x: m.amax(x, 1),
+    lambda m, x: m.softmax(x, 1),
+    lambda m, x: m.log_softmax(x, 0),
+    lambda m, x: m.cumsum(x, 1),
+    lambda m, x: m.prod(x, 1),
+])
+def test_empty_tensors(fn):
+    compare(fn, [np.zeros((0, 3))], np.float64)
+
+
+def test_non_contiguous_inputs():
+    compare(lambda m, x: m.softmax(x.transpose(0, 1), 1), [randn(4, 3)], np.float64)
+    compare(lambda m, x: m.var(x.transpose(0, 1), 0), [randn(4, 3)], np.float64)
+    compare(lambda m, x: m.max(x.transpose(0, 1), 1).values, [randn(4, 3)], np.float64)
+
+
+def test_amax_with_nan_propagates_like_torch():
+    x = np.array([[1.0, np.nan], [2.0, 2.0]])
+    compare(lambda m, x: m.amax(x, 1), [x], np.float64)
+    compare(lambda m, x: m.max(x, 1).values, [x], np.float64)

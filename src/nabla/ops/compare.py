@@ -117,7 +117,8 @@ def floor_divide(input, other) -> Tensor:
     xp = _xp(input, other)
     if _integer(input) and _integer(other) and (xp.asarray(_raw(other)) == 0).any():
         raise ZeroDivisionError("floor_divide: integer division by zero")
-    return _binary("floor_divide", xp.floor_divide, input, other)
+    with xp.errstate(divide="ignore", invalid="ignore"):  # x // 0.0: inf or nan, silently
+        return _binary("floor_divide", xp.floor_divide, input, other)
 
 
 def _integer(value) -> bool:
@@ -135,14 +136,16 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return array_module(y if isinstance(x, (int, float)) else x).remainder(x, y)
+        xp = array_module(y if isinstance(x, (int, float)) else x)
+        with xp.errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, silently
+            return xp.remainder(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         need_x, need_y = ctx.needs_input_grad
         if not need_y:
             return grad, None
-        x, y = _raw(ctx.saved_tensors[0]), _raw(ctx.saved_tensors[1])
+        x, y = map(_raw, ctx.saved_tensors)
         return (grad if need_x else None), -grad * array_module(y).floor_divide(x, y)
 
 

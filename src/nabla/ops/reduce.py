@@ -347,13 +347,14 @@ def _extreme_backward(ctx, grad: Tensor) -> Tensor:
     """grad split evenly among the elements equal to the extreme (PyTorch's rule for amax)."""
     x, y = ctx.saved_tensors
     hit = _raw(x) == _raw(y)
-    weight = hit / hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
+    with array_module(hit).errstate(invalid="ignore"):  # a NaN extreme: no hit, NaN as PyTorch
+        weight = hit / hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     return _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * weight
 
 
 def _extreme(ctx, x, dims, keepdim, reduce):
-    if x.size == 0 and dims:
-        raise IndexError(f"cannot reduce over dims {dims} of an empty tensor of shape {x.shape}")
+    if builtins.any(x.shape[d] == 0 for d in dims):
+        raise IndexError(f"cannot reduce over the empty dims {dims} of a tensor of {x.shape}")
     ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
     y = array_module(x).asarray(reduce(x, axis=dims, keepdims=True))  # not a NumPy scalar
     ctx.save_for_backward(x, y)
@@ -527,7 +528,9 @@ class Softmax(Op):
         xp = array_module(x)
         ctx.dim = dim
         if x.size == 0:
-            return x.copy()
+            e = x.copy()
+            ctx.save_for_backward(e)
+            return e
         e = xp.asarray(x - x.max(axis=dim, keepdims=True))  # (an array also for 0-d x)
         xp.exp(e, out=e)
         e /= e.sum(axis=dim, keepdims=True)
@@ -551,7 +554,9 @@ class LogSoftmax(Op):
         xp = array_module(x)
         ctx.dim = dim
         if x.size == 0:
-            return x.copy()
+            s = x.copy()
+            ctx.save_for_backward(s)
+            return s
         s = xp.asarray(x - x.max(axis=dim, keepdims=True))
         s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(s)
