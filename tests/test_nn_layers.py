@@ -89,12 +89,13 @@ def _run_pair(nmod, tmod, shapes, dtype, rng, steps=1):
         nmod.zero_grad()
         ty.backward(torch.tensor(g, dtype=dtype))
         ny.backward(nabla.tensor(g.astype(ny.dtype)))
-        for i, (a, b) in enumerate(zip(nx, tx)):
+        for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
             assert_close(a.grad, b.grad, what=f"grad of input {i}")
-        for (name, tp), (nname, np_) in zip(tmod.named_parameters(), nmod.named_parameters()):
+        pairs = zip(tmod.named_parameters(), nmod.named_parameters(), strict=True)
+        for (name, tp), (nname, np_) in pairs:
             assert name == nname
             assert_close(np_.grad, tp.grad, what=f"grad of {name}")
-    for (name, tb), (_, nb) in zip(tmod.named_buffers(), nmod.named_buffers()):
+    for (name, tb), (_, nb) in zip(tmod.named_buffers(), nmod.named_buffers(), strict=True):
         assert_close(nb, tb, what=f"buffer {name}")
 
 
@@ -244,11 +245,11 @@ def test_double_backward_matches_torch(case, rng):
     g = rng.standard_normal(tuple(ty.shape))
     tg = torch.autograd.grad(ty, tens[:2], torch.tensor(g), create_graph=True)
     ng = nabla.autograd.grad(ny, nens[:2], nabla.tensor(g), create_graph=True)
-    for a, e in zip(ng, tg):
+    for a, e in zip(ng, tg, strict=True):
         assert_close(a, e)
     ((tg[0] ** 2).sum() + (tg[1] * tg[1].detach()).sum()).backward()
     ((ng[0] ** 2).sum() + (ng[1] * ng[1].detach()).sum()).backward()
-    for a, e in zip(nens[:2], tens[:2]):
+    for a, e in zip(nens[:2], tens[:2], strict=True):
         assert_close(a.grad, e.grad, what="second derivative")
 
 

@@ -3,6 +3,7 @@
 
 from nabla.nn import functional, init
 from nabla.nn.modules import *  # noqa: F403  (every layer class, as torch.nn exposes them)
+from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
-from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)
+from nabla.nn import utils  # noqa: E402  (nn.utils: clip_grad_norm_, parameters_to_vector, ...)
