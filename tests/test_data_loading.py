@@ -300,3 +300,17 @@ def test_default_collate_errors():
         default_collate([[1, 2], [1]])
     with pytest.raises(TypeError, match="found"):
         default_collate([object(), object()])
+
+
+def test_fast_path_is_taken_for_tensor_datasets(monkeypatch):
+    X, y = _data(12)
+    ds = TensorDataset(X, y)
+
+    def no_items(self, index):
+        raise AssertionError("the fast path should not call __getitem__")
+
+    loader = DataLoader(random_split(ds, [8, 4])[0], batch_size=3, shuffle=True)
+    monkeypatch.setattr(TensorDataset, "__getitem__", no_items)
+    assert sum(len(b[0]) for b in loader) == 8
+    with pytest.raises(AssertionError, match="should not call"):
+        next(iter(DataLoader(ds, batch_size=3, collate_fn=default_collate.__call__)))
