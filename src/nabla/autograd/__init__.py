@@ -7,4 +7,5 @@ from nabla.autograd.engine import backward, grad
 from nabla.autograd.function import Function
 from nabla.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError",
+           "no_grad", "enable_grad", "set_grad_enabled"]
