@@ -314,3 +314,12 @@ def test_torch_rejects_the_same_inputs():
                  lambda: torch.nn.functional.pad(x, (-3, -2)), lambda: x.unsqueeze(3)):
         with pytest.raises((RuntimeError, IndexError, ValueError)):
             call()
+
+
+def test_split_is_one_node_and_unused_pieces_get_zero_gradient(rng):
+    x = nabla.randn(6, 2, requires_grad=True)
+    pieces = nabla.split(x, 2)
+    assert len({id(p.grad_fn) for p in pieces}) == 1
+    check(lambda lib, a: lib.split(a, [1, 2, 3])[1], rng.standard_normal((6, 2)), rng=rng)
+    check(lambda lib, a: lib.unbind(a, 1)[2], rng.standard_normal((2, 4)), rng=rng)
+    assert nabla.unbind(nabla.zeros(2, 0), 1) == () == torch.unbind(torch.zeros(2, 0), 1)

@@ -21,6 +21,7 @@ class Getitem(Op):
     zeros at key."""
 
     is_view = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, key):
@@ -35,6 +36,8 @@ class Getitem(Op):
 class GetitemBackward(Op):
     """y = zeros(shape) with y[key] = x (basic key, no element written twice);  dy/dx = grad[key].
     """
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape, key):
@@ -52,6 +55,8 @@ class AdvancedGetitem(Op):
     """y = x[key] for a key with integer arrays or boolean masks (a copy);  dy/dx = grad
     accumulated into zeros at key (repeated indices add up)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape = x.shape
@@ -65,6 +70,8 @@ class AdvancedGetitem(Op):
 
 class AdvancedGetitemBackward(Op):
     """y = zeros(shape) with y[key] += x, accumulating repeated indices;  dy/dx = grad[key]."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape, key):
@@ -170,6 +177,8 @@ def getitem(input: Tensor, key) -> Tensor:
 class Gather(Op):
     """y[..i..] = x[..index[..i..]..] along dim;  dx = scatter_add(zeros, dim, index, grad)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.in_shape, ctx.dim = x.shape, dim
@@ -180,13 +189,14 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        zeros = Tensor._make(array_module(grad._data).zeros(ctx.in_shape, grad.dtype))
-        return scatter_add(zeros, ctx.dim, index, grad), None, None
+        return ScatterAdd.apply(_zeros(grad, ctx.in_shape), ctx.dim, index, grad), None, None
 
 
 class ScatterAdd(Op):
     """y = x; y[..index[..i..]..] += src[..i..] along dim;  dx = grad,
     dsrc = gather(grad, dim, index) (zero outside index's shape)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
@@ -211,6 +221,8 @@ class Scatter(Op):
     """y = x; y[..index[..i..]..] = src[..i..] along dim;  dx = grad where nothing was written,
     dsrc = gather(grad, dim, index)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim, index, src):
         ctx.dim, ctx.src_shape = dim, getattr(src, "shape", ())
@@ -231,6 +243,14 @@ class Scatter(Op):
         need_x, _, _, need_src = ctx.needs_input_grad
         return (grad * kept if need_x else None), None, None, (
             _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
+
+
+def _zeros(like, shape: tuple):
+    """Zeros of ``shape`` and ``like``'s dtype, of the same kind: a Tensor, or a raw array (the
+    engine's fast mode hands rules raw arrays)."""
+    data = like._data if isinstance(like, Tensor) else like
+    zeros = array_module(data).zeros(shape, data.dtype)
+    return Tensor._make(zeros) if isinstance(like, Tensor) else zeros
 
 
 def _region(shape: tuple, dim: int | None = None) -> tuple:
@@ -254,7 +274,7 @@ def _flat_index(xp, shape: tuple, dim: int, index):
 
 def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     """gather(grad, dim, index) placed in zeros of ``shape`` (src may be larger than index)."""
-    g = gather(grad, dim, index)
+    g = Gather.apply(grad, dim, index)
     if g.shape == tuple(shape) or g.ndim != len(shape):
         return g
     return GetitemBackward.apply(g, shape, _region(g.shape))
@@ -348,6 +368,8 @@ def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
 class IndexSelect(Op):
     """y = x taken at the 1-D ``index`` along dim;  dx = index_add(zeros, dim, index, grad)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.in_shape, ctx.dim = x.shape, dim
@@ -357,13 +379,14 @@ class IndexSelect(Op):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        zeros = Tensor._make(array_module(grad._data).zeros(ctx.in_shape, grad.dtype))
-        return index_add(zeros, ctx.dim, index, grad), None, None
+        return IndexAdd.apply(_zeros(grad, ctx.in_shape), ctx.dim, index, grad, 1), None, None
 
 
 class IndexAdd(Op):
     """y = x; y[index[i]] += alpha * src[i] along dim;  dx = grad,
     dsrc = alpha * index_select(grad, dim, index)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, dim, index, src, alpha):
@@ -381,7 +404,7 @@ class IndexAdd(Op):
         need_x, _, _, need_src, _ = ctx.needs_input_grad
         g_src = None
         if need_src:
-            g_src = index_select(grad, ctx.dim, index)
+            g_src = IndexSelect.apply(grad, ctx.dim, index)
             g_src = g_src if ctx.alpha == 1 else g_src * ctx.alpha
         return (grad if need_x else None), None, None, g_src, None
 

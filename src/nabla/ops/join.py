@@ -1,7 +1,7 @@
 """Joining and cutting: cat, stack, split, chunk, unbind, narrow, pad.
 
-Joins have one rule each (every input's gradient is its slice of ``grad``); the cuts are slices
-(``Getitem`` nodes, views), one node per piece, so no rule of their own. Constant padding and
+Joins and cuts are each other's gradients: cat's rule slices ``grad`` into the inputs' pieces,
+split's rule concatenates the pieces' gradients (stack and unbind likewise). Constant padding and
 cropping are one op whose gradient is the opposite padding.
 """
 
@@ -55,6 +55,52 @@ class Stack(Op):
     def backward(ctx, grad):
         return (None,) + tuple(Getitem.apply(grad, _along(ctx.dim, i)) if need else None
                                for i, need in enumerate(ctx.needs_input_grad[1:]))
+
+
+class Split(Op):
+    """ys = x cut along dim into pieces of ``sizes`` (views);  dx = cat(grads) along dim.
+    One node for all pieces: a node per piece would make each backward fill a zero tensor of x's
+    size, quadratic in the number of pieces."""
+
+    is_view = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(x[_along(dim, slice(start, start + size))])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Cat.apply(ctx.dim, *grads), None, None
+
+
+class Unbind(Op):
+    """ys = the slices of x along dim (views);  dx = stack(grads) along dim."""
+
+    is_view = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(x[_along(dim, i)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Stack.apply(ctx.dim, *grads), None
+
+
+def _share_version(input: Tensor, pieces: tuple) -> tuple:
+    """Every piece is a view of ``input``: an in-place change of one must be seen as a change of
+    input (apply links only the first output)."""
+    for p in pieces:
+        p._version = input._version
+    return pieces
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -135,11 +181,7 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split: sections {sizes} must be non-negative and sum to the "
                                f"size {n} of dim {dim} (shape {tuple(input.shape)})")
-    pieces, start = [], 0
-    for s in sizes:
-        pieces.append(Getitem.apply(input, _along(d, slice(start, start + s))))
-        start += s
-    return tuple(pieces)
+    return _share_version(input, Split.apply(input, tuple(sizes), d))
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
@@ -156,7 +198,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices of ``input`` along ``dim``, each without that dimension (a tuple of views)."""
     d = _dim("unbind", dim, input.ndim)
-    return tuple(Getitem.apply(input, _along(d, i)) for i in range(input.shape[d]))
+    if input.shape[d] == 0:
+        return ()
+    return _share_version(input, Unbind.apply(input, d))
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
