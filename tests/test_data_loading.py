@@ -234,6 +234,8 @@ def test_subset_concat_and_random_split():
     theirs = tud.random_split(range(11), [0.5, 0.3, 0.2])
     ours = random_split(TensorDataset(np.zeros(11)), [0.5, 0.3, 0.2])
     assert [len(p) for p in ours] == [len(p) for p in theirs] == [6, 3, 2]
+    rounded = random_split(TensorDataset(np.zeros(100)), [0.55, 0.34, 0.11])  # sums to 1 + 2e-16
+    assert [len(p) for p in rounded] == [55, 34, 11]
     with pytest.raises(ValueError, match="does not equal"):
         random_split(ds, [3, 8])
 

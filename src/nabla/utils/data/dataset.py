@@ -176,8 +176,9 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         One ``Subset`` per length.
     """
     n = len(dataset)
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and \
-            not all(isinstance(x, int) for x in lengths):
+    # fractions summing to 1 up to rounding (PyTorch also demands sum <= 1, so that
+    # [0.55, 0.34, 0.11], whose float sum is 1.0000000000000002, fails there)
+    if math.isclose(sum(lengths), 1) and not all(isinstance(x, int) for x in lengths):
         if any(f < 0 or f > 1 for f in lengths):
             raise ValueError(f"random_split: fractions must lie in [0, 1], got {list(lengths)}")
         lengths = _lengths_from_fractions(lengths, n)
