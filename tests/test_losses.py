@@ -115,7 +115,7 @@ def _build(case, rng, dtype):
     name, make = CASES[case]
     arrays, grads, kwargs = make(rng, dtype)
     n_args, t_args = [], []
-    for a, g in zip(arrays, grads):
+    for a, g in zip(arrays, grads, strict=True):
         a = np.asarray(a)
         a = a.astype(dtype) if a.dtype.kind == "f" else a.astype(np.int64)
         n_args.append(nabla.tensor(a, requires_grad=g))
@@ -140,7 +140,7 @@ def test_forward_backward_vs_torch(case, reduction, dtype, rng):
     upstream = rng.standard_normal(tuple(theirs.shape)).astype(dtype)
     ours.backward(nabla.tensor(upstream))
     theirs.backward(torch.tensor(upstream))
-    for i, (a, b) in enumerate(zip(n_args, t_args)):
+    for i, (a, b) in enumerate(zip(n_args, t_args, strict=True)):
         if b.requires_grad:
             assert_close(a.grad, b.grad, what=f"{case} grad of argument {i}")
 
@@ -165,10 +165,11 @@ def _directional_check(fn, inputs, rng, eps=1e-6):
     u = rng.standard_normal(out.shape)
     grads = nabla.autograd.grad(out, inputs, nabla.tensor(u))
     dirs = [rng.standard_normal(x.shape) for x in inputs]
-    analytic = sum(float((g._data * d).sum()) for g, d in zip(grads, dirs))
+    analytic = sum(float((g._data * d).sum()) for g, d in zip(grads, dirs, strict=True))
 
     def f(sign):
-        shifted = [nabla.tensor(x._data + sign * eps * d) for x, d in zip(inputs, dirs)]
+        pairs = zip(inputs, dirs, strict=True)
+        shifted = [nabla.tensor(x._data + sign * eps * d) for x, d in pairs]
         return float((fn(*shifted)._data * u).sum())
 
     numeric = (f(1) - f(-1)) / (2 * eps)
@@ -222,7 +223,7 @@ def test_double_backward_vs_torch(case, reduction, rng):
     v = rng.standard_normal(gt.shape)
     (gn * nabla.tensor(v)).sum().backward()
     (gt * torch.tensor(v)).sum().backward()
-    for i, (a, b) in enumerate(zip(n_args, t_args)):
+    for i, (a, b) in enumerate(zip(n_args, t_args, strict=True)):
         if b.requires_grad:
             if a.grad is None:  # no path: the gradient is zero (torch may hold explicit zeros)
                 assert b.grad is None or not b.grad.any(), f"argument {i} has no gradient"
