@@ -138,6 +138,27 @@ def test_second_backward_without_retain_graph_raises():
         y.backward(nabla.ones(2))
 
 
+def test_scalar_loss_from_sum_like_torch(rng):
+    x, tx = pair(rng.normal(size=(2, 3)))
+    g = rng.normal(size=(2, 3))
+    (f(nabla, x) * nabla.tensor(g)).sum().backward()
+    (f(torch, tx) * torch.tensor(g)).sum().backward()
+    close(x.grad, tx.grad)
+
+
+def test_broadcast_gradients_reduced_to_input_shapes(rng):
+    a, ta = pair(rng.normal(size=(3, 1)))
+    b, tb = pair(rng.normal(size=(1, 4)))
+    s, ts = pair(np.array(0.7))
+    v, tv = pair(rng.normal(size=4))
+    g = rng.normal(size=(3, 4))
+    ((a * b).tanh() * s + v).backward(nabla.tensor(g))
+    ((ta * tb).tanh() * ts + tv).backward(torch.tensor(g))
+    for n, t in [(a, ta), (b, tb), (s, ts), (v, tv)]:
+        assert n.grad.shape == tuple(t.grad.shape)
+        close(n.grad, t.grad)
+
+
 def test_backward_on_non_scalar_needs_a_gradient():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="scalar"):
@@ -248,6 +269,13 @@ def test_detach_shares_memory_and_stops_gradient():
     close(x.grad, np.exp([1.0, 2.0]))  # d is a constant: no gradient through exp
 
 
+def test_detach_in_place_cuts_tensor_from_graph():
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None
+
+
 def test_grad_not_propagated_to_inputs_without_requires_grad(rng):
     x = nabla.tensor(rng.normal(size=3), requires_grad=True)
     c = nabla.tensor(rng.normal(size=3))
@@ -297,6 +325,16 @@ def test_non_leaf_hook_modifies_gradient_flowing_back(rng):
     close(seen[0], g * np.cos(np.exp(x.detach().numpy())))
 
 
+def test_hooks_run_in_registration_order(rng):
+    x, tx = pair(rng.normal(size=3))
+    for t in (x, tx):
+        t.register_hook(lambda g: g * 2)
+        t.register_hook(lambda g: g + 1)
+    x.exp().backward(nabla.ones(3))
+    tx.exp().backward(torch.ones(3))
+    close(x.grad, tx.grad)
+
+
 def test_non_leaf_hook_removed():
     x = nabla.tensor([0.5, 1.5], requires_grad=True)
     y = x * 2
@@ -334,6 +372,25 @@ def test_grad_returns_gradients_without_touching_dot_grad(rng):
     close(gx, tgx)
     close(gw, tgw)
     assert x.grad is None and w.grad is None
+
+
+def test_grad_of_several_outputs_and_of_output_itself(rng):
+    x, tx = pair(rng.normal(size=3))
+    g1, g2 = rng.normal(size=3), rng.normal(size=3)
+    (gx,) = autograd.grad([x.exp(), x.sin()], x, [nabla.tensor(g1), nabla.tensor(g2)])
+    (tgx,) = torch.autograd.grad([tx.exp(), tx.sin()], tx, [torch.tensor(g1), torch.tensor(g2)])
+    close(gx, tgx)
+    y = x.exp()
+    (gy,) = autograd.grad(y, y, nabla.tensor(g1))
+    close(gy, g1)
+
+
+def test_grad_twice_without_retain_graph_raises():
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    autograd.grad(y, x, nabla.ones(2))
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        autograd.grad(y, x, nabla.ones(2))
 
 
 def test_grad_allow_unused():

@@ -19,19 +19,10 @@ def rng():
     return np.random.default_rng(0)
 
 
-def pair(array, requires_grad=True):
-    return (nabla.tensor(array.copy(), requires_grad=requires_grad),
-            torch.tensor(array.copy(), requires_grad=requires_grad))
-
-
 def close(a, b):
     a = a.detach().numpy() if isinstance(a, nabla.Tensor) else np.asarray(a)
     b = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
     np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
-
-
-def lib_of(t):
-    return nabla if isinstance(t, nabla.Tensor) else torch
 
 
 def make_exp(lib):
@@ -314,3 +305,43 @@ def test_missing_backward_raises_clear_error():
     x = nabla.tensor([1.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="backward"):
         NoBackward.apply(x).backward(nabla.ones(1))
+
+
+def test_backward_gradient_of_wrong_shape_is_named():
+    class WrongShape(nabla.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return nabla.ones(5)
+
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="WrongShape"):
+        WrongShape.apply(x).backward(nabla.ones(2))
+
+
+def test_broadcast_gradient_from_custom_backward_is_reduced(rng):
+    """A rule may return the gradient at the broadcast shape; the engine sums it down."""
+    a, b, g = rng.normal(size=(3, 1)), rng.normal(size=(1, 4)), rng.normal(size=(3, 4))
+    out = {}
+    for lib in (nabla, torch):
+
+        class BMul(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.save_for_backward(x, y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, y = ctx.saved_tensors
+                return grad * y, grad * x  # (3, 4): torch and nabla both reduce it
+
+        x = lib.tensor(a.copy(), requires_grad=True)
+        y = lib.tensor(b.copy(), requires_grad=True)
+        BMul.apply(x, y).backward(lib.tensor(g))
+        out[lib] = (x.grad, y.grad)
+    close(out[nabla][0], out[torch][0])
+    close(out[nabla][1], out[torch][1])
