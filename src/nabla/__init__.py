@@ -72,3 +72,7 @@ def is_tensor(obj) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+# Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
+from nabla import nn, optim, utils, viz  # noqa: E402
