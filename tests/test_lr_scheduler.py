@@ -269,3 +269,14 @@ def test_reduce_lr_on_plateau_reduces_after_patience_and_round_trips():
         lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
     with pytest.raises(ValueError, match="mode avg is unknown"):
         lr_scheduler.ReduceLROnPlateau(opt, mode="avg")
+
+
+def test_one_cycle_needs_momentum_and_a_length():
+    ps = [nabla.tensor(np.ones(2), requires_grad=True)]
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        lr_scheduler.OneCycleLR(optim.Adagrad(ps), max_lr=0.1, total_steps=10)
+    with pytest.raises(ValueError, match="total_steps OR"):
+        lr_scheduler.OneCycleLR(optim.SGD(ps, lr=0.1), max_lr=0.1)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        lr_scheduler.OneCycleLR(optim.SGD(ps, lr=0.1), max_lr=0.1, total_steps=10,
+                                anneal_strategy="step")

@@ -358,3 +358,29 @@ def test_implementation_flags_are_accepted():
         optim.Adam(ps, foreach=None, fused=None, capturable=False)
     with pytest.warns(UserWarning, match="no effect"):
         optim.SGD(ps, lr=0.1, foreach=True)
+
+
+def test_a_graph_that_saved_the_old_parameter_refuses_backward_after_step():
+    """The version bump is what lets autograd catch a stale saved value."""
+    p = nabla.tensor(np.ones(3), requires_grad=True)
+    loss = (p * p).sum()
+    p.grad = nabla.tensor(np.ones(3))
+    optim.SGD([p], lr=0.1).step()
+    assert p.is_leaf and p.requires_grad
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
+def test_scratch_memory_is_bounded_by_the_largest_parameter_and_not_pickled():
+    ours, _ = _params()
+    opt = optim.RMSprop(ours, momentum=0.9, centered=True, weight_decay=0.1)
+    _run(opt, ours, nabla, 2)
+    largest = max(p.numel() for p in ours)
+    assert 0 < len(opt._scratch) <= 3
+    assert all(buf.size == largest for buf in opt._scratch.values())
+    copy_ = pickle.loads(pickle.dumps(opt))  # the optimizer itself pickles, as in torch
+    assert copy_._scratch == {} and len(copy_.state) == len(ours)
+    _run(copy_, copy_.param_groups[0]["params"], nabla, 2, start=2)
+    _run(opt, ours, nabla, 2, start=2)
+    for a, b in zip(copy_.param_groups[0]["params"], ours, strict=True):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())

@@ -179,12 +179,18 @@ class Optimizer:
             return closure()
 
     def _buffer(self, like: ndarray, slot: int) -> ndarray:
-        """A scratch array shaped like ``like``, reused across steps (never part of ``state``)."""
-        key = (like.shape, like.dtype.str, slot)
-        buf = self._scratch.get(key)
-        if buf is None or array_module(buf) is not array_module(like):
-            buf = self._scratch[key] = array_module(like).empty_like(like)
-        return buf
+        """A scratch array shaped like ``like``, reused across steps (never part of ``state``).
+
+        One flat array per (dtype, slot), as large as the largest parameter, viewed in the
+        needed shape: the update makes no temporaries, and the memory kept is a few copies of
+        the largest parameter, not of the whole model.
+        """
+        xp = array_module(like)
+        key = (like.dtype.str, slot, xp.__name__)
+        flat = self._scratch.get(key)
+        if flat is None or flat.size < like.size:
+            flat = self._scratch[key] = xp.empty(like.size, dtype=like.dtype)
+        return flat[:like.size].reshape(like.shape)
 
     # -- serialization -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
