@@ -239,6 +239,17 @@ def test_set_grad_enabled_context_and_plain_call():
     assert nabla.is_grad_enabled()
 
 
+def test_grad_mode_is_thread_local():
+    import threading
+
+    seen = []
+    with nabla.no_grad():
+        worker = threading.Thread(target=lambda: seen.append(nabla.is_grad_enabled()))
+        worker.start()
+        worker.join()
+    assert seen == [True]
+
+
 def test_grad_mode_restored_after_exception():
     with pytest.raises(ValueError):
         with nabla.no_grad():

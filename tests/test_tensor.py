@@ -424,3 +424,59 @@ def test_integer_cast_of_grad_tensor_is_cut_from_graph():
     x = nabla.tensor([1.5, 2.5], requires_grad=True)
     i, ti = x.long(), torch.tensor([1.5, 2.5], requires_grad=True).long()
     assert i.dtype == np.int64 and not i.requires_grad and not ti.requires_grad
+
+
+# -- more of the everyday API ----------------------------------------------------------------------
+def test_setitem_with_tensor_mask_and_index_like_torch():
+    out = []
+    for lib in (nabla, torch):
+        t = lib.zeros(2, 3)
+        t[lib.tensor([[True, False, True], [False, False, True]])] = 5.0
+        t[lib.tensor([1])] = 2.0
+        out.append(t.tolist())
+    assert out[0] == out[1]
+
+
+def test_index_data_and_new_constructors_like_torch():
+    assert [10, 20, 30][nabla.tensor(1)] == 20
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    d = x.data
+    assert not d.requires_grad and d.is_leaf and np.shares_memory(d.numpy(), x._data)
+    n, tn = nabla.tensor([1, 2], dtype=nabla.int32), torch.tensor([1, 2], dtype=torch.int32)
+    for make in [lambda t: t.new_zeros(2), lambda t: t.new_ones((2,)),
+                 lambda t: t.new_full((2,), 3), lambda t: t.new_tensor([1.5])]:
+        a, b = make(n), make(tn)
+        assert same_dtype(a, b) and a.tolist() == b.tolist()
+    assert n.element_size() == tn.element_size() and n.nelement() == tn.nelement()
+
+
+def test_copy_and_fill_broadcast_and_cast_like_torch():
+    t, tt = nabla.zeros(2, 3), torch.zeros(2, 3)
+    t.copy_(nabla.tensor([1, 2, 3]))
+    tt.copy_(torch.tensor([1, 2, 3]))
+    assert t.tolist() == tt.tolist() and t.dtype == np.float32
+    t.fill_(nabla.tensor(4.0))
+    assert t.tolist() == [[4.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="device"):
+        t.to("cuda:0")
+
+
+def test_optimizer_step_pattern_keeps_the_leaf():
+    w = nabla.tensor([1.0, 2.0], requires_grad=True)
+    orig, v = w, w._version[0]
+    (w * w).backward(nabla.ones(2))
+    with nabla.no_grad():
+        w -= 0.1 * w.grad
+    assert w is orig and w.is_leaf and w.requires_grad and w._version[0] == v + 1
+    close(w, [0.8, 1.6])
+    w.grad.zero_()
+    (w * 3).backward(nabla.ones(2))
+    close(w.grad, [3.0, 3.0])
+
+
+def test_clone_copies_memory_and_passes_gradient():
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert not np.shares_memory(c._data, x._data) and c.grad_fn is not None
+    (c * 3).backward(nabla.ones(2))
+    close(x.grad, [3.0, 3.0])
