@@ -91,12 +91,20 @@ def test_einsum(eq, shapes, dtype):
     compare(lambda m, *xs: m.einsum(eq, *xs), [randn(*s) for s in shapes], dtype)
 
 
-def test_einsum_accepts_a_list_and_diagonal_is_forward_only():
+def test_einsum_accepts_a_list():
     compare(lambda m, a, b: m.einsum("ij,jk->ik", [a, b]), [randn(2, 3), randn(3, 4)], np.float64)
-    compare(lambda m, a: m.einsum("ii->i", a), [randn(3, 3)], np.float64, grad=False)
-    x = nabla.randn(3, 3, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="einsum: no gradient .* repeated subscript"):
-        nabla.einsum("ii->i", x).sum().backward()
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("iji->j", [(3, 4, 3)]), ("ii,i->i", [(3, 3), (3,)]),
+    ("bii->bi", [(2, 3, 3)]),
+])
+def test_einsum_repeated_subscripts(eq, shapes):
+    arrays = [randn(*s) for s in shapes]
+    compare(lambda m, *xs: m.einsum(eq, *xs), arrays, np.float64)
+    numeric_check(lambda m, *xs: m.einsum(eq, *xs), arrays)
+    out = nabla.einsum(eq, *[nabla.tensor(a) for a in arrays])
+    assert not np.shares_memory(out._data, arrays[0])  # a copy, not a view of the input
 
 
 def test_einsum_errors():

@@ -133,6 +133,7 @@ def test_prod_with_zeros(kw):
     x[1, 0] = x[1, 2] = 0  # row 1: two zeros
     compare(lambda m, x: m.prod(x, **kw), [x], np.float64)
     numeric_check(lambda m, x: m.prod(x, **kw), [x])
+    double_backward(lambda m, x: m.prod(x, **kw), x)
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_, np.uint8])

@@ -172,7 +172,11 @@ class Einsum(Op):
     def forward(ctx, spec, *arrays):
         ctx.spec = spec
         ctx.save_for_backward(*arrays)
-        return array_module(arrays[0]).einsum(spec, *arrays, optimize=len(arrays) > 1)
+        xp = array_module(arrays[0])
+        out = xp.einsum(spec, *arrays, optimize=len(arrays) > 1)
+        if len(arrays) == 1 and xp.may_share_memory(out, arrays[0]):
+            out = out.copy()  # 'ii->i', 'ij->ji' give views: a result must not alias its input
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -181,28 +185,47 @@ class Einsum(Op):
         terms = lhs.split(",")
         grads = [None]
         for i, need in enumerate(ctx.needs_input_grad[1:]):
-            grads.append(_einsum_grad(grad, out, terms, operands, i) if need else None)
+            grads.append(_einsum_grad(grad, out, terms, operands, i, set(ctx.spec))
+                         if need else None)
         return tuple(grads)
 
 
-def _einsum_grad(grad: Tensor, out: str, terms: list, operands: tuple, i: int) -> Tensor:
+def _einsum_grad(grad, out: str, terms: list, operands: tuple, i: int, used: set):
+    """The gradient of operand i: an einsum of grad with the other operands, then broadcast along
+    dims only operand i had and placed on the diagonal of its repeated subscripts."""
     term = terms[i]
-    if len(set(term)) != len(term):
-        raise NotImplementedError(
-            f"einsum: no gradient for an operand with a repeated subscript ('{term}', a diagonal);"
-            " take the diagonal with another op first"
-        )
+    unique = "".join(dict.fromkeys(term))  # 'iij' -> 'ij'
     others = [t for j, t in enumerate(terms) if j != i]
     available = set(out).union(*others)
-    target = "".join(c for c in term if c in available)
+    target = "".join(c for c in unique if c in available)
     g = Einsum.apply(",".join([out] + others) + "->" + target, grad,
                      *(o for j, o in enumerate(operands) if j != i))
-    if target != term:  # dims summed within operand i alone: the gradient is constant along them
+    size = dict(zip(term, operands[i].shape, strict=True))
+    if target != unique:  # dims summed within operand i alone: the gradient is constant along them
         sizes = dict(zip(target, g.shape, strict=True))
-        g = reshape(g, tuple(sizes.get(c, 1) for c in term))
-        shape = operands[i].shape
-        g = broadcast_to(g, tuple(sizes.get(c, shape[k]) for k, c in enumerate(term)))
+        g = reshape(g, tuple(sizes.get(c, 1) for c in unique))
+        g = broadcast_to(g, tuple(sizes.get(c, size[c]) for c in unique))
+    if unique != term:
+        g = _onto_diagonal(g, unique, term, size, used)
     return g
+
+
+def _onto_diagonal(g, unique: str, term: str, size: dict, used: set):
+    """g (subscripts ``unique``) spread to ``term`` (with repeated letters), zero off the
+    diagonal: each repeat of letter c becomes a fresh letter f tied to c by an identity matrix."""
+    xp = array_module(g._data if isinstance(g, Tensor) else g)
+    free = (c for c in string.ascii_letters if c not in used)
+    renamed, eye_terms, eyes, seen = "", [], [], set()
+    for c in term:
+        if c in seen:
+            f = next(free)
+            renamed += f
+            eye_terms.append(c + f)
+            eyes.append(xp.eye(size[c], dtype=g.dtype))
+        else:
+            seen.add(c)
+            renamed += c
+    return Einsum.apply(",".join([unique] + eye_terms) + "->" + renamed, g, *eyes)
 
 
 def _parse_einsum(equation: str, ndims: list) -> str:

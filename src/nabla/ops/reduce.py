@@ -179,8 +179,8 @@ class Std(Op):
 
 
 class Prod(Op):
-    """y = product of x over dims;  dy/dx_i = grad * (product of the other elements), exact
-    also where x has zeros (the product of the others is computed without dividing by 0)."""
+    """y = product of x over dims;  dy/dx_i = grad * (product of the others), computed without
+    dividing by zero where x has zeros (and with exact second derivatives there too)."""
 
     array_backward = True
 
@@ -199,14 +199,24 @@ class Prod(Op):
         zero = _raw(x) == 0
         if not zero.any():
             return g * _keep(y, ctx.in_shape, dims, keepdim) / x, None, None, None
-        # With zeros: a slice with one zero sends the product of its nonzeros to that zero and 0
-        # elsewhere; a slice with two or more zeros has zero gradient. (Second derivatives across
-        # two elements of a slice holding a zero are not exact.)
-        count = zero.sum(axis=dims, keepdims=True)
-        nonzero = where(zero, 1.0, x)
-        p = Prod.apply(nonzero, dims, True, None)
-        others = where(count == 0, p / nonzero, where(zero & (count == 1), p, 0.0))
-        return g * others, None, None, None
+        return g * _prod_of_others(x, zero, dims), None, None, None
+
+
+def _prod_of_others(x, zero, dims: tuple):
+    """For each element, the product of the other elements of its slice, where x has zeros.
+
+    With p = the product of the nonzeros and s = the sum of the zeros (0 in value, but it carries
+    their derivatives), a slice with one zero z gives p at z and s * p / x_j elsewhere; with two
+    zeros, (s - x_z) * p at each zero and 0 elsewhere; with more, 0. Written so, the first
+    derivative of the result is exact too (the second derivative of prod).
+    """
+    count = zero.sum(axis=dims, keepdims=True)
+    nonzero = where(zero, 1.0, x)
+    p = Prod.apply(nonzero, dims, True, None)
+    s = sum(where(zero, x, 0.0), dims, True)
+    q = p / nonzero
+    two = where(zero & (count == 2), (s - x) * p, 0.0)
+    return where(count == 0, q, where(count == 1, where(zero, p, s * q), two))
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

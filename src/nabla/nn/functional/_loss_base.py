@@ -1,5 +1,7 @@
-"""Argument checks of the loss functions: each error names the loss, the shapes and the fix."""
+"""What the loss files share: argument checks (each error names the loss, the shapes and the
+fix) and the reduction helpers (arrays in forward; arrays or Tensors in backward)."""
 
+from nabla.backend import array_module
 from nabla.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -54,8 +56,10 @@ def check_class_target(name: str, input: Tensor, target: Tensor, ignore_index: i
         raise ValueError(f"{name}: input must be (N, C, d1, ...) or (C,), got shape {shape}")
     expected = shape[:1] + shape[2:]
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected class indices with an integer dtype, got target of "
-                        f"dtype {target.dtype}; convert with target.long()")
+        raise TypeError(f"{name}: expected class indices of shape {expected} with an integer "
+                        f"dtype for input of shape {shape}, got target of shape "
+                        f"{tuple(target.shape)} and dtype {target.dtype}; convert with "
+                        "target.long()")
     if tuple(target.shape) != expected:
         raise ValueError(
             f"{name}: expected target of shape {expected} for input of shape {shape} (class "
@@ -91,3 +95,29 @@ def check_same_shape(name: str, input: Tensor, target: Tensor, fix: str) -> None
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{name}: target of shape {tuple(target.shape)} must have the same shape "
                          f"as input {tuple(input.shape)}; {fix}")
+
+
+# -- reductions ---------------------------------------------------------------------------------
+def reduce_loss(loss, reduction: str, n=None):
+    """Reduce a per-element loss array: as is, its sum, or its sum / n (default: its size)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction != "sum":
+        n = loss.size if n is None else n
+        total = total / n if n else total * float("nan")  # mean of nothing, as PyTorch
+    return array_module(loss).asarray(total, dtype=loss.dtype)
+
+
+def grad_scale(ctx, grad):
+    """The upstream gradient of each element: ``grad`` ('none', 'sum') or ``grad / n``."""
+    return grad if ctx.reduction in ("none", "sum") else grad / ctx.n
+
+
+def raw(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def like(grad, array):
+    """``array`` as the kind of value the engine passed in: an array or a Tensor."""
+    return Tensor._make(array) if isinstance(grad, Tensor) else array

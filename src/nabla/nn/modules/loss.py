@@ -2,7 +2,7 @@
 losses, with PyTorch's constructor arguments and buffer names (``weight``, ``pos_weight``)."""
 
 from nabla.nn.functional import loss as F
-from nabla.nn.functional._loss_check import reduction_of
+from nabla.nn.functional._loss_base import reduction_of
 from nabla.nn.modules.module import Module
 from nabla.tensor import Tensor
 
