@@ -214,8 +214,19 @@ def test_grad_modes_as_decorators():
     def off2():
         return x * 2
 
+    @nabla.no_grad  # bare, as PyTorch allows
+    def bare_off():
+        return x * 2
+
+    @nabla.enable_grad
+    def bare_on():
+        return x * 2
+
     assert nabla.is_grad_enabled()  # building the decorators changed nothing
-    assert not off().requires_grad
+    assert not off().requires_grad and not bare_off().requires_grad
+    assert bare_off.__name__ == "bare_off"
+    with nabla.no_grad():
+        assert bare_on().requires_grad
     assert not off2().requires_grad
     with nabla.no_grad():
         assert on().requires_grad

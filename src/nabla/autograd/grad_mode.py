@@ -43,9 +43,15 @@ class set_grad_enabled:
 
 
 class _ModeContext:
-    """Base of no_grad / enable_grad: usable as ``with no_grad():`` and as ``@no_grad()``."""
+    """Base of no_grad / enable_grad: usable as ``with no_grad():``, as ``@no_grad()`` and, as
+    in PyTorch, as a bare ``@no_grad``."""
 
     mode = True
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # bare decorator: no_grad(func)
 
     def __enter__(self) -> None:
         self.prev = _mode.enabled
