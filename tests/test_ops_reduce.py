@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nabla
 
@@ -335,3 +337,27 @@ def test_amax_with_nan_propagates_like_torch():
     x = np.array([[1.0, np.nan], [2.0, 2.0]])
     compare(lambda m, x: m.amax(x, 1), [x], np.float64)
     compare(lambda m, x: m.max(x, 1).values, [x], np.float64)
+
+
+# -- property test: random shapes, dims and keepdim ----------------------------------------------
+@st.composite
+def _shape_and_dims(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=4)))
+    n = max(len(shape), 1)
+    dims = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=n,
+                         unique_by=lambda d: d % n))
+    return shape, tuple(dims) if len(shape) else (dims[0],), draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(_shape_and_dims(), st.sampled_from(["sum", "mean", "amax", "logsumexp", "var", "std"]))
+def test_reductions_over_random_shapes_and_dims(case, name):
+    shape, dims, keepdim = case
+    x = np.random.default_rng(len(shape)).standard_normal(shape)
+    fn = getattr(nabla, name)
+    if name in ("var", "std"):
+        compare(lambda m, x: getattr(m, name)(x, dims, keepdim=keepdim, correction=0), [x],
+                np.float64)
+    else:
+        compare(lambda m, x: getattr(m, name)(x, dims, keepdim), [x], np.float64)
+    assert fn is getattr(nabla.ops, name)
