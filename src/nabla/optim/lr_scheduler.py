@@ -6,7 +6,8 @@ Most schedules here are *chainable* as in PyTorch: each step multiplies the curr
 factor, so two schedulers can act on the same optimizer. ``step(epoch)`` (deprecated in PyTorch)
 uses the closed form instead.
 
-OneCycleLR and ReduceLROnPlateau live in ``lr_scheduler_adaptive.py`` and are re-exported here.
+CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau and the combinators SequentialLR and
+ChainedScheduler live in ``lr_scheduler_adaptive.py`` and are re-exported here.
 """
 
 import math
@@ -329,72 +330,14 @@ class CosineAnnealingLR(LRScheduler):
                 for base in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
-    """Run schedulers one after another, switching at the milestones (e.g. warm-up, then decay).
-
-    Example: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt,
-    95)], milestones=[5])``. At a milestone the next scheduler starts from its epoch 0.
-    """
-
-    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
-                 last_epoch: int = -1) -> None:
-        if len(schedulers) < 1:
-            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"SequentialLR at index {i} should have `optimizer` as its "
-                                "attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError("SequentialLR does not support `ReduceLROnPlateau` scheduler "
-                                 f"as it needs a metric in `step`, but got one at index {i}.")
-            if optimizer is not scheduler.optimizer:
-                raise ValueError("SequentialLR expects all schedulers to belong to the same "
-                                 f"optimizer, but the one at index {i} does not.")
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError("Sequential Schedulers expects number of schedulers provided to be "
-                             "one more than the number of milestone points, but got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
-        self._schedulers = schedulers
-        self._milestones = milestones
-        self.last_epoch = last_epoch + 1
-        self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
-        self._undo(self)  # the sub-schedulers' constructors each took a step: take it back
-        idx = bisect_right(self._milestones, 0)
-        self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
-
-    def _undo(self, sched) -> None:
-        if hasattr(sched, "_schedulers"):
-            for s in sched._schedulers:
-                self._undo(s)
-        elif hasattr(sched, "last_epoch"):
-            sched.last_epoch -= 1
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        idx = bisect_right(self._milestones, self.last_epoch)
-        scheduler = self._schedulers[idx]
-        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)
-        else:
-            scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
-        for s, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            s.load_state_dict(saved)
-
-
-from nabla.optim.lr_scheduler_adaptive import OneCycleLR, ReduceLROnPlateau  # noqa: E402
+from nabla.optim.lr_scheduler_adaptive import (  # noqa: E402
+    ChainedScheduler,
+    CosineAnnealingWarmRestarts,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+)
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR",
-           "OneCycleLR", "ReduceLROnPlateau"]
+           "ChainedScheduler", "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau"]
