@@ -27,7 +27,8 @@ _FULL_JACOBIAN_LIMIT = 4096  # input elements x output elements: above this, rep
 
 
 class GradcheckError(RuntimeError):
-    """Raised by ``gradcheck`` / ``gradgradcheck`` when analytical and numerical gradients differ."""
+    """Raised by ``gradcheck`` / ``gradgradcheck`` when analytical and numerical gradients
+    differ."""
 
 
 def gradcheck(
@@ -49,7 +50,8 @@ def gradcheck(
         inputs: a Tensor or a tuple of arguments; the Tensors with ``requires_grad`` are checked
             and must be float64.
         eps: the finite-difference step.
-        atol, rtol: an element passes when ``|analytical - numerical| <= atol + rtol * |numerical|``.
+        atol, rtol: an element passes when
+            ``|analytical - numerical| <= atol + rtol * |numerical|``.
         raise_exception: raise ``GradcheckError`` on failure (else return False).
         nondet_tol: how much two backward passes over the same graph may differ.
         grad_outputs: upstream gradients to check with (one per floating output); default random.
@@ -72,13 +74,13 @@ def gradcheck(
         vs = [numpy.asarray(g._data if isinstance(g, Tensor) else g, dtype=numpy.float64)
               for g in _as_tuple(grad_outputs)]
         if len(vs) != len(out_idx) or any(v.shape != outputs[k].shape
-                                          for v, k in zip(vs, out_idx)):
+                                          for v, k in zip(vs, out_idx, strict=True)):
             return _fail(raise_exception, "gradcheck: grad_outputs must give one gradient per "
                          f"floating output, shaped {[tuple(outputs[k].shape) for k in out_idx]}")
 
     analytical = _analytical_vjp(inputs, diff_idx, outputs, out_idx, vs)
     again = _analytical_vjp(inputs, diff_idx, _as_tuple(func(*inputs)), out_idx, vs)
-    for i, a, b in zip(diff_idx, analytical, again):
+    for i, a, b in zip(diff_idx, analytical, again, strict=True):
         if a.size and numpy.max(numpy.abs(a - b)) > nondet_tol:
             return _fail(raise_exception, f"gradcheck: backward is not reentrant: two backward "
                          f"passes gave gradients of input {i} that differ by "
@@ -86,8 +88,9 @@ def gradcheck(
 
     jacobians = _numerical_jacobians(func, inputs, diff_idx, out_idx, eps)
     for n, i in enumerate(diff_idx):
-        numerical = sum(v.reshape(-1) @ jac for v, jac in zip(vs, jacobians[n])).reshape(
-            inputs[i].shape) if jacobians[n] else numpy.zeros(inputs[i].shape)
+        numerical = numpy.zeros(inputs[i].shape)
+        for v, jac in zip(vs, jacobians[n], strict=False):  # no Jacobians for an empty input
+            numerical = numerical + (v.reshape(-1) @ jac).reshape(inputs[i].shape)
         a = analytical[n]
         if a.shape != numerical.shape:
             return _fail(raise_exception, f"gradcheck: the gradient of input {i} has shape "
@@ -139,12 +142,15 @@ def gradgradcheck(
         )
     grad_outputs = _as_tuple(grad_outputs)
     _checked_inputs(grad_outputs, "gradgradcheck (grad_outputs)")
+    if len(grad_outputs) != len(out_idx):
+        raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for "
+                         f"{len(out_idx)} floating outputs")
     n_in = len(inputs)
 
     def first_derivative(*args):
         ins, vs = args[:n_in], args[n_in:]
         outs = _as_tuple(func(*ins))
-        pairs = [(outs[k], v) for k, v in zip(out_idx, vs) if outs[k].requires_grad]
+        pairs = [(outs[k], v) for k, v in zip(out_idx, vs, strict=True) if outs[k].requires_grad]
         if not pairs:
             return ()
         grads = _grad([o for o, _ in pairs], [ins[i] for i in diff_idx], [v for _, v in pairs],
@@ -166,7 +172,7 @@ def gradgradcheck(
 def _analytical_vjp(inputs, diff_idx, outputs, out_idx, vs) -> list:
     """v^T J for each checked input, by one backward pass (zeros where no gradient flows)."""
     roots, grads = [], []
-    for k, v in zip(out_idx, vs):
+    for k, v in zip(out_idx, vs, strict=True):
         o = outputs[k]
         if o.requires_grad:
             roots.append(o)
@@ -176,7 +182,7 @@ def _analytical_vjp(inputs, diff_idx, outputs, out_idx, vs) -> list:
         result = _grad(roots, [inputs[i] for i in diff_idx], grads, retain_graph=True,
                        allow_unused=True)
     return [numpy.zeros(inputs[i].shape) if g is None else numpy.array(g._data, numpy.float64)
-            for i, g in zip(diff_idx, result)]
+            for i, g in zip(diff_idx, result, strict=True)]
 
 
 def _numerical_jacobians(func, inputs, diff_idx, out_idx, eps) -> list:
@@ -193,7 +199,7 @@ def _numerical_jacobians(func, inputs, diff_idx, out_idx, eps) -> list:
             data[j] = orig - eps
             minus = _evaluate(func, inputs, out_idx)
             data[j] = orig
-            cols.append([(p - m).reshape(-1) / (2 * eps) for p, m in zip(plus, minus)])
+            cols.append([(p - m).reshape(-1) / (2 * eps) for p, m in zip(plus, minus, strict=True)])
         jacobians.append([numpy.stack([c[m] for c in cols], axis=1) for m in range(len(out_idx))]
                          if cols else [])
     return jacobians
