@@ -323,3 +323,14 @@ def test_split_is_one_node_and_unused_pieces_get_zero_gradient(rng):
     check(lambda lib, a: lib.split(a, [1, 2, 3])[1], rng.standard_normal((6, 2)), rng=rng)
     check(lambda lib, a: lib.unbind(a, 1)[2], rng.standard_normal((2, 4)), rng=rng)
     assert nabla.unbind(nabla.zeros(2, 0), 1) == () == torch.unbind(torch.zeros(2, 0), 1)
+
+
+def test_unchanged_shape_is_still_a_new_view():
+    """As PyTorch: a no-op squeeze/reshape/expand of a tensor that requires grad is a new node,
+    and under no_grad a tensor that does not require grad (not the input itself)."""
+    x = nabla.randn(3, 4, requires_grad=True)
+    for y in (x.squeeze(0), x.reshape(3, 4), x.expand(3, 4), x.flatten(1), nabla.flip(x, ())):
+        assert y is not x and y.grad_fn is not None
+    with nabla.no_grad():
+        for y in (x.squeeze(), x.view(3, 4), x.broadcast_to((3, 4)), x.permute(0, 1)):
+            assert y is not x and not y.requires_grad

@@ -77,18 +77,29 @@ def _xp(x):
     return array_module(x)
 
 
+def _requires_grad(input) -> bool:
+    """Whether ``input`` is a Tensor that requires grad: an unchanged shape then still gives a
+    new tensor, with a node (or, under no_grad, without requires_grad), as in PyTorch."""
+    return isinstance(input, Tensor) and input._requires_grad
+
+
 def reshape(input: Tensor, shape) -> Tensor:
     """A tensor with the same elements in ``shape`` (one dimension may be -1)."""
     shape = tuple(shape)
-    if shape == input.shape:
+    if shape == input.shape and not _requires_grad(input):
         return input
     return Reshape.apply(input, shape)
 
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
-    """Repeat ``input`` along size-1 (or missing leading) dimensions to ``shape``; no copy."""
+    """Repeat ``input`` along size-1 (or missing leading) dimensions to ``shape``; no copy
+    (-1 keeps a size, as in PyTorch)."""
     shape = tuple(shape)
-    if shape == input.shape:
+    if -1 in shape:
+        lead = len(shape) - input.ndim
+        shape = tuple(input.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(shape))
+    if shape == input.shape and not _requires_grad(input):
         return input
     return BroadcastTo.apply(input, shape)
 
@@ -152,15 +163,13 @@ def permute(input: Tensor, dims) -> Tensor:
     if len(dims) != input.ndim:
         raise RuntimeError(f"permute: dims {dims} must list all {input.ndim} dimensions of a "
                            f"tensor of shape {tuple(input.shape)}")
-    if input.ndim == 0:
-        return input
     return Permute.apply(input, dims)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap dimensions ``dim0`` and ``dim1``; a view. Returns a tensor of the swapped shape."""
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return Permute.apply(input, tuple(range(input.ndim)))
     d0, d1 = _dim("transpose", dim0, input.ndim), _dim("transpose", dim1, input.ndim)
     dims = list(range(input.ndim))
     dims[d0], dims[d1] = d1, d0
@@ -187,7 +196,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     rest = iter(d for d in range(input.ndim) if d not in src)
     placed = dict(zip(dst, src, strict=True))
     dims = tuple(placed[i] if i in placed else next(rest) for i in range(input.ndim))
-    return input if input.ndim == 0 else Permute.apply(input, dims)
+    return Permute.apply(input, dims)
 
 
 moveaxis = movedim
@@ -287,7 +296,7 @@ def expand(input: Tensor, sizes) -> Tensor:
                                f"{old} at non-singleton dim {i}. Target sizes: {sizes}, tensor "
                                f"sizes: {tuple(input.shape)}")
         shape.append(n)
-    return broadcast_to(input, shape)
+    return BroadcastTo.apply(input, tuple(shape))
 
 
 class Repeat(Op):
@@ -395,9 +404,7 @@ class Triu(Op):
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (int or tuple). Returns input's shape."""
     dims = _dims("flip", dims, input.ndim)
-    if input.ndim == 0 or not dims:
-        return input
-    return Flip.apply(input, dims)
+    return Flip.apply(input, () if input.ndim == 0 else dims)
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
