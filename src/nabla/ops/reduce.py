@@ -479,7 +479,7 @@ class Logsumexp(Op):
         xp = array_module(x)
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if x.size:
-            m = x.max(axis=dims, keepdims=True)
+            m = xp.asarray(x.max(axis=dims, keepdims=True))  # (an array also for 0-d x)
             m[xp.isinf(m)] = 0  # rows of -inf (or holding +inf): avoid inf - inf = nan
         else:
             m = xp.zeros(_kept_shape(x.shape, dims), x.dtype)
