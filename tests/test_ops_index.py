@@ -74,6 +74,7 @@ def test_getitem_tensor_keys(rng):
     """0-d integer tensors index like ints; a boolean tensor mask; an int64 tensor."""
     x = rng.standard_normal((4, 3))
     check(lambda lib, a: a[lib.tensor(2), lib.tensor(-1)], x, rng=rng)
+    check(lambda lib, a: a[np.int64(1), np.array(2)], x, rng=rng)
     check(lambda lib, a: a[a > 0], x, rng=rng)
     check(lambda lib, a: a[lib.tensor([3, 3, 0])][:, lib.tensor(1)], x, rng=rng)
 

@@ -9,6 +9,7 @@ assignment, which is much faster.
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module, as_array, ndarray
+from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
 __all__ = ["getitem", "index_key", "gather", "scatter_add", "scatter", "index_select",
@@ -104,8 +105,8 @@ def _key_part(k):
         k = as_array([p._data if isinstance(p, Tensor) else p for p in k])
         if k.size == 0 and k.dtype.kind == "f":
             k = k.astype("int64")  # x[[]] selects nothing, as in PyTorch
-    if isinstance(k, ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
-        return int(k)  # a 0-d integer index behaves as a plain int: the result stays a view
+    if getattr(k, "ndim", None) == 0 and k.dtype.kind in "iu":
+        return int(k)  # a 0-d array or NumPy integer behaves as a plain int: a view results
     return k
 
 
@@ -282,7 +283,7 @@ def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tenso
 
 def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
     """Normalise dim; check index's dtype, rank, sizes and values as PyTorch does."""
-    dim = _norm_dim(op, dim, input.ndim)
+    dim = _dim(op, dim, input.ndim)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
     if index.ndim != input.ndim:
@@ -299,14 +300,6 @@ def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> 
         if lo < -n or hi >= n:
             _check_range(op, lo, hi, dim, n)
     return dim
-
-
-def _norm_dim(op: str, dim: int, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of dimension {ndim} "
-                         f"(valid: {-n} to {n - 1})")
-    return dim % n
 
 
 def _array(index):
@@ -410,7 +403,7 @@ class IndexAdd(Op):
 
 
 def _check_index_1d(op: str, input: Tensor, dim: int, index):
-    dim = _norm_dim(op, dim, input.ndim)
+    dim = _dim(op, dim, input.ndim)
     if index.dtype.kind not in "iu" or index.ndim > 1:
         raise RuntimeError(f"{op}: index must be a 1-D integer tensor, got {index.ndim}-D "
                            f"{index.dtype}")
@@ -487,7 +480,7 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     indices = _array(indices)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
-    dim = _norm_dim("take_along_dim", dim, input.ndim)
+    dim = _dim("take_along_dim", dim, input.ndim)
     xp = array_module(indices)
     a, b = list(input.shape), list(indices.shape)
     if len(a) != len(b):
