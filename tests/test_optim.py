@@ -283,6 +283,10 @@ def test_zero_grad_semantics():
     opt.zero_grad()
     ref.zero_grad()
     assert all(p.grad is None for p in ours)
+    ours[1].grad = nabla.Tensor._make(np.broadcast_to(np.ones(1), ours[1].shape))  # read-only
+    opt.zero_grad(set_to_none=False)
+    assert ours[1].grad.detach().numpy().tolist() == [0.0] * 5
+    opt.zero_grad()
     before = [p.detach().numpy().copy() for p in ours]
     opt.step()  # no gradients: no step at all
     for b, p in zip(before, ours, strict=True):

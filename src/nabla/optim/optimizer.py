@@ -156,7 +156,10 @@ class Optimizer:
                     g.detach_()
                 else:
                     g.requires_grad_(False)
-                g._data[...] = 0
+                try:
+                    g._data[...] = 0
+                except ValueError:  # a read-only (e.g. broadcast) gradient: replace it
+                    g._data = array_module(g._data).zeros(g._data.shape, g._data.dtype)
                 g._version[0] += 1
 
     def step(self, closure=None):
