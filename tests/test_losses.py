@@ -92,6 +92,12 @@ CASES = {
     "smooth_l1_loss": ("smooth_l1_loss", lambda r, d: (*_regression(r, d)[:2], {"beta": 0.6})),
     "smooth_l1_beta0": ("smooth_l1_loss", lambda r, d: (*_regression(r, d)[:2], {"beta": 0.0})),
     "huber_loss": ("huber_loss", lambda r, d: (*_regression(r, d)[:2], {"delta": 0.7})),
+    "mse_weighted": ("mse_loss", lambda r, d: (*_regression(r, d)[:2],
+                                                {"weight": r.random((4, 3))})),
+    "l1_weighted": ("l1_loss", lambda r, d: (*_regression(r, d)[:2],
+                                              {"weight": r.random((4, 3))})),
+    "huber_weighted": ("huber_loss", lambda r, d: (*_regression(r, d)[:2],
+                                                    {"delta": 0.7, "weight": r.random((4, 3))})),
     "ce_NC": ("cross_entropy", _class_index((6, 5))),
     "ce_NCL": ("cross_entropy", _class_index((3, 4, 5))),
     "ce_NC_smooth": ("cross_entropy", _class_index((6, 5), eps=0.1)),
@@ -417,3 +423,18 @@ def test_legacy_size_average_and_reduce():
     assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
     with pytest.raises(ValueError, match="MSELoss: reduction must be one of"):
         nn.MSELoss(reduction="batchmean")
+
+
+def test_regression_broadcast_warns_and_matches_torch(rng):
+    x, y = rng.standard_normal((4, 1)), rng.standard_normal((4, 3))
+    xn, xt = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"mse_loss: using a target size \(4, 3\)"):
+        ours = F.mse_loss(xn, nabla.tensor(y))
+    with pytest.warns(UserWarning):
+        theirs = TF.mse_loss(xt, torch.tensor(y))
+    assert_close(ours, theirs)
+    ours.backward()
+    theirs.backward()
+    assert_close(xn.grad, xt.grad)
+    with pytest.raises(ValueError, match=r"l1_loss: weight of shape \(3,\) must have"):
+        F.l1_loss(nabla.zeros(2, 3), nabla.zeros(2, 3), weight=nabla.ones(3))

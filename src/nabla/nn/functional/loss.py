@@ -10,6 +10,8 @@ The losses over a class dimension (cross_entropy, nll_loss) live in ``class_loss
 re-exported here, so ``nabla.nn.functional.loss`` holds every loss.
 """
 
+import warnings
+
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.nn.functional._loss_base import (
@@ -94,25 +96,46 @@ class HuberLoss(Op):
         return grad_input, (-grad_input if ctx.needs_input_grad[1] else None), None, None, None
 
 
+def _regression(name: str, op_args: tuple, input: Tensor, target: Tensor, weight,
+                reduction: str, weighted_mean_divides_by_weight: bool = True) -> Tensor:
+    """Run a regression loss node; with ``weight`` (the input's shape), weigh its per-element
+    losses and reduce them as PyTorch: 'mean' is sum(w l) / sum(w) (mean(w l) for huber)."""
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"{name}: using a target size {tuple(target.shape)} that is different to "
+                      f"the input size {tuple(input.shape)}; they will be broadcast, which is "
+                      "likely to give incorrect results. Make them the same size.", stacklevel=3)
+    op = op_args[0]
+    if weight is None:
+        return op.apply(input, target, reduction, *op_args[1:])
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the input's "
+                         f"shape {tuple(input.shape)}")
+    loss = op.apply(input, target, "none", *op_args[1:]) * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum" or not weighted_mean_divides_by_weight:
+        return loss.sum() if reduction == "sum" else loss.mean()
+    return loss.sum() / weight.sum()
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-             reduction: str = "mean", weight=None) -> Tensor:
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error: reduce((input - target)^2).
 
     Args:
-        input: any shape.  target: broadcastable to ``input``.
+        input: any shape.  target: broadcastable to ``input`` (a warning if not the same shape).
         reduction: 'mean' (default), 'sum' or 'none' (the per-element losses).
+        weight: per-element weights of the input's shape; 'mean' is then sum(w l) / sum(w).
     """
     reduction = reduction_of("mse_loss", reduction, size_average, reduce)
-    if weight is not None:
-        raise NotImplementedError("mse_loss: weight is not supported; multiply the 'none' loss")
-    return MseLoss.apply(input, target, reduction)
+    return _regression("mse_loss", (MseLoss,), input, target, weight, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error: reduce(|input - target|); shapes as ``mse_loss``."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error: reduce(|input - target|); arguments as ``mse_loss``."""
     reduction = reduction_of("l1_loss", reduction, size_average, reduce)
-    return L1Loss.apply(input, target, reduction)
+    return _regression("l1_loss", (L1Loss,), input, target, weight, reduction)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -124,20 +147,21 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = reduction_of("smooth_l1_loss", reduction, size_average, reduce)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
-    if beta == 0:
-        return L1Loss.apply(input, target, reduction)
-    return HuberLoss.apply(input, target, reduction, float(beta), float(beta))
+    op_args = (L1Loss,) if beta == 0 else (HuberLoss, float(beta), float(beta))
+    return _regression("smooth_l1_loss", op_args, input, target, None, reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-               delta: float = 1.0, weight=None) -> Tensor:
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target), reduced."""
+               delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target), reduced.
+
+    ``weight`` (the input's shape) multiplies each element; 'mean' is then mean(w l), as PyTorch.
+    """
     reduction = reduction_of("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
-    if weight is not None:
-        raise NotImplementedError("huber_loss: weight is not supported; multiply the 'none' loss")
-    return HuberLoss.apply(input, target, reduction, float(delta), 1.0)
+    return _regression("huber_loss", (HuberLoss, float(delta), 1.0), input, target, weight,
+                       reduction, weighted_mean_divides_by_weight=False)
 
 
 # -- binary classification ----------------------------------------------------------------------
