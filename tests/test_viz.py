@@ -163,3 +163,19 @@ def test_render_with_real_dot(tmp_path):
     x = nabla.tensor([1.0], requires_grad=True)
     out = nabla.viz.render(x.exp() * x, str(tmp_path / "g.gv"), format="svg")
     assert "<svg" in open(out).read()
+
+
+def test_model_parameters_named_like_torchviz():
+    nn = pytest.importorskip("nabla.nn")
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    y = model(nabla.randn(5, 3)).sum()
+    nodes, edges = parse(nabla.viz.graph(y, params=dict(model.named_parameters())))
+    names = {lines[0]: lines[1] for lines in nodes.values()}
+    assert names["0.weight"] == "(4, 3)" and names["0.bias"] == "(4,)"
+    assert names["2.weight"] == "(1, 4)" and names["2.bias"] == "(1,)"
+    params = [n for n, lines in nodes.items() if lines[0][0].isdigit()]
+    assert len(params) == 4  # x needs no grad: the only leaves are the parameters
+    for p in params:
+        assert len([1 for a, _, _ in edges if a == p]) == 1  # each feeds one op
+    ops = [lines[0] for n, lines in nodes.items() if n not in params]
+    assert ops[0] == "SumBackward" and "TanhBackward" in ops
