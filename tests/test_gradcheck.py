@@ -160,3 +160,21 @@ class NoisyBackward(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad + nabla.randn(*grad.shape, dtype=nabla.float64) * 1e-3
+
+
+def test_report_names_the_output_when_the_jacobian_is_too_big_to_build(rng):
+    x = _leaf(rng.standard_normal((65,)))  # 65 x 65 x 65 Jacobian entries: above the limit
+
+    def f(t):
+        return t * 2, SoftmaxWrongRule.apply(t.reshape(1, 65).expand(65, 65))
+
+    with pytest.raises(GradcheckError, match=r"the output that disagrees most: output 1"):
+        gradcheck(f, (x,))
+
+
+def test_gradgradcheck_rejects_a_wrong_number_of_grad_outputs(rng):
+    x = _leaf(rng.standard_normal((3,)))
+    v = _leaf(rng.standard_normal((3,)))
+    with pytest.raises(ValueError, match="2 grad_outputs for 1 floating outputs"):
+        gradgradcheck(nabla.tanh, (x,), (v, v))
+    assert gradgradcheck(nabla.tanh, (x,), (v,))
