@@ -251,3 +251,15 @@ def test_torch_rejects_the_same_inputs():
                  lambda: torch.masked_select(x, torch.ones(4, 3))):
         with pytest.raises((RuntimeError, IndexError, ValueError)):
             call()
+
+
+def test_tensor_methods(rng):
+    """The Tensor methods PyTorch has for these ops, with PyTorch's signatures."""
+    x, i = rng.standard_normal((3, 4)), np.array([[0, 3], [1, 1], [2, 0]])
+    check(lambda lib, a, j: (a.swapaxes(0, 1), a.swapdims(1, 0), a.movedim(0, 1),
+                             a.moveaxis((0,), (1,)), a.narrow(1, 1, 2), a.flip(0, 1), a.flip(1),
+                             a.flip((0,)), a.roll(1, 0), a.roll((1, 2), (0, 1)),
+                             a.scatter(1, j, value=-1.0),
+                             a.index_add(0, lib.tensor([2, 2]), a[:2], alpha=2.0),
+                             a.masked_select(a > 0), a.take_along_dim(j, 1)),
+          x, i, rng=rng)

@@ -216,6 +216,25 @@ class TensorMethods:
     def triu(self, diagonal=0):
         return nabla.ops.triu(self, diagonal)
 
+    def swapaxes(self, axis0, axis1):
+        return nabla.ops.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        return nabla.ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def narrow(self, dim, start, length):
+        return nabla.ops.narrow(self, dim, start, length)
+
+    def flip(self, *dims):
+        return nabla.ops.flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return nabla.ops.roll(self, shifts, dims)
+
     # indexing
     def gather(self, dim, index):
         return nabla.ops.gather(self, dim, index)
@@ -223,8 +242,20 @@ class TensorMethods:
     def scatter_add(self, dim, index, src):
         return nabla.ops.scatter_add(self, dim, index, src)
 
+    def scatter(self, dim, index, src=None, *, value=None):
+        return nabla.ops.scatter(self, dim, index, src, value=value)
+
     def index_select(self, dim, index):
         return nabla.ops.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return nabla.ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_select(self, mask):
+        return nabla.ops.masked_select(self, mask)
+
+    def take_along_dim(self, indices, dim=None):
+        return nabla.ops.take_along_dim(self, indices, dim)
 
     # comparison and logic (no gradient)
     def eq(self, other):
