@@ -361,3 +361,21 @@ def test_reductions_over_random_shapes_and_dims(case, name):
     else:
         compare(lambda m, x: getattr(m, name)(x, dims, keepdim), [x], np.float64)
     assert fn is getattr(nabla.ops, name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_shape_and_dims(), st.sampled_from(["softmax", "log_softmax", "cumsum", "max", "min",
+                                           "prod", "norm"]))
+def test_single_dim_ops_over_random_shapes(case, name):
+    shape, dims, keepdim = case
+    dim = dims[0]
+    x = np.random.default_rng(len(shape)).standard_normal(shape) + 0.5
+    if name in ("max", "min"):
+        compare(lambda m, x: getattr(m, name)(x, dim, keepdim).values, [x], np.float64)
+        out = getattr(nabla, name)(nabla.tensor(x), dim, keepdim)
+        ref = getattr(torch, name)(torch.tensor(x), dim, keepdim)
+        assert out.indices.tolist() == ref.indices.tolist()
+    elif name in ("prod", "norm"):
+        compare(lambda m, x: getattr(m, name)(x, dim=dim, keepdim=keepdim), [x], np.float64)
+    else:
+        compare(lambda m, x: getattr(m, name)(x, dim), [x], np.float64)
