@@ -594,6 +594,21 @@ def test_saved_arrays_released_after_backward():
         gc.enable()
 
 
+def test_saved_input_tensor_released_after_backward():
+    x = nabla.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    gc.disable()
+    try:
+        h = x * 2.0
+        z = h.sin()  # Sin saves its input, the non-leaf h
+        ref = weakref.ref(h)
+        del h
+        assert ref() is not None
+        z.backward(nabla.ones(3))
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
 def test_retain_graph_keeps_saved_arrays_until_graph_dropped():
     x = nabla.tensor([1.0, 2.0, 3.0], requires_grad=True)
     gc.disable()
