@@ -207,6 +207,24 @@ def test_state_dict_format_is_torch_and_loads_torch_state(case):
     _assert_params(fresh, theirs)
 
 
+@pytest.mark.parametrize("case", _representative(), ids=_case_id)
+def test_nabla_state_dict_resumes_in_torch(case):
+    name, kwargs = case
+    ours, _ = _params()
+    opt = getattr(optim, name)(ours, **kwargs)
+    _run(opt, ours, nabla, 10)
+    sd = opt.state_dict()
+    as_torch = {"state": {i: {k: torch.from_numpy(v.numpy().copy()) for k, v in s.items()}
+                          for i, s in sd["state"].items()},
+                "param_groups": copy.deepcopy(sd["param_groups"])}
+    theirs = [torch.tensor(p.detach().numpy().copy(), requires_grad=True) for p in ours]
+    ref = getattr(torch.optim, name)(theirs)
+    ref.load_state_dict(as_torch)
+    _run(ref, theirs, torch, 10, start=10)
+    _run(opt, ours, nabla, 10, start=10)
+    _assert_params(ours, theirs)
+
+
 def test_load_state_dict_accepts_numeric_step_and_casts_dtype():
     p = nabla.tensor(np.ones(3), requires_grad=True)
     opt = optim.Adam([p], lr=0.1)
