@@ -438,3 +438,17 @@ def test_regression_broadcast_warns_and_matches_torch(rng):
     assert_close(xn.grad, xt.grad)
     with pytest.raises(ValueError, match=r"l1_loss: weight of shape \(3,\) must have"):
         F.l1_loss(nabla.zeros(2, 3), nabla.zeros(2, 3), weight=nabla.ones(3))
+
+
+def test_float64_weights_and_targets_keep_a_float32_loss(rng):
+    x = nabla.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    w64 = nabla.tensor(rng.random(3))
+    t = nabla.tensor([0, 2, 1, 1])
+    for loss in (F.cross_entropy(x, t, weight=w64, label_smoothing=0.1),
+                 F.nll_loss(x, t, weight=w64),
+                 F.binary_cross_entropy_with_logits(x, nabla.tensor(rng.random((4, 3))),
+                                                    pos_weight=w64)):
+        assert loss.dtype == np.float32
+        x.grad = None
+        loss.backward()
+        assert x.grad.dtype == np.float32

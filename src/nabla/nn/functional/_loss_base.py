@@ -121,3 +121,11 @@ def raw(value):
 def like(grad, array):
     """``array`` as the kind of value the engine passed in: an array or a Tensor."""
     return Tensor._make(array) if isinstance(grad, Tensor) else array
+
+
+def same_dtype(value, like: Tensor):
+    """``value`` (a Tensor or None) cast to the input's float dtype, so weights and targets of
+    another precision do not promote the loss (the cast is differentiable)."""
+    if value is None or value.dtype == like.dtype or value.dtype.kind not in "fc":
+        return value
+    return value.to(like.dtype)

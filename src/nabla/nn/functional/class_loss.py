@@ -18,6 +18,7 @@ from nabla.nn.functional._loss_base import (
     raw,
     reduce_loss,
     reduction_of,
+    same_dtype,
     target_is_probabilities,
 )
 from nabla.ops import exp, log_softmax, softmax
@@ -222,6 +223,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if unbatched:
         input, target = input.reshape(1, -1), target.reshape((1,) + tuple(target.shape))
     check_weight(name, weight, input)
+    weight = same_dtype(weight, input)
     if probs:
         out = CrossEntropyProbs.apply(input, target, weight, reduction, float(label_smoothing))
     else:
@@ -247,5 +249,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         input, target = input.reshape(1, -1), target.reshape((1,) + tuple(target.shape))
     check_weight(name, weight, input)
     check_class_target(name, input, target, ignore_index)
+    weight = same_dtype(weight, input)
     out = NllLoss.apply(input, target, weight, ignore_index, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out

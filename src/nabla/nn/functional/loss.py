@@ -19,6 +19,7 @@ from nabla.nn.functional._loss_base import (
     grad_scale,
     reduce_loss,
     reduction_of,
+    same_dtype,
 )
 from nabla.nn.functional.class_loss import cross_entropy, nll_loss
 from nabla.ops import clamp, exp, log, log1p, minimum, sigmoid, sign, where
@@ -261,7 +262,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"{name}: all elements of input should be between 0 and 1 (got "
                            f"values in [{data.min()}, {data.max()}]); apply sigmoid first, or "
                            "use binary_cross_entropy_with_logits on the logits")
-    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+    return BinaryCrossEntropy.apply(input, same_dtype(target, input), same_dtype(weight, input),
+                                    reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -280,7 +282,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     reduction = reduction_of(name, reduction, size_average, reduce)
     check_same_shape(name, input, target, "reshape the target (e.g. target.view_as(input)) "
                      "and make it float (target.float())")
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+    return BinaryCrossEntropyWithLogits.apply(input, same_dtype(target, input),
+                                              same_dtype(weight, input),
+                                              same_dtype(pos_weight, input), reduction)
 
 
 # -- distributions and embeddings ---------------------------------------------------------------
