@@ -109,3 +109,13 @@ def test_equal_allclose_isclose():
     same(lambda m, p, q: m.isclose(p, q, rtol=1e-3, atol=0.1), SPECIAL, SPECIAL * 1.05)
     same(lambda m, p, q: m.isclose(p, q, equal_nan=True), SPECIAL, SPECIAL)
     assert nabla.allclose(nabla.tensor(SPECIAL), nabla.tensor(SPECIAL), equal_nan=True) is True
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+def test_bitwise_binary(name):
+    same(lambda m, x, y: getattr(m, name)(x, y), np.array([[12, -3, 7]]), np.array([[10], [5]]))
+    same(lambda m, x, y: getattr(m, name)(x, y), np.array([True, False, True]),
+         np.array([True, True, False]))
+    same(lambda m, x: getattr(m, name)(x, 6), np.array([12, -3, 7]))
+    with pytest.raises(TypeError, match=f"{name}: expected integer or bool"):
+        getattr(nabla, name)(nabla.randn(3), nabla.randn(3))

@@ -9,8 +9,8 @@ from nabla.backend import array_module
 from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
-           "logical_xor", "bitwise_not", "isnan", "isinf", "isfinite", "floor_divide",
-           "remainder", "equal", "allclose", "isclose"]
+           "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan",
+           "isinf", "isfinite", "floor_divide", "remainder", "equal", "allclose", "isclose"]
 
 
 def _raw(value):
@@ -95,6 +95,28 @@ def bitwise_not(input: Tensor) -> Tensor:
     if input.dtype.kind == "f":
         raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
     return Tensor._make(_xp(input).invert(input._data))
+
+
+def _bitwise(name: str, fn, input, other) -> Tensor:
+    for v in (input, other):
+        if isinstance(v, float) or (isinstance(v, Tensor) and v.dtype.kind not in "biu"):
+            raise TypeError(f"{name}: expected integer or bool tensors, got a floating operand")
+    return _binary(name, fn, input, other)
+
+
+def bitwise_and(input, other) -> Tensor:
+    """input & other: bitwise AND of integers, logical AND of bools (broadcasting)."""
+    return _bitwise("bitwise_and", _xp(input, other).bitwise_and, input, other)
+
+
+def bitwise_or(input, other) -> Tensor:
+    """input | other: bitwise OR of integers, logical OR of bools (broadcasting)."""
+    return _bitwise("bitwise_or", _xp(input, other).bitwise_or, input, other)
+
+
+def bitwise_xor(input, other) -> Tensor:
+    """input ^ other: bitwise XOR of integers, logical XOR of bools (broadcasting)."""
+    return _bitwise("bitwise_xor", _xp(input, other).bitwise_xor, input, other)
 
 
 def isnan(input: Tensor) -> Tensor:
