@@ -28,7 +28,7 @@ from nabla.tensor import Tensor
 __all__ = ["cross_entropy", "nll_loss"]
 
 
-# -- classification: class indices ---------------------------------------------------------------
+# -- class indices ------------------------------------------------------------------------------
 def _target_weights(xp, target, weight, ignore_index, dtype):
     """The key that picks a[n, t[n, ...], ...] of an (N, C, *d) array (ignored targets read
     class 0), the mask of kept targets and their weights (N, *d; 0 where ignored)."""
@@ -80,7 +80,7 @@ class CrossEntropy(Op):
             return _cross_entropy_graph(ctx, grad, x, key, valid, w_t, weight), *(None,) * 5
         e, s, valid, w_t, weight = map(raw, (e, s, valid, w_t, weight))
         eps, n_classes = ctx.eps, e.shape[1]
-        coef = _class_coef(ctx, raw(grad), e.dtype)
+        coef = _class_coef(ctx, raw(grad))
         w_pick = (1 - eps) * w_t
         row = w_pick + (eps * ctx.total_w / n_classes) * valid
         # softmax * sum_c q_c * grad, in one pass over the logits
@@ -92,7 +92,7 @@ class CrossEntropy(Op):
         return like(grad, g), None, None, None, None, None
 
 
-def _class_coef(ctx, grad, dtype):
+def _class_coef(ctx, grad):
     """The upstream gradient per sample, shaped (N, 1, *d) or 0-d, over the mean's divisor."""
     if ctx.reduction == "none":
         return _unsqueeze(grad)
@@ -121,7 +121,7 @@ def _dense_targets(ctx, key, valid, w_t, weight, shape, dtype):
 def _cross_entropy_graph(ctx, grad, x, key, valid, w_t, weight):
     """The gradient (softmax(x) Q - q) * grad as nabla ops on x, so it can be differentiated."""
     q = _dense_targets(ctx, key, *map(raw, (valid, w_t, weight)), x.shape, x.dtype)
-    return (softmax(x, 1) * q.sum(axis=1, keepdims=True) - q) * _class_coef(ctx, grad, x.dtype)
+    return (softmax(x, 1) * q.sum(axis=1, keepdims=True) - q) * _class_coef(ctx, grad)
 
 
 class NllLoss(Op):
@@ -144,7 +144,7 @@ class NllLoss(Op):
     def backward(ctx, grad):
         key, valid, w_t = map(raw, ctx.saved_tensors)
         q = _dense_targets(ctx, key, valid, w_t, None, ctx.shape, w_t.dtype)
-        return -q * _class_coef(ctx, grad, q.dtype), None, None, None, None
+        return -q * _class_coef(ctx, grad), None, None, None, None
 
 
 class CrossEntropyProbs(Op):
@@ -174,7 +174,7 @@ class CrossEntropyProbs(Op):
         if _mode.enabled:  # create_graph: softmax and log-softmax as functions of x
             log_p = log_softmax(x, 1)
             p = exp(log_p)
-        coef = _class_coef(ctx, grad, None)
+        coef = _class_coef(ctx, grad)
         need_x, need_y = ctx.needs_input_grad[:2]
         grad_input = grad_target = None
         if need_x:
@@ -225,7 +225,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     check_weight(name, weight, input)
     weight = same_dtype(weight, input)
     if probs:
-        out = CrossEntropyProbs.apply(input, target, weight, reduction, float(label_smoothing))
+        out = CrossEntropyProbs.apply(input, same_dtype(target, input), weight, reduction,
+                                      float(label_smoothing))
     else:
         check_class_target(name, input, target, ignore_index)
         out = CrossEntropy.apply(input, target, weight, ignore_index, reduction,
