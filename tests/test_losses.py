@@ -452,3 +452,17 @@ def test_float64_weights_and_targets_keep_a_float32_loss(rng):
         x.grad = None
         loss.backward()
         assert x.grad.dtype == np.float32
+
+
+def test_cross_entropy_backward_twice_with_retain_graph_and_transposed_logits(rng):
+    """(N, L, C) logits passed as a transposed view; two backward passes accumulate."""
+    logits = rng.standard_normal((2, 5, 4))
+    t = rng.integers(0, 4, (2, 5))
+    xn, xt = nabla.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    ours = F.cross_entropy(xn.transpose(1, 2), nabla.tensor(t), label_smoothing=0.2)
+    theirs = TF.cross_entropy(xt.transpose(1, 2), torch.tensor(t), label_smoothing=0.2)
+    assert_close(ours, theirs)
+    for _ in range(2):
+        ours.backward(retain_graph=True)
+        theirs.backward(retain_graph=True)
+    assert_close(xn.grad, xt.grad)
