@@ -67,17 +67,34 @@ class _Normalize(Op):
         stat_shape, count = ctx.stat_shape, ctx.count
         if is_grad_enabled():  # create_graph: let xhat, invstd depend on x
             xhat, invstd = _stats_tensors(x, stat_shape, count, ctx.eps)
-        grad_input = grad_weight = grad_bias = None
-        if need_x:
-            g = grad if w is None else grad * reshape(w, ctx.param_shape)
-            mean_g = sum_to_size(g, stat_shape) / count
-            mean_gx = sum_to_size(g * xhat, stat_shape) / count
-            grad_input = (g - mean_g - xhat * mean_gx) * invstd
-        if need_w:
-            grad_weight = reshape(sum_to_size(grad * xhat, ctx.param_shape), w_shape)
-        if need_b:
-            grad_bias = reshape(sum_to_size(grad, ctx.param_shape), b_shape)
+        wb = None if w is None else reshape(w, ctx.param_shape)
+        if stat_shape == ctx.param_shape:  # batch norm: statistics and parameters per channel
+            grad_input, sum_gx, sum_g = _per_channel_grads(grad, xhat, invstd, wb, count,
+                                                           stat_shape, need_x)
+        else:  # layer norm: statistics per sample, parameters per feature
+            grad_input = None
+            if need_x:
+                g = grad if wb is None else grad * wb
+                mean_g = sum_to_size(g, stat_shape) / count
+                mean_gx = sum_to_size(g * xhat, stat_shape) / count
+                grad_input = (g - mean_g - xhat * mean_gx) * invstd
+            sum_gx = sum_to_size(grad * xhat, ctx.param_shape) if need_w else None
+            sum_g = sum_to_size(grad, ctx.param_shape) if need_b else None
+        grad_weight = reshape(sum_gx, w_shape) if need_w else None
+        grad_bias = reshape(sum_g, b_shape) if need_b else None
         return grad_input, grad_weight, grad_bias, None, None, None, None
+
+
+def _per_channel_grads(grad, xhat, invstd, wb, count, stat_shape, need_x):
+    """Batch norm's rule with the two channel sums shared by all three gradients:
+    dx = (grad - sum(grad) / M - xhat sum(grad xhat) / M) * (w invstd)."""
+    sum_g = sum_to_size(grad, stat_shape)
+    sum_gx = sum_to_size(grad * xhat, stat_shape)
+    grad_input = None
+    if need_x:
+        scale = invstd if wb is None else invstd * wb
+        grad_input = (grad - sum_g / count - xhat * (sum_gx / count)) * scale
+    return grad_input, sum_gx, sum_g
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
