@@ -415,6 +415,26 @@ def test_grad_twice_without_retain_graph_raises():
         autograd.grad(y, x, nabla.ones(2))
 
 
+def test_grad_edge_cases_like_torch():
+    out = {}
+    for lib in (nabla, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        twice = lib.autograd.grad(x.exp(), [x, x], lib.ones(2))  # the same input twice
+        y = x.exp()
+        y.register_hook(lambda g: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            y.sin().backward(lib.ones(2))
+        assert lib.is_grad_enabled()  # restored after an error inside backward
+        with lib.no_grad():  # create_graph records even under no_grad
+            (g,) = lib.autograd.grad(x * x, x, lib.ones(2), create_graph=True)
+        assert g.requires_grad
+        x.exp().backward(lib.ones(2, dtype=lib.float64))  # a float64 upstream gradient
+        assert str(x.grad.dtype).endswith("float32")
+        out[lib] = twice
+    close(out[nabla][0], out[torch][0])
+    close(out[nabla][1], out[torch][1])
+
+
 def test_grad_allow_unused():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     u = nabla.tensor([1.0, 2.0], requires_grad=True)
