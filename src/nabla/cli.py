@@ -1,0 +1,211 @@
+"""The ``nabla`` command line: train a built-in model on a built-in data set, list data sets.
+
+    nabla train --model mlp --dataset digits --epochs 20 --optimizer adam --lr 1e-3
+    nabla datasets
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+MODELS = {
+    "mlp": "multi-layer perceptron (--hidden sizes, --activation, --dropout, --batch-norm)",
+    "linear": "a single linear layer: softmax (multinomial logistic) regression",
+}
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
+SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nabla", description="nabla: a readable deep-learning framework on NumPy.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="train a model on a built-in data set",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--model", default="mlp", choices=sorted(MODELS),
+                       help="; ".join(f"{k}: {v}" for k, v in MODELS.items()))
+    train.add_argument("--dataset", default="digits", help="a name from `nabla datasets`")
+    train.add_argument("--root", default=None, help="folder of the files of mnist/cifar10")
+    train.add_argument("--epochs", type=int, default=20)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--scheduler", default="none", choices=SCHEDULERS)
+    train.add_argument("--hidden", default="128,64", help="hidden layer sizes, comma-separated")
+    train.add_argument("--activation", default="relu")
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--batch-norm", action="store_true")
+    train.add_argument("--label-smoothing", type=float, default=0.0)
+    train.add_argument("--grad-clip", type=float, default=None, help="max gradient norm")
+    train.add_argument("--val-fraction", type=float, default=0.2,
+                       help="part of the training data held out for validation")
+    train.add_argument("--patience", type=int, default=None, help="early stopping patience")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default=None, help="output folder (default runs/MODEL-DATASET)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from OUT/checkpoint.pt if it exists")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    sub.add_parser("datasets", help="list the built-in data sets")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        import nabla
+
+        print(f"nabla {nabla.__version__}")
+        return 0
+    if args.command == "datasets":
+        from nabla.utils.data.datasets import DATASETS
+
+        width = max(map(len, DATASETS))
+        for name, about in DATASETS.items():
+            print(f"{name:<{width}}  {about}")
+        return 0
+    if args.command == "train":
+        return _train(args)
+    parser.print_help()
+    return 0
+
+
+def _optimizer(name: str, params, lr: float, weight_decay: float):
+    from nabla import optim
+
+    if name in ("sgd", "momentum", "nesterov"):
+        momentum = 0.0 if name == "sgd" else 0.9
+        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "nesterov",
+                         weight_decay=weight_decay)
+    classes = {"adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "rmsprop": optim.RMSprop,
+               "adam": optim.Adam, "adamw": optim.AdamW}
+    return classes[name](params, lr=lr, weight_decay=weight_decay)
+
+
+def _scheduler(name: str, optimizer, epochs: int, steps_per_epoch: int):
+    from nabla.optim import lr_scheduler as S
+
+    if name == "step":
+        return S.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1), "epoch"
+    if name == "cosine":
+        return S.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
+    if name == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        return S.OneCycleLR(optimizer, max_lr=max_lr, total_steps=epochs * steps_per_epoch), \
+            "batch"
+    if name == "plateau":
+        return S.ReduceLROnPlateau(optimizer, patience=2), "epoch"
+    return None, "epoch"
+
+
+def _data(args):
+    """Train / validation / test datasets: validation is held out of the training split."""
+    from nabla.utils.data import Subset
+    from nabla.utils.data.datasets import get_dataset
+    from nabla.utils.data.split import split_indices
+
+    extra = {"root": args.root} if args.root else {}
+    train_full = get_dataset(args.dataset, "train", **extra)
+    test = get_dataset(args.dataset, "test", **extra)
+    labels = getattr(train_full, "targets", None)
+    labels = labels.numpy() if labels is not None and labels.dtype.kind == "i" else None
+    if args.val_fraction <= 0:
+        return train_full, None, test
+    tr, va = split_indices(len(train_full), (1 - args.val_fraction, args.val_fraction),
+                           stratify=labels, seed=args.seed)
+    if hasattr(train_full, "tensors") and getattr(train_full, "transform", None) is None:
+        from nabla.utils.data import TensorDataset
+
+        xs, ys = (t.numpy() for t in train_full.tensors[:2])
+        return TensorDataset(xs[tr], ys[tr]), TensorDataset(xs[va], ys[va]), test
+    return Subset(train_full, tr.tolist()), Subset(train_full, va.tolist()), test
+
+
+def _regression_loss(output, target):
+    from nabla.nn.functional import mse_loss
+
+    return mse_loss(output.reshape(target.shape), target)
+
+
+def _train(args) -> int:
+    import numpy
+
+    import nabla
+    from nabla import nn
+    from nabla.models import MLP
+    from nabla.train import EarlyStopping, Trainer, plot_history
+    from nabla.utils.data import DataLoader
+
+    nabla.manual_seed(args.seed)
+    train, val, test = _data(args)
+    x0, y0 = train[0]
+    in_features = int(numpy.prod(x0.shape))
+    regression = y0.dtype.kind == "f"
+    if regression:  # e.g. the next value of a sequence: one output, mean squared error
+        n_out, metrics = 1, ()
+        loss_fn = _regression_loss
+    else:
+        labels = getattr(test, "targets", None)
+        n_out = int(max(labels.numpy().max(), y0.item()) + 1) if labels is not None else 10
+        metrics = ("accuracy",)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    hidden = tuple(int(h) for h in args.hidden.split(",") if h) if args.model == "mlp" else ()
+    model = MLP(in_features, hidden, n_out, activation=args.activation,
+                dropout=args.dropout, batch_norm=args.batch_norm)
+    gen = nabla.Generator(args.seed)
+    train_loader = DataLoader(train, args.batch_size, shuffle=True, generator=gen)
+    val_loader = DataLoader(val, 512) if val is not None else None
+    test_loader = DataLoader(test, 512)
+    optimizer = _optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    scheduler, interval = _scheduler(args.scheduler, optimizer, args.epochs, len(train_loader))
+    callbacks = []
+    if args.patience is not None:
+        monitor = "val_loss" if val is not None else "loss"
+        callbacks.append(EarlyStopping(monitor, args.patience, restore_best_weights=True))
+    trainer = Trainer(model, optimizer, loss_fn, metrics=metrics, callbacks=callbacks,
+                      scheduler=scheduler,
+                      scheduler_interval=interval, grad_clip_norm=args.grad_clip,
+                      progress=not args.no_progress)
+    out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
+    os.makedirs(out, exist_ok=True)
+    ckpt_path = os.path.join(out, "checkpoint.pt")
+    if args.resume and os.path.exists(ckpt_path):
+        trainer.load_checkpoint(ckpt_path, train_loader)
+        print(f"resumed from {ckpt_path} at epoch {trainer.epoch}")
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model {args.model}: {n_params:,} parameters; data {args.dataset}: "
+          f"{len(train)} train, {len(val) if val is not None else 0} validation, "
+          f"{len(test)} test")
+    start = time.perf_counter()
+    history = trainer.fit(train_loader, val_loader, args.epochs)
+    seconds = time.perf_counter() - start
+    final = {"train": trainer.evaluate(DataLoader(train, 512)), "test": trainer.evaluate(
+        test_loader), "epochs": trainer.epoch, "seconds": round(seconds, 2)}
+    if val_loader is not None:
+        final["validation"] = trainer.evaluate(val_loader)
+    trainer.save_checkpoint(ckpt_path)
+    history.to_csv(os.path.join(out, "history.csv"))
+    history.to_json(os.path.join(out, "history.json"))
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(final, f, indent=1)
+    files = ["checkpoint.pt", "history.csv", "history.json", "metrics.json"]
+    try:
+        plot_history(history, os.path.join(out, "learning_curves.png"),
+                     title=f"{args.model} on {args.dataset}")
+        files.append("learning_curves.png")
+    except ImportError as err:
+        print(f"(no plot: {err})", file=sys.stderr)
+    for split in ("train", "validation", "test"):
+        if split in final:
+            scores = "  ".join(f"{k} {v:.4f}" for k, v in final[split].items())
+            print(f"{split:>10}: {scores}")
+    print(f"{trainer.epoch} epochs in {seconds:.1f}s; wrote {', '.join(files)} to {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
