@@ -425,8 +425,9 @@ def test_grad_edge_cases_like_torch():
         with pytest.raises(ZeroDivisionError):
             y.sin().backward(lib.ones(2))
         assert lib.is_grad_enabled()  # restored after an error inside backward
+        sq = x * x
         with lib.no_grad():  # create_graph records even under no_grad
-            (g,) = lib.autograd.grad(x * x, x, lib.ones(2), create_graph=True)
+            (g,) = lib.autograd.grad(sq, x, lib.ones(2), create_graph=True)
         assert g.requires_grad
         x.exp().backward(lib.ones(2, dtype=lib.float64))  # a float64 upstream gradient
         assert str(x.grad.dtype).endswith("float32")
