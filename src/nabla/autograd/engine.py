@@ -14,7 +14,7 @@ at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tens
 """
 
 from nabla.autograd.grad_mode import _mode
-from nabla.backend import as_array, ndarray
+from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.shape import sum_to_size
 from nabla.tensor import Tensor
 
@@ -49,7 +49,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured[id(t)]
         if g is None:
             if materialize_grads:
-                g = Tensor._make(t._data * 0)
+                g = Tensor._make(array_module(t._data).zeros_like(t._data))
             elif not allow_unused:
                 raise RuntimeError(
                     f"autograd.grad: an input of shape {tuple(t.shape)} was not used to compute "
@@ -82,9 +82,9 @@ def _roots(tensors, grads, where):
                     f"{tuple(t.shape)}. Reduce it first (loss.sum() or loss.mean()), or pass a "
                     "gradient of the same shape: t.backward(gradient)."
                 )
-            g = Tensor._make(t._data * 0 + 1)
+            g = Tensor._make(array_module(t._data).ones_like(t._data))  # not x*0+1: nan-safe
         elif not isinstance(g, Tensor):
-            g = Tensor._make(t._data * 0 + g)
+            g = Tensor._make(array_module(t._data).full_like(t._data, g))
         elif g.shape != t.shape:
             raise RuntimeError(
                 f"{where}: gradient of shape {tuple(g.shape)} does not match the tensor's "
