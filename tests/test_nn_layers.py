@@ -22,6 +22,7 @@ LAYERS = [
     ("linear", lambda: nn.Linear(5, 3), lambda: tnn.Linear(5, 3), [(4, 5)]),
     ("linear_3d_nobias", lambda: nn.Linear(5, 3, bias=False),
      lambda: tnn.Linear(5, 3, bias=False), [(2, 4, 5)]),
+    ("linear_1d", lambda: nn.Linear(5, 3), lambda: tnn.Linear(5, 3), [(5,)]),
     ("bilinear", lambda: nn.Bilinear(3, 4, 2), lambda: tnn.Bilinear(3, 4, 2), [(5, 3), (5, 4)]),
     ("identity", lambda: nn.Identity(), lambda: tnn.Identity(), [(3, 4)]),
     ("flatten", lambda: nn.Flatten(), lambda: tnn.Flatten(), [(2, 3, 4)]),

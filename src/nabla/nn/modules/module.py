@@ -295,8 +295,10 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            else:
-                p.grad = Tensor._make(p.grad._data * 0)
+            else:  # in place, as PyTorch: whoever holds the gradient sees the zeros
+                p.grad.detach_()
+                p.grad._data[...] = 0
+                p.grad._version[0] += 1
 
     def apply(self, fn) -> "Module":
         """Call ``fn(module)`` on every submodule (children first) and on this module."""
