@@ -6,6 +6,7 @@ The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` bel
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
@@ -139,7 +140,7 @@ def floor_divide(input, other) -> Tensor:
     xp = _xp(input, other)
     if _integer(input) and _integer(other) and (xp.asarray(_raw(other)) == 0).any():
         raise ZeroDivisionError("floor_divide: integer division by zero")
-    with xp.errstate(divide="ignore", invalid="ignore"):  # x // 0.0: inf or nan, silently
+    with _quiet(xp, divide="ignore", invalid="ignore"):  # x // 0.0: inf or nan, silently
         return _binary("floor_divide", xp.floor_divide, input, other)
 
 
@@ -159,7 +160,7 @@ class Remainder(Op):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         xp = array_module(y if isinstance(x, (int, float)) else x)
-        with xp.errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, silently
+        with _quiet(xp, divide="ignore", invalid="ignore"):  # x % 0.0 is nan, silently
             return xp.remainder(x, y)
 
     @staticmethod

@@ -6,8 +6,10 @@ an int or a tuple, negatives count from the end, and a 0-d tensor accepts dim 0 
 """
 
 import builtins
+import contextlib
 import math
 import operator
+import warnings
 from collections import namedtuple
 
 from nabla import dtype as _dt
@@ -79,6 +81,12 @@ def _raw(value):
     return value._data if isinstance(value, Tensor) else value
 
 
+def _quiet(xp, **which):
+    """Silence NumPy's floating-point warnings where PyTorch is silent (CuPy never warns)."""
+    errstate = getattr(xp, "errstate", None)
+    return contextlib.nullcontext() if errstate is None else errstate(**which)
+
+
 def _safe_div(num: Tensor, den: Tensor) -> Tensor:
     """num / den, and 0 where den == 0 (no nan, also in the second derivative: den is replaced
     by 1 there before dividing, so no 0/0 appears in either pass)."""
@@ -117,8 +125,11 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        ctx.n = _count(x.shape, dims)
-        return array_module(x).mean(x, axis=dims, keepdims=keepdim, dtype=dtype)
+        ctx.n = n = _count(x.shape, dims)
+        xp = array_module(x)
+        with _quiet(xp, invalid="ignore"):  # the mean of nothing is nan, silently as PyTorch
+            return xp.asarray(xp.mean(x, axis=dims, keepdims=keepdim, dtype=dtype) if n else
+                              xp.sum(x, axis=dims, keepdims=keepdim, dtype=dtype) / n)
 
     @staticmethod
     def backward(ctx, grad):
@@ -129,9 +140,14 @@ def _variance(x, dims, keepdim, correction):
     """sum((x - mean)^2) / max(n - correction, 0) over dims, and n - correction (PyTorch's
     backward divides by it unclamped)."""
     xp = array_module(x)
-    d = x - x.mean(axis=dims, keepdims=True)
-    divisor = _count(x.shape, dims) - correction
-    with xp.errstate(divide="ignore", invalid="ignore"):  # PyTorch: inf/nan, silently
+    n = _count(x.shape, dims)
+    divisor = n - correction
+    if divisor <= 0:  # as PyTorch, a warning and an inf or nan result
+        warnings.warn(f"var/std: degrees of freedom n - correction = {divisor} <= 0 (n={n}, "
+                      f"correction={correction}); the result is inf or nan", RuntimeWarning,
+                      stacklevel=5)
+    with _quiet(xp, divide="ignore", invalid="ignore"):
+        d = x - x.mean(axis=dims, keepdims=True)
         v = xp.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(builtins.max(divisor, 0))
     return v, divisor
 
@@ -357,7 +373,7 @@ def _extreme_backward(ctx, grad: Tensor) -> Tensor:
     """grad split evenly among the elements equal to the extreme (PyTorch's rule for amax)."""
     x, y = ctx.saved_tensors
     hit = _raw(x) == _raw(y)
-    with array_module(hit).errstate(invalid="ignore"):  # a NaN extreme: no hit, NaN as PyTorch
+    with _quiet(array_module(hit), invalid="ignore"):  # a NaN extreme: no hit, NaN as PyTorch
         weight = hit / hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     return _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * weight
 
@@ -483,7 +499,7 @@ class Logsumexp(Op):
             m[xp.isinf(m)] = 0  # rows of -inf (or holding +inf): avoid inf - inf = nan
         else:
             m = xp.zeros(_kept_shape(x.shape, dims), x.dtype)
-        with xp.errstate(divide="ignore"):  # log(0) = -inf for all -inf rows, as PyTorch
+        with _quiet(xp, divide="ignore"):  # log(0) = -inf for all -inf rows, as PyTorch
             y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
         if not keepdim:
             y = y.reshape(_out_shape(x.shape, dims, False))
