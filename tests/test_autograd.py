@@ -107,6 +107,29 @@ def test_random_graphs_match_torch_over_two_backward_calls():
     assert failures == []
 
 
+def test_random_graphs_second_derivatives_match_torch():
+    """grad(create_graph=True), then the gradient of <grad, w>: Hessian-vector products."""
+    failures = []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        data, g, w = rng.normal(size=(1 + seed % 2, 3)), rng.normal(size=3), rng.normal(size=3)
+        res = []
+        for lib in (nabla, torch):
+            xs = [lib.tensor(d, requires_grad=True) for d in data]
+            y = random_graph(lib, xs, seed)
+            gs = lib.autograd.grad(y, xs, lib.tensor(g), create_graph=True, allow_unused=True)
+            dot = sum(gi * lib.tensor(w) for gi in gs if gi is not None and gi.requires_grad)
+            hvp = (lib.autograd.grad(dot, xs, lib.ones(3), allow_unused=True)
+                   if isinstance(dot, lib.Tensor) else [None] * len(xs))
+            res.append([np.zeros(3) if a is None else a.detach().numpy()
+                         for a in list(gs) + list(hvp)])
+        for a, b in zip(*res, strict=True):
+            if not np.allclose(a, b, 1e-5, 1e-6):
+                failures.append(seed)
+                break
+    assert failures == []
+
+
 def test_gradients_accumulate_across_backward_calls(rng):
     x, tx = pair(rng.normal(size=4))
     g1, g2 = rng.normal(size=4), rng.normal(size=4)
