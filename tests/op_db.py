@@ -119,6 +119,13 @@ def S(*args, name="", match="", torch_backward=True, known=None, **kwargs) -> Sa
     return Sample(args, kwargs, name, match, torch_backward, known or {})
 
 
+# Known bugs, reported; a sample marked with one expects the failure until it is fixed.
+BUG_INT_PROMOTION = ("int tensor <op> python float gives float64; PyTorch gives the default "
+                     "dtype (float32)")
+BUG_0D_PROMOTION = ("float32 tensor <op> 0-d float64 tensor gives float64; PyTorch keeps "
+                    "float32 (a 0-d tensor does not promote within the float category)")
+
+
 # -- elementwise --------------------------------------------------------------------------------
 def _binary(other="any", scalar=True):
     """Pairs for a broadcasting binary op; ``other``: 'any', 'nonzero' or 'pos' (its domain)."""
@@ -137,6 +144,10 @@ def _binary(other="any", scalar=True):
         ]
         if scalar:
             out.append(S(m(3, 2), 1.5 if other == "any" else 2.5, name="python scalar"))
+            out.append(S(m.ints(5, 3, 2) + 1, 1.5, name="int tensor, python float: promotes",
+                         known={"forward": BUG_INT_PROMOTION}))
+        out.append(S(m(3, 2), np.asarray(y(), np.float64), name="0-d float64 does not promote",
+                     known={"forward": BUG_0D_PROMOTION} if m.dtype == np.float32 else None))
         return out
     return samples
 
@@ -179,6 +190,7 @@ def _where_samples(m):
         S(m.mask(3, 1), m(1, 4), m(3, 4), name="broadcast"),
         S(m.mask(3, 4), m(3, 4, layout="t"), m(), name="transposed, 0-d"),
         S(m.mask(2, 3), m(2, 3), 0.0, name="python scalar"),
+        S(m.mask(2, 3), 1.0, m(2, 3), name="python scalar first"),
         S(m.mask(0, 3), m(0, 3), m(3), name="empty"),
     ]
 
@@ -187,6 +199,8 @@ def _clamp_samples(m):
     def x(*s, layout="c"):
         return m(*s, layout=layout, avoid=(-0.5, 0.5))
     return [S(x(3, 4), -0.5, 0.5, name="both"), S(x(3, 4), min=-0.5, name="min"),
+            S(x(3, 4), 0.5, -0.5, name="min > max"),
+            S(x(3, 4), Const(x(3, 4) * 0 - 0.5), Const(x(4) * 0 + 0.5), name="tensor bounds"),
             S(x(3, 4, layout="t"), max=0.5, name="max, transposed"), S(x(), -0.5, 0.5, name="0-d"),
             S(x(0, 2), min=0.5, name="empty")]
 
@@ -195,7 +209,8 @@ def _masked_fill_samples(m):
     return [S(m(3, 4), m.mask(3, 4), 0.5, name="same shape"),
             S(m(3, 4), m.mask(3, 1), -1.0, name="broadcast mask"),
             S(m(3, 4, layout="t"), m.mask(4), 2.0, name="transposed"),
-            S(m(), np.array(True), 1.0, name="0-d")]
+            S(m(), np.array(True), 1.0, name="0-d"),
+            S(m(3, 4), m.mask(3, 4), Const(np.asarray(0.5, m.dtype)), name="0-d tensor value")]
 
 
 # -- reductions ---------------------------------------------------------------------------------
@@ -206,7 +221,8 @@ def _reduce_samples(empty=True):
                S(x(2, 3, 4), (0, 2), keepdim=True, name="dims (0, 2), keepdim"),
                S(x(2, 3, 4), dim=-1, name="dim -1"), S(x(), name="0-d"),
                S(x(3, 4, layout="t"), 0, name="transposed"),
-               S(x(2, 3, layout="s"), dim=1, keepdim=True, name="strided")]
+               S(x(2, 3, layout="s"), dim=1, keepdim=True, name="strided"),
+               S(x(3, 1), 1, name="size-1 dim")]
         if empty:
             out += [S(x(0, 3), 0, name="empty, reduced"), S(x(0, 3), 1, name="empty, kept")]
         return out
@@ -236,9 +252,11 @@ def _amax_samples(m):
 
 
 def _argmax_samples(m):
+    ties = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], m.dtype)  # first index wins
     return [S(m(3, 4), name="all"), S(m(3, 4), 1, name="dim 1"),
             S(m(2, 3, 4), dim=0, keepdim=True, name="keepdim"),
-            S(m(3, 4, layout="t"), 0, name="transposed")]
+            S(m(3, 4, layout="t"), 0, name="transposed"), S(ties, 1, name="ties"),
+            S(ties, name="ties, all")]
 
 
 def _dim_samples(m, empty=True):
@@ -287,7 +305,9 @@ def _einsum_samples(m):
             S("bij,bjk->bik", m(2, 3, 4), m(2, 4, 2), name="batched"),
             S("i,i->", m(4), m(4), name="dot"), S("i,j->ij", m(3), m(2), name="outer"),
             S("ij->ji", m(3, 4, layout="t"), name="transpose"), S("ij->", m(3, 4), name="sum"),
-            S("ii->i", m(3, 3), name="diagonal"), S("bij,jk", m(2, 3, 4), m(4, 2), name="implicit")]
+            S("ii->i", m(3, 3), name="diagonal"), S("bij,jk", m(2, 3, 4), m(4, 2), name="implicit"),
+            S("...ij,...jk->...ik", m(2, 3, 4), m(4, 2), name="ellipsis"),
+            S("ij,jk->ik", [m(3, 4), m(4, 2)], name="operands as a list")]
 
 
 # -- shape --------------------------------------------------------------------------------------
@@ -334,7 +354,8 @@ def _expand_samples(m):
 
 def _repeat_samples(m):
     return [S(m(2, 3), (2, 3)), S(m(3), (2, 2), name="adds a dim"), S(m(2, 3), (1, 1), name="ones"),
-            S(m(), (3,), name="0-d"), S(m(2, 3, layout="t"), (2, 1, 2), name="transposed")]
+            S(m(), (3,), name="0-d"), S(m(2, 3, layout="t"), (2, 1, 2), name="transposed"),
+            S(m(2, 3), (0, 2), name="zero repeats")]
 
 
 def _cat_samples(m):
@@ -370,7 +391,8 @@ def _chunk_samples(m):
 
 def _pad_samples(m):
     return [S(m(2, 3), (1, 2)), S(m(2, 3), (1, 1, 2, 0), name="two dims"),
-            S(m(2, 3, 4), (0, 1), value=1.5, name="value"), S(m(3, 4, layout="t"), (2, 0))]
+            S(m(2, 3, 4), (0, 1), value=1.5, name="value"), S(m(3, 4, layout="t"), (2, 0)),
+            S(m(3, 4), (-1, 1), name="negative pad crops")]
 
 
 def _tri_samples(m):
@@ -391,6 +413,12 @@ def _getitem_samples(m):
         S(m(4, 3), (slice(None), np.array([[2, 2], [0, 1]])), name="2-d int array after slice"),
         S(m(4, 3, layout="t"), (slice(1, None), 1), name="transposed"),
         S(m(4, 3), slice(2, 2), name="empty slice"), S(m(), (), name="0-d, empty key"),
+        S(m(4, 3), slice(5, 10), name="slice past the end"),
+        S(m(4, 3), np.zeros((4, 3), bool), name="all-False mask"),
+        S(m(4, 3), np.asarray(2), name="0-d int tensor"),
+        S(m(4, 3), [0, 2, 2], name="python list"),
+        S(m(2, 3, 4), (np.array([0, 1]), slice(None), np.array([1, 3])),
+          name="separated int arrays (dims move to the front)"),
     ]
 
 
@@ -414,7 +442,8 @@ def _index_select_samples(m):
     return [S(m(4, 3), 0, np.array([0, 2, 2, 1]), name="duplicates"),
             S(m(4, 3), 1, np.array([2]), name="dim 1"),
             S(m(2, 3, 4), -1, np.array([3, 0, 3]), name="dim -1"),
-            S(m(4, 3, layout="t"), 0, np.array([], np.int64), name="empty, transposed")]
+            S(m(4, 3, layout="t"), 0, np.array([], np.int64), name="empty, transposed"),
+            S(m(4, 3), 1, np.asarray(1), name="0-d index")]
 
 
 # -- comparisons and logic (no gradient) --------------------------------------------------------
@@ -518,3 +547,10 @@ OP_DB = [
 
 OPS_BY_NAME = {op.name: op for op in OP_DB}
 assert len(OPS_BY_NAME) == len(OP_DB), "duplicate op names in OP_DB"
+
+# integer inputs: the result dtype follows PyTorch (sum of ints is int64, comparisons are bool)
+OP_DB += [
+    _method("sum_int", lambda m: [S(m.ints(5, 3, 4)), S(m.ints(5, 3, 4), 1)],
+            lambda lib, x, *a: lib.sum(x, *a), requires=("sum",), **no_grad_op),
+]
+OPS_BY_NAME = {op.name: op for op in OP_DB}
