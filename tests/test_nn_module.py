@@ -278,6 +278,11 @@ def test_sequential_container_api():
     assert s[0] is not a
     s.insert(1, nn.ReLU())
     assert isinstance(s[1], nn.ReLU) and len(s) == 4
+    t = tnn.Sequential(tnn.Linear(1, 1), tnn.ReLU(), tnn.Tanh())
+    n = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Tanh())
+    t.insert(-1, tnn.Sigmoid())
+    n.insert(-1, nn.Sigmoid())
+    assert repr(n) == repr(t)
     named = nn.Sequential(OrderedDict([("fc", a), ("act", b)]))
     assert named.fc is a and list(named.state_dict()) == ["fc.weight", "fc.bias"]
     with pytest.raises(IndexError):

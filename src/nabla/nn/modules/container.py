@@ -73,7 +73,7 @@ class Sequential(Module):
         n = len(mods)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
-        mods.insert(index % (n + 1) if index < 0 else index, module)
+        mods.insert(index + n if index < 0 else index, module)
         self._modules.clear()
         for i, mod in enumerate(mods):
             self.add_module(str(i), mod)
