@@ -364,6 +364,9 @@ REPRS = [
     lambda L: L.tensor([[0.1, 2.0], [-3.25, 4.0]]),
     lambda L: L.tensor([1e-5, 1.0]),
     lambda L: L.tensor([1.0, 1e9]),
+    lambda L: L.arange(2000),  # summarized
+    lambda L: L.arange(4000.0).reshape(4, 1000),
+    lambda L: L.zeros(0, 3),
 ]
 
 

@@ -233,7 +233,10 @@ class Tensor(TensorMethods):
         if not fixed and data.dtype.kind == "f" and "e" in body:
             body = xp.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                    threshold=1000, floatmode="fixed")
+        body = body.replace(", ...,", ",  ...,")  # PyTorch pads the elided columns
         extra = ""
+        if data.size == 0 and data.shape != (0,):
+            extra += f", size={data.shape}"
         if self._data.dtype not in (_dt.float32, _dt.int64, _dt.bool):
             extra += f", dtype=nabla.{self._data.dtype}"
         if self.grad_fn is not None:
