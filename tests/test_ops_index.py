@@ -98,6 +98,10 @@ CASES = [
      lambda r: [r.standard_normal((3, 4)), np.zeros((3, 0), np.int64)]),
     ("gather 1-d", lambda lib, x, i: lib.gather(x, 0, i),
      lambda r: [r.standard_normal(5), r.integers(0, 5, 9)]),
+    ("gather 0-d", lambda lib, x, i: lib.gather(x, 0, i),
+     lambda r: [r.standard_normal(()), np.array(0)]),
+    ("scatter_add 0-d", lambda lib, x, i, s: lib.scatter_add(x, -1, i, s),
+     lambda r: [r.standard_normal(()), np.array(0), r.standard_normal(())]),
     ("scatter_add duplicates", lambda lib, x, i, s: lib.scatter_add(x, 1, i, _src(lib, s, i)),
      lambda r: [r.standard_normal((3, 4)), r.integers(0, 4, (3, 6)), r.standard_normal((3, 6))]),
     ("scatter_add src larger", lambda lib, x, i, s: x.scatter_add(0, i, _src(lib, s, i)),
@@ -183,7 +187,7 @@ def test_basic_index_is_a_view_and_advanced_is_a_copy():
 def test_setitem_uses_index_key():
     x = nabla.zeros(4, 3)
     x[nabla.tensor([0, 2]), 1] = 5.0
-    x[x > 4] += 1.0  # noqa: the read-modify-write of a masked selection
+    x[x > 4] += 1.0  # a read-modify-write through a mask
     x[[3]] = nabla.tensor([1.0, 2.0, 3.0])
     t = torch.zeros(4, 3)
     t[torch.tensor([0, 2]), 1] = 5.0

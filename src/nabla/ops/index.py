@@ -318,6 +318,8 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     """
     index = _array(index)
     dim = _check_gather("gather", input, dim, index)
+    if input.ndim == 0:  # NumPy's take_along_axis needs an axis: work on one element
+        return Gather.apply(input.reshape(1), 0, index.reshape(1)).reshape(())
     return Gather.apply(input, dim, index)
 
 
@@ -334,6 +336,8 @@ def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
     """
     index = _array(index)
     dim = _check_gather("scatter_add", input, dim, index, src.shape)
+    if input.ndim == 0:
+        return ScatterAdd.apply(input.reshape(1), 0, index.reshape(1), src.reshape(1)).reshape(())
     return ScatterAdd.apply(input, dim, index, src)
 
 
