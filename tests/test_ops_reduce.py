@@ -164,6 +164,11 @@ def test_bad_dims_raise_naming_the_op():
         x.amax(-3)
     with pytest.raises(RuntimeError, match="mean: dim 1 appears more than once"):
         x.mean((1, -1))
+    with pytest.raises(TypeError, match=r"max: dim must be one int, got \(0, 1\)"):
+        x.max((0, 1))
+    with pytest.raises(TypeError, match="softmax: dim must be one int"):
+        x.softmax(None)
+    assert x.max(np.int64(1)).values.shape == (2,) and x.softmax(np.int64(-1)).shape == (2, 3)
 
 
 # -- max, min, amax, amin, argmax, argmin --------------------------------------------------------

@@ -305,6 +305,14 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return Prod.apply(input, dims, keepdim, _int_to_long(input, _dt.to_dtype(dtype)))
 
 
+def _one_dim(name: str, dim, ndim: int):
+    """A single ``dim`` as a non-negative axis; () for a 0-d tensor (which accepts 0 and -1)."""
+    if isinstance(dim, (tuple, list, bool)) or dim is None:
+        raise TypeError(f"{name}: dim must be one int, got {dim!r}")
+    dims = _dims(dim, ndim, name)
+    return dims[0] if dims else ()
+
+
 # -- max, min, amax, amin, argmax, argmin -------------------------------------------------------
 def _select(ctx, x, dim: int, keepdim: bool, arg):
     """(values, indices) of ``arg`` (argmax or argmin) along ``dim``; the keepdim indices are
@@ -435,8 +443,8 @@ def max(input: Tensor, dim=None, keepdim: bool = False):
         return maximum(input, dim)
     if dim is None:
         return Amax.apply(input, tuple(range(input.ndim)), False)
-    (d,) = _dims(dim, input.ndim, "max") or (0,)
-    return max_result(*Max.apply(input, d, keepdim))
+    d = _one_dim("max", dim, input.ndim)
+    return max_result(*Max.apply(input, 0 if d == () else d, keepdim))
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False):
@@ -447,8 +455,8 @@ def min(input: Tensor, dim=None, keepdim: bool = False):
         return minimum(input, dim)
     if dim is None:
         return Amin.apply(input, tuple(range(input.ndim)), False)
-    (d,) = _dims(dim, input.ndim, "min") or (0,)
-    return min_result(*Min.apply(input, d, keepdim))
+    d = _one_dim("min", dim, input.ndim)
+    return min_result(*Min.apply(input, 0 if d == () else d, keepdim))
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -465,8 +473,8 @@ def _arg(name: str, input: Tensor, dim, keepdim: bool, fn) -> Tensor:
     x = input._data
     if dim is None:
         return Tensor._make(fn(x, axis=None, keepdims=keepdim))
-    (d,) = _dims(dim, x.ndim, name) or (None,)
-    if d is None:  # 0-d input
+    d = _one_dim(name, dim, x.ndim)
+    if d == ():  # 0-d input
         return Tensor._make(array_module(x).zeros((), _dt.int64))
     if x.shape[d] == 0:
         raise IndexError(f"{name}: cannot take the {name} of an empty dimension {d} of {x.shape}")
@@ -600,13 +608,6 @@ def _float_input(name: str, input: Tensor, dtype=None) -> Tensor:
     if dtype is None and input.dtype.kind not in "fc":
         dtype = _dt.get_default_dtype()
     return input if dtype is None else to_dtype(input, dtype)
-
-
-def _one_dim(name: str, dim, ndim: int) -> int:
-    if not isinstance(dim, int):
-        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
-    dims = _dims(dim, ndim, name)
-    return dims[0] if dims else ()
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
