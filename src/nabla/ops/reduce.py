@@ -15,7 +15,7 @@ from collections import namedtuple
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import exp, to_dtype, where
+from nabla.ops.elementwise import exp, maximum, minimum, to_dtype, where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
 
@@ -438,8 +438,6 @@ def max(input: Tensor, dim=None, keepdim: bool = False):
         maximum; the gradient goes to that index).
     """
     if isinstance(dim, Tensor):
-        from nabla.ops.elementwise import maximum
-
         return maximum(input, dim)
     if dim is None:
         return Amax.apply(input, tuple(range(input.ndim)), False)
@@ -450,8 +448,6 @@ def max(input: Tensor, dim=None, keepdim: bool = False):
 def min(input: Tensor, dim=None, keepdim: bool = False):
     """The smallest element, or the smallest along ``dim`` with its index; as ``max``."""
     if isinstance(dim, Tensor):
-        from nabla.ops.elementwise import minimum
-
         return minimum(input, dim)
     if dim is None:
         return Amin.apply(input, tuple(range(input.ndim)), False)
