@@ -1,9 +1,10 @@
 """The backward walk: reverse-mode differentiation over the recorded graph.
 
-1. Count, for every node reachable from the roots, how many edges lead into it (iteratively: no
-   recursion limit, so a 100,000-op chain works).
-2. Start from the roots' gradients; a node runs its backward once all of its consumers have sent
-   their gradient (Kahn's topological order), summing the gradients that arrive for each output.
+1. Every node carries a sequence number from the moment it was recorded; a node's consumers were
+   recorded after it, so they have larger numbers.
+2. Start from the roots' gradients and always run the pending node with the largest number (a heap,
+   as Chainer orders by generation): by then every consumer has sent its gradient, summed per
+   output. No recursion (a 100,000-op chain works) and no counting pass over the graph.
 3. Each gradient an input receives is reduced to the input's shape here, in one place, so no op
    handles broadcasting in its rule; leaves accumulate into ``.grad``.
 
@@ -12,6 +13,8 @@ own (for higher-order derivatives). Otherwise gradients travel as raw arrays: ru
 ``array_backward`` (written with operators and ``nabla.ops`` functions, which accept arrays too) run
 at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tensor.
 """
+
+from heapq import heapify, heappop, heappush
 
 from nabla.autograd.grad_mode import _mode
 from nabla.backend import array_module, as_array, ndarray
@@ -126,11 +129,13 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         nr = t._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    deps, consumers = _count_dependencies(roots, inputs is not None)
-    needed, reads = (None, None) if inputs is None else _needed_nodes(inputs, consumers)
-    ready = [fn for fn in roots if fn not in deps]
-    while ready:
-        fn = ready.pop()
+    needed = reads = None
+    if inputs is not None:
+        needed, reads = _needed_nodes(inputs, _consumers(roots))
+    heap = [(-fn._seq, fn) for fn in roots]
+    heapify(heap)
+    while heap:
+        fn = heappop(heap)[1]
         buf = pending.pop(fn)
         if fn._pre_hooks is not None:
             _run_pre_hooks(fn, buf, fast)
@@ -166,11 +171,10 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
             tbuf = pending.get(target)
             if tbuf is None:
                 tbuf = pending[target] = [None] * target._n_outputs
-            tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
-            left = deps[target] - 1
-            deps[target] = left
-            if left == 0:
-                ready.append(target)
+                heappush(heap, (-target._seq, target))
+                tbuf[nr] = g
+            else:
+                tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
     if capture is not None:
         for key, g in capture.items():
             if g is not None and fast:
@@ -183,11 +187,10 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     return capture
 
 
-def _count_dependencies(roots, want_consumers: bool):
-    """Edges into each node reachable from ``roots`` (an iterative depth-first search), and,
-    when asked, the consumers of each node or leaf (the nodes whose edges point at it)."""
-    deps = {}
-    consumers = {} if want_consumers else None
+def _consumers(roots) -> dict:
+    """For each node or leaf reachable from ``roots``, the nodes whose edges point at it
+    (an iterative depth-first search)."""
+    consumers = {}
     stack = list(roots)
     seen = set(roots)
     while stack:
@@ -196,15 +199,11 @@ def _count_dependencies(roots, want_consumers: bool):
             if edge is None:
                 continue
             target = edge[0]
-            if want_consumers:
-                consumers.setdefault(target, []).append(fn)
-            if isinstance(target, Tensor):
-                continue
-            deps[target] = deps.get(target, 0) + 1
-            if target not in seen:
+            consumers.setdefault(target, []).append(fn)
+            if not isinstance(target, Tensor) and target not in seen:
                 seen.add(target)
                 stack.append(target)
-    return deps, consumers
+    return consumers
 
 
 def _needed_nodes(inputs, consumers):

@@ -5,6 +5,8 @@ Define-by-run: the graph is nothing but these nodes, linked from each output ten
 back to the inputs, recorded while the code runs.
 """
 
+import itertools
+
 from nabla.autograd.grad_mode import _mode, no_grad
 from nabla.backend import array_module, as_array, ndarray
 from nabla.tensor import Tensor
@@ -159,6 +161,7 @@ class Op(Function):
                 if isinstance(a, Tensor) and a._requires_grad else None
                 for a in args
             ])  # _edge() inlined: this line runs for every recorded op
+            ctx._seq = next(_sequence)
             if type(out) is tuple or ctx.is_view:
                 return _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
             result = _make(out, True, ctx)  # the common case, inlined: one output, no view
@@ -174,11 +177,16 @@ class Op(Function):
 
 _new = object.__new__
 _make = Tensor._make
+# Recording order: a node's consumers get larger numbers, which the engine uses as its topological
+# order (itertools.count is atomic under the GIL).
+_sequence = itertools.count()
 
 
 def _record(ctx, args, raw, out, arrays):
     """Wrap the outputs of a recorded op as tensors whose grad_fn is ``ctx``; keep what backward
     needs (the saved values, and for several outputs their shapes)."""
+    if "_seq" not in ctx.__dict__:
+        ctx._seq = next(_sequence)
     multi = type(out) is tuple
     nondiff = ctx._non_differentiable
     if not multi and not nondiff:
