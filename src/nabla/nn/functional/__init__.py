@@ -28,4 +28,4 @@ from nabla.nn.functional.dropout import (
 from nabla.nn.functional.embedding import embedding, one_hot
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403,E402  (the losses)
-from nabla.nn.functional.normalization import batch_norm, layer_norm
+from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm

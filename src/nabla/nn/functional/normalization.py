@@ -18,7 +18,7 @@ from nabla.ops.elementwise import rsqrt
 from nabla.ops.shape import reshape, sum_to_size
 from nabla.tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
 def _stats_arrays(x, axes: tuple, eps: float):
@@ -172,3 +172,31 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     stat_shape = tuple(input.shape[:input.ndim - k]) + (1,) * k
     param_shape = (1,) * (input.ndim - k) + normalized_shape
     return _Normalize.apply(input, weight, bias, stat_shape, param_shape, eps, None)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each group of C / num_groups channels of each sample, then scale and shift
+    per channel (derived: the normalization op on a (N, G, -1) view, then an affine map).
+
+    Args:
+        input: (N, C, *).
+        num_groups: G, dividing C.
+        weight, bias: (C) or None.
+
+    Returns:
+        same shape as input.
+    """
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise ValueError(f"group_norm: num_channels ({c}) must be divisible by num_groups "
+                         f"({num_groups})")
+    grouped = reshape(input, (n, num_groups, -1))
+    y = reshape(_Normalize.apply(grouped, None, None, (n, num_groups, 1), (1, 1, 1), eps, None),
+                input.shape)
+    param_shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * reshape(weight, param_shape)
+    if bias is not None:
+        y = y + reshape(bias, param_shape)
+    return y

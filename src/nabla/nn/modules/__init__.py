@@ -34,7 +34,13 @@ from nabla.nn.modules.dropout import (
 from nabla.nn.modules.flatten import Flatten, Unflatten
 from nabla.nn.modules.linear import Bilinear, Identity, Linear
 from nabla.nn.modules.module import Module
-from nabla.nn.modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from nabla.nn.modules.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    LayerNorm,
+)
 from nabla.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -72,6 +78,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "GroupNorm",
     "LayerNorm",
     "Embedding",
 ]
