@@ -270,8 +270,20 @@ def _dim_samples(m, empty=True):
     return out
 
 
+def _masked(m):
+    """-inf entries (an attention mask), at least one finite value per row."""
+    x = m(3, 4)
+    x[0, 1] = x[2, 0] = x[2, 3] = -np.inf
+    return x
+
+
+def _softmax_samples(m):
+    return _dim_samples(m) + [S(_masked(m), -1, name="-inf entries")]
+
+
 def _logsumexp_samples(m):
-    return _dim_samples(m) + [S(m(2, 3, 4), (0, 2), keepdim=True, name="dims (0, 2)")]
+    return _dim_samples(m) + [S(m(2, 3, 4), (0, 2), keepdim=True, name="dims (0, 2)"),
+                              S(_masked(m), 1, name="-inf entries")]
 
 
 def _prod_samples(m):
@@ -508,7 +520,7 @@ OP_DB = [
     _op("amax", _amax_samples), _op("amin", _amax_samples),
     _op("argmax", _argmax_samples, **no_grad_op), _op("argmin", _argmax_samples, **no_grad_op),
     _op("logsumexp", _logsumexp_samples), _op("prod", _prod_samples),
-    _op("cumsum", _dim_samples), _op("softmax", _dim_samples), _op("log_softmax", _dim_samples),
+    _op("cumsum", _dim_samples), _op("softmax", _softmax_samples), _op("log_softmax", _dim_samples),
     # linear algebra
     _op("matmul", _matmul_samples, errors=_matmul_errors),
     _method("matmul_operator", _matmul_samples, lambda lib, a, b: a @ b, requires=("matmul",)),
