@@ -171,3 +171,13 @@ def test_non_contiguous_operands_and_no_graph_under_no_grad():
     with nabla.no_grad():
         for y in (a @ b, nabla.einsum("ij,jk", a, b), nabla.norm(a), nabla.dot(a[0], b[:, 0])):
             assert not y.requires_grad and y.grad_fn is None
+
+
+@pytest.mark.parametrize("name", list(NUMERIC))
+def test_functions_accept_raw_arrays(name):
+    """As the reductions: arrays in, arrays out (for backward rules in the engine's fast mode)."""
+    fn, shapes = NUMERIC[name]
+    arrays = [randn(*s) for s in shapes]
+    out = fn(nabla, *arrays)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, fn(nabla, *[nabla.tensor(a) for a in arrays])._data)
