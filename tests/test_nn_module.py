@@ -314,6 +314,9 @@ def test_parameter_list_and_dict():
     assert isinstance(pd["w"], nn.Parameter) and list(pd.state_dict()) == ["w"]
     tl = tnn.ParameterList([tnn.Parameter(torch.zeros(2))])
     assert list(tl.state_dict()) == list(nn.ParameterList([nabla.zeros(2)]).state_dict())
+    two_n = nn.ParameterList([nabla.zeros(2, 3), nabla.zeros(1)])
+    two_t = tnn.ParameterList([tnn.Parameter(torch.zeros(2, 3)), tnn.Parameter(torch.zeros(1))])
+    assert repr(two_n).replace("nabla.", "torch.") == repr(two_t)
 
 
 def test_deepcopy_and_pickle_keep_structure_and_sharing():

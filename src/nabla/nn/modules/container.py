@@ -237,7 +237,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_describe(p)}" for k, p in self._parameters.items())
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self._parameters.items())
 
 
 class ParameterDict(Module):
@@ -281,7 +281,7 @@ class ParameterDict(Module):
             self[key] = p
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_describe(p)}" for k, p in self._parameters.items())
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self._parameters.items())
 
 
 def _wrap(value) -> Parameter:
