@@ -370,25 +370,25 @@ class Tensor(TensorMethods):
 
     # -- Python operators ------------------------------------------------------------------------
     def __add__(self, other):
-        return _ops.add(self, other)
+        return _Add.apply(self, other)
 
     def __radd__(self, other):
-        return _ops.add(self, other)
+        return _Add.apply(self, other)
 
     def __sub__(self, other):
-        return _ops.sub(self, other)
+        return _Sub.apply(self, other)
 
     def __rsub__(self, other):
         return _ops.rsub(self, other)
 
     def __mul__(self, other):
-        return _ops.mul(self, other)
+        return _Mul.apply(self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(self, other)
+        return _Mul.apply(self, other)
 
     def __truediv__(self, other):
-        return _ops.div(self, other)
+        return _Div.apply(self, other)
 
     def __rtruediv__(self, other):
         return _ops.rdiv(self, other)
@@ -481,4 +481,8 @@ class _HookHandle:
 
 
 from nabla import ops as _ops  # noqa: E402  (ops need Tensor: imported once it exists)
+from nabla.ops.elementwise import Add as _Add  # noqa: E402  (operators call their op directly)
+from nabla.ops.elementwise import Div as _Div  # noqa: E402
+from nabla.ops.elementwise import Mul as _Mul  # noqa: E402
+from nabla.ops.elementwise import Sub as _Sub  # noqa: E402
 from nabla.autograd import engine as _engine  # noqa: E402

@@ -70,21 +70,22 @@ class Function:
             )
         arrays = self.array_backward and not _mode.enabled  # see engine: fast mode
         out = []
-        for kind, value, counter, version in saved:
+        for array, kind, ref, counter, version in saved:
             if counter is not None and counter[0] != version:
                 raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {tuple(value.shape)} needed for gradient "
+                    f"{self.name()}: a tensor of shape {tuple(array.shape)} needed for gradient "
                     f"computation was modified by an in-place operation (it is at version "
                     f"{counter[0]}, expected {version}). Clone it (x.clone()) before changing it "
                     "in place, or change it only after backward."
                 )
             if arrays:
-                value = value[0] if kind == _OUTPUT else value._data if kind == _INPUT else value
+                out.append(array)
+            elif kind == _INPUT:
+                out.append(ref)
             elif kind == _OUTPUT:
-                value = Tensor._make(value[0], True, self, value[1], counter)
-            elif kind == _CONSTANT and isinstance(value, ndarray):
-                value = Tensor._make(value)
-            out.append(value)
+                out.append(Tensor._make(array, True, self, ref, counter))
+            else:
+                out.append(Tensor._make(array) if isinstance(array, ndarray) else array)
         return tuple(out)
 
     @property
@@ -215,23 +216,25 @@ def _edge(a):
 
 
 def _collect_saved(values, args, raw, outs, results):
-    """Turn what forward saved into entries (kind, value, version counter, version at saving)
-    that remember which input or output each value was, so backward gets graph tensors back."""
+    """Turn what forward saved into entries (array, kind, tensor or output index, version
+    counter, version at saving) that remember which input or output each value was, so backward
+    gets the graph's tensors back (and can tell whether they were modified in place since)."""
     saved = []
     for v in values:
+        entry = None
         for k, o in enumerate(outs):
             if v is o:
                 t = results[k]
-                saved.append((_OUTPUT, (t._data, k), t._version, 0))
+                entry = (v, _OUTPUT, k, t._version, 0)
                 break
         else:
             for i, r in enumerate(raw):
-                if v is r and isinstance(args[i], Tensor):
+                if v is r:
                     a = args[i]
-                    saved.append((_INPUT, a, a._version, a._version[0]))
+                    if isinstance(a, Tensor):
+                        entry = (v, _INPUT, a, a._version, a._version[0])
                     break
-            else:
-                saved.append((_CONSTANT, v, None, 0))
+        saved.append(entry or (v, _CONSTANT, None, None, 0))
     return saved
 
 
