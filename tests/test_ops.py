@@ -283,7 +283,7 @@ _BINARY = {"add": (lambda a, b: a + b), "mul": (lambda a, b: a * b),
            "div": (lambda a, b: a / b), "maximum": (lambda a, b: a.maximum(b))}
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)  # reproducible, as the seeds
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
                                                  min_side=0, max_side=3),
        name=st.sampled_from(sorted(_BINARY)), seed=st.integers(0, 2**16))
