@@ -43,6 +43,8 @@ GETITEM = [
     ("int array between slices", (slice(1, None), I([0, 0, 2]), slice(None)), (3, 4, 2)),
     ("split int arrays (moved to front)", (I([0, 1, 1]), slice(None), I([1, 1, 0])), (2, 3, 2)),
     ("int and int array", (1, I([2, 0, 2])), (3, 4)),
+    ("int, slice, int array: ints first as PyTorch", (0, slice(None), I([1, 2])), (3, 4, 5)),
+    ("slice, int, slice, int array", (slice(None), 0, slice(None), I([1, 0])), (3, 4, 5, 2)),
     ("list", [0, 2, 2], (4, 3)), ("list of bools", [True, False, True], (3, 2)),
     ("empty list", [], (4, 3)), ("int array and Ellipsis", (Ellipsis, I([1, 1])), (2, 3, 2)),
 ]
@@ -267,3 +269,41 @@ def test_tensor_methods(rng):
                              a.index_add(0, lib.tensor([2, 2]), a[:2], alpha=2.0),
                              a.masked_select(a > 0), a.take_along_dim(j, 1)),
           x, i, rng=rng)
+
+
+def _random_key(rng, shape):
+    """A random mix of ints, slices with steps, None, Ellipsis, int arrays and boolean masks."""
+    key, d, ellipsis = [], 0, False
+    length, masks = int(rng.integers(1, 4)), rng.random() < 0.3  # index arrays must broadcast
+    while d < len(shape) and (ellipsis or rng.random() < 0.85):
+        n, kind = shape[d], rng.integers(0, 6)
+        if kind == 0:
+            key.append(int(rng.integers(-n, n)))
+        elif kind == 1:
+            a, b = sorted(rng.integers(-n - 1, n + 2, 2))
+            key.append(slice(int(a), int(b), int(rng.integers(1, 3))))
+        elif kind == 2:
+            key.append(None)
+            continue
+        elif kind == 3 and not ellipsis:
+            key.append(Ellipsis)
+            ellipsis = True  # the parts after it index the last dims: generate all of them
+            d = max(d, len(shape) - int(rng.integers(0, 3)))
+            continue
+        elif masks == "done":  # one mask at most, without index arrays: ints instead
+            key.append(int(rng.integers(-n, n)))
+        elif masks:
+            key.append(rng.random(n) < 0.5)
+            masks = "done"
+        else:
+            key.append(rng.integers(-n, n, length))
+        d += 1
+    return tuple(key)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_random_keys_against_torch(dtype, rng):
+    for _ in range(60):
+        shape = tuple(int(n) for n in rng.integers(1, 5, int(rng.integers(1, 5))))
+        key = _random_key(rng, shape)
+        check(_getitem(key), rng.standard_normal(shape).astype(dtype), rng=rng)

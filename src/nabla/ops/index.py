@@ -171,7 +171,41 @@ def getitem(input: Tensor, key) -> Tensor:
         if Ellipsis not in parts:
             parts = parts + (Ellipsis,)  # x[0, 1] on a matrix gives a 0-d view, not a scalar
         return Getitem.apply(input, parts)
-    return AdvancedGetitem.apply(input, key)
+    # Ellipsis spelled out as ':'s: when it stands for no dim, PyTorch counts the index arrays
+    # around it as adjacent (their dims stay in place), NumPy does not (they move to the front)
+    i = next((i for i, k in enumerate(parts) if k is Ellipsis), None)
+    if i is not None:
+        used = sum(_dims_used(k) for k in parts if k is not Ellipsis)
+        parts = parts[:i] + (slice(None),) * (input.ndim - used) + parts[i + 1:]
+    if any(type(k) is int for k in parts):
+        input, parts = _ints_first(input, parts)
+    return AdvancedGetitem.apply(input, parts)
+
+
+def _ints_first(input: Tensor, parts: tuple) -> tuple:
+    """Apply a mixed key's ints (and slices, None) first, as a view, as PyTorch does; NumPy would
+    count the ints as advanced indices and place the result's dims differently
+    (``x[0, :, [1, 2]]``: PyTorch (4, 2, 2) for x of shape (3, 4, 5), NumPy (2, 4)).
+
+    Returns:
+        The view and the key left for it: the advanced indices, with ':' elsewhere.
+    """
+    first, rest = [], []
+    for k in parts:
+        if isinstance(k, bool) or (isinstance(k, ndarray) and k.dtype == bool):
+            first += [slice(None)] * (0 if isinstance(k, bool) else k.ndim)  # dims it masks
+            rest.append(k)
+        elif isinstance(k, ndarray):
+            first.append(slice(None))
+            rest.append(k)
+        elif type(k) is int:
+            first.append(k)
+        else:  # slice, None, Ellipsis: applied now; what they leave is kept whole next
+            first.append(k)
+            rest.append(Ellipsis if k is Ellipsis else slice(None))
+    if not any(k is Ellipsis for k in first):
+        first.append(Ellipsis)
+    return Getitem.apply(input, tuple(first)), tuple(rest)
 
 
 # -- gather / scatter ----------------------------------------------------------------------------
