@@ -546,9 +546,6 @@ def test_backward_inputs_non_leaf(rng):
 
 
 # -- version counters: saved tensors modified in place -------------------------------------------
-@pytest.mark.xfail(strict=True, reason="engine bug: Function.saved_tensors formats the error with "
-                   "value.shape, but an _OUTPUT entry's value is an (array, index) tuple, so an "
-                   "AttributeError escapes instead of the RuntimeError")
 def test_in_place_change_of_saved_output_raises_at_backward():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()  # Exp saves its output
