@@ -315,8 +315,8 @@ def _one_dim(name: str, dim, ndim: int):
 
 # -- max, min, amax, amin, argmax, argmin -------------------------------------------------------
 def _select(ctx, x, dim: int, keepdim: bool, arg):
-    """(values, indices) of ``arg`` (argmax or argmin) along ``dim``; the keepdim indices are
-    saved for backward."""
+    """(values, indices) of ``arg`` (argmax or argmin) along ``dim``; the indices with the dim
+    kept are saved for backward."""
     xp = array_module(x)
     ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
     if x.ndim == 0:
@@ -325,26 +325,26 @@ def _select(ctx, x, dim: int, keepdim: bool, arg):
     else:
         if x.shape[dim] == 0:
             raise IndexError(f"cannot take the extreme of an empty dimension {dim} of {x.shape}")
-        idx = arg(x, axis=dim, keepdims=True)
-        values = xp.take_along_axis(x, idx, axis=dim)
+        kept = arg(x, axis=dim, keepdims=True).astype(_dt.int64, copy=False)
+        ctx.save_for_backward(kept)  # a constant, not the indices output: no graph around it
+        values = xp.take_along_axis(x, kept, axis=dim)
+        idx = kept
         if not keepdim:
-            values, idx = values.squeeze(dim), idx.squeeze(dim)
-    ctx.save_for_backward(idx)
+            values, idx = values.squeeze(dim), kept.squeeze(dim)
     ctx.mark_non_differentiable(idx)
     return values, idx
 
 
-def _to_index(ctx, grad: Tensor, idx: Tensor) -> Tensor:
-    """``grad`` placed at ``idx`` along ``ctx.dim``, zero elsewhere."""
+def _to_index(ctx, grad: Tensor) -> Tensor:
+    """``grad`` placed at the saved (keepdim) indices along ``ctx.dim``, zero elsewhere."""
     if not ctx.in_shape:
         return grad
-    dims = (ctx.dim,)
-    i = _raw(_keep(idx, ctx.in_shape, dims, ctx.keepdim))
+    i = _raw(ctx.saved_tensors[0])
     xp = array_module(i)
     trailing = (1,) * (len(ctx.in_shape) - ctx.dim - 1)
     span = xp.arange(ctx.in_shape[ctx.dim]).reshape((-1,) + trailing)
     hit = span == i
-    return where(hit, _keep(grad, ctx.in_shape, dims, ctx.keepdim), 0.0)
+    return where(hit, _keep(grad, ctx.in_shape, (ctx.dim,), ctx.keepdim), 0.0)
 
 
 class Max(Op):
@@ -358,8 +358,7 @@ class Max(Op):
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
-        (idx,) = ctx.saved_tensors
-        return _to_index(ctx, grad, idx), None, None
+        return _to_index(ctx, grad), None, None
 
 
 class Min(Op):
@@ -373,8 +372,7 @@ class Min(Op):
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
-        (idx,) = ctx.saved_tensors
-        return _to_index(ctx, grad, idx), None, None
+        return _to_index(ctx, grad), None, None
 
 
 def _extreme_backward(ctx, grad: Tensor) -> Tensor:
