@@ -65,8 +65,11 @@ class _Normalize(Op):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         w_shape, b_shape = ctx.shapes
         stat_shape, count = ctx.stat_shape, ctx.count
-        if is_grad_enabled():  # create_graph: let xhat, invstd depend on x
-            xhat, invstd = _stats_tensors(x, stat_shape, count, ctx.eps)
+        if not is_grad_enabled():  # plain backward: the same rule on arrays, in place
+            return _grads_arrays(ctx, grad._data, xhat._data, invstd._data,
+                                 None if w is None else w._data)
+        # create_graph: xhat and invstd recomputed from x, so second derivatives see them move
+        xhat, invstd = _stats_tensors(x, stat_shape, count, ctx.eps)
         wb = None if w is None else reshape(w, ctx.param_shape)
         if stat_shape == ctx.param_shape:  # batch norm: statistics and parameters per channel
             grad_input, sum_gx, sum_g = _per_channel_grads(grad, xhat, invstd, wb, count,
@@ -83,6 +86,40 @@ class _Normalize(Op):
         grad_weight = reshape(sum_gx, w_shape) if need_w else None
         grad_bias = reshape(sum_g, b_shape) if need_b else None
         return grad_input, grad_weight, grad_bias, None, None, None, None
+
+
+def _grads_arrays(ctx, g, xhat, invstd, w) -> tuple:
+    """The rule of ``_Normalize`` on arrays for a first derivative. Fresh full-size arrays cost
+    more than the arithmetic (page faults), so it makes two and works in place in them."""
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    stat_shape, param_shape, count = ctx.stat_shape, ctx.param_shape, ctx.count
+    p_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
+    gx = g * xhat
+    sum_gx = gx.sum(axis=p_axes, keepdims=True)
+    sum_g = g.sum(axis=p_axes, keepdims=True)
+    dx = None
+    if need_x:
+        wb = None if w is None else w.reshape(param_shape)
+        if stat_shape == param_shape:  # batch norm: the parameter sums are the statistic sums
+            dx = g - sum_g / count
+            array_module(g).multiply(xhat, sum_gx / count, out=gx)
+            dx -= gx
+            dx *= invstd if wb is None else invstd * wb
+        else:
+            s_axes = tuple(i for i, n in enumerate(stat_shape) if n == 1)
+            dx = g.copy() if wb is None else g * wb
+            if wb is not None:
+                gx *= wb  # now g * w * xhat
+            mean_gx = gx.mean(axis=s_axes, keepdims=True)
+            dx -= dx.mean(axis=s_axes, keepdims=True)
+            array_module(g).multiply(xhat, mean_gx, out=gx)
+            dx -= gx
+            dx *= invstd
+    w_shape, b_shape = ctx.shapes
+    grad_weight = Tensor._make(sum_gx.reshape(w_shape)) if need_w else None
+    grad_bias = Tensor._make(sum_g.reshape(b_shape)) if need_b else None
+    return (None if dx is None else Tensor._make(dx)), grad_weight, grad_bias, None, None, \
+        None, None
 
 
 def _per_channel_grads(grad, xhat, invstd, wb, count, stat_shape, need_x):
