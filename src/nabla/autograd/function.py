@@ -225,7 +225,7 @@ def _collect_saved(values, args, raw, outs, results):
         for k, o in enumerate(outs):
             if v is o:
                 t = results[k]
-                entry = (v, _OUTPUT, k, t._version, 0)
+                entry = (v, _OUTPUT, k, t._version, t._version[0])
                 break
         else:
             for i, r in enumerate(raw):
