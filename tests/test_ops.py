@@ -144,9 +144,14 @@ def test_forward_matches_torch(op, dtype, rng):
     _require(op)
 
     def check(sample):
+        arrays = []
+        _build((sample.args, sample.kwargs), lambda a, diff: arrays.append(a))
+        before = [a.copy() for a in arrays]
         nout, _, tout, _ = _both(op, sample)
         for k, (n, t) in enumerate(zip(nout, tout, strict=True)):
             assert_close(n, t, dtype, what=f"{_label(op, sample)} output {k}")
+        for i, (a, b) in enumerate(zip(arrays, before, strict=True)):
+            assert np.array_equal(a, b, equal_nan=True), f"{_label(op, sample)}: input {i} changed"
 
     _for_each_sample(op, dtype, rng, "forward", check)
 
@@ -165,8 +170,10 @@ def test_backward_matches_torch(op, dtype, rng):
         vs = [_rand_like(rng, tout[k]) for k in idx]
         tg = torch.autograd.grad([tout[k] for k in idx], tleaves,
                                  [torch.from_numpy(v) for v in vs], allow_unused=True)
+        # nabla gets the same upstream values in Fortran order: rules must not assume C order
         ng = nabla.autograd.grad([nout[k] for k in idx], nleaves,
-                                 [nabla.Tensor._make(v) for v in vs], allow_unused=True)
+                                 [nabla.Tensor._make(np.array(v, order="F")) for v in vs],
+                                 allow_unused=True)
         _assert_grads(ng, tg, nleaves, dtype, what)
 
     _for_each_sample(op, dtype, rng, "backward", check)
