@@ -4,7 +4,8 @@ elementwise.py  arithmetic, exp/log, activations' primitives, where, clamp
 reduce.py       sum, mean, var/std, max/min, logsumexp, prod, cumsum, softmax
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
-index.py        __getitem__, gather, scatter_add, index_select
+index.py        __getitem__, index_select/index_add, masked_select
+scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
 compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 """
@@ -12,7 +13,8 @@ compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
-from nabla.ops.index import *  # noqa: F401,F403
-from nabla.ops.join import *  # noqa: F401,F403
 from nabla.ops.linalg import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
+from nabla.ops.index import *  # noqa: F401,F403
+from nabla.ops.join import *  # noqa: F401,F403
+from nabla.ops.scatter import *  # noqa: F401,F403

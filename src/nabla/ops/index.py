@@ -1,8 +1,9 @@
-"""Indexing ops: ``x[key]``, gather / scatter_add, index_select / index_add, masked_select.
+"""Indexing ops: ``x[key]``, index_select / index_add, masked_select (gather and scatter are
+in scatter.py).
 
 Each reading op pairs with a writing op that is its gradient (and the reverse): indexing reads
-``x[key]`` and its rule writes ``grad`` into zeros at ``key``; gather pairs with scatter_add,
-index_select with index_add. Writes that may hit one element twice (integer-array indices)
+``x[key]`` and its rule writes ``grad`` into zeros at ``key``; index_select pairs with
+index_add, gather with scatter_add. Writes that may hit one element twice (integer-array indices)
 accumulate with ``add.at``; plain slices and masks never repeat an element, so they use a plain
 assignment, which is much faster.
 """
@@ -12,8 +13,7 @@ from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
-__all__ = ["getitem", "index_key", "gather", "scatter_add", "scatter", "index_select",
-           "index_add", "masked_select", "take_along_dim"]
+__all__ = ["getitem", "index_key", "index_select", "index_add", "masked_select"]
 
 
 # -- x[key] --------------------------------------------------------------------------------------
@@ -207,79 +207,6 @@ def _ints_first(input: Tensor, parts: tuple) -> tuple:
         first.append(Ellipsis)
     return Getitem.apply(input, tuple(first)), tuple(rest)
 
-
-# -- gather / scatter ----------------------------------------------------------------------------
-class Gather(Op):
-    """y[..i..] = x[..index[..i..]..] along dim;  dx = scatter_add(zeros, dim, index, grad)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim, index):
-        ctx.in_shape, ctx.dim = x.shape, dim
-        ctx.save_for_backward(index)
-        xp = array_module(x)
-        return xp.take_along_axis(x[_region(index.shape, dim)], index, axis=dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        return ScatterAdd.apply(_zeros(grad, ctx.in_shape), ctx.dim, index, grad), None, None
-
-
-class ScatterAdd(Op):
-    """y = x; y[..index[..i..]..] += src[..i..] along dim;  dx = grad,
-    dsrc = gather(grad, dim, index) (zero outside index's shape)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.src_shape = dim, src.shape
-        ctx.save_for_backward(index)
-        xp = array_module(x)
-        y = x.copy()
-        flat = _flat_index(xp, x.shape, dim, index)
-        # add.at on a 1-D target takes NumPy's fast path; it accumulates repeated indices
-        xp.add.at(y.reshape(-1), flat, src[_region(index.shape)].reshape(-1))
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        need_x, _, _, need_src = ctx.needs_input_grad
-        return (grad if need_x else None), None, None, (
-            _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
-
-
-class Scatter(Op):
-    """y = x; y[..index[..i..]..] = src[..i..] along dim;  dx = grad where nothing was written,
-    dsrc = gather(grad, dim, index)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.src_shape = dim, getattr(src, "shape", ())
-        xp = array_module(x)
-        flat = _flat_index(xp, x.shape, dim, index)
-        kept = xp.ones(x.shape, x.dtype)
-        kept.reshape(-1)[flat] = 0
-        ctx.save_for_backward(index, kept)
-        y = x.copy()
-        if src.ndim:
-            src = src[_region(index.shape)].reshape(-1)
-        y.reshape(-1)[flat] = src
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, kept = ctx.saved_tensors
-        need_x, _, _, need_src = ctx.needs_input_grad
-        return (grad * kept if need_x else None), None, None, (
-            _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
-
-
 def _zeros(like, shape: tuple):
     """Zeros of ``shape`` and ``like``'s dtype, of the same kind: a Tensor, or a raw array (the
     engine's fast mode hands rules raw arrays)."""
@@ -287,113 +214,8 @@ def _zeros(like, shape: tuple):
     zeros = array_module(data).zeros(shape, data.dtype)
     return Tensor._make(zeros) if isinstance(like, Tensor) else zeros
 
-
-def _region(shape: tuple, dim: int | None = None) -> tuple:
-    """The slice of a tensor covered by an index of ``shape`` (all of ``dim``, if given)."""
-    return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(shape))
-
-
-def _flat_index(xp, shape: tuple, dim: int, index):
-    """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch."""
-    strides = [1] * len(shape)
-    for d in range(len(shape) - 2, -1, -1):
-        strides[d] = strides[d + 1] * shape[d + 1]
-    flat = (index % shape[dim] if shape[dim] else index) * strides[dim]
-    for d, n in enumerate(index.shape):
-        if d != dim:
-            along = [1] * index.ndim
-            along[d] = n
-            flat = flat + xp.arange(n).reshape(along) * strides[d]
-    return flat.reshape(-1)
-
-
-def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
-    """gather(grad, dim, index) placed in zeros of ``shape`` (src may be larger than index)."""
-    g = Gather.apply(grad, dim, index)
-    if g.shape == tuple(shape) or g.ndim != len(shape):
-        return g
-    return GetitemBackward.apply(g, shape, _region(g.shape))
-
-
-def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
-    """Normalise dim; check index's dtype, rank, sizes and values as PyTorch does."""
-    dim = _dim(op, dim, input.ndim)
-    if index.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
-    if index.ndim != input.ndim:
-        raise RuntimeError(f"{op}: index has {index.ndim} dimensions but input has {input.ndim}; "
-                           "they must have the same number (unsqueeze the index)")
-    for d in range(input.ndim):
-        big = index.shape[d] > input.shape[d] and d != dim
-        if big or (other_shape is not None and index.shape[d] > other_shape[d]):
-            raise RuntimeError(f"{op}: index of shape {tuple(index.shape)} is larger than "
-                               f"input {tuple(input.shape)} (or src) at dim {d}")
-    if index.size and input.ndim:
-        n = input.shape[dim]
-        lo, hi = int(index.min()), int(index.max())
-        if lo < -n or hi >= n:
-            _check_range(op, lo, hi, dim, n)
-    return dim
-
-
 def _array(index):
     return index._data if isinstance(index, Tensor) else as_array(index)
-
-
-def gather(input: Tensor, dim: int, index) -> Tensor:
-    """Values along ``dim`` at ``index``: ``out[i][j] = input[index[i][j]][j]`` for dim 0.
-
-    Args:
-        input: tensor of shape (..., n, ...).
-        dim: the dimension to index.
-        index: integer tensor of input's rank, no larger than input outside ``dim``.
-    Returns:
-        Tensor of index's shape.
-    """
-    index = _array(index)
-    dim = _check_gather("gather", input, dim, index)
-    if input.ndim == 0:  # NumPy's take_along_axis needs an axis: work on one element
-        return Gather.apply(input.reshape(1), 0, index.reshape(1)).reshape(())
-    return Gather.apply(input, dim, index)
-
-
-def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
-    """``input`` with ``src`` added at ``index`` along ``dim``; repeated indices accumulate.
-
-    Args:
-        input: tensor of shape (..., n, ...).
-        dim: the dimension to index.
-        index: integer tensor of input's rank, no larger than input or src (outside dim).
-        src: tensor at least as large as index.
-    Returns:
-        Tensor of input's shape.
-    """
-    index = _array(index)
-    dim = _check_gather("scatter_add", input, dim, index, src.shape)
-    if input.ndim == 0:
-        return ScatterAdd.apply(input.reshape(1), 0, index.reshape(1), src.reshape(1)).reshape(())
-    return ScatterAdd.apply(input, dim, index, src)
-
-
-def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
-    """``input`` with ``src`` (or a scalar ``value``) written at ``index`` along ``dim``.
-
-    Args:
-        input: tensor of shape (..., n, ...).
-        dim: the dimension to index.
-        index: integer tensor of input's rank; repeated indices keep one of the values.
-        src: tensor at least as large as index, or a number.
-    Returns:
-        Tensor of input's shape.
-    """
-    src = value if src is None else src
-    index = _array(index)
-    other = src.shape if isinstance(src, Tensor) else None
-    dim = _check_gather("scatter", input, dim, index, other)
-    if not isinstance(src, Tensor):
-        src = Tensor._make(as_array(src, input.dtype))
-    return Scatter.apply(input, dim, index, src)
-
 
 # -- index_select / index_add --------------------------------------------------------------------
 class IndexSelect(Op):
@@ -503,31 +325,3 @@ def masked_select(input: Tensor, mask) -> Tensor:
     if input.shape != shape:
         input = input.broadcast_to(shape)
     return AdvancedGetitem.apply(input, xp.broadcast_to(mask, shape))
-
-
-def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
-    """Values of ``input`` at ``indices`` along ``dim``, broadcasting the other dimensions.
-
-    Args:
-        input: tensor of shape (..., n, ...).
-        indices: integer tensor of input's rank (broadcast with input outside dim).
-        dim: the dimension; None takes from the flattened input.
-    Returns:
-        Tensor of the broadcast shape with ``indices``' size along dim.
-    """
-    indices = _array(indices)
-    if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
-    dim = _dim("take_along_dim", dim, input.ndim)
-    xp = array_module(indices)
-    a, b = list(input.shape), list(indices.shape)
-    if len(a) != len(b):
-        raise RuntimeError(f"take_along_dim: input {tuple(a)} and indices {tuple(b)} must have "
-                           "the same number of dimensions")
-    a[dim] = b[dim] = 1
-    common = xp.broadcast_shapes(tuple(a), tuple(b))
-    in_shape = common[:dim] + (input.shape[dim],) + common[dim + 1:]
-    idx_shape = common[:dim] + (indices.shape[dim],) + common[dim + 1:]
-    if input.shape != in_shape:
-        input = input.broadcast_to(in_shape)
-    return gather(input, dim, xp.broadcast_to(indices, idx_shape))
