@@ -7,3 +7,6 @@ from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.nn import utils  # noqa: E402  (nn.utils: clip_grad_norm_, parameters_to_vector, ...)
+from nabla.nn.modules.attention import *  # noqa: F403,E402  (MultiheadAttention)
+from nabla.nn.modules.transformer import *  # noqa: F403,E402  (Transformer and its layers)
+from nabla.nn.modules.positional import *  # noqa: F403,E402  (positional encodings)

@@ -29,3 +29,7 @@ from nabla.nn.functional.embedding import embedding, one_hot
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403,E402  (the losses)
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
+from nabla.nn.functional.attention import (  # noqa: E402
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)

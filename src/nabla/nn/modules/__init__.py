@@ -83,3 +83,6 @@ __all__ = [
     "Embedding",
 ]
 from nabla.nn.modules.loss import *  # noqa: F403,E402  (the loss modules)
+from nabla.nn.modules.attention import *  # noqa: F403,E402  (MultiheadAttention)
+from nabla.nn.modules.transformer import *  # noqa: F403,E402  (Transformer and its layers)
+from nabla.nn.modules.positional import *  # noqa: F403,E402  (positional encodings)
