@@ -10,3 +10,4 @@ from nabla.nn import utils  # noqa: E402  (nn.utils: clip_grad_norm_, parameters
 from nabla.nn.modules.attention import *  # noqa: F403,E402  (MultiheadAttention)
 from nabla.nn.modules.transformer import *  # noqa: F403,E402  (Transformer and its layers)
 from nabla.nn.modules.positional import *  # noqa: F403,E402  (positional encodings)
+from nabla.nn.modules.recurrent import *  # noqa: F403,E402  (RNN, LSTM, GRU and their cells)
