@@ -2,7 +2,7 @@
 
 Mostly elementwise ops with random upstream gradients (``backward(gradient)``), so these tests
 pin the engine itself, not any one op's rule; random programs cover fan-in, fan-out and second
-derivatives. Known engine bugs are pinned by ``xfail(strict=True)`` tests naming them.
+derivatives.
 """
 
 import gc
@@ -60,13 +60,8 @@ def test_same_tensor_twice_in_one_op(rng):
     close(x.grad, 2 * x.detach().numpy() * g)
 
 
-ALIAS_BUG = ("engine bug: a fresh gradient array stored as leaf.grad without a copy is still "
-             "passed on (Add gives the same object to both inputs), and the next accumulation "
-             "`old._data += g` changes it in place: ((x + x) + x).tanh() gives 4x the "
-             "derivative instead of 3x")
 
 
-@pytest.mark.xfail(strict=True, reason=ALIAS_BUG)
 def test_leaf_used_three_times_through_adds(rng):
     x, tx = pair(rng.normal(size=3) * 0.3)
     ((x + x) + x).tanh().backward(nabla.ones(3))
@@ -88,7 +83,6 @@ def random_graph(lib, xs, seed):
     return vals[-1]
 
 
-@pytest.mark.xfail(strict=True, reason=ALIAS_BUG + " (seeds 429 and 617 hit it)")
 def test_random_graphs_match_torch_over_two_backward_calls():
     failures = []
     for seed in range(400, 650):
@@ -345,8 +339,6 @@ def test_leaf_hook_modifies_gradient_and_can_be_removed(rng):
     close(x.grad, tx.grad)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a leaf's hooks run once per incoming edge "
-                   "with a partial gradient; PyTorch runs them once on the summed gradient")
 def test_leaf_hook_runs_once_on_summed_gradient():
     x, tx = pair(np.array([1.0, 2.0]))
     calls = []
@@ -587,13 +579,8 @@ def test_in_place_through_detached_alias_raises():
         y.backward(nabla.ones(2))
 
 
-VIEW_BUG = ("engine bug: Op.apply shares the version counter of a view op (is_view) only when "
-            "it records a node, so a view of a tensor taken with no node (the tensor needs no "
-            "grad, or under no_grad) has its own counter; in-place writes through it (or into "
-            "the base of a saved view) go unnoticed and backward silently uses the new values")
 
 
-@pytest.mark.xfail(strict=True, reason=VIEW_BUG)
 @pytest.mark.parametrize("write", ["view", "slice", "base_of_saved_view", "no_grad_view"])
 def test_in_place_through_a_view_raises_at_backward(write):
     x = nabla.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
@@ -735,8 +722,6 @@ def test_user_gradient_not_modified_by_accumulation():
     close(g, [1.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: the gradient a non-leaf hook saw is stored "
-                   "uncopied in a leaf's .grad (via Add) and later accumulation changes it")
 def test_gradient_seen_by_hook_not_modified_by_later_accumulation():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     seen = []
@@ -748,8 +733,6 @@ def test_gradient_seen_by_hook_not_modified_by_later_accumulation():
     close(seen[0], first)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a tensor returned by a leaf hook is stored "
-                   "uncopied in .grad, so the next backward accumulates into the user's tensor")
 def test_tensor_returned_by_hook_not_modified_by_accumulation():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     fixed = nabla.tensor([10.0, 10.0])

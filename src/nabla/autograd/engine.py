@@ -114,13 +114,15 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     pending = {}  # node -> list of summed gradients, one per output
     roots = []
     stored = set()  # arrays kept in a .grad: the same memory never goes to two tensors
+    leaf_grads = {}  # leaf -> its gradient summed over this pass (hooks see the total)
     for t, g in zip(tensors, grads):
-        stored.add(_base_id(g._data))
+        stored.add(_base_id(g._data))  # the caller's gradient: never kept as someone's .grad
         if fast:
             g = g._data
         fn = t.grad_fn
         if fn is None:
-            _deliver_leaf(t, g, fast, capture, stored)
+            prev = leaf_grads.get(t)
+            leaf_grads[t] = g if prev is None else prev + g
             continue
         buf = pending.get(fn)
         if buf is None:
@@ -138,7 +140,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         fn = heappop(heap)[1]
         buf = pending.pop(fn)
         if fn._pre_hooks is not None:
-            _run_pre_hooks(fn, buf, fast)
+            _run_pre_hooks(fn, buf, fast, stored)
         if needed is not None:
             for nr, key in reads.get(fn, ()):
                 capture[key] = buf[nr]
@@ -160,14 +162,10 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 g = _reduce_to_shape(fn, g, shape)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype) if fast else g.to(dtype)
-            if isinstance(target, Tensor):
-                old = target.grad
-                if fast and old is not None and capture is None and not target._hooks \
-                        and not old._requires_grad:
-                    old._data += g  # the common case of a leaf, inlined: accumulate in place
-                else:
-                    _deliver_leaf(target, g, fast, capture, stored)
-                continue
+            if isinstance(target, Tensor):  # a leaf: sum this pass's gradients first
+                prev = leaf_grads.get(target)
+                leaf_grads[target] = g if prev is None else prev + g  # never in place: g may
+                continue  # still be in flight to other nodes
             tbuf = pending.get(target)
             if tbuf is None:
                 tbuf = pending[target] = [None] * target._n_outputs
@@ -175,6 +173,8 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 tbuf[nr] = g
             else:
                 tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
+    for leaf, g in leaf_grads.items():
+        _deliver_leaf(leaf, g, fast, capture, stored)
     if capture is not None:
         for key, g in capture.items():
             if g is not None and fast:
@@ -267,10 +267,11 @@ def _reduce_to_shape(fn, g, shape):
 
 
 def _deliver_leaf(leaf, g, fast, capture, stored):
-    """Run the leaf's hooks, then accumulate ``g`` into its ``.grad`` (or into ``capture``)."""
+    """Run the leaf's hooks on its total gradient of this pass, then accumulate it into
+    ``.grad`` (or into ``capture`` for autograd.grad)."""
     hooks = leaf._hooks
     if hooks:
-        g = _apply_hooks(hooks, g, fast)
+        g = _apply_hooks(hooks, g, fast, stored)
     if capture is None:
         _accumulate(leaf, g, fast, stored)
     else:
@@ -280,16 +281,17 @@ def _deliver_leaf(leaf, g, fast, capture, stored):
 
 
 def _accumulate(leaf, g, fast, stored):
-    """Add ``g`` (an array in fast mode, else a Tensor) into ``leaf.grad``."""
+    """Add ``g`` (an array in fast mode, else a Tensor) into ``leaf.grad``: in place across
+    backward calls, as PyTorch; a first gradient is kept only if no one else holds its memory."""
     old = leaf.grad
     if not fast:
         leaf.grad = g if old is None else old + g
     elif old is None:
         leaf.grad = _make(_own(_as_ndarray(g), stored))
-    elif old._requires_grad:
+    elif old._requires_grad or old._data is g:
         leaf.grad = old + _make(_as_ndarray(g))
     else:
-        old._data += g  # in place, as PyTorch accumulates
+        old._data += g
 
 
 def _own(array, stored):
@@ -312,20 +314,23 @@ def _as_ndarray(g):
     return g if type(g) is ndarray else as_array(g)
 
 
-def _apply_hooks(hooks, g, fast):
-    """Call each hook with the gradient as a Tensor; a non-None result replaces it."""
+def _apply_hooks(hooks, g, fast, stored):
+    """Call each hook with the gradient as a Tensor; a non-None result replaces it. A hook may
+    keep what it sees or returns, so that memory is marked as held (a .grad will copy it)."""
     t = _make(_as_ndarray(g)) if fast else g
     for hook in hooks:
+        stored.add(_base_id(t._data))
         new = hook(t)
         if new is not None:
             t = new
+    stored.add(_base_id(t._data))
     return t._data if fast else t
 
 
-def _run_pre_hooks(fn, buf, fast) -> None:
+def _run_pre_hooks(fn, buf, fast, stored) -> None:
     for nr, hooks in fn._pre_hooks.items():
         if buf[nr] is not None:
-            buf[nr] = _apply_hooks(hooks, buf[nr], fast)
+            buf[nr] = _apply_hooks(hooks, buf[nr], fast, stored)
 
 
 _make = Tensor._make

@@ -173,6 +173,8 @@ class Op(Function):
             return out
         if type(out) is tuple:
             return tuple(map(_make, out))
+        if cls.is_view:  # a view shares its base's version counter, recorded or not
+            return _make(out, version=args[0]._version)
         return _make(out)
 
 
