@@ -557,12 +557,64 @@ OP_DB = [
     *[_op(n, _special_values, **no_grad_op) for n in ("isnan", "isinf", "isfinite")],
 ]
 
-OPS_BY_NAME = {op.name: op for op in OP_DB}
-assert len(OPS_BY_NAME) == len(OP_DB), "duplicate op names in OP_DB"
 
 # integer inputs: the result dtype follows PyTorch (sum of ints is int64, comparisons are bool)
 OP_DB += [
     _method("sum_int", lambda m: [S(m.ints(5, 3, 4)), S(m.ints(5, 3, 4), 1)],
             lambda lib, x, *a: lib.sum(x, *a), requires=("sum",), **no_grad_op),
 ]
+
+
+# -- beyond the required list: the rest of nabla.ops that PyTorch also has -----------------------
+def _remainder_samples(m):
+    """x / y kept away from integers, where remainder jumps."""
+    y = m.pos(3, 4)
+    x = (m.ints(5, 3, 4) - 2 + m(3, 4, low=0.2, high=0.8)) * y
+    return [S(x.astype(m.dtype), y, name="positive divisor"),
+            S(x.astype(m.dtype), -y, name="negative divisor")]
+
+
+def _scatter_samples(m):
+    perm = np.stack([m.rng.permutation(4)[:3] for _ in range(3)])  # no two writes collide
+    return [S(m(3, 4), 1, perm, m(3, 3), name="src"),
+            S(m(3, 4), 1, perm, value=0.5, name="value")]
+
+
+def _index_add_samples(m):
+    return [S(m(4, 3), 0, np.array([0, 2, 2]), m(3, 3), name="duplicates"),
+            S(m(4, 3), 1, np.array([1, 1]), m(4, 2), alpha=2.0, name="alpha")]
+
+
+OP_DB += [
+    _op("square", _unary()), _op("reciprocal", _unary("nonzero")),
+    _op("rsub", _binary("any", scalar=False)), _op("clip", _clamp_samples),
+    _op("remainder", _remainder_samples),
+    _op("floor_divide", lambda m: [S(m(3, 4), m.pos(3, 4)), S(m(3, 4), 0.7)], **no_grad_op),
+    _op("norm", lambda m: [S(m(3, 4)), S(m(3, 4), 2, 1, name="dim 1"),
+                           S(m.nonzero(3, 4), 1, (0, 1), keepdim=True, name="p=1"),
+                           S(m(2, 3, 4), 3, -1, name="p=3")]),
+    _op("dot", lambda m: [S(m(4), m(4)), S(m(0), m(0), name="empty")]),
+    _op("outer", lambda m: [S(m(3), m(4))]),
+    _op("mm", lambda m: [S(m(3, 4), m(4, 2)), S(m(3, 4, layout="t"), m(4, 2))]),
+    _op("bmm", lambda m: [S(m(2, 3, 4), m(2, 4, 2))]),
+    _op("all", lambda m: [S(m.mask(3, 4)), S(m.mask(3, 4), 1, name="dim"),
+                          S(m(3, 4), name="floats")], **no_grad_op),
+    _op("any", lambda m: [S(m.mask(3, 4)), S(m.mask(3, 4), 0, name="dim"),
+                          S(np.zeros((2, 2), m.dtype), name="floats")], **no_grad_op),
+    _op("flip", lambda m: [S(m(3, 4), (0,)), S(m(2, 3, 4), (0, 2), name="two dims")]),
+    _op("roll", lambda m: [S(m(3, 4), 1, 0), S(m(3, 4), (1, -2), (0, 1), name="two dims"),
+                           S(m(3, 4), 5, name="flattened")]),
+    _op("unbind", lambda m: [S(m(3, 4)), S(m(3, 4), 1, name="dim 1")]),
+    _op("narrow", lambda m: [S(m(4, 3), 0, 1, 2), S(m(4, 3), -1, 0, 0, name="empty")]),
+    _op("movedim", lambda m: [S(m(2, 3, 4), 0, -1), S(m(2, 3, 4), (0, 1), (2, 0), name="two")]),
+    _op("swapaxes", lambda m: [S(m(2, 3, 4), 0, 2)]),
+    _op("unflatten", lambda m: [S(m(2, 12), 1, (3, 4)), S(m(6), 0, (-1, 2), name="-1")]),
+    _op("index_add", _index_add_samples),
+    _op("masked_select", lambda m: [S(m(3, 4), m.mask(3, 4)),
+                                    S(m(3, 4), m.mask(4), name="broadcast mask")]),
+    _op("take_along_dim", lambda m: [S(m(3, 4), m.ints(4, 3, 2), 1),
+                                     S(m(3, 4), m.ints(12, 5), name="flattened")]),
+    _op("scatter", _scatter_samples),
+]
 OPS_BY_NAME = {op.name: op for op in OP_DB}
+assert len(OPS_BY_NAME) == len(OP_DB), "duplicate op names in OP_DB"
