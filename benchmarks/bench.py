@@ -201,8 +201,9 @@ def run(quick: bool) -> list:
         if torch else float("nan")
     rows.append(("100 elementwise ops on 16x16, fwd+bwd", "us/op", t_nabla, t_torch, t_numpy))
 
-    for sizes, batch, opt, label in [((784, 512, 512, 10), 128, "sgd", "MLP 784-512-512-10, b128, SGD"),
-                                     ((40, 100, 100, 10), 32, "adam", "MLP 40-100-100-10, b32, Adam")]:
+    mlps = [((784, 512, 512, 10), 128, "sgd", "MLP 784-512-512-10, b128, SGD"),
+            ((40, 100, 100, 10), 32, "adam", "MLP 40-100-100-10, b32, Adam")]
+    for sizes, batch, opt, label in mlps:
         k = 20 if sizes[0] == 784 else 200
         t_n = best_time(mlp_nabla(sizes, batch, opt), repeat, n(k)) * 1e3
         t_np = best_time(mlp_numpy(sizes, batch, opt), repeat, n(k)) * 1e3
@@ -213,8 +214,8 @@ def run(quick: bool) -> list:
 
 
 def table(rows) -> str:
-    lines = ["| workload | unit | nabla | PyTorch | NumPy by hand | nabla / PyTorch | nabla / NumPy |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| workload | unit | nabla | PyTorch | NumPy by hand | nabla / PyTorch "
+             "| nabla / NumPy |", "|---|---|---:|---:|---:|---:|---:|"]
     for name, unit, t_n, t_t, t_np in rows:
         lines.append(f"| {name} | {unit} | {t_n:.2f} | {t_t:.2f} | {t_np:.2f} | "
                      f"{t_n / t_t:.2f} | {t_n / t_np:.2f} |")

@@ -37,7 +37,8 @@ def main(epochs: int = 30, seed: int = 0) -> float:
         with nabla.no_grad():
             val_acc = (model(nabla.tensor(X_val)).argmax(1) == nabla.tensor(y_val)).float().mean()
         if epoch % 5 == 4:
-            print(f"epoch {epoch + 1:2d}  loss {loss.item():.4f}  val accuracy {val_acc.item():.3f}")
+            print(f"epoch {epoch + 1:2d}  loss {loss.item():.4f}  "
+                  f"val accuracy {val_acc.item():.3f}")
 
     with nabla.no_grad():
         test_acc = (model(nabla.tensor(X_test)).argmax(1) == nabla.tensor(y_test)).float().mean()

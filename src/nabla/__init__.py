@@ -75,4 +75,4 @@ def numel(input: Tensor) -> int:
 
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
-from nabla import nn, optim, utils, viz  # noqa: E402
+from nabla import nn, optim, utils  # noqa: E402

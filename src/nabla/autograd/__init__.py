@@ -1,8 +1,10 @@
 """Reverse-mode automatic differentiation: the graph node (Function), the backward walk
 (engine), grad modes, and gradient checking."""
 
+# ruff: noqa: I001 - the order matters: grad_mode, then the tensor (which pulls in the ops and
+# this package's function module), then the engine that needs both.
 from nabla.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
-from nabla.tensor import Tensor  # noqa: F401  (imports the core in the right order)
+from nabla.tensor import Tensor  # noqa: F401
 from nabla.autograd.engine import backward, grad
 from nabla.autograd.function import Function
 from nabla.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -5,7 +5,10 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.tensor import Tensor
 
-__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "where", "masked_fill", "clone", "to_dtype", "as_tensor_like", "clip"]
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "exp", "log",
+           "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin", "cos",
+           "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "where", "masked_fill",
+           "clone", "to_dtype", "as_tensor_like", "clip"]
 
 
 class Add(Op):
