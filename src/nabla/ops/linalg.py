@@ -271,13 +271,14 @@ def einsum(equation: str, *operands) -> Tensor:
         *operands: one tensor per comma-separated term (a single list is also accepted).
 
     Returns:
-        A tensor with one dim per output letter. Gradients flow to every operand (except one
-        whose term repeats a letter, a diagonal).
+        A tensor with one dim per output letter (a copy, never a view of an operand).
+        Gradients flow to every operand, also through repeated letters (diagonals).
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     spec = _parse_einsum(equation, [o.ndim for o in operands])
     return Einsum.apply(spec, *operands)
+
 
 # -- norm ----------------------------------------------------------------------------------------
 class Norm(Op):
