@@ -33,3 +33,27 @@ from nabla.nn.functional.attention import (  # noqa: E402
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
+from nabla.nn.functional.conv import (  # noqa: E402
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
+from nabla.nn.functional.pooling import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from nabla.nn.functional.vision import (  # noqa: E402
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+)

@@ -1,0 +1,460 @@
+"""Convolutions as matrix products (im2col): conv1d/2d, conv_transpose1d/2d, unfold, fold.
+
+Forward: the padded input's sliding windows, one strided view, are copied once into a column
+matrix X_col (C*kh*kw, N*Ho*Wo); then Y = W (O, C*kh*kw) @ X_col is one GEMM (one per group).
+Backward is again two convolutions, each one GEMM:
+
+    dL/dW = dY (O, N*Ho*Wo) @ X_col^T       (a convolution of X with dY)
+    dL/dX = col2im(W^T @ dY)                (a transposed convolution: dY with the flipped
+                                             kernel; col2im adds kh*kw strided slices)
+
+The three maps conv(x, w), its adjoint in x, T(g, w), and its adjoint in w, W(x, g), are Ops
+whose rules call each other, so second derivatives work:
+
+    conv:  dx = T(grad, w),   dw = W(x, grad)
+    T:     dg = conv(grad, w), dw = W(grad, g)
+    W:     dx = T(g, grad),   dg = conv(x, grad)
+
+1-D convolutions are 2-D ones of height 1. Everything is computed in NCHW order.
+"""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
+from nabla.ops.shape import reshape, sum_to_size
+from nabla.tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
+
+# -- im2col / col2im on raw arrays ----------------------------------------------------------------
+def _padded(x, g: Geom):
+    """x (N, C, H, W) with g.pad zeros around (x itself when there is no padding)."""
+    if not any(g.pad):
+        return x
+    pt, _, pl, _ = g.pad
+    h, w = x.shape[2:]
+    out = array_module(x).zeros(x.shape[:2] + g.padded_hw, x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
+def _windows(x, g: Geom):
+    """A no-copy view (N, C, kh, kw, Ho, Wo) of padded x: [n, c, i, j, p, q] is
+    x_pad[n, c, p*sh + i*dh, q*sw + j*dw]."""
+    xp = _padded(x, g)
+    sn, sc, sy, sx = xp.strides
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    shape = xp.shape[:2] + g.kernel + g.out_hw
+    strides = (sn, sc, sy * dh, sx * dw, sy * sh, sx * sw)
+    return array_module(x).lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+
+
+def _im2col(x, g: Geom):
+    """The column matrix (C*kh*kw, N*Ho*Wo), contiguous: rows ordered like the weight's
+    (C, kh, kw), columns like the output's (N, Ho, Wo)."""
+    v = _windows(x, g).transpose(1, 2, 3, 0, 4, 5)
+    n = x.shape[0]
+    return array_module(x).ascontiguousarray(v).reshape(-1, n * g.out_hw[0] * g.out_hw[1])
+
+
+def _col2im(cols, g: Geom, channels_first: bool = False):
+    """The adjoint of the window view: cols (N, C, kh, kw, Ho, Wo) summed into the input
+    (N, C, H, W) by kh*kw vectorized adds of strided slices. With ``channels_first`` cols is
+    (C, kh, kw, N, Ho, Wo) (as a GEMM leaves it): the adds then run in that memory order and
+    one transposing copy at the end gives NCHW."""
+    xp = array_module(cols)
+    a, b = (cols.shape[0], cols.shape[3]) if channels_first else cols.shape[:2]
+    out = xp.zeros((a, b) + g.padded_hw, cols.dtype)
+    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
+    for i in range(g.kernel[0]):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(g.kernel[1]):
+            part = cols[:, i, j] if channels_first else cols[:, :, i, j]
+            out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += part
+    pt, _, pl, _ = g.pad
+    (h, w) = g.in_hw
+    if any(g.pad):
+        out = out[:, :, pt:pt + h, pl:pl + w]
+    if channels_first:
+        out = out.transpose(1, 0, 2, 3)
+    return xp.ascontiguousarray(out)
+
+
+def _channel_rows(g_arr, groups: int):
+    """grad (N, O, Ho, Wo) as (groups, O/groups, N*Ho*Wo): channel-major for the GEMMs."""
+    n, o = g_arr.shape[:2]
+    t = array_module(g_arr).ascontiguousarray(g_arr.transpose(1, 0, 2, 3))
+    return t.reshape(groups, o // groups, -1)
+
+
+def _raw(v):
+    return v._data if isinstance(v, Tensor) else v
+
+
+# -- the three ops -------------------------------------------------------------------------------
+class Conv2d(Op):
+    """y = conv(x, w) + b, y[n,o] = sum_{c,i,j} w[o,c,i,j] x_pad[n,c,p*s+i*d,q*s+j*d];
+    dx = conv_transpose(grad, w),  dw = W(x, grad) (x correlated with grad),  db = sum grad."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, g: Geom):
+        xp = array_module(x)
+        cols = _im2col(x, g)  # (G * Cg*kh*kw, N*Ho*Wo)
+        o, groups = w.shape[0], g.groups
+        if groups == 1:
+            y = xp.matmul(w.reshape(o, -1), cols)
+        else:
+            y = xp.matmul(w.reshape(groups, o // groups, -1),
+                          cols.reshape(groups, -1, cols.shape[1]))
+        y = y.reshape((o, x.shape[0]) + g.out_hw).transpose(1, 0, 2, 3)
+        out = xp.empty(y.shape, y.dtype)
+        if b is None:
+            out[...] = y
+        else:  # the bias is added in the same pass that makes the output NCHW-contiguous
+            xp.add(y, b.reshape(1, o, 1, 1), out=out)
+        ctx.save_for_backward(x, w, cols)
+        ctx.geom = g
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, cols = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        g = ctx.geom
+        rows = _channel_rows(_raw(grad), g.groups) if need_x or need_w else None
+        grad_input = Conv2dBackwardInput.apply(grad, w, g, rows) if need_x else None
+        grad_weight = Conv2dBackwardWeight.apply(x, grad, g, cols, rows) if need_w else None
+        grad_bias = None
+        if need_b:
+            grad_bias = reshape(sum_to_size(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],))
+        return grad_input, grad_weight, grad_bias, None
+
+
+class Conv2dBackwardInput(Op):
+    """x = T(g, w), the adjoint of conv in its input (a transposed convolution):
+    x = col2im(W^T @ g);  dg = conv(grad, w),  dw = W(grad, g)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, gy, w, g: Geom, rows=None):
+        xp = array_module(gy)
+        groups = g.groups
+        if rows is None:
+            rows = _channel_rows(gy, groups)
+        w3 = w.reshape(groups, w.shape[0] // groups, -1)
+        if groups == 1:
+            cols = xp.matmul(w3[0].T, rows[0])
+        else:
+            cols = xp.matmul(w3.transpose(0, 2, 1), rows)
+        n, c = gy.shape[0], w.shape[1] * groups
+        ctx.save_for_backward(gy, w)
+        ctx.geom = g
+        return _col2im(cols.reshape((c,) + g.kernel + (n,) + g.out_hw), g, True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gy, w = ctx.saved_tensors
+        need_g, need_w = ctx.needs_input_grad[:2]
+        g = ctx.geom
+        grad_gy = Conv2d.apply(grad, w, None, g) if need_g else None
+        grad_w = Conv2dBackwardWeight.apply(grad, gy, g) if need_w else None
+        return grad_gy, grad_w, None, None
+
+
+class Conv2dBackwardWeight(Op):
+    """w = W(x, g), the adjoint of conv in its weight: w = g (O, N*Ho*Wo) @ X_col^T;
+    dx = T(g, grad),  dg = conv(x, grad)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, gy, g: Geom, cols=None, rows=None):
+        xp = array_module(x)
+        groups = g.groups
+        if cols is None:
+            cols = _im2col(x, g)
+        if rows is None:
+            rows = _channel_rows(gy, groups)
+        o, c = gy.shape[1], x.shape[1]
+        if groups == 1:
+            gw = xp.matmul(rows[0], cols.T)
+        else:
+            gw = xp.matmul(rows, cols.reshape(groups, -1, cols.shape[1]).transpose(0, 2, 1))
+        ctx.save_for_backward(x, gy)
+        ctx.geom = g
+        return gw.reshape((o, c // groups) + g.kernel)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gy = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad[:2]
+        g = ctx.geom
+        grad_x = Conv2dBackwardInput.apply(gy, grad, g) if need_x else None
+        grad_gy = Conv2d.apply(x, grad, None, g) if need_g else None
+        return grad_x, grad_gy, None, None, None
+
+
+# -- unfold / fold: im2col and col2im as public functions -----------------------------------------
+class Unfold(Op):
+    """cols[n, (c,i,j), l] = x_pad[n, c, p*s + i*d, q*s + j*d] with l = (p, q);
+    dx = fold(grad) (col2im: the windows' gradients summed back into place)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, g: Geom):
+        ctx.geom, ctx.shape = g, x.shape
+        n, c = x.shape[:2]
+        cols = array_module(x).ascontiguousarray(_windows(x, g))
+        return cols.reshape(n, c * g.kernel[0] * g.kernel[1], -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Fold.apply(grad, ctx.geom, ctx.shape[1]), None
+
+
+class Fold(Op):
+    """x[n, c, h, w] = sum of the cols entries whose window covers (h, w) (col2im);
+    dcols = unfold(grad)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, cols, g: Geom, c: int):
+        ctx.geom = g
+        n = cols.shape[0]
+        return _col2im(cols.reshape((n, c) + g.kernel + g.out_hw), g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unfold.apply(grad, ctx.geom), None, None
+
+
+# -- argument handling ---------------------------------------------------------------------------
+def _check_dtypes(op: str, input: Tensor, weight: Tensor, bias) -> None:
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        raise RuntimeError(
+            f"{op}: input ({input.dtype}), weight ({weight.dtype})"
+            f"{'' if bias is None else f' and bias ({bias.dtype})'} must have the same dtype"
+        )
+
+
+def _conv_pad(op: str, padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """padding (int, tuple, 'same' or 'valid') as (top, bottom, left, right)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
+                             "'valid' or 'same'")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        return same_padding(kernel, dilation)
+    p = ntuple(padding, 2, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
+    return (p[0], p[0], p[1], p[1])
+
+
+def _batched(op: str, input: Tensor, ndim: int):
+    """(input with a batch dim, whether one was added): unbatched input is accepted as in
+    PyTorch."""
+    if input.ndim == ndim:
+        return input, False
+    if input.ndim == ndim - 1:
+        return reshape(input, (1,) + tuple(input.shape)), True
+    raise RuntimeError(
+        f"{op}: expected {ndim - 1}D (unbatched) or {ndim}D (batched) input, but got input of "
+        f"size {tuple(input.shape)}"
+    )
+
+
+def _conv_geom(op: str, input: Tensor, weight: Tensor, stride, padding, dilation,
+               groups: int) -> Geom:
+    if weight.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 4D weight (out, in/groups, kH, kW), got shape "
+                           f"{tuple(weight.shape)}")
+    c = input.shape[1]
+    if groups <= 0 or c % groups or weight.shape[0] % groups or weight.shape[1] * groups != c:
+        raise RuntimeError(
+            f"{op}: given groups={groups}, weight of size {tuple(weight.shape)}, expected input"
+            f"{tuple(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
+            "channels instead (and out channels divisible by groups)"
+        )
+    kernel, stride = tuple(weight.shape[2:]), ntuple(stride, 2, "stride")
+    dilation = ntuple(dilation, 2, "dilation")
+    pad = _conv_pad(op, padding, kernel, stride, dilation)
+    return make_geom(op, tuple(input.shape[2:]), kernel, stride, pad, dilation, groups)
+
+
+# -- public functions ----------------------------------------------------------------------------
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation: y[n,o] = b[o] + sum_{c,i,j} w[o,c,i,j] x[n, g(o)*C/G + c,
+    h*s + i*d - p, w*s + j*d - p].
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        weight: (O, C / groups, kH, kW).
+        bias: (O) or None.
+        stride, dilation: int or (sH, sW).
+        padding: int, (pH, pW), 'valid' (none) or 'same' (output size = input size; stride 1).
+        groups: channels split into this many independent convolutions (groups = C with
+            O = k * C is a depthwise convolution).
+
+    Returns:
+        (N, O, Ho, Wo), Ho = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1 (likewise Wo).
+    """
+    x, unbatched = _batched("conv2d", input, 4)
+    _check_dtypes("conv2d", x, weight, bias)
+    g = _conv_geom("conv2d", x, weight, stride, padding, dilation, groups)
+    y = Conv2d.apply(x, weight, bias, g)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation (a 2-D one of height 1).
+
+    Args:
+        input: (N, C, L) or (C, L).
+        weight: (O, C / groups, K).
+        bias: (O) or None.
+        stride, padding, dilation: ints (padding also 'valid' or 'same').
+        groups: as in conv2d.
+
+    Returns:
+        (N, O, Lo), Lo = floor((L + 2P - D(K - 1) - 1) / S) + 1.
+    """
+    x, unbatched = _batched("conv1d", input, 3)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv1d: expected a 3D weight (out, in/groups, K), got shape "
+                           f"{tuple(weight.shape)}")
+    x4 = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
+    w4 = reshape(weight, (weight.shape[0], weight.shape[1], 1, weight.shape[2]))
+    pad = padding if isinstance(padding, str) else (0, ntuple(padding, 1, "padding")[0])
+    y = conv2d(x4, w4, bias, (1, ntuple(stride, 1, "stride")[0]), pad,
+               (1, ntuple(dilation, 1, "dilation")[0]), groups)
+    y = reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution (the gradient of conv2d with respect to its input): each
+    input pixel scatters w[c_in] scaled by its value onto a window of the output.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW).
+        bias: (C_out) or None.
+        stride, padding, dilation: int or pair; padding is removed from each output border.
+        output_padding: extra rows/columns added at the bottom/right (< stride or dilation).
+        groups: as in conv2d.
+
+    Returns:
+        (N, C_out, Ho, Wo), Ho = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    x, unbatched = _batched(op, input, 4)
+    _check_dtypes(op, x, weight, bias)
+    if weight.ndim != 4 or x.shape[1] != weight.shape[0] or groups <= 0 or \
+            weight.shape[0] % groups:
+        raise RuntimeError(
+            f"{op}: weight of size {tuple(weight.shape)} (C_in, C_out/groups, kH, kW) does not "
+            f"fit input of size {tuple(x.shape)} with groups={groups}"
+        )
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = ntuple(stride, 2, "stride"), ntuple(dilation, 2, "dilation")
+    pad, extra = ntuple(padding, 2, "padding"), ntuple(output_padding, 2, "output_padding")
+    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)) or min(extra) < 0:
+        raise RuntimeError(f"{op}: output padding {extra} must be smaller than either stride "
+                           f"{stride} or dilation {dilation}")
+    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in
+                   zip(x.shape[2:], stride, pad, dilation, kernel, extra))
+    g = make_geom(op, out_hw, kernel, stride, (pad[0], pad[0], pad[1], pad[1]), dilation,
+                  groups)
+    y = Conv2dBackwardInput.apply(x, weight, g)
+    if bias is not None:
+        y = y + reshape(bias, (1, -1, 1, 1))
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution (a 2-D one of height 1).
+
+    Args:
+        input: (N, C_in, L) or (C_in, L).
+        weight: (C_in, C_out / groups, K).
+        bias: (C_out) or None.
+
+    Returns:
+        (N, C_out, Lo), Lo = (L - 1) S - 2P + D(K - 1) + output_padding + 1.
+    """
+    x, unbatched = _batched("conv_transpose1d", input, 3)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv_transpose1d: expected a 3D weight (C_in, C_out/groups, K), "
+                           f"got shape {tuple(weight.shape)}")
+    x4 = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
+    w4 = reshape(weight, (weight.shape[0], weight.shape[1], 1, weight.shape[2]))
+
+    def one(v, name):
+        return (ntuple(v, 1, name)[0],)
+
+    y = conv_transpose2d(x4, w4, bias, (1,) + one(stride, "stride"), (0,) + one(padding,
+                         "padding"), (0,) + one(output_padding, "output_padding"), groups,
+                         (1,) + one(dilation, "dilation"))
+    y = reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding local blocks (im2col).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size, dilation, padding, stride: int or pair.
+
+    Returns:
+        (N, C * kH * kW, L), L = Ho * Wo blocks; column l holds block (l // Wo, l % Wo) with
+        rows ordered (c, i, j).
+    """
+    x, unbatched = _batched("unfold", input, 4)
+    p = ntuple(padding, 2, "padding")
+    g = make_geom("unfold", tuple(x.shape[2:]), ntuple(kernel_size, 2, "kernel_size"),
+                  ntuple(stride, 2, "stride"), (p[0], p[0], p[1], p[1]),
+                  ntuple(dilation, 2, "dilation"))
+    y = Unfold.apply(x, g)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding local blocks back into an image (col2im; the adjoint of unfold).
+
+    Args:
+        input: (N, C * kH * kW, L) or (C * kH * kW, L).
+        output_size: (H, W) of the image.
+        kernel_size, dilation, padding, stride: int or pair, as given to unfold.
+
+    Returns:
+        (N, C, H, W); overlapping blocks add up.
+    """
+    x, unbatched = _batched("fold", input, 3)
+    kernel = ntuple(kernel_size, 2, "kernel_size")
+    p = ntuple(padding, 2, "padding")
+    g = make_geom("fold", ntuple(output_size, 2, "output_size"), kernel,
+                  ntuple(stride, 2, "stride"), (p[0], p[0], p[1], p[1]),
+                  ntuple(dilation, 2, "dilation"))
+    kk, blocks = kernel[0] * kernel[1], g.out_hw[0] * g.out_hw[1]
+    if x.shape[1] % kk or x.shape[2] != blocks:
+        raise RuntimeError(
+            f"fold: expected input of size (N, C * {kk}, {blocks}) for output_size "
+            f"{tuple(g.in_hw)} and kernel {kernel}, but got {tuple(x.shape)}"
+        )
+    y = Fold.apply(x, g, x.shape[1] // kk)
+    return reshape(y, y.shape[1:]) if unbatched else y

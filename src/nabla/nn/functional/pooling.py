@@ -1,0 +1,439 @@
+"""Pooling: max and average over sliding windows, and their adaptive forms.
+
+Max and average pooling loop over the kh*kw kernel offsets, each step one vectorized operation
+on a strided slice of the padded input (no loop over pixels). Their backward rules scatter the
+gradient back the same way, as a pair of linear ops that are each other's adjoint (so second
+derivatives work): gather <-> scatter for max pooling (the argmax fixed), window sum <-> window
+scatter for average pooling. 1-D pooling is 2-D pooling of height 1.
+
+Adaptive pooling is derived: average pooling as a product with two averaging matrices
+(Y = A_h X A_w^T), max pooling as a gather at the argmax.
+"""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.nn.utils.conv_utils import Geom, ntuple, pool_output_size
+from nabla.ops import gather
+from nabla.ops.linalg import matmul
+from nabla.ops.reduce import mean
+from nabla.ops.shape import reshape, transpose
+from nabla.tensor import Tensor
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
+
+
+# -- strided slices of the padded input, one per kernel offset -----------------------------------
+def _pad(x, g: Geom, value):
+    if not any(g.pad):
+        return x
+    pt, _, pl, _ = g.pad
+    h, w = x.shape[2:]
+    out = array_module(x).full(x.shape[:2] + g.padded_hw, value, x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
+def _offsets(g: Geom):
+    """(k, index of the slice of the padded input seen by kernel offset k) for each k."""
+    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
+    kh, kw = g.kernel
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            yield i * kw + j, (slice(None), slice(None), rows,
+                               slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def _scatter(parts, g: Geom, shape: tuple, dtype, xp):
+    """Sum (k, values (N, C, Ho, Wo)) into the padded input's slices; crop to ``shape``."""
+    out = xp.zeros(shape[:2] + g.padded_hw, dtype)
+    for idx, v in parts:
+        out[idx] += v
+    if not any(g.pad):
+        return out
+    pt, _, pl, _ = g.pad
+    return xp.ascontiguousarray(out[:, :, pt:pt + shape[2], pl:pl + shape[3]])
+
+
+# -- max pooling ---------------------------------------------------------------------------------
+class MaxPool2d(Op):
+    """y = max over each window of x (-inf padding); dx = grad scattered to the argmax."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, g: Geom, arg_out):
+        xp = array_module(x)
+        xpad = _pad(x, g, -xp.inf)
+        best = arg = None
+        small = g.kernel[0] * g.kernel[1] <= 127  # offsets fit in int8: less memory traffic
+        for k, idx in _offsets(g):
+            v = xpad[idx]
+            if best is None:
+                best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
+                continue
+            take = (v > best) | (v != v)  # NaN propagates, as in PyTorch
+            xp.copyto(best, v, where=take)
+            arg[take] = k
+        ctx.geom, ctx.arg, ctx.shape = g, arg, x.shape
+        if arg_out is not None:
+            arg_out.append(arg)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dBackward.apply(grad, ctx.arg, ctx.geom, ctx.shape), None, None
+
+
+class MaxPool2dBackward(Op):
+    """dx = grad of each window sent to its argmax (a scatter, linear in grad);
+    its own gradient gathers at the same argmax."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, grad, arg, g: Geom, shape):
+        ctx.arg, ctx.geom = arg, g
+        xp = array_module(grad)
+        parts = ((idx, grad * (arg == k)) for k, idx in _offsets(g))
+        return _scatter(parts, g, shape, grad.dtype, xp)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dGather.apply(grad, ctx.arg, ctx.geom), None, None, None
+
+
+class MaxPool2dGather(Op):
+    """y = x at each window's (fixed) argmax; dx = grad scattered back there."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, arg, g: Geom):
+        ctx.arg, ctx.geom, ctx.shape = arg, g, x.shape
+        xpad = _pad(x, g, 0)
+        out = array_module(x).zeros(arg.shape, x.dtype)
+        for k, idx in _offsets(g):
+            v = xpad[idx]
+            out += v * (arg == k)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dBackward.apply(grad, ctx.arg, ctx.geom, ctx.shape), None, None
+
+
+# -- average pooling -----------------------------------------------------------------------------
+class AvgPool2d(Op):
+    """y = scale * (sum of each zero-padded window), scale = 1 / divisor per output position;
+    dx = grad * scale scattered over each window."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, g: Geom, scale):
+        xpad = _pad(x, g, 0)
+        out = array_module(x).zeros(x.shape[:2] + g.out_hw, x.dtype)
+        for _, idx in _offsets(g):
+            out += xpad[idx]
+        out *= scale
+        ctx.geom, ctx.scale, ctx.shape = g, scale, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2dBackward.apply(grad, ctx.geom, ctx.scale, ctx.shape), None, None
+
+
+class AvgPool2dBackward(Op):
+    """dx = grad * scale added over each window (the adjoint of AvgPool2d; its own gradient
+    is AvgPool2d again)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, grad, g: Geom, scale, shape):
+        ctx.geom, ctx.scale = g, scale
+        gs = grad * scale
+        return _scatter(((idx, gs) for _, idx in _offsets(g)), g, shape, grad.dtype,
+                        array_module(grad))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2d.apply(grad, ctx.geom, ctx.scale), None, None, None
+
+
+# -- public functions ----------------------------------------------------------------------------
+def _batched(op: str, input: Tensor, ndim: int):
+    if input.ndim == ndim:
+        return input, False
+    if input.ndim == ndim - 1:
+        return reshape(input, (1,) + tuple(input.shape)), True
+    raise RuntimeError(f"{op}: expected {ndim - 1}D (unbatched) or {ndim}D (batched) input, "
+                       f"but got input of size {tuple(input.shape)}")
+
+
+def _pool_geom(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Geom:
+    """Window geometry; the right/bottom padding grows to cover ceil_mode's last window."""
+    kernel = ntuple(kernel_size, 2, "kernel_size")
+    stride = kernel if stride is None or stride == () or stride == [] else \
+        ntuple(stride, 2, "stride")
+    pad, dilation = ntuple(padding, 2, "padding"), ntuple(dilation, 2, "dilation")
+    if any(2 * p > d * (k - 1) + 1 for p, k, d in zip(pad, kernel, dilation)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
+                           f"pad={pad}, kernel_size={kernel} and dilation={dilation}")
+    if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0:
+        raise RuntimeError(f"{op}: kernel_size {kernel}, stride {stride} and dilation "
+                           f"{dilation} must be positive")
+    in_hw = tuple(x.shape[2:])
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip(in_hw, kernel, stride, pad, dilation))
+    if min(out) <= 0:
+        raise RuntimeError(f"{op}: input of size {tuple(x.shape)} is too small for kernel "
+                           f"{kernel} (output size {out})")
+    after = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                  for o, s, d, k, n, p in zip(out, stride, dilation, kernel, in_hw, pad))
+    return Geom(kernel, stride, (pad[0], after[0], pad[1], after[1]), dilation, 1, in_hw, out)
+
+
+def _flat_indices(arg, g: Geom, width: int):
+    """PyTorch's indices: the position h * W + w in the (unpadded) input of each argmax."""
+    xp = array_module(arg)
+    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
+    kw = g.kernel[1]
+    a = arg.astype(xp.int64)
+    h = (xp.arange(ho) * sh - g.pad[0]).reshape(ho, 1) + (a // kw) * dh
+    w = xp.arange(wo) * sw - g.pad[2] + (a % kw) * dw
+    return Tensor._make(h * width + w)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over each (dilated) window: y[n,c,h,w] = max_{i,j} x_pad[n,c,h*s+i*d,w*s+j*d].
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: int or (kH, kW); stride defaults to kernel_size.
+        padding: implicit -inf padding on both sides (at most half the kernel).
+        dilation: spacing between window taps.
+        ceil_mode: round the output size up (windows may hang over the end).
+        return_indices: also return the argmax as flat indices h * W + w into the input.
+
+    Returns:
+        (N, C, Ho, Wo), Ho = floor((H + 2p - d(k - 1) - 1) / s) + 1 (ceil with ceil_mode);
+        with return_indices also the int64 indices of the same shape.
+    """
+    x, unbatched = _batched("max_pool2d", input, 4)
+    g = _pool_geom("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    args = [] if return_indices else None
+    y = MaxPool2d.apply(x, g, args)
+    if unbatched:
+        y = reshape(y, y.shape[1:])
+    if not return_indices:
+        return y
+    idx = _flat_indices(args[0], g, x.shape[3])
+    return y, (reshape(idx, idx.shape[1:]) if unbatched else idx)
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over each window of (N, C, L) or (C, L) input (max_pool2d of height 1).
+
+    Returns:
+        (N, C, Lo), Lo = floor((L + 2p - d(k - 1) - 1) / s) + 1; with return_indices also the
+        int64 positions of the maxima.
+    """
+    x = _unsqueeze_h("max_pool1d", input)
+    stride = None if stride is None or stride == () else (1, _one(stride, "stride"))
+    out = max_pool2d(x, (1, _one(kernel_size, "kernel_size")), stride,
+                     (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode,
+                     return_indices)
+    if return_indices:
+        return _squeeze_h(out[0]), _squeeze_h(out[1])
+    return _squeeze_h(out)
+
+
+def _one(v, name: str) -> int:
+    return ntuple(v, 1, name)[0]
+
+
+def _unsqueeze_h(op: str, x: Tensor) -> Tensor:
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input "
+                           f"of size {tuple(x.shape)}")
+    return reshape(x, tuple(x.shape[:-1]) + (1, x.shape[-1]))
+
+
+def _squeeze_h(y: Tensor) -> Tensor:
+    return reshape(y, tuple(y.shape[:-2]) + (y.shape[-1],))
+
+
+def _avg_scale(g: Geom, count_include_pad: bool, divisor_override, dtype, xp):
+    """1 / divisor for each output position (separable: a product of row and column counts)."""
+    if divisor_override:
+        return dtype.type(1.0 / divisor_override)
+    counts = []
+    for n, k, s, p, o in zip(g.in_hw, g.kernel, g.stride, g.pad[0::2], g.out_hw):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        counts.append(end - start if count_include_pad else
+                      xp.minimum(end, n) - xp.maximum(start, 0))
+    return (1.0 / (counts[0].reshape(-1, 1) * counts[1])).astype(dtype)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over each window: y = (sum of the zero-padded window) / divisor.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: int or (kH, kW); stride defaults to kernel_size.
+        padding: implicit zero padding on both sides (at most half the kernel).
+        ceil_mode: round the output size up.
+        count_include_pad: count padded zeros in the divisor (windows hanging over the padded
+            border in ceil_mode are still cut there).
+        divisor_override: a fixed divisor instead.
+
+    Returns:
+        (N, C, Ho, Wo), Ho = floor((H + 2p - k) / s) + 1 (ceil with ceil_mode).
+    """
+    x, unbatched = _batched("avg_pool2d", input, 4)
+    g = _pool_geom("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    xp = array_module(x._data)
+    scale = _avg_scale(g, count_include_pad, divisor_override, x._data.dtype, xp)
+    y = AvgPool2d.apply(x, g, scale)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over each window of (N, C, L) or (C, L) input (avg_pool2d of height 1).
+
+    Returns:
+        (N, C, Lo), Lo = floor((L + 2p - k) / s) + 1 (ceil with ceil_mode).
+    """
+    x = _unsqueeze_h("avg_pool1d", input)
+    stride = None if stride is None or stride == () else (1, _one(stride, "stride"))
+    return _squeeze_h(avg_pool2d(x, (1, _one(kernel_size, "kernel_size")), stride,
+                                 (0, _one(padding, "padding")), ceil_mode, count_include_pad))
+
+
+# -- adaptive pooling ----------------------------------------------------------------------------
+def _bounds(n: int, o: int) -> list:
+    """PyTorch's adaptive windows: [floor(i n / o), ceil((i + 1) n / o)) for i < o."""
+    return [(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+
+
+def _output_size(op: str, x: Tensor, output_size, k: int) -> tuple:
+    size = ntuple(output_size, k, "output_size") if not isinstance(output_size, (tuple, list)) \
+        else tuple(output_size)
+    size = tuple(x.shape[-k + i] if s is None else int(s) for i, s in enumerate(size))
+    if len(size) != k or min(size) <= 0:
+        raise RuntimeError(f"{op}: output_size must be {k} positive ints, got {output_size}")
+    return size
+
+
+def _averaging_matrix(n: int, o: int, dtype, xp):
+    """(o, n) matrix whose row i averages the inputs of adaptive window i."""
+    a = xp.zeros((o, n), dtype)
+    for i, (s, e) in enumerate(_bounds(n, o)):
+        a[i, s:e] = 1.0 / (e - s)
+    return Tensor._make(a)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average over PyTorch's adaptive windows (start floor(i H / Ho), end ceil((i+1) H / Ho)).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: int or (Ho, Wo) (None keeps the input size).
+
+    Returns:
+        (N, C, Ho, Wo).
+    """
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D input, got "
+                           f"{tuple(input.shape)}")
+    (ho, wo), (h, w) = _output_size("adaptive_avg_pool2d", input, output_size, 2), \
+        tuple(input.shape[-2:])
+    if (ho, wo) == (1, 1):
+        return mean(input, (-2, -1), keepdim=True)
+    if h % ho == 0 and w % wo == 0:
+        return avg_pool2d(input, (h // ho, w // wo))
+    xp, dtype = array_module(input._data), input._data.dtype
+    y = matmul(input, transpose(_averaging_matrix(w, wo, dtype, xp), 0, 1))
+    return matmul(_averaging_matrix(h, ho, dtype, xp), y)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average over adaptive windows of (N, C, L) or (C, L) input.
+
+    Returns:
+        (N, C, Lo).
+    """
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d: expected 2D or 3D input, got "
+                           f"{tuple(input.shape)}")
+    (lo,) = _output_size("adaptive_avg_pool1d", input, output_size, 1)
+    a = _averaging_matrix(input.shape[-1], lo, input._data.dtype, array_module(input._data))
+    return matmul(input, transpose(a, 0, 1))
+
+
+def _adaptive_argmax(x, out_hw: tuple):
+    """Flat indices h * W + w (N, C, Ho, Wo) of the maximum of each adaptive window."""
+    xp = array_module(x)
+    h, w = x.shape[-2:]
+    picks = []
+    for n, o in ((h, out_hw[0]), (w, out_hw[1])):
+        b = _bounds(n, o)
+        k = max(e - s for s, e in b)
+        # windows padded to k taps by repeating their last element (harmless for a maximum)
+        picks.append(xp.array([[min(s + t, e - 1) for t in range(k)] for s, e in b]))
+    ih, iw = picks
+    v = x[..., ih[:, :, None, None], iw[None, None, :, :]]  # (N, C, Ho, kh, Wo, kw)
+    v = xp.moveaxis(v, -3, -2).reshape(x.shape[:-2] + out_hw + (-1,))
+    a = v.argmax(-1)  # the first maximum; NaN wins, as in PyTorch
+    kw = iw.shape[1]
+    rows = ih[xp.arange(out_hw[0])[:, None], a // kw]
+    cols = iw[xp.arange(out_hw[1]), a % kw]
+    return (rows * w + cols).astype(xp.int64)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over PyTorch's adaptive windows (derived: a gather at the argmax).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: int or (Ho, Wo) (None keeps the input size).
+        return_indices: also return the flat indices h * W + w of the maxima.
+
+    Returns:
+        (N, C, Ho, Wo) (and the int64 indices).
+    """
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d: expected 3D or 4D input, got "
+                           f"{tuple(input.shape)}")
+    out_hw = _output_size("adaptive_max_pool2d", input, output_size, 2)
+    h, w = input.shape[-2:]
+    if h % out_hw[0] == 0 and w % out_hw[1] == 0:
+        return max_pool2d(input, (h // out_hw[0], w // out_hw[1]),
+                          return_indices=return_indices)
+    idx = _adaptive_argmax(input._data, out_hw)
+    lead = tuple(input.shape[:-2])
+    flat = reshape(input, lead + (h * w,))
+    y = reshape(gather(flat, -1, Tensor._make(idx.reshape(lead + (-1,)))), lead + out_hw)
+    return (y, Tensor._make(idx)) if return_indices else y
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over adaptive windows of (N, C, L) or (C, L) input.
+
+    Returns:
+        (N, C, Lo) (and the int64 indices).
+    """
+    x = _unsqueeze_h("adaptive_max_pool1d", input)
+    out = adaptive_max_pool2d(x, (1, _one(output_size, "output_size")), return_indices)
+    if return_indices:
+        return _squeeze_h(out[0]), _squeeze_h(out[1])
+    return _squeeze_h(out)
