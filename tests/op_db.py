@@ -120,10 +120,6 @@ def S(*args, name="", match="", torch_backward=True, known=None, **kwargs) -> Sa
 
 
 # Known bugs, reported; a sample marked with one expects the failure until it is fixed.
-BUG_INT_PROMOTION = ("int tensor <op> python float gives float64; PyTorch gives the default "
-                     "dtype (float32)")
-BUG_0D_PROMOTION = ("float32 tensor <op> 0-d float64 tensor gives float64; PyTorch keeps "
-                    "float32 (a 0-d tensor does not promote within the float category)")
 
 
 # -- elementwise --------------------------------------------------------------------------------
@@ -144,10 +140,8 @@ def _binary(other="any", scalar=True):
         ]
         if scalar:
             out.append(S(m(3, 2), 1.5 if other == "any" else 2.5, name="python scalar"))
-            out.append(S(m.ints(5, 3, 2) + 1, 1.5, name="int tensor, python float: promotes",
-                         known={"forward": BUG_INT_PROMOTION}))
-        out.append(S(m(3, 2), np.asarray(y(), np.float64), name="0-d float64 does not promote",
-                     known={"forward": BUG_0D_PROMOTION} if m.dtype == np.float32 else None))
+            out.append(S(m.ints(5, 3, 2) + 1, 1.5, name="int tensor, python float: promotes"))
+        out.append(S(m(3, 2), np.asarray(y(), np.float64), name="0-d float64 does not promote"))
         return out
     return samples
 

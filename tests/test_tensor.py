@@ -249,12 +249,11 @@ PROMOTION = [
     ("bool+bool", lambda L: L.tensor([True]) + L.tensor([True]), None),
     ("2**f32", lambda L: 2 ** L.tensor([1.0, 2.0]), None),
     ("f32+f64", lambda L: L.tensor([1.0]) + L.tensor([1.0], dtype=L.float64), None),
-    ("int+float", lambda L: L.tensor([1, 2]) + 1.5, "int tensor op float -> float64"),
-    ("int/int", lambda L: L.tensor([1, 2]) / L.tensor([2, 2]), "int / int -> float64"),
-    ("int/2", lambda L: L.tensor([1, 2]) / 2, "int / int scalar -> float64"),
-    ("f32-int64", lambda L: L.tensor([1.0, 2.0]) - L.tensor([1, 1]), "f32 op int64 -> float64"),
-    ("f32+f64_0d", lambda L: L.tensor([1.0]) + L.tensor(1.0, dtype=L.float64),
-     "a 0-d float64 tensor promotes a float32 tensor"),
+    ("int+float", lambda L: L.tensor([1, 2]) + 1.5, None),
+    ("int/int", lambda L: L.tensor([1, 2]) / L.tensor([2, 2]), None),
+    ("int/2", lambda L: L.tensor([1, 2]) / 2, None),
+    ("f32-int64", lambda L: L.tensor([1.0, 2.0]) - L.tensor([1, 1]), None),
+    ("f32+f64_0d", lambda L: L.tensor([1.0]) + L.tensor(1.0, dtype=L.float64), None),
 ]
 
 

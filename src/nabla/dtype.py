@@ -1,6 +1,8 @@
 """Data types, named as in PyTorch. A nabla dtype is a NumPy dtype, so ``x.dtype == nabla.float32``
 and ``x.numpy().dtype == x.dtype`` both hold."""
 
+import builtins
+
 import numpy
 
 float16 = half = numpy.dtype("float16")
@@ -36,3 +38,27 @@ def is_floating_point(dtype):
 def to_dtype(dtype):
     """Normalize a dtype given as a NumPy dtype, a type or a name to a NumPy dtype (None stays)."""
     return None if dtype is None else numpy.dtype(dtype)
+
+
+def _category(dtype) -> int:
+    """0 bool, 1 integer, 2 floating, 3 complex."""
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype.kind]
+
+
+def result_type(*operands):
+    """PyTorch's type promotion: dimensioned tensors first; 0-d tensors and then Python numbers
+    only count when they are of a higher category (bool < integer < float)."""
+    result = None
+    for zero_dim in (False, True):
+        group = [o.dtype for o in operands
+                 if hasattr(o, "dtype") and (getattr(o, "ndim", 0) == 0) == zero_dim]
+        if group:
+            top = max(map(_category, group))
+            if result is None or top > _category(result):
+                result = numpy.result_type(*[d for d in group if _category(d) == top])
+    for o in operands:
+        if not hasattr(o, "dtype"):
+            cat = 0 if isinstance(o, builtins.bool) else 1 if isinstance(o, builtins.int) else 2
+            if result is None or cat > _category(result):
+                result = (bool, int64, get_default_dtype())[cat]
+    return result

@@ -3,12 +3,26 @@ differentiable again) sit together. Broadcasting is undone by the engine, not he
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.dtype import get_default_dtype, result_type
 from nabla.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "exp", "log",
            "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sign", "sin", "cos",
            "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "where", "masked_fill",
            "clone", "to_dtype", "as_tensor_like", "clip"]
+
+
+def _like_torch(out, x, y, true_division: bool = False):
+    """Give ``out`` PyTorch's result dtype where NumPy's promotion differs: NumPy turns an int
+    mixed with a float (or a 0-d float64 mixed with float32) into float64, PyTorch keeps the
+    float operand's dtype (the default dtype for a Python float). Only float64 results can differ,
+    so float32 work pays one dtype check."""
+    if out.dtype.char != "d":
+        return out
+    target = result_type(x, y)
+    if true_division and target.kind in "biu":
+        target = get_default_dtype()
+    return out if target == out.dtype else out.astype(target)
 
 
 class Add(Op):
@@ -18,7 +32,7 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x + y
+        return _like_torch(x + y, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -32,7 +46,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x - y
+        return _like_torch(x - y, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +61,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x * y
+        return _like_torch(x * y, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,7 +77,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        z = x / y
+        z = _like_torch(x / y, x, y, true_division=True)
         ctx.save_for_backward(y, z)
         return z
 
@@ -96,7 +110,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, x, p):
-        z = x**p
+        z = _like_torch(x**p, x, p)
         ctx.save_for_backward(x, p, z)
         return z
 
@@ -333,7 +347,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return array_module(x).maximum(x, y)
+        return _like_torch(array_module(x).maximum(x, y), x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -350,7 +364,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return array_module(x).minimum(x, y)
+        return _like_torch(array_module(x).minimum(x, y), x, y)
 
     @staticmethod
     def backward(ctx, grad):
