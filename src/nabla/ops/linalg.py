@@ -343,8 +343,9 @@ def norm(input: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Ten
     if p == -math.inf:
         return amin(abs(input), dims, keepdim)
     if p == 0:
-        nz = (input._data != 0).sum(axis=dims, keepdims=keepdim)
-        return Tensor._make(array_module(nz).asarray(nz, dtype=input.dtype))
+        x = input._data if isinstance(input, Tensor) else input
+        nz = array_module(x).asarray((x != 0).sum(axis=dims, keepdims=keepdim), dtype=x.dtype)
+        return Tensor._make(nz) if isinstance(input, Tensor) else nz
     if p < 0:
         raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
     return Norm.apply(input, p, dims, keepdim)
