@@ -7,7 +7,9 @@ from nabla.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from nabla.tensor import Tensor  # noqa: F401
 from nabla.autograd.engine import backward, grad
 from nabla.autograd.function import Function
+from nabla.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from nabla.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError",
-           "no_grad", "enable_grad", "set_grad_enabled"]
+           "no_grad", "enable_grad", "set_grad_enabled", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled"]

@@ -16,6 +16,7 @@ at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tens
 
 from heapq import heapify, heappop, heappush
 
+from nabla.autograd.anomaly import check_backward
 from nabla.autograd.grad_mode import _mode
 from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.shape import sum_to_size
@@ -134,6 +135,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     needed = reads = None
     if inputs is not None:
         needed, reads = _needed_nodes(inputs, _consumers(roots))
+    anomaly = _mode.anomaly
     heap = [(-fn._seq, fn) for fn in roots]
     heapify(heap)
     while heap:
@@ -152,6 +154,8 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 grads_in = (grads_in,)
         else:
             grads_in = _call_backward(fn, buf, fast)
+        if anomaly:
+            check_backward(fn, buf, grads_in)
         if not retain_graph:
             fn._saved = None  # release the saved arrays: this node will not run again
         for edge, g in zip(fn._edges, grads_in):

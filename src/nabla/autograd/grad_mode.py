@@ -1,11 +1,13 @@
-"""Grad mode: whether ops record the graph. Thread-local, the only global switch of autograd."""
+"""Grad mode: whether ops record the graph; and anomaly mode (see anomaly.py). Thread-local: the
+only global switches of autograd."""
 
 import functools
 import threading
 
 
 class _GradMode(threading.local):
-    enabled = True  # the class attribute is each thread's starting value
+    enabled = True  # class attributes are each thread's starting values
+    anomaly = False
 
 
 _mode = _GradMode()
