@@ -119,7 +119,7 @@ def S(*args, name="", match="", torch_backward=True, known=None, **kwargs) -> Sa
     return Sample(args, kwargs, name, match, torch_backward, known or {})
 
 
-# Known bugs, reported; a sample marked with one expects the failure until it is fixed.
+# Known bugs go in a sample's ``known`` (see ``S``); there are none at the moment.
 
 
 # -- elementwise --------------------------------------------------------------------------------
