@@ -271,3 +271,23 @@ def test_bptt_through_1000_steps():
     for (name, p), (_, q) in zip(nab.named_parameters(), tor.named_parameters(), strict=True):
         assert np.isfinite(p.grad._data).all()
         assert_close(p.grad, q.grad, what=f"1000-step {name}")
+
+
+def test_deferred_weight_grad_with_retain_graph_and_partial_losses():
+    """The LSTM layer collects dW_hh of all steps into one product, returned by the step that
+    backward reaches last: a second backward over the same graph (retain_graph) with another
+    loss must give PyTorch's gradients again, in both directions."""
+    nab, tor = nn.LSTM(3, 4, bidirectional=True), torch.nn.LSTM(3, 4, bidirectional=True)
+    tor = _twin(tor, nab, np.float64)
+    x = np.random.default_rng(9).normal(size=(6, 2, 3))
+    yn, _ = nab(nabla.tensor(x))
+    yt, _ = tor(torch.from_numpy(x))
+    yn.sum().backward(retain_graph=True)
+    yt.sum().backward(retain_graph=True)
+    nab.zero_grad()
+    tor.zero_grad()
+    (yn[2] * 3).sum().backward()
+    (yt[2] * 3).sum().backward()
+    t_params = dict(tor.named_parameters())
+    for name, p in nab.named_parameters():
+        assert_close(p.grad, t_params[name].grad, what=f"second pass {name}")

@@ -16,7 +16,8 @@ from nabla.creation import empty, zeros
 from nabla.nn import init
 from nabla.nn.functional.dropout import dropout
 from nabla.nn.functional.linear import linear
-from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
+from nabla.autograd.grad_mode import is_grad_enabled
+from nabla.nn.functional.recurrent import DeferredWeightGrad, GruStep, LstmStep, RnnStep
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.nn.utils.rnn import PackedSequence, _ints
@@ -312,6 +313,12 @@ class RNNBase(Module):
         state = [s[:batch_sizes[-1]] if reverse else s for s in init]
         outs, done = [None] * len(pieces), []
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
+        collector = None
+        if mode == "LSTM" and w_hh.requires_grad and is_grad_enabled():
+            offsets = [0]
+            for bs in batch_sizes:
+                offsets.append(offsets[-1] + bs)
+            collector = DeferredWeightGrad(offsets, order[0])
         for t in order:
             bs = batch_sizes[t]
             if bs != state[0].shape[0]:  # packed: sequences end (forward) or start (reverse)
@@ -322,7 +329,8 @@ class RNNBase(Module):
                     state = [s[:bs] for s in state]
             gi = pieces[t]
             if mode == "LSTM":
-                h, c = LstmStep.apply(gi, state[0], state[1], w_hh, b_hh)
+                h, c = LstmStep.apply(gi, state[0], state[1], w_hh, b_hh,
+                                      None if collector is None else (collector, t))
                 state = [h if w_hr is None else linear(h, w_hr), c]
             elif mode == "GRU":
                 state = [GruStep.apply(gi, state[0], w_hh, b_hh)]
