@@ -4,12 +4,12 @@ backward with random upstream gradients, every mask kind, both layouts, float32 
 import numpy as np
 import pytest
 import torch
+from conftest import GRADCHECK_TOL, assert_close, tolerance
 
 import nabla
 import nabla.nn as nn
 import nabla.nn.functional as F
 from nabla.autograd import gradcheck, gradgradcheck
-from tests.conftest import GRADCHECK_TOL, assert_close, tolerance
 
 DTYPES = [torch.float32, torch.float64]
 

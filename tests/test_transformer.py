@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import assert_close
+from test_attention import compare_grads, copy_module, nab
 
 import nabla
 import nabla.nn as nn
-from tests.conftest import assert_close
-from tests.test_attention import compare_grads, copy_module, nab
 
 NP_DTYPE = {torch.float32: nabla.float32, torch.float64: nabla.float64}
 ACTIVATIONS = {
