@@ -48,6 +48,7 @@ from nabla.dtype import (
     int64,
     is_floating_point,
     long,
+    result_type,
     set_default_dtype,
     uint8,
 )
@@ -75,4 +76,5 @@ def numel(input: Tensor) -> int:
 
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
-from nabla import nn, optim, utils  # noqa: E402
+from nabla import diagnostics, nn, optim, utils  # noqa: E402
+from nabla.diagnostics.summary import summary  # noqa: E402
