@@ -8,6 +8,16 @@ import torch
 
 import nabla
 
+# The tests run small arrays: one BLAS thread and one torch thread are faster, and the two thread
+# pools then cannot spin against each other on a small machine.
+torch.set_num_threads(1)
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+except ImportError:  # installed with scikit-learn (the 'datasets' extra); only a speed matter
+    pass
+
 # Tolerances per dtype, used by every comparison with PyTorch. float32 results differ from
 # PyTorch's by summation order and fused kernels, hence the looser bounds.
 TOLERANCES = {
