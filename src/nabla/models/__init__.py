@@ -3,3 +3,4 @@
 from nabla.models.mlp import MLP
 
 __all__ = ["MLP"]
+from nabla.models.char_lm import CharLM, CharVocab, sample  # noqa: E402  (character LM)

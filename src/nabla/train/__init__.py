@@ -25,3 +25,4 @@ __all__ = [
     "confusion_matrix", "precision_recall_f1", "top_k_accuracy", "plot_history", "History",
     "Trainer", "fit", "cross_validate",
 ]
+from nabla.train.bptt import TBPTT, batchify, detach_hidden, truncated_bptt_batches  # noqa: E402
