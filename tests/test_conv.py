@@ -67,6 +67,15 @@ def test_conv_matches_torch(case, dtype, rng):
     _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
 
 
+@pytest.mark.parametrize("case", CASES[1:4] + CASES[11:13], ids=lambda c: c[0])
+def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch):
+    """Column matrices are built a few samples at a time; with one sample per chunk the
+    results are the same."""
+    monkeypatch.setattr(nabla.nn.functional.conv, "_CHUNK_BYTES", 1)
+    _, name, shapes, kwargs = case
+    _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_unfold_fold_match_torch(dtype, rng):
     kw = {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (2, 1)}

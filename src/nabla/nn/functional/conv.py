@@ -28,6 +28,12 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 
 
 # -- im2col / col2im on raw arrays ----------------------------------------------------------------
+# The column matrix is built a few samples at a time (about _CHUNK_BYTES), so it stays in cache
+# between the copy that builds it and the GEMM that reads it; nothing that large is kept for
+# backward, which rebuilds its chunks the same way (cheaper than storing and re-reading them).
+_CHUNK_BYTES = 1 << 22
+
+
 def _padded(x, g: Geom):
     """x (N, C, H, W) with g.pad zeros around (x itself when there is no padding)."""
     if not any(g.pad):
@@ -39,53 +45,41 @@ def _padded(x, g: Geom):
     return out
 
 
-def _windows(x, g: Geom):
-    """A no-copy view (N, C, kh, kw, Ho, Wo) of padded x: [n, c, i, j, p, q] is
+def _windows(xpad, g: Geom):
+    """A no-copy view (N, C, kh, kw, Ho, Wo) of the padded input: [n, c, i, j, p, q] is
     x_pad[n, c, p*sh + i*dh, q*sw + j*dw]."""
-    xp = _padded(x, g)
-    sn, sc, sy, sx = xp.strides
+    sn, sc, sy, sx = xpad.strides
     (sh, sw), (dh, dw) = g.stride, g.dilation
-    shape = xp.shape[:2] + g.kernel + g.out_hw
+    shape = xpad.shape[:2] + g.kernel + g.out_hw
     strides = (sn, sc, sy * dh, sx * dw, sy * sh, sx * sw)
-    return array_module(x).lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+    return array_module(xpad).lib.stride_tricks.as_strided(xpad, shape, strides,
+                                                           writeable=False)
 
 
-def _im2col(x, g: Geom):
-    """The column matrix (C*kh*kw, N*Ho*Wo), contiguous: rows ordered like the weight's
-    (C, kh, kw), columns like the output's (N, Ho, Wo)."""
-    v = _windows(x, g).transpose(1, 2, 3, 0, 4, 5)
-    n = x.shape[0]
-    return array_module(x).ascontiguousarray(v).reshape(-1, n * g.out_hw[0] * g.out_hw[1])
+def _chunks(n: int, c: int, g: Geom, itemsize: int):
+    """Sample ranges [a, b) whose column matrices take about _CHUNK_BYTES each."""
+    per_sample = c * g.kernel[0] * g.kernel[1] * g.out_hw[0] * g.out_hw[1] * itemsize
+    step = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
-def _col2im(cols, g: Geom, channels_first: bool = False):
-    """The adjoint of the window view: cols (N, C, kh, kw, Ho, Wo) summed into the input
-    (N, C, H, W) by kh*kw vectorized adds of strided slices. With ``channels_first`` cols is
-    (C, kh, kw, N, Ho, Wo) (as a GEMM leaves it): the adds then run in that memory order and
-    one transposing copy at the end gives NCHW."""
-    xp = array_module(cols)
-    a, b = (cols.shape[0], cols.shape[3]) if channels_first else cols.shape[:2]
-    out = xp.zeros((a, b) + g.padded_hw, cols.dtype)
+def _col2im_add(out, cols, g: Geom) -> None:
+    """out (N, C, Hp, Wp) += the adjoint of the window view applied to cols (N, C, kh, kw, Ho,
+    Wo): kh*kw vectorized adds of strided slices."""
     (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
     for i in range(g.kernel[0]):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(g.kernel[1]):
-            part = cols[:, i, j] if channels_first else cols[:, :, i, j]
-            out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += part
+            out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+
+
+def _crop(out, g: Geom):
+    """The padded (N, C, Hp, Wp) array without its padding, contiguous."""
+    if not any(g.pad):
+        return out
     pt, _, pl, _ = g.pad
-    (h, w) = g.in_hw
-    if any(g.pad):
-        out = out[:, :, pt:pt + h, pl:pl + w]
-    if channels_first:
-        out = out.transpose(1, 0, 2, 3)
-    return xp.ascontiguousarray(out)
-
-
-def _channel_rows(g_arr, groups: int):
-    """grad (N, O, Ho, Wo) as (groups, O/groups, N*Ho*Wo): channel-major for the GEMMs."""
-    n, o = g_arr.shape[:2]
-    t = array_module(g_arr).ascontiguousarray(g_arr.transpose(1, 0, 2, 3))
-    return t.reshape(groups, o // groups, -1)
+    h, w = g.in_hw
+    return array_module(out).ascontiguousarray(out[:, :, pt:pt + h, pl:pl + w])
 
 
 def _raw(v):
@@ -93,6 +87,13 @@ def _raw(v):
 
 
 # -- the three ops -------------------------------------------------------------------------------
+# Shapes inside: cols chunk (n, G, Cg*kh*kw, Ho*Wo), weight (G, Og, Cg*kh*kw), grad chunk
+# (n, G, Og, Ho*Wo): every product is a batched GEMM over (sample, group) in NCHW order, so no
+# array is ever transposed.
+def _w3(w, groups: int):
+    return w.reshape(groups, w.shape[0] // groups, -1)
+
+
 class Conv2d(Op):
     """y = conv(x, w) + b, y[n,o] = sum_{c,i,j} w[o,c,i,j] x_pad[n,c,p*s+i*d,q*s+j*d];
     dx = conv_transpose(grad, w),  dw = W(x, grad) (x correlated with grad),  db = sum grad."""
@@ -102,31 +103,28 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, g: Geom):
         xp = array_module(x)
-        cols = _im2col(x, g)  # (G * Cg*kh*kw, N*Ho*Wo)
-        o, groups = w.shape[0], g.groups
-        if groups == 1:
-            y = xp.matmul(w.reshape(o, -1), cols)
-        else:
-            y = xp.matmul(w.reshape(groups, o // groups, -1),
-                          cols.reshape(groups, -1, cols.shape[1]))
-        y = y.reshape((o, x.shape[0]) + g.out_hw).transpose(1, 0, 2, 3)
-        out = xp.empty(y.shape, y.dtype)
-        if b is None:
-            out[...] = y
-        else:  # the bias is added in the same pass that makes the output NCHW-contiguous
-            xp.add(y, b.reshape(1, o, 1, 1), out=out)
-        ctx.save_for_backward(x, w, cols)
+        ctx.save_for_backward(x, w)
         ctx.geom = g
-        return out
+        n, c = x.shape[:2]
+        o, groups, p = w.shape[0], g.groups, g.out_hw[0] * g.out_hw[1]
+        w3 = _w3(w, groups)
+        win = _windows(_padded(x, g), g)
+        out = xp.empty((n, o, p), xp.result_type(x, w))
+        out4 = out.reshape(n, groups, o // groups, p)
+        for a, z in _chunks(n, c, g, x.itemsize):
+            cols = xp.ascontiguousarray(win[a:z]).reshape(z - a, groups, -1, p)
+            xp.matmul(w3, cols, out=out4[a:z])
+        if b is not None:
+            out += b.reshape(1, o, 1)
+        return out.reshape((n, o) + g.out_hw)
 
     @staticmethod
     def backward(ctx, grad):
-        x, w, cols = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = ctx.geom
-        rows = _channel_rows(_raw(grad), g.groups) if need_x or need_w else None
-        grad_input = Conv2dBackwardInput.apply(grad, w, g, rows) if need_x else None
-        grad_weight = Conv2dBackwardWeight.apply(x, grad, g, cols, rows) if need_w else None
+        grad_input = Conv2dBackwardInput.apply(grad, w, g) if need_x else None
+        grad_weight = Conv2dBackwardWeight.apply(x, grad, g) if need_w else None
         grad_bias = None
         if need_b:
             grad_bias = reshape(sum_to_size(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],))
@@ -140,20 +138,19 @@ class Conv2dBackwardInput(Op):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, gy, w, g: Geom, rows=None):
+    def forward(ctx, gy, w, g: Geom):
         xp = array_module(gy)
-        groups = g.groups
-        if rows is None:
-            rows = _channel_rows(gy, groups)
-        w3 = w.reshape(groups, w.shape[0] // groups, -1)
-        if groups == 1:
-            cols = xp.matmul(w3[0].T, rows[0])
-        else:
-            cols = xp.matmul(w3.transpose(0, 2, 1), rows)
-        n, c = gy.shape[0], w.shape[1] * groups
         ctx.save_for_backward(gy, w)
         ctx.geom = g
-        return _col2im(cols.reshape((c,) + g.kernel + (n,) + g.out_hw), g, True)
+        groups, n, p = g.groups, gy.shape[0], g.out_hw[0] * g.out_hw[1]
+        c = w.shape[1] * groups
+        wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
+        g4 = gy.reshape(n, groups, -1, p)
+        out = xp.zeros((n, c) + g.padded_hw, xp.result_type(gy, w))
+        for a, z in _chunks(n, c, g, out.itemsize):
+            cols = xp.matmul(wt, g4[a:z])
+            _col2im_add(out[a:z], cols.reshape((z - a, c) + g.kernel + g.out_hw), g)
+        return _crop(out, g)
 
     @staticmethod
     def backward(ctx, grad):
@@ -162,7 +159,7 @@ class Conv2dBackwardInput(Op):
         g = ctx.geom
         grad_gy = Conv2d.apply(grad, w, None, g) if need_g else None
         grad_w = Conv2dBackwardWeight.apply(grad, gy, g) if need_w else None
-        return grad_gy, grad_w, None, None
+        return grad_gy, grad_w, None
 
 
 class Conv2dBackwardWeight(Op):
@@ -172,21 +169,20 @@ class Conv2dBackwardWeight(Op):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, gy, g: Geom, cols=None, rows=None):
+    def forward(ctx, x, gy, g: Geom):
         xp = array_module(x)
-        groups = g.groups
-        if cols is None:
-            cols = _im2col(x, g)
-        if rows is None:
-            rows = _channel_rows(gy, groups)
-        o, c = gy.shape[1], x.shape[1]
-        if groups == 1:
-            gw = xp.matmul(rows[0], cols.T)
-        else:
-            gw = xp.matmul(rows, cols.reshape(groups, -1, cols.shape[1]).transpose(0, 2, 1))
         ctx.save_for_backward(x, gy)
         ctx.geom = g
-        return gw.reshape((o, c // groups) + g.kernel)
+        groups, (n, c), o = g.groups, x.shape[:2], gy.shape[1]
+        p = g.out_hw[0] * g.out_hw[1]
+        g4 = gy.reshape(n, groups, o // groups, p)
+        win = _windows(_padded(x, g), g)
+        gw = xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
+        g3 = gw.reshape(groups, o // groups, -1)
+        for a, z in _chunks(n, c, g, x.itemsize):
+            cols = xp.ascontiguousarray(win[a:z]).reshape(z - a, groups, -1, p)
+            g3 += xp.matmul(g4[a:z], cols.transpose(0, 1, 3, 2)).sum(0)
+        return gw
 
     @staticmethod
     def backward(ctx, grad):
@@ -195,7 +191,7 @@ class Conv2dBackwardWeight(Op):
         g = ctx.geom
         grad_x = Conv2dBackwardInput.apply(gy, grad, g) if need_x else None
         grad_gy = Conv2d.apply(x, grad, None, g) if need_g else None
-        return grad_x, grad_gy, None, None, None
+        return grad_x, grad_gy, None
 
 
 # -- unfold / fold: im2col and col2im as public functions -----------------------------------------
@@ -209,7 +205,7 @@ class Unfold(Op):
     def forward(ctx, x, g: Geom):
         ctx.geom, ctx.shape = g, x.shape
         n, c = x.shape[:2]
-        cols = array_module(x).ascontiguousarray(_windows(x, g))
+        cols = array_module(x).ascontiguousarray(_windows(_padded(x, g), g))
         return cols.reshape(n, c * g.kernel[0] * g.kernel[1], -1)
 
     @staticmethod
@@ -227,7 +223,9 @@ class Fold(Op):
     def forward(ctx, cols, g: Geom, c: int):
         ctx.geom = g
         n = cols.shape[0]
-        return _col2im(cols.reshape((n, c) + g.kernel + g.out_hw), g)
+        out = array_module(cols).zeros((n, c) + g.padded_hw, cols.dtype)
+        _col2im_add(out, cols.reshape((n, c) + g.kernel + g.out_hw), g)
+        return _crop(out, g)
 
     @staticmethod
     def backward(ctx, grad):

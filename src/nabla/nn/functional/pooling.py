@@ -73,9 +73,11 @@ class MaxPool2d(Op):
             if best is None:
                 best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
                 continue
-            take = (v > best) | (v != v)  # NaN propagates, as in PyTorch
-            xp.copyto(best, v, where=take)
-            arg[take] = k
+            # PyTorch's rule: move to a later tap if it is larger or NaN (NaN propagates);
+            # maximum/where rather than masked copies, which are several times slower
+            take = (v > best) | xp.isnan(v)
+            best = xp.maximum(best, v)
+            arg = xp.where(take, arg.dtype.type(k), arg)
         ctx.geom, ctx.arg, ctx.shape = g, arg, x.shape
         if arg_out is not None:
             arg_out.append(arg)
