@@ -273,12 +273,13 @@ def test_bptt_through_1000_steps():
         assert_close(p.grad, q.grad, what=f"1000-step {name}")
 
 
-def test_deferred_weight_grad_with_retain_graph_and_partial_losses():
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_deferred_weight_grad_with_retain_graph_and_partial_losses(kind):
     """The LSTM layer collects dW_hh of all steps into one product, returned by the step that
     backward reaches last: a second backward over the same graph (retain_graph) with another
     loss must give PyTorch's gradients again, in both directions."""
-    nab, tor = nn.LSTM(3, 4, bidirectional=True), torch.nn.LSTM(3, 4, bidirectional=True)
-    tor = _twin(tor, nab, np.float64)
+    nab = getattr(nn, kind)(3, 4, bidirectional=True)
+    tor = _twin(getattr(torch.nn, kind)(3, 4, bidirectional=True), nab, np.float64)
     x = np.random.default_rng(9).normal(size=(6, 2, 3))
     yn, _ = nab(nabla.tensor(x))
     yt, _ = tor(torch.from_numpy(x))

@@ -261,14 +261,18 @@ class GruStep(Op):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, gi, h, w_hh, b_hh):
+    def forward(ctx, gi, h, w_hh, b_hh, deferred=None):
         xp = array_module(gi)
         n = h.shape[-1]
         gh = xp.matmul(h, w_hh.T)
         if b_hh is not None:
             gh += b_hh
         rz = gi[:, :2 * n] + gh[:, :2 * n]
-        _sigmoid_(xp, rz)
+        xp.negative(rz, out=rz)
+        with _quiet(xp, over="ignore"):  # exp(-x) = inf for very negative x: sigmoid 0, exact
+            xp.exp(rz, out=rz)
+        rz += 1
+        xp.reciprocal(rz, out=rz)
         r, z = rz[:, :n], rz[:, n:]
         new = r * gh[:, 2 * n:]
         new += gi[:, 2 * n:]
@@ -276,6 +280,7 @@ class GruStep(Op):
         h_new = h - new
         h_new *= z
         h_new += new  # (1 - z) n + z h = n + z (h - n)
+        ctx.deferred = deferred
         ctx.save_for_backward(gi, h, w_hh, b_hh, rz, new, gh[:, 2 * n:])
         return h_new
 
@@ -283,37 +288,71 @@ class GruStep(Op):
     def backward(ctx, grad):
         gi, h, w_hh, b_hh, rz, new, gh_n = ctx.saved_tensors
         n = h.shape[-1]
-        if is_grad_enabled():  # create_graph: recompute the gates with recorded ops
-            gh = matmul(h, transpose(w_hh, 0, 1))
-            gh = gh if b_hh is None else gh + b_hh
-            rz = sigmoid(gi[:, :2 * n] + gh[:, :2 * n])
-            gh_n = gh[:, 2 * n:]
-            new = tanh(gi[:, 2 * n:] + rz[:, :n] * gh_n)
+        need = ctx.needs_input_grad
+        if not is_grad_enabled():  # plain backward: the same rule on arrays, in place
+            return _gru_backward_arrays(ctx, grad, h, w_hh, rz, new, gh_n, need)
+        # create_graph: recompute the gates with recorded ops, so the rule is differentiable
+        gh = matmul(h, transpose(w_hh, 0, 1))
+        gh = gh if b_hh is None else gh + b_hh
+        rz = sigmoid(gi[:, :2 * n] + gh[:, :2 * n])
+        gh_n = gh[:, 2 * n:]
+        new = tanh(gi[:, 2 * n:] + rz[:, :n] * gh_n)
         r, z = rz[:, :n], rz[:, n:]
         d_rz = rz * (1 - rz)
         dn = grad * (1 - z) * (1 - new * new)
         dr = dn * gh_n * d_rz[:, :n]
         dz = grad * (h - new) * d_rz[:, n:]
-        need = ctx.needs_input_grad
         d_gh = Cat.apply(1, dr, dz, dn * r)
         dh = grad * z + matmul(d_gh, w_hh) if need[1] else None
         dw = matmul(transpose(d_gh, 0, 1), h) if need[2] else None
         d_gi = Cat.apply(1, dr, dz, dn) if need[0] else None
-        return d_gi, dh, dw, (d_gh if need[3] else None)
+        return d_gi, dh, dw, (d_gh if need[3] else None), None
 
 
-def gru_step(gi: Tensor, hx: Tensor, w_hh: Tensor, b_hh: Tensor | None = None) -> Tensor:
+def _gru_backward_arrays(ctx, grad, h, w_hh, rz, new, gh_n, need):
+    """GruStep's rule on arrays with few temporaries."""
+    xp = array_module(rz)
+    n = h.shape[-1]
+    r, z = rz[:, :n], rz[:, n:]
+    d_gi = 1 - rz
+    d_gi *= rz  # s (1 - s) of r and z, then times their upstream gradients
+    d_gi = xp.concatenate([d_gi, new * new], axis=1)
+    dn = d_gi[:, 2 * n:]
+    xp.subtract(1, dn, out=dn)
+    dn *= grad
+    dn *= 1 - z  # dn = grad (1 - z) (1 - n^2)
+    d_gi[:, :n] *= dn
+    d_gi[:, :n] *= gh_n  # dr = dn gh_n r (1 - r)
+    dz = d_gi[:, n:2 * n]
+    dz *= grad
+    dz *= h - new  # dz = grad (h - n) z (1 - z)
+    d_gh = d_gi.copy()
+    d_gh[:, 2 * n:] *= r
+    dh = None
+    if need[1]:
+        dh = xp.matmul(d_gh, w_hh)
+        dh += grad * z
+    dw = None
+    if need[2]:
+        deferred = ctx.deferred  # None, or (collector, step index)
+        dw = xp.matmul(d_gh.T, h) if deferred is None else deferred[0].add(deferred[1], d_gh, h)
+    return (d_gi if need[0] else None), dh, dw, (d_gh if need[3] else None), None
+
+
+def gru_step(gi: Tensor, hx: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
+             deferred: tuple | None = None) -> Tensor:
     """One GRU step from a precomputed input projection (gate order r, z, n as PyTorch).
 
     Args:
         gi: (N, 3H) the input projection x W_ih^T + b_ih of this step.
         hx: (N, H) the previous hidden state.
         w_hh: (3H, H); b_hh: (3H) or None (it stays inside r * (W_hn h + b_hn)).
+        deferred: (DeferredWeightGrad, step index) to collect dW_hh over a whole sequence.
 
     Returns:
         (N, H) the new hidden state.
     """
-    return GruStep.apply(gi, hx, w_hh, b_hh)
+    return GruStep.apply(gi, hx, w_hh, b_hh, deferred)
 
 
 # -- the cells with PyTorch's signature (input, hx, w_ih, w_hh, b_ih, b_hh) ----------------------

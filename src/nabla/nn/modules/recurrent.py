@@ -314,7 +314,7 @@ class RNNBase(Module):
         outs, done = [None] * len(pieces), []
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
         collector = None
-        if mode == "LSTM" and w_hh.requires_grad and is_grad_enabled():
+        if mode in ("LSTM", "GRU") and w_hh.requires_grad and is_grad_enabled():
             offsets = [0]
             for bs in batch_sizes:
                 offsets.append(offsets[-1] + bs)
@@ -333,7 +333,8 @@ class RNNBase(Module):
                                       None if collector is None else (collector, t))
                 state = [h if w_hr is None else linear(h, w_hr), c]
             elif mode == "GRU":
-                state = [GruStep.apply(gi, state[0], w_hh, b_hh)]
+                state = [GruStep.apply(gi, state[0], w_hh, b_hh,
+                                       None if collector is None else (collector, t))]
             else:
                 state = [RnnStep.apply(gi, state[0], w_hh, b_hh, nonlinearity)]
             outs[t] = state[0]
