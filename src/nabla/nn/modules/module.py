@@ -379,12 +379,11 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, strict, missing_keys, unexpected_keys,
                               error_msgs) -> None:
-        local = {**self._parameters, **{k: v for k, v in self._buffers.items()
-                                        if k not in self._non_persistent_buffers_set}}
+        persistent = {k: v for k, v in self._buffers.items()
+                      if k not in self._non_persistent_buffers_set}
+        local = {k: v for k, v in {**self._parameters, **persistent}.items() if v is not None}
         for name, target in local.items():
             key = prefix + name
-            if target is None:
-                continue
             if key not in state_dict:
                 missing_keys.append(key)
                 continue
