@@ -307,3 +307,8 @@ def test_random_keys_against_torch(dtype, rng):
         shape = tuple(int(n) for n in rng.integers(1, 5, int(rng.integers(1, 5))))
         key = _random_key(rng, shape)
         check(_getitem(key), rng.standard_normal(shape).astype(dtype), rng=rng)
+
+
+def test_take(rng):
+    x, i = transposed(rng, 3, 4), rng.integers(-12, 12, (2, 5))
+    check(lambda lib, a, j: lib.take(a, j), x, i, rng=rng)

@@ -334,3 +334,29 @@ def test_unchanged_shape_is_still_a_new_view():
     with nabla.no_grad():
         for y in (x.squeeze(), x.view(3, 4), x.broadcast_to((3, 4)), x.permute(0, 1)):
             assert y is not x and not y.requires_grad
+
+
+MORE = [
+    ("tile", lambda lib, x: (lib.tile(x, (2,)), lib.tile(x, (2, 1, 3))),
+     lambda r: [transposed(r, 2, 3)]),
+    ("ravel", lambda lib, x: lib.ravel(x), lambda r: [transposed(r, 2, 3)]),
+    ("select", lambda lib, x: (lib.select(x, 1, -1), lib.select(x, 0, 1)),
+     lambda r: [r.standard_normal((2, 3, 4))]),
+    ("hstack", lambda lib, a, b: (lib.hstack([a, b]), lib.hstack([a[0], b[1]])),
+     lambda r: [r.standard_normal((2, 3)), r.standard_normal((2, 1))]),
+    ("vstack", lambda lib, a, b: lib.vstack([a, b]),
+     lambda r: [r.standard_normal(3), r.standard_normal((2, 3))]),
+    ("dstack", lambda lib, a, b, c: lib.dstack([a, b, c]),
+     lambda r: [r.standard_normal(3), r.standard_normal((1, 3)), r.standard_normal((1, 3, 2))]),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,call,make", MORE, ids=[c[0] for c in MORE])
+def test_derived_against_torch(name, call, make, dtype, rng):
+    check(call, *[a.astype(dtype) for a in make(rng)], rng=rng)
+
+
+def test_select_errors():
+    with pytest.raises(IndexError, match=r"select: index 3 is out of range for dim 1 with size 3"):
+        nabla.select(nabla.zeros(2, 3), 1, 3)

@@ -11,7 +11,8 @@ from nabla.ops.index import Getitem, index_select
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
-__all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "narrow", "pad"]
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "split",
+           "chunk", "unbind", "narrow", "select", "pad"]
 
 
 def _along(dim: int, index) -> tuple:
@@ -217,6 +218,37 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds the size {n} "
                            f"of dim {dim}")
     return Getitem.apply(input, _along(d, slice(start, start + length)))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view ``input[..., index, ...]`` at ``index`` of ``dim``, without that dimension."""
+    d = _dim("select", dim, input.ndim)
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} with size {n}")
+    return Getitem.apply(input, _along(d, int(index)))
+
+
+def hstack(tensors) -> Tensor:
+    """cat along dim 1 (dim 0 for 1-D tensors), as torch.hstack."""
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """cat along dim 0 of the tensors made at least 2-D ((n,) becomes (1, n))."""
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def dstack(tensors) -> Tensor:
+    """cat along dim 2 of the tensors made at least 3-D ((n,) -> (1, n, 1), (m, n) ->
+    (m, n, 1))."""
+    out = []
+    for t in tensors:
+        if t.ndim < 2:
+            t = t.reshape(1, -1)
+        out.append(t.reshape(*t.shape, 1) if t.ndim == 2 else t)
+    return cat(out, 2)
 
 
 # -- padding -------------------------------------------------------------------------------------

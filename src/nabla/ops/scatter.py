@@ -12,7 +12,7 @@ from nabla.ops.index import GetitemBackward, _array, _check_range, _zeros
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
-__all__ = ["gather", "scatter_add", "scatter", "take_along_dim"]
+__all__ = ["gather", "scatter_add", "scatter", "take_along_dim", "take"]
 
 
 class Gather(Op):
@@ -212,3 +212,9 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     if input.shape != in_shape:
         input = input.broadcast_to(in_shape)
     return gather(input, dim, xp.broadcast_to(indices, idx_shape))
+
+
+def take(input: Tensor, index) -> Tensor:
+    """The elements of the flattened ``input`` at ``index``. Returns a tensor of index's shape."""
+    index = _array(index)
+    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)

@@ -11,7 +11,7 @@ from nabla.tensor import Tensor
 
 __all__ = ["reshape", "broadcast_to", "sum_to_size", "flatten", "unflatten", "permute",
            "transpose", "swapaxes", "swapdims", "movedim", "moveaxis", "squeeze", "unsqueeze",
-           "expand", "repeat", "tril", "triu", "flip", "roll"]
+           "expand", "repeat", "tile", "ravel", "tril", "triu", "flip", "roll"]
 
 
 class Reshape(Op):
@@ -336,6 +336,18 @@ def repeat(input: Tensor, sizes) -> Tensor:
         raise RuntimeError(f"repeat: the number of repeats {sizes} must be at least the number "
                            f"of dimensions of the tensor {tuple(input.shape)}")
     return Repeat.apply(input, sizes)
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """``repeat`` that also accepts fewer counts than dimensions (missing leading counts are 1).
+    Returns a tensor of shape (..., dims[i] * s_i, ...)."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor (a view where the layout allows). Returns shape (numel,)."""
+    return reshape(input, (-1,))
 
 
 # -- flips, rolls, triangles ---------------------------------------------------------------------
