@@ -106,7 +106,8 @@ def plot_gradient_flow(history: dict, path, steps=None, title: str = "") -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plot_gradient_flow needs matplotlib: pip install 'nabla[plot]'") from None
+        raise ImportError("plot_gradient_flow needs matplotlib: pip install 'nabla[plot]'") \
+            from None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     names = list(history)
     for name in names:

@@ -1,0 +1,48 @@
+"""The examples run, and the ones with an accuracy bar reach it."""
+
+import importlib.util
+import pathlib
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_autograd_basics_runs(capsys):
+    load("autograd_basics")
+    out = capsys.readouterr().out
+    assert "digraph" in out and "gradcheck(softmax): True" in out
+
+
+def test_mlp_on_digits_reaches_95_percent():
+    assert load("mlp_digits").main(epochs=30) >= 0.95
+
+
+def test_mlp_on_mnist1d_reaches_65_percent(tmp_path):
+    assert load("mlp_mnist1d").main(out=str(tmp_path), progress=False) >= 0.65
+
+
+def test_optimizers_example_momentum_and_adam_reach_the_minimum(tmp_path):
+    results = load("optimizers").main(steps=2000, out=str(tmp_path))
+    assert results["Adam"][0] < 1e-6 and results["Nesterov"][0] < 1e-6
+    assert results["SGD"][0] > results["Momentum"][0]  # plain descent crawls along the valley
+
+
+def test_generalization_example_runs_fast_mode():
+    scores = load("generalization").main(epochs=3)
+    assert 0.5 < scores["test"] <= 1.0 and 0.5 < scores["cv"] <= 1.0
+
+
+@pytest.mark.parametrize("name", ["mlp_digits", "optimizers", "generalization", "mlp_mnist1d"])
+def test_examples_have_a_docstring_naming_their_topics(name):
+    text = (EXAMPLES / f"{name}.py").read_text()
+    assert text.startswith('"""') and "Topics" in text[:1500]
