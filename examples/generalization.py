@@ -1,7 +1,8 @@
 """Generalization on the digits: how to measure it and how to choose with it.
 
 Topics: generalization (일반화), overfitting and the generalization gap, validation and test
-sets, k-fold cross-validation (교차 검증), bootstrapping and bagging, feature normalization (정규화).
+sets, k-fold cross-validation (교차 검증), bootstrapping and bagging, feature normalization
+(정규화).
 
 1. A 4:3:3 train / validation / test split; the validation set picks the hidden size, the test set
    is touched once.
