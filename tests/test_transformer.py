@@ -202,3 +202,24 @@ def test_learned_positional_embedding_gradient():
     want[:6] = g.numpy().sum(0)
     np.testing.assert_allclose(pos.weight.grad.numpy(), want, rtol=1e-5, atol=1e-6)
     assert list(pos.state_dict()) == ["weight"]
+
+
+@pytest.mark.parametrize("inference", [False, True])
+def test_encoder_layer_fully_masked_row_as_torch(inference):
+    """A query row that may attend to nothing: zeros from attention on the regular path, NaN
+    on PyTorch's inference fast path (eval mode, no gradient); nabla returns the same."""
+    tmod = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True)
+    nmod = nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True)
+    copy_module(tmod, nmod)
+    x = torch.randn(2, 4, 8)
+    mask = torch.zeros(4, 4, dtype=torch.bool)
+    mask[1] = True
+    if inference:
+        tmod.eval()
+        nmod.eval()
+    with torch.set_grad_enabled(not inference):
+        out = tmod(x, src_mask=mask)
+    with nabla.set_grad_enabled(not inference):
+        nout = nmod(nab(x), src_mask=nab(mask))
+    assert np.isnan(out.detach().numpy()).any() == inference
+    assert_close(nout, out)
