@@ -295,6 +295,8 @@ ERRORS = [
     (lambda x: nabla.movedim(x, (0, 1), 0), RuntimeError, r"movedim: source"),
     (lambda x: nabla.roll(x, (1, 2), 0), RuntimeError, r"roll: shifts \(1, 2\) and dims"),
     (lambda x: x.reshape(5, 2), ValueError, r"Reshape: .*\(3, 4\)"),
+    (lambda x: x[0, 0].unbind(0), IndexError, r"unbind: a 0-d tensor has no dimension 0"),
+    (lambda x: nabla.split(x.sum(), 1), IndexError, r"split: a 0-d tensor has no dimension"),
 ]
 
 

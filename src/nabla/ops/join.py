@@ -20,6 +20,13 @@ def _along(dim: int, index) -> tuple:
     return (slice(None),) * dim + (index, Ellipsis)
 
 
+def _cut_dim(op: str, dim: int, input: Tensor) -> int:
+    """The dimension to cut, in [0, ndim); a 0-d tensor has none."""
+    if input.ndim == 0:
+        raise IndexError(f"{op}: a 0-d tensor has no dimension {dim} to cut; reshape it first")
+    return _dim(op, dim, input.ndim)
+
+
 class Cat(Op):
     """y = the inputs joined along dim;  each input's gradient is its slice of grad."""
 
@@ -170,7 +177,7 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     Returns:
         Tuple of views of shape (..., size_i, ...).
     """
-    d = _dim("split", dim, input.ndim)
+    d = _cut_dim("split", dim, input)
     n = input.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
@@ -190,7 +197,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     be smaller, and there may be fewer pieces, as in PyTorch). Returns a tuple of views."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
-    n = input.shape[_dim("chunk", dim, input.ndim)]
+    n = input.shape[_cut_dim("chunk", dim, input)]
     if n == 0:  # PyTorch gives ``chunks`` empty pieces
         return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
@@ -198,7 +205,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices of ``input`` along ``dim``, each without that dimension (a tuple of views)."""
-    d = _dim("unbind", dim, input.ndim)
+    d = _cut_dim("unbind", dim, input)
     if input.shape[d] == 0:
         return ()
     return _share_version(input, Unbind.apply(input, d))
@@ -207,7 +214,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The view ``input[..., start:start + length, ...]`` along ``dim`` (start may be negative).
     """
-    d = _dim("narrow", dim, input.ndim)
+    d = _cut_dim("narrow", dim, input)
     n = input.shape[d]
     start = int(start)
     if not -n <= start <= n:
@@ -222,7 +229,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The view ``input[..., index, ...]`` at ``index`` of ``dim``, without that dimension."""
-    d = _dim("select", dim, input.ndim)
+    d = _cut_dim("select", dim, input)
     n = input.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select: index {index} is out of range for dim {dim} with size {n}")
