@@ -71,7 +71,7 @@ def test_conv_matches_torch(case, dtype, rng):
 def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch):
     """Column matrices are built a few samples at a time; with one sample per chunk the
     results are the same."""
-    monkeypatch.setattr(nabla.nn.functional.conv, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(nabla.nn.functional._im2col, "_CHUNK_BYTES", 1)
     _, name, shapes, kwargs = case
     _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
 
@@ -98,12 +98,14 @@ def test_fold_is_the_adjoint_of_unfold(rng):
     assert math.isclose(lhs, rhs, rel_tol=1e-10)
 
 
-def test_noncontiguous_input(rng):
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (2, 0)])
+def test_noncontiguous_input(stride, padding, rng):
     a = rng.standard_normal((3, 5, 7, 2)).astype(np.float32)
     w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
     nx = nabla.tensor(a).permute(0, 3, 1, 2)  # (3, 2, 5, 7), not contiguous
-    assert_close(F.conv2d(nx, nabla.tensor(w), padding=1),
-                 TF.conv2d(torch.tensor(a).permute(0, 3, 1, 2), torch.tensor(w), padding=1))
+    kw = {"stride": stride, "padding": padding}
+    assert_close(F.conv2d(nx, nabla.tensor(w), **kw),
+                 TF.conv2d(torch.tensor(a).permute(0, 3, 1, 2), torch.tensor(w), **kw))
 
 
 GRADCHECK_CASES = [

@@ -20,70 +20,22 @@ whose rules call each other, so second derivatives work:
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.nn.functional._im2col import (
+    _chunks,
+    _col2im_add,
+    _col2im_chunk,
+    _columns,
+    _crop,
+    _grad_rows,
+    _output,
+    _padded,
+    _windows,
+)
 from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
 from nabla.ops.shape import reshape, sum_to_size
 from nabla.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
-
-
-# -- im2col / col2im on raw arrays ----------------------------------------------------------------
-# The column matrix is built a few samples at a time (about _CHUNK_BYTES), so it stays in cache
-# between the copy that builds it and the GEMM that reads it; nothing that large is kept for
-# backward, which rebuilds its chunks the same way (cheaper than storing and re-reading them).
-_CHUNK_BYTES = 1 << 22
-
-
-def _padded(x, g: Geom):
-    """x (N, C, H, W) with g.pad zeros around (x itself when there is no padding)."""
-    if not any(g.pad):
-        return x
-    pt, _, pl, _ = g.pad
-    h, w = x.shape[2:]
-    out = array_module(x).zeros(x.shape[:2] + g.padded_hw, x.dtype)
-    out[:, :, pt:pt + h, pl:pl + w] = x
-    return out
-
-
-def _windows(xpad, g: Geom):
-    """A no-copy view (N, C, kh, kw, Ho, Wo) of the padded input: [n, c, i, j, p, q] is
-    x_pad[n, c, p*sh + i*dh, q*sw + j*dw]."""
-    sn, sc, sy, sx = xpad.strides
-    (sh, sw), (dh, dw) = g.stride, g.dilation
-    shape = xpad.shape[:2] + g.kernel + g.out_hw
-    strides = (sn, sc, sy * dh, sx * dw, sy * sh, sx * sw)
-    return array_module(xpad).lib.stride_tricks.as_strided(xpad, shape, strides,
-                                                           writeable=False)
-
-
-def _chunks(n: int, c: int, g: Geom, itemsize: int):
-    """Sample ranges [a, b) whose column matrices take about _CHUNK_BYTES each."""
-    per_sample = c * g.kernel[0] * g.kernel[1] * g.out_hw[0] * g.out_hw[1] * itemsize
-    step = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
-    return [(a, min(a + step, n)) for a in range(0, n, step)]
-
-
-def _col2im_add(out, cols, g: Geom) -> None:
-    """out (N, C, Hp, Wp) += the adjoint of the window view applied to cols (N, C, kh, kw, Ho,
-    Wo): kh*kw vectorized adds of strided slices."""
-    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
-    for i in range(g.kernel[0]):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(g.kernel[1]):
-            out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
-
-
-def _crop(out, g: Geom):
-    """The padded (N, C, Hp, Wp) array without its padding, contiguous."""
-    if not any(g.pad):
-        return out
-    pt, _, pl, _ = g.pad
-    h, w = g.in_hw
-    return array_module(out).ascontiguousarray(out[:, :, pt:pt + h, pl:pl + w])
-
-
-def _raw(v):
-    return v._data if isinstance(v, Tensor) else v
 
 
 # -- the three ops -------------------------------------------------------------------------------
@@ -106,17 +58,18 @@ class Conv2d(Op):
         ctx.save_for_backward(x, w)
         ctx.geom = g
         n, c = x.shape[:2]
-        o, groups, p = w.shape[0], g.groups, g.out_hw[0] * g.out_hw[1]
+        o, groups = w.shape[0], g.groups
         w3 = _w3(w, groups)
-        win = _windows(_padded(x, g), g)
-        out = xp.empty((n, o, p), xp.result_type(x, w))
-        out4 = out.reshape(n, groups, o // groups, p)
+        win, p = _columns(x, g)
+        y = xp.empty((n, o, p), xp.result_type(x, w))
+        y4 = y.reshape(n, groups, o // groups, p)
         for a, z in _chunks(n, c, g, x.itemsize):
             cols = xp.ascontiguousarray(win[a:z]).reshape(z - a, groups, -1, p)
-            xp.matmul(w3, cols, out=out4[a:z])
+            xp.matmul(w3, cols, out=y4[a:z])
+        out = _output(y, g)
         if b is not None:
-            out += b.reshape(1, o, 1)
-        return out.reshape((n, o) + g.out_hw)
+            out += b.reshape(1, o, 1, 1)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -142,14 +95,15 @@ class Conv2dBackwardInput(Op):
         xp = array_module(gy)
         ctx.save_for_backward(gy, w)
         ctx.geom = g
-        groups, n, p = g.groups, gy.shape[0], g.out_hw[0] * g.out_hw[1]
+        groups, n = g.groups, gy.shape[0]
         c = w.shape[1] * groups
         wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
-        g4 = gy.reshape(n, groups, -1, p)
+        rows = _grad_rows(gy, g)
+        g4 = rows.reshape(n, groups, -1, rows.shape[-1])
         out = xp.zeros((n, c) + g.padded_hw, xp.result_type(gy, w))
         for a, z in _chunks(n, c, g, out.itemsize):
             cols = xp.matmul(wt, g4[a:z])
-            _col2im_add(out[a:z], cols.reshape((z - a, c) + g.kernel + g.out_hw), g)
+            _col2im_chunk(out[a:z], cols, g)
         return _crop(out, g)
 
     @staticmethod
@@ -174,9 +128,8 @@ class Conv2dBackwardWeight(Op):
         ctx.save_for_backward(x, gy)
         ctx.geom = g
         groups, (n, c), o = g.groups, x.shape[:2], gy.shape[1]
-        p = g.out_hw[0] * g.out_hw[1]
-        g4 = gy.reshape(n, groups, o // groups, p)
-        win = _windows(_padded(x, g), g)
+        win, p = _columns(x, g)
+        g4 = _grad_rows(gy, g).reshape(n, groups, o // groups, p)
         gw = xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
         g3 = gw.reshape(groups, o // groups, -1)
         for a, z in _chunks(n, c, g, x.itemsize):
