@@ -164,6 +164,9 @@ def getitem(input: Tensor, key) -> Tensor:
     Returns:
         A view for basic keys (ints, slices, None, Ellipsis), a copy otherwise.
     """
+    fast = _basic_fast(input.shape, key)
+    if fast is not None:
+        return Getitem.apply(input, fast)
     key = index_key(key)
     parts = key if isinstance(key, tuple) else (key,)
     _check_key(input.shape, parts)
@@ -180,6 +183,22 @@ def getitem(input: Tensor, key) -> Tensor:
     if any(type(k) is int for k in parts):
         input, parts = _ints_first(input, parts)
     return AdvancedGetitem.apply(input, parts)
+
+
+def _basic_fast(shape: tuple, key):
+    """The common keys (an int, a slice, a short tuple of them) checked cheaply, ready for
+    Getitem; None for any other key (the general path handles it)."""
+    parts = key if type(key) is tuple else (key,)
+    if len(parts) > len(shape):
+        return None
+    for d, k in enumerate(parts):
+        t = type(k)
+        if t is int:
+            if not -shape[d] <= k < shape[d]:
+                return None  # out of range: the general path raises the error
+        elif t is not slice:
+            return None
+    return parts + (Ellipsis,)
 
 
 def _ints_first(input: Tensor, parts: tuple) -> tuple:

@@ -130,7 +130,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if ref.ndim == 0:
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = _dim("cat", dim, ref.ndim)
+    rest = ref.shape[:d] + ref.shape[d + 1:]
     for i, t in enumerate(tensors):
+        if t.shape[:d] + t.shape[d + 1:] == rest:
+            continue  # the usual case, checked in one comparison
         if t.ndim != ref.ndim:
             raise RuntimeError(f"cat: tensors must have the same number of dimensions, got "
                                f"{tuple(ref.shape)} and {tuple(t.shape)} (tensor {i})")
