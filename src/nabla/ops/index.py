@@ -226,6 +226,7 @@ def _ints_first(input: Tensor, parts: tuple) -> tuple:
         first.append(Ellipsis)
     return Getitem.apply(input, tuple(first)), tuple(rest)
 
+
 def _zeros(like, shape: tuple):
     """Zeros of ``shape`` and ``like``'s dtype, of the same kind: a Tensor, or a raw array (the
     engine's fast mode hands rules raw arrays)."""
@@ -233,8 +234,10 @@ def _zeros(like, shape: tuple):
     zeros = array_module(data).zeros(shape, data.dtype)
     return Tensor._make(zeros) if isinstance(like, Tensor) else zeros
 
+
 def _array(index):
     return index._data if isinstance(index, Tensor) else as_array(index)
+
 
 # -- index_select / index_add --------------------------------------------------------------------
 class IndexSelect(Op):

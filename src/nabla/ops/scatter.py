@@ -85,6 +85,7 @@ class Scatter(Op):
         return (grad * kept if need_x else None), None, None, (
             _gather_padded(grad, ctx.dim, index, ctx.src_shape) if need_src else None)
 
+
 def _region(shape: tuple, dim: int | None = None) -> tuple:
     """The slice of a tensor covered by an index of ``shape`` (all of ``dim``, if given)."""
     return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(shape))
@@ -131,6 +132,7 @@ def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> 
         if lo < -n or hi >= n:
             _check_range(op, lo, hi, dim, n)
     return dim
+
 
 def gather(input: Tensor, dim: int, index) -> Tensor:
     """Values along ``dim`` at ``index``: ``out[i][j] = input[index[i][j]][j]`` for dim 0.
@@ -185,6 +187,7 @@ def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
     if not isinstance(src, Tensor):
         src = Tensor._make(as_array(src, input.dtype))
     return Scatter.apply(input, dim, index, src)
+
 
 def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     """Values of ``input`` at ``indices`` along ``dim``, broadcasting the other dimensions.
