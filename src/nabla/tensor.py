@@ -1,21 +1,22 @@
 """Tensor: an array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
 
 Operators delegate to the functions in ``nabla.ops``, where each op's forward and gradient rule
-sit side by side; so do the named methods (``x.exp()``), listed in ``tensor_methods.py``. This
-file holds the tensor's own state: its array, its autograd fields, conversion and in-place writes.
+sit side by side; so do the named methods (``x.exp()``), listed in ``tensor_methods.py``;
+in-place writes (``x.add_(y)``, ``x[i] = v``) are in ``tensor_inplace.py``. This file holds the
+tensor's own state: its array, its autograd fields, conversion and the Python operators.
 """
 
 import weakref
 
 from nabla import dtype as _dt
-from nabla.autograd.grad_mode import _mode
 from nabla.backend import array_module, as_array, device_of, ndarray
+from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
 
 _new = object.__new__
 
 
-class Tensor(TensorMethods):
+class Tensor(InPlaceMethods, TensorMethods):
     """A multi-dimensional array that can record the ops applied to it for backpropagation.
 
     Attributes:
@@ -290,84 +291,6 @@ class Tensor(TensorMethods):
     def clone(self) -> "Tensor":
         return _ops.clone(self)
 
-    # -- in-place operations (on tensors that need no grad, or under no_grad) ----------------------
-    def _write(self, values, where: str) -> "Tensor":
-        """Write ``values`` into this tensor's memory and bump its version counter."""
-        if self._requires_grad and _mode.enabled:
-            kind = "a leaf tensor that requires grad" if self.grad_fn is None else \
-                "a tensor that is part of the graph"
-            raise RuntimeError(
-                f"{where}: in-place operation on {kind} (shape {tuple(self.shape)}). Use the "
-                "out-of-place version, or do it under `with nabla.no_grad():` (as optimizers do)."
-            )
-        if isinstance(values, Tensor):
-            values = values._data
-        self._data[...] = values
-        self._version[0] += 1
-        return self
-
-    def __setitem__(self, key, value) -> None:
-        if self._requires_grad and _mode.enabled:
-            self._write(None, "__setitem__")
-        key = _ops.index_key(key)
-        self._data[key] = value._data if isinstance(value, Tensor) else value
-        self._version[0] += 1
-
-    def copy_(self, src) -> "Tensor":
-        return self._write(src, "copy_")
-
-    def zero_(self) -> "Tensor":
-        return self._write(0, "zero_")
-
-    def fill_(self, value) -> "Tensor":
-        return self._write(value, "fill_")
-
-    def add_(self, other, alpha=1) -> "Tensor":
-        o = other._data if isinstance(other, Tensor) else other
-        return self._write(self._data + (o if alpha == 1 else alpha * o), "add_")
-
-    def sub_(self, other, alpha=1) -> "Tensor":
-        o = other._data if isinstance(other, Tensor) else other
-        return self._write(self._data - (o if alpha == 1 else alpha * o), "sub_")
-
-    def mul_(self, other) -> "Tensor":
-        return self._write(self._data * (other._data if isinstance(other, Tensor) else other),
-                           "mul_")
-
-    def div_(self, other) -> "Tensor":
-        return self._write(self._data / (other._data if isinstance(other, Tensor) else other),
-                           "div_")
-
-    def clamp_(self, min=None, max=None) -> "Tensor":
-        return self._write(array_module(self._data).clip(self._data, min, max), "clamp_")
-
-    def masked_fill_(self, mask, value) -> "Tensor":
-        xp = array_module(self._data)
-        m = mask._data if isinstance(mask, Tensor) else mask
-        return self._write(xp.where(m, value, self._data), "masked_fill_")
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
-        from nabla.random import numpy_generator
-
-        return self._write(numpy_generator(generator).uniform(a, b, self.shape), "uniform_")
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
-        from nabla.random import numpy_generator
-
-        return self._write(numpy_generator(generator).normal(mean, std, self.shape), "normal_")
-
-    def __iadd__(self, other):
-        return self.add_(other) if _inplace_ok(self) else self + other
-
-    def __isub__(self, other):
-        return self.sub_(other) if _inplace_ok(self) else self - other
-
-    def __imul__(self, other):
-        return self.mul_(other) if _inplace_ok(self) else self * other
-
-    def __itruediv__(self, other):
-        return self.div_(other) if _inplace_ok(self) else self / other
-
     # -- Python operators ------------------------------------------------------------------------
     def __add__(self, other):
         return _Add.apply(self, other)
@@ -417,8 +340,14 @@ class Tensor(TensorMethods):
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
 
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(_ops.as_tensor_like(other, self), self)
+
     def __mod__(self, other):
         return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(_ops.as_tensor_like(other, self), self)
 
     def __getitem__(self, key):
         return _ops.getitem(self, key)
@@ -444,14 +373,21 @@ class Tensor(TensorMethods):
     def __invert__(self):
         return _ops.logical_not(self) if self.dtype == _dt.bool else _ops.bitwise_not(self)
 
+    # &, |, ^ are logical on bool tensors and bitwise on integers, as in PyTorch
     def __and__(self, other):
-        return _ops.logical_and(self, other)
+        return _ops.bitwise_and(self, other)
+
+    __rand__ = __and__
 
     def __or__(self, other):
-        return _ops.logical_or(self, other)
+        return _ops.bitwise_or(self, other)
+
+    __ror__ = __or__
 
     def __xor__(self, other):
-        return _ops.logical_xor(self, other)
+        return _ops.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
 
     @property
     def T(self) -> "Tensor":
@@ -460,15 +396,6 @@ class Tensor(TensorMethods):
     @property
     def mT(self) -> "Tensor":
         return _ops.transpose(self, -2, -1)
-
-
-def _inplace_ok(t: Tensor) -> bool:
-    """``x += y`` works in place unless x needs its old value for a graph (then it rebinds)."""
-    if not t._requires_grad or not _mode.enabled:
-        return True
-    if t.grad_fn is None:
-        t._write(None, "in-place operator")  # raises: PyTorch forbids this on leaves too
-    return False
 
 
 class _HookHandle:

@@ -1,0 +1,45 @@
+"""Python operators on tensors that the op table does not reach: bitwise / logical &, |, ^, ~
+and the reflected %, //, & forms; compared with PyTorch."""
+
+import pytest
+import torch
+
+import nabla
+
+CASES = [
+    ("bool &", lambda L: L.tensor([True, False, True]) & L.tensor([True, True, False])),
+    ("bool |", lambda L: L.tensor([True, False, False]) | L.tensor([False, False, True])),
+    ("bool ^", lambda L: L.tensor([True, False, True]) ^ L.tensor([True, True, False])),
+    ("bool ~", lambda L: ~L.tensor([True, False])),
+    ("int &", lambda L: L.tensor([6, 3, 12]) & 3),
+    ("int |", lambda L: L.tensor([6, 3, 12]) | L.tensor([1, 4, 1])),
+    ("int ^", lambda L: L.tensor([6, 3, 12]) ^ 5),
+    ("int ~", lambda L: ~L.tensor([6, -3])),
+    ("reflected &", lambda L: 5 & L.tensor([6, 3])),
+    ("reflected |", lambda L: 8 | L.tensor([1, 2])),
+    ("reflected ^", lambda L: 1 ^ L.tensor([1, 2])),
+    ("reflected %", lambda L: 7 % L.tensor([2, 3, 5])),
+    ("reflected //", lambda L: 7 // L.tensor([2, 3, 5])),
+    ("float %", lambda L: L.tensor([5.5, -2.5]) % 2),
+    ("float //", lambda L: L.tensor([5.5, -2.5]) // 2),
+]
+
+
+@pytest.mark.parametrize("name, op", CASES, ids=[c[0] for c in CASES])
+def test_operator_matches_torch(name, op):
+    out, ref = op(nabla), op(torch)
+    assert out.tolist() == ref.tolist()
+    assert str(out.dtype) == str(ref.dtype).replace("torch.", "")
+
+
+def test_in_place_operator_rebinds_graph_tensors_and_refuses_leaves():
+    x = nabla.ones(2, requires_grad=True)
+    y = x * 2
+    y_before = y
+    y += 1  # y is part of a graph: rebinds to a new tensor, y_before keeps its value
+    assert y is not y_before and y_before.tolist() == [2.0, 2.0] and y.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x += 1
+    with nabla.no_grad():
+        x += 1  # allowed without recording, as optimizers do
+    assert x.detach().tolist() == [2.0, 2.0]
