@@ -57,6 +57,14 @@ LAYERS = [
     ("groupnorm", lambda: nn.GroupNorm(2, 4), lambda: tnn.GroupNorm(2, 4), [(3, 4, 5)]),
     ("groupnorm_noaffine_4d", lambda: nn.GroupNorm(3, 3, affine=False),
      lambda: tnn.GroupNorm(3, 3, affine=False), [(2, 3, 2, 2)]),
+    ("cosine_similarity", lambda: nn.CosineSimilarity(), lambda: tnn.CosineSimilarity(),
+     [(4, 5), (4, 5)]),
+    ("cosine_similarity_dim0", lambda: nn.CosineSimilarity(0, 1e-6),
+     lambda: tnn.CosineSimilarity(0, 1e-6), [(4, 5), (4, 1)]),
+    ("pairwise_distance", lambda: nn.PairwiseDistance(), lambda: tnn.PairwiseDistance(),
+     [(4, 5), (4, 5)]),
+    ("pairwise_distance_p1", lambda: nn.PairwiseDistance(1.0, keepdim=True),
+     lambda: tnn.PairwiseDistance(1.0, keepdim=True), [(4, 5), (4, 5)]),
     ("layernorm", lambda: nn.LayerNorm(6), lambda: tnn.LayerNorm(6), [(2, 3, 6)]),
     ("layernorm_2d_shape", lambda: nn.LayerNorm((3, 4), eps=1e-3),
      lambda: tnn.LayerNorm((3, 4), eps=1e-3), [(2, 3, 4)]),
@@ -351,3 +359,16 @@ def test_functional_softmax_default_dim_and_dtype():
     assert_close(F.softmax(nabla.tensor(x), dim=0), TF.softmax(torch.tensor(x), dim=0))
     got = F.log_softmax(nabla.tensor(x.astype(np.float32)), 1, dtype=nabla.float64)
     assert_close(got, TF.log_softmax(torch.tensor(x.astype(np.float32)), 1, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
+def test_normalize_matches_torch(p, dim, rng):
+    x = rng.standard_normal((4, 5))
+    x[1] = 0.0  # a zero vector stays finite (divided by eps)
+    nx, tx = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ny, ty = F.normalize(nx, p, dim), TF.normalize(tx, p, dim)
+    assert_close(ny, ty)
+    g = rng.standard_normal((4, 5))
+    ny.backward(nabla.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(nx.grad, tx.grad)

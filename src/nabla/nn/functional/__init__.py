@@ -18,6 +18,19 @@ from nabla.nn.functional.activation import (
     softplus,
     tanh,
 )
+from nabla.nn.functional.attention import (
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+from nabla.nn.functional.conv import (
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
+from nabla.nn.functional.distance import cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout import (
     alpha_dropout,
     dropout,
@@ -27,21 +40,9 @@ from nabla.nn.functional.dropout import (
 )
 from nabla.nn.functional.embedding import embedding, one_hot
 from nabla.nn.functional.linear import bilinear, linear
-from nabla.nn.functional.loss import *  # noqa: F403,E402  (the losses)
+from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
-from nabla.nn.functional.attention import (  # noqa: E402
-    multi_head_attention_forward,
-    scaled_dot_product_attention,
-)
-from nabla.nn.functional.conv import (  # noqa: E402
-    conv1d,
-    conv2d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    unfold,
-)
-from nabla.nn.functional.pooling import (  # noqa: E402
+from nabla.nn.functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool1d,
@@ -51,7 +52,7 @@ from nabla.nn.functional.pooling import (  # noqa: E402
     max_pool1d,
     max_pool2d,
 )
-from nabla.nn.functional.vision import (  # noqa: E402
+from nabla.nn.functional.vision import (
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,

@@ -24,6 +24,7 @@ from nabla.nn.modules.container import (
     ParameterList,
     Sequential,
 )
+from nabla.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from nabla.nn.modules.dropout import (
     AlphaDropout,
     Dropout,
@@ -81,12 +82,14 @@ __all__ = [
     "GroupNorm",
     "LayerNorm",
     "Embedding",
+    "CosineSimilarity",
+    "PairwiseDistance",
 ]
-from nabla.nn.modules.loss import *  # noqa: F403,E402  (the loss modules)
-from nabla.nn.modules.attention import *  # noqa: F403,E402  (MultiheadAttention)
-from nabla.nn.modules.transformer import *  # noqa: F403,E402  (Transformer and its layers)
-from nabla.nn.modules.positional import *  # noqa: F403,E402  (positional encodings)
-from nabla.nn.modules.recurrent import *  # noqa: F403,E402  (RNN, LSTM, GRU and their cells)
-from nabla.nn.modules.conv import *  # noqa: F403,E402  (Conv1d/2d, ConvTranspose1d/2d)
-from nabla.nn.modules.pooling import *  # noqa: F403,E402  (max/avg/adaptive pooling)
-from nabla.nn.modules.vision import *  # noqa: F403,E402  (Upsample, PixelShuffle, ...)
+from nabla.nn.modules.attention import *  # noqa: F403  (MultiheadAttention)
+from nabla.nn.modules.conv import *  # noqa: F403  (Conv1d/2d, ConvTranspose1d/2d)
+from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)
+from nabla.nn.modules.pooling import *  # noqa: F403  (max/avg/adaptive pooling)
+from nabla.nn.modules.positional import *  # noqa: F403  (positional encodings)
+from nabla.nn.modules.recurrent import *  # noqa: F403  (RNN, LSTM, GRU and their cells)
+from nabla.nn.modules.transformer import *  # noqa: F403  (Transformer and its layers)
+from nabla.nn.modules.vision import *  # noqa: F403  (Upsample, PixelShuffle, ...)
