@@ -6,14 +6,13 @@ import pytest
 import nabla
 from nabla import nn, optim
 from nabla.diagnostics import (
-    GradientFlow,
     check_gradients,
     gradient_norms,
     plot_time_step_norms,
     time_step_gradient_norms,
     track,
 )
-from nabla.train import Trainer
+from nabla.train import GradientFlow, Trainer
 from nabla.utils.data import DataLoader, TensorDataset
 
 

@@ -2,9 +2,7 @@
 summary (``nabla.summary``) and gradient flow (vanishing and exploding gradients). NaN/Inf
 provenance lives in ``nabla.autograd.detect_anomaly``."""
 
-from nabla.diagnostics.graph import graph, render
 from nabla.diagnostics.gradient_flow import (
-    GradientFlow,
     check_gradients,
     gradient_norms,
     plot_gradient_flow,
@@ -12,8 +10,9 @@ from nabla.diagnostics.gradient_flow import (
     time_step_gradient_norms,
     track,
 )
+from nabla.diagnostics.graph import graph, render
 from nabla.diagnostics.summary import ModelSummary, summary
 
-__all__ = ["graph", "render", "GradientFlow", "check_gradients", "gradient_norms",
+__all__ = ["graph", "render", "check_gradients", "gradient_norms",
            "plot_gradient_flow", "plot_time_step_norms", "time_step_gradient_norms", "track",
            "ModelSummary", "summary"]

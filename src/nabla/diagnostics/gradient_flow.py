@@ -1,8 +1,8 @@
 """Gradient flow: make vanishing and exploding gradients visible.
 
 - ``gradient_norms(model)``: the norm of every parameter's gradient after ``backward()``.
-- ``GradientFlow``: a training callback that records those norms at every step, plots them per
-  layer (PNG) and warns when they vanish or explode, with the usual remedies in the message.
+- ``nabla.train.GradientFlow``: a training callback that records those norms at every step,
+  plots them per layer (PNG) and warns when they vanish or explode, with the usual remedies.
 - ``time_step_gradient_norms(hidden_states)``: for a recurrent model unrolled step by step, the
   norm of dLoss/dh_t for every time step t: BPTT multiplies one factor of the recurrent weight per
   step back, so in a vanilla RNN these norms shrink (or grow) geometrically.
@@ -12,8 +12,6 @@ import math
 import warnings
 
 import numpy
-
-from nabla.train.callbacks import Callback
 
 VANISHING = 1e-7
 EXPLODING = 1e3
@@ -71,30 +69,6 @@ def track(hidden_state):
     """Keep the gradient of a non-leaf hidden state for ``time_step_gradient_norms``; returns it."""
     hidden_state.retain_grad()
     return hidden_state
-
-
-class GradientFlow(Callback):
-    """Record per-parameter gradient norms during training (every ``every`` steps); warn when
-    they vanish or explode; ``plot(path)`` draws them per layer over training."""
-
-    def __init__(self, every: int = 1, vanishing: float = VANISHING,
-                 exploding: float = EXPLODING, warn: bool = True) -> None:
-        self.every, self.vanishing, self.exploding, self.warn = every, vanishing, exploding, warn
-        self.steps, self.history, self._count = [], {}, 0
-
-    def on_after_backward(self, trainer) -> None:
-        self._count += 1
-        if (self._count - 1) % self.every:
-            return
-        norms = gradient_norms(trainer.model)
-        self.steps.append(self._count)
-        for name, value in norms.items():
-            self.history.setdefault(name, []).append(value)
-        if self.warn:
-            check_gradients(norms, self.vanishing, self.exploding, f" at step {self._count}")
-
-    def plot(self, path, title: str = "gradient norm per layer") -> str:
-        return plot_gradient_flow(self.history, path, steps=self.steps, title=title)
 
 
 def plot_gradient_flow(history: dict, path, steps=None, title: str = "") -> str:

@@ -9,6 +9,13 @@ with the hooks it needs (the base class's hooks do nothing):
 import math
 
 from nabla.autograd.grad_mode import no_grad
+from nabla.diagnostics.gradient_flow import (
+    EXPLODING,
+    VANISHING,
+    check_gradients,
+    gradient_norms,
+    plot_gradient_flow,
+)
 
 
 class Callback:
@@ -143,3 +150,27 @@ class GradientClipping(Callback):
                 clip_grad_value_(params, self.max_value)
             if self.max_norm is not None:
                 self.last_norm = float(clip_grad_norm_(params, self.max_norm, self.norm_type))
+
+
+class GradientFlow(Callback):
+    """Record per-parameter gradient norms during training (every ``every`` steps); warn when
+    they vanish or explode; ``plot(path)`` draws them per layer over training."""
+
+    def __init__(self, every: int = 1, vanishing: float = VANISHING,
+                 exploding: float = EXPLODING, warn: bool = True) -> None:
+        self.every, self.vanishing, self.exploding, self.warn = every, vanishing, exploding, warn
+        self.steps, self.history, self._count = [], {}, 0
+
+    def on_after_backward(self, trainer) -> None:
+        self._count += 1
+        if (self._count - 1) % self.every:
+            return
+        norms = gradient_norms(trainer.model)
+        self.steps.append(self._count)
+        for name, value in norms.items():
+            self.history.setdefault(name, []).append(value)
+        if self.warn:
+            check_gradients(norms, self.vanishing, self.exploding, f" at step {self._count}")
+
+    def plot(self, path, title: str = "gradient norm per layer") -> str:
+        return plot_gradient_flow(self.history, path, steps=self.steps, title=title)
