@@ -1,6 +1,9 @@
 """Truncated BPTT: batchify, chunking, detaching the carried state, and a short training run;
 the shipped corpus and the character LM."""
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -77,3 +80,18 @@ def test_shipped_corpus_is_the_generated_one():
     text = load_text()
     assert 20_000 < len(text.encode()) < 100_000
     assert text == generate_fables()
+
+
+def _example(name: str):
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_char_lm_example_fast():
+    results = _example("char_lm").main(fast=True)
+    for r in results.values():
+        assert r["val_bpc"] < r["uniform_bpc"]
+        assert all(len(s) == 160 for s in r["samples"].values())

@@ -1,6 +1,9 @@
 """Recurrent cells and layers against PyTorch: copied weights, random upstream gradients, every
 parameter's gradient; finite-difference checks of the fused step ops; a 1,000-step BPTT."""
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
 import torch
@@ -292,3 +295,29 @@ def test_deferred_weight_grad_with_retain_graph_and_partial_losses(kind):
     t_params = dict(tor.named_parameters())
     for name, p in nab.named_parameters():
         assert_close(p.grad, t_params[name].grad, what=f"second pass {name}")
+
+
+def _example(name: str):
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rnn_memory_example_fast():
+    results = _example("rnn_memory").main(fast=True)
+    assert set(results) == {5, 10} and all(0 <= a <= 1 for r in results.values()
+                                           for a in r.values())
+    assert results[5]["RNN"] > 0.5  # a short delay is learned even in the smoke run
+
+
+def test_sequence_taxonomy_example_fast():
+    results = _example("sequence_taxonomy").main(fast=True)
+    for row in results.values():
+        assert all(np.isfinite(v).all() for v in row.values())
+
+
+def test_gru_mnist1d_example_fast():
+    pytest.importorskip("mnist1d")
+    assert 0.0 <= _example("gru_mnist1d").main(fast=True) <= 1.0  # the bar: the full run

@@ -1,0 +1,88 @@
+"""Vanilla RNN vs LSTM vs GRU on a memory task: read T random symbols and name the first one
+(flagged) at the end, ignoring the T - 1 distractors. Accuracy as a function of the delay T.
+
+Topics: vanishing gradients in backpropagation through time (the gradient reaching step 1 is a
+product of T - 1 Jacobians of the recurrence, each with a factor W_hh and a tanh' <= 1), and why
+gates help: the LSTM's cell state c_t = f c_{t-1} + i g passes information (and gradient)
+through a forget gate near 1 untouched, the GRU's update gate z does the same for h.
+
+Typical outcome of the default run (4 symbols: chance is 25%): all three solve short delays;
+as T grows the vanilla RNN falls to chance while LSTM and GRU still remember.
+Run: python examples/rnn_memory.py  [--fast]
+"""
+
+import argparse
+
+import numpy as np
+
+import nabla
+import nabla.nn as nn
+import nabla.nn.functional as F
+from nabla.nn.utils import clip_grad_norm_
+from nabla.optim import Adam
+
+SYMBOLS = 4
+
+
+def make_batch(delay: int, n: int, rng: np.random.Generator):
+    """x (T, n, SYMBOLS + 1): T one-hot random symbols, the first one flagged by the extra
+    channel (the later ones are distractors); y (n,) the first symbol."""
+    symbols = rng.integers(0, SYMBOLS, (delay, n))
+    x = np.zeros((delay, n, SYMBOLS + 1), np.float32)
+    x[np.arange(delay)[:, None], np.arange(n)[None, :], symbols] = 1
+    x[0, :, SYMBOLS] = 1
+    return nabla.tensor(x), nabla.tensor(symbols[0])
+
+
+class Recaller(nn.Module):
+    """A recurrent layer reading the symbols, a linear head on its last output. The gated cells
+    start biased toward remembering (a common init: forget gate f of the LSTM and update gate z
+    of the GRU with bias 1, so sigmoid(1) = 0.73 of the state is kept per step at first;
+    with bias 0 the signal from step 1 shrinks like 0.5^T before training even starts)."""
+
+    def __init__(self, cell: str, hidden: int) -> None:
+        super().__init__()
+        self.rnn = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[cell](SYMBOLS + 1, hidden)
+        self.head = nn.Linear(hidden, SYMBOLS)
+        if cell != "RNN":  # gate 1 is f (LSTM: i, f, g, o) and z (GRU: r, z, n)
+            with nabla.no_grad():
+                self.rnn.bias_ih_l0[hidden:2 * hidden] = 1.0
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[-1])
+
+
+def accuracy_after_training(cell: str, delay: int, steps: int, hidden: int = 32,
+                            seed: int = 0) -> float:
+    nabla.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = Recaller(cell, hidden)
+    opt = Adam(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        x, y = make_batch(delay, 64, rng)
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        clip_grad_norm_(model.parameters(), 1.0)  # long delays: exploding gradients
+        opt.step()
+    x, y = make_batch(delay, 1000, rng)
+    with nabla.no_grad():
+        return float((model(x).argmax(-1) == y).float().mean().item())
+
+
+def main(fast: bool = False) -> dict:
+    delays, steps = ([5, 10], 30) if fast else ([5, 10, 20, 40], 600)
+    results = {}
+    print("delay T  " + "  ".join(f"{c:>5}" for c in ("RNN", "LSTM", "GRU")))
+    for delay in delays:
+        row = {c: accuracy_after_training(c, delay, steps) for c in ("RNN", "LSTM", "GRU")}
+        results[delay] = row
+        print(f"{delay:7d}  " + "  ".join(f"{row[c]:5.2f}" for c in ("RNN", "LSTM", "GRU")))
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fast", action="store_true", help="two delays, few steps")
+    main(parser.parse_args().fast)
