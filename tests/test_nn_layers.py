@@ -372,3 +372,14 @@ def test_normalize_matches_torch(p, dim, rng):
     ny.backward(nabla.tensor(g))
     ty.backward(torch.tensor(g))
     assert_close(nx.grad, tx.grad)
+
+
+def test_double_backward_check_catches_a_wrong_rule(monkeypatch, rng):
+    """The comparison above can fail: treating xhat and invstd as constants under create_graph
+    (a plausible shortcut) gives wrong second derivatives, and the test says so."""
+    import nabla.nn.functional.normalization as normalization
+
+    monkeypatch.setattr(normalization, "is_grad_enabled", lambda: False)
+    case = next(c for c in SECOND_ORDER if c[0] == "layer_norm")
+    with pytest.raises(AssertionError, match="second derivative|values differ"):
+        test_double_backward_matches_torch(case, rng)
