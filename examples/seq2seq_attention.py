@@ -1,13 +1,15 @@
 """Sequence to sequence with attention: a GRU encoder-decoder learns to reverse digit strings.
 
 Topics: encoder-decoder / seq2seq (2014), attention as a soft alignment (additive/Bahdanau and
-multiplicative/Luong), teacher forcing, greedy decoding, padding masks, exact-match accuracy.
-The attention weights of a reversal should form an anti-diagonal: output step i reads input
-position L - 1 - i. The picture (runs/seq2seq_attention.png) shows it.
+multiplicative/Luong), teacher forcing, greedy decoding, padding masks, exact-match accuracy,
+a cosine learning-rate schedule. The attention weights of a reversal form an anti-diagonal:
+output step i reads input position L - 1 - i. The pictures
+(runs/seq2seq_attention_{additive,multiplicative}.png) show it.
 
 Task: strings of 3 to 8 digits, target = the string reversed, then EOS. 1,000 held-out strings
-never appear in training. Measured (default run, 1500 steps of batch 64, about 2-3 minutes on
-one busy core): exact match on the held-out strings: additive ?%, multiplicative ?%.
+never appear in training. Measured (default run, 1500 steps of batch 64, about 2.5 minutes on
+one busy core each): exact match on the held-out strings: additive 100.0%, multiplicative
+100.0% (without the cosine schedule multiplicative reached 98.2%).
 Run: python examples/seq2seq_attention.py [--fast] [--attention additive|multiplicative]
 """
 
@@ -70,6 +72,7 @@ def train(attention: str, steps: int, seed: int = 0, log_every: int = 250) -> tu
     held_out = frozenset(test)
     model = Seq2Seq(VOCAB, VOCAB, embed_dim=32, hidden_size=64, attention=attention)
     opt = nabla.optim.Adam(model.parameters(), lr=3e-3)
+    sched = nabla.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=1e-4)
     start = time.perf_counter()
     for step in range(1, steps + 1):
         src, tgt_in, tgt_out = batch(random_strings(rng, 64, held_out))
@@ -80,6 +83,7 @@ def train(attention: str, steps: int, seed: int = 0, log_every: int = 250) -> tu
         loss.backward()
         nabla.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sched.step()
         if step % log_every == 0 or step == steps:
             print(f"{attention} step {step}: loss {loss.item():.4f}")
     acc = exact_match(model, test)
