@@ -6,9 +6,11 @@ Topics: sequence models, next-item prediction p(x_t | x_<t), embeddings, LSTM vs
 backpropagation through time (the hidden state is carried across chunks and detached at each
 boundary), gradient clipping, sampling with a temperature, bits per character.
 
-A uniform guess over the ~45 characters costs log2(45) = 5.5 bits per character; the default
-run (8 epochs, hidden 128) reaches about 1.3 bits per character on validation text with either
-cell. Run: python examples/char_lm.py  [--fast]
+A uniform guess over the 60 characters costs log2(60) = 5.9 bits per character. Measured
+(default run: 15 epochs, hidden 128, chunks of 64 steps, 32 columns, seed 0) on the held-out
+last 10% of the text: LSTM 0.72 bits per character (63 s), GRU 0.61 (42 s); at T = 0.5 the
+samples are grammatical fables ('The owl said, "Share your bread with me."'), at T = 1.5 they
+fall apart into invented words. Run: python examples/char_lm.py  [--fast]
 """
 
 import argparse
@@ -48,7 +50,7 @@ def main(fast: bool = False) -> dict:
     if fast:  # a smoke test: a slice of the text, one short epoch
         text, epochs, hidden, seq_len, batch = text[:6000], 1, 32, 32, 16
     else:
-        epochs, hidden, seq_len, batch = 8, 128, 64, 32
+        epochs, hidden, seq_len, batch = 15, 128, 64, 32
     results = {}
     for cell in ("lstm", "gru"):
         r = train_one(cell, text, epochs, hidden, seq_len, batch)

@@ -6,8 +6,16 @@ product of T - 1 Jacobians of the recurrence, each with a factor W_hh and a tanh
 gates help: the LSTM's cell state c_t = f c_{t-1} + i g passes information (and gradient)
 through a forget gate near 1 untouched, the GRU's update gate z does the same for h.
 
-Typical outcome of the default run (4 symbols: chance is 25%): all three solve short delays;
-as T grows the vanilla RNN falls to chance while LSTM and GRU still remember.
+Measured (default run: 600 Adam steps of 64 sequences per model and delay, seed 0; 4 symbols,
+so chance is 0.25):
+
+    delay T    RNN   LSTM    GRU
+          5   1.00   1.00   1.00
+         10   1.00   1.00   1.00
+         20   0.26   0.76   1.00
+         40   0.25   0.25   0.25
+
+The vanilla RNN fails first; at T = 40 this short training is not enough for any of them.
 Run: python examples/rnn_memory.py  [--fast]
 """
 

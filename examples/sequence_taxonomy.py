@@ -6,8 +6,17 @@ predictions and k-step-ahead forecasts, where the model's own predictions are fe
 
 Topics: order matters (the data are not i.i.d.), p(x_t | x_<t) with a fixed window vs a hidden
 state, and why multi-step forecasts are hard: each prediction's error becomes the next input,
-so errors compound with k. Expect all models to be close one step ahead (the noise sets a floor
-of 0.04 MSE), and the k-step MSE to grow with k for every model, fastest for AR(1).
+so errors compound with k. Measured (default run, seed 0; MSE vs the noisy / the clean signal;
+the noise alone costs 0.04 against the noisy one):
+
+    model           k=1            k=4            k=16           k=64
+    AR(1) Markov    0.061 / 0.031  0.080 / 0.041  0.131 / 0.102  0.397 / 0.356
+    AR(4)           0.044 / 0.011  0.057 / 0.017  0.100 / 0.067  0.434 / 0.377
+    AR(16)          0.042 / 0.007  0.047 / 0.009  0.071 / 0.033  0.354 / 0.297
+    latent GRU      0.041 / 0.006  0.047 / 0.010  0.073 / 0.036  0.389 / 0.338
+
+One step ahead, a longer window or a hidden state beats the Markov model; k steps ahead every
+model drifts as its own errors feed back.
 Run: python examples/sequence_taxonomy.py  [--fast]
 """
 

@@ -19,7 +19,7 @@ from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
 from nabla.nn.functional.linear import linear
-from nabla.ops.elementwise import relu, sigmoid, tanh
+from nabla.ops.elementwise import sigmoid, tanh
 from nabla.ops.join import Cat
 from nabla.ops.linalg import matmul
 from nabla.ops.reduce import _quiet

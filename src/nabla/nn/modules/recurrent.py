@@ -12,11 +12,11 @@ steps (backpropagation through time).
 
 import math
 
+from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.creation import empty, zeros
 from nabla.nn import init
 from nabla.nn.functional.dropout import dropout
 from nabla.nn.functional.linear import linear
-from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.nn.functional.recurrent import DeferredWeightGrad, GruStep, LstmStep, RnnStep
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
