@@ -33,3 +33,7 @@ from nabla.models.vgg import (  # noqa: E402
     vgg19_bn,
 )
 from nabla.models.vit import ViT  # noqa: E402  (Vision Transformer)
+from nabla.models.dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402  (DCGAN)
+from nabla.models.gan import MLPDiscriminator, MLPGenerator  # noqa: E402  (GAN, WGAN-GP)
+from nabla.models.simclr import SimCLR  # noqa: E402  (contrastive self-supervised learning)
+from nabla.models.vae import VAE, ConvVAE  # noqa: E402  (variational autoencoder)
