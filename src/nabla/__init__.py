@@ -78,3 +78,4 @@ def numel(input: Tensor) -> int:
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
 from nabla import diagnostics, nn, optim, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402
+from nabla import transforms  # noqa: E402  (torchvision-style data augmentation)
