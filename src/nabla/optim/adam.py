@@ -1,6 +1,7 @@
 """Adam and AdamW: momentum plus RMSprop, with bias correction."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _check,
@@ -58,52 +59,62 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
+            keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+            flat = flat_group(self._flat, group, self.state, keys)
+            steps = {float(self.state[p]["step"]._data) if "step" in self.state[p] else 0.0
+                     for p in group["params"]} if flat is not None else ()
+            if flat is not None and len(steps) == 1:  # the whole group in one update
+                for p in group["params"]:
+                    st = self.state[p]
+                    if "step" not in st:
+                        st["step"] = _step_tensor(0.0)
+                    st["step"]._data[...] += 1
+                flat.gather()
+                buffers = [flat.buffers[k] for k in keys]
+                self._update(group, flat.param, flat.grad, *buffers, step=steps.pop() + 1)
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor(0.0)
-                    state["exp_avg"] = Tensor._make(xp.zeros_like(param))
-                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
-                step_t = state["step"]._data
-                step_t += 1
-                if decoupled and wd != 0:
-                    param *= 1 - lr * wd
-                    d = _decayed_grad(p.grad._data, param, 0, maximize, self._buffer(param, 0))
-                else:
-                    d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                work, denom = self._buffer(param, 1), self._buffer(param, 2)
-                _lerp_(exp_avg, d, 1 - beta1, work)
-                exp_avg_sq *= beta2
-                xp.multiply(d, 1 - beta2, out=work)
-                exp_avg_sq += xp.multiply(work, d, out=work)
-
-                step = step_t.item()
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]._data
-                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    xp.sqrt(max_sq, out=denom)
-                else:
-                    xp.sqrt(exp_avg_sq, out=denom)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                xp.multiply(exp_avg, -step_size, out=work)
-                param += xp.divide(work, denom, out=work)
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
+                state["step"]._data[...] += 1
+                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
+                             step=float(state["step"]._data))
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *,
+                step: float) -> None:
+        """One Adam update of ``param`` in place (arrays: a parameter, or a whole flat group)."""
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        wd, maximize = group["weight_decay"], group["maximize"]
+        xp = array_module(param)
+        if group["decoupled_weight_decay"] and wd != 0:
+            param *= 1 - lr * wd
+            wd = 0
+        d = _decayed_grad(grad, param, wd, maximize, self._buffer(param, 0))
+        work, denom = self._buffer(param, 1), self._buffer(param, 2)
+        _lerp_(exp_avg, d, 1 - beta1, work)
+        exp_avg_sq *= beta2
+        xp.multiply(d, 1 - beta2, out=work)
+        exp_avg_sq += xp.multiply(work, d, out=work)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        step_size = lr / bias_correction1
+        if max_exp_avg_sq is not None:
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            xp.sqrt(max_exp_avg_sq, out=denom)
+        else:
+            xp.sqrt(exp_avg_sq, out=denom)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        xp.multiply(exp_avg, -step_size, out=work)
+        param += xp.divide(work, denom, out=work)
 
 
 class AdamW(Adam):

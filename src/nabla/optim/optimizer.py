@@ -59,6 +59,7 @@ class Optimizer:
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         self._scratch: dict = {}
+        self._flat: dict = {}  # id(group) -> FlatGroup (see flat.py)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
@@ -77,6 +78,7 @@ class Optimizer:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._scratch = {}
+        self._flat = {}
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("

@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import Optimizer, _check, _decayed_grad, _implementation_flags
 from nabla.tensor import Tensor
 
@@ -51,33 +52,52 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            flat = None
+            if group["momentum"] != 0:
+                flat = flat_group(self._flat, group, self.state, ("momentum_buffer",))
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.gather()
+                self._update(group, flat.param, flat.grad, flat.buffers["momentum_buffer"],
+                             first=flat.fresh)
+                flat.fresh = False
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
-                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
-                work = self._buffer(param, 1)
-                if momentum != 0:
+                buf = None
+                if group["momentum"] != 0:
                     state = self.state[p]
-                    buf_t = state.get("momentum_buffer")
-                    if buf_t is None:
-                        buf = d.copy()
-                        state["momentum_buffer"] = Tensor._make(buf)
+                    if state.get("momentum_buffer") is None:
+                        state["momentum_buffer"] = Tensor._make(p._data * 0)
+                        first = True
                     else:
-                        buf = buf_t._data
-                        buf *= momentum
-                        if dampening != 0:
-                            buf += xp.multiply(d, 1 - dampening, out=work)
-                        else:
-                            buf += d
-                    if nesterov:
-                        xp.multiply(buf, momentum, out=work)
-                        d = xp.add(d, work, out=work)
-                    else:
-                        d = buf
-                param += xp.multiply(d, -lr, out=work)
+                        first = False
+                    buf = state["momentum_buffer"]._data
+                self._update(group, p._data, p.grad._data, buf, first=buf is not None and first)
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, buf, first: bool) -> None:
+        """One SGD update of ``param`` in place (arrays: a parameter, or a whole flat group);
+        ``first``: the momentum buffer starts as the gradient itself, as in PyTorch."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        xp = array_module(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"],
+                          self._buffer(param, 0))
+        work = self._buffer(param, 1)
+        if buf is not None:
+            if first:
+                buf[...] = d
+            else:
+                buf *= momentum
+                if dampening != 0:
+                    buf += xp.multiply(d, 1 - dampening, out=work)
+                else:
+                    buf += d
+            if group["nesterov"]:
+                xp.multiply(buf, momentum, out=work)
+                d = xp.add(d, work, out=work)
+            else:
+                d = buf
+        param += xp.multiply(d, -lr, out=work)
