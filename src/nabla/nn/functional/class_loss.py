@@ -35,6 +35,8 @@ def _target_weights(xp, target, weight, ignore_index, dtype):
     valid = target != ignore_index
     index = xp.where(valid, target, 0)
     w_t = valid.astype(dtype) if weight is None else weight.astype(dtype)[index] * valid
+    if target.ndim == 1:  # the common (N, C) case: no index grid needed
+        return (xp.arange(target.shape[0]), index), valid, w_t
     grid = xp.ix_(*[xp.arange(k) for k in target.shape])
     return (grid[0], index) + tuple(grid[1:]), valid, w_t
 
