@@ -13,7 +13,14 @@ import time
 MODELS = {
     "mlp": "multi-layer perceptron (--hidden sizes, --activation, --dropout, --batch-norm)",
     "linear": "a single linear layer: softmax (multinomial logistic) regression",
+    "gan": "MLP GAN (runs examples/gan_digits.py; --dataset digits)",
+    "dcgan": "DCGAN on 16x16 digits (runs examples/dcgan_digits.py)",
+    "vae": "MLP and conv VAEs (runs examples/vae_digits.py)",
+    "simclr": "SimCLR + linear probe (runs examples/simclr_digits.py)",
 }
+# Generative and self-supervised models: their training loops and pictures live in an example.
+EXAMPLE_MODELS = {"gan": "gan_digits", "dcgan": "dcgan_digits", "vae": "vae_digits",
+                  "simclr": "simclr_digits"}
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
 
@@ -68,6 +75,8 @@ def main(argv=None) -> int:
         for name, about in DATASETS.items():
             print(f"{name:<{width}}  {about}")
         return 0
+    if args.command == "train" and args.model in EXAMPLE_MODELS:
+        return _train_example(args)
     if args.command == "train":
         return _train(args)
     parser.print_help()
@@ -123,6 +132,30 @@ def _data(args):
         xs, ys = (t.numpy() for t in train_full.tensors[:2])
         return TensorDataset(xs[tr], ys[tr]), TensorDataset(xs[va], ys[va]), test
     return Subset(train_full, tr.tolist()), Subset(train_full, va.tolist()), test
+
+
+def _train_example(args) -> int:
+    """Run examples/<model>_digits.py's main(epochs, out, seed): it trains and writes its PNGs."""
+    import importlib.util
+    import pathlib
+
+    if args.dataset != "digits":
+        print(f"nabla train: --model {args.model} runs on --dataset digits only",
+              file=sys.stderr)
+        return 2
+    name = EXAMPLE_MODELS[args.model]
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    if not path.exists():
+        print(f"nabla train: --model {args.model} needs {path} (a source checkout)",
+              file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
+    result = module.main(epochs=args.epochs, out=out, seed=args.seed)
+    print(f"wrote {', '.join(os.path.basename(f) for f in result['files'])} to {out}/")
+    return 0
 
 
 def _regression_loss(output, target):
