@@ -6,8 +6,8 @@ embeddings, the [CLS] token, pre-norm blocks, AdamW with a cosine schedule, labe
 With 16 patches and 1,437 training images this is the small-data regime where a CNN's prior
 helps and a ViT must learn locality itself, yet it gets there.
 
-Measured (default run: dim 64, depth 4, 4 heads, 60 epochs of batch 64, about 3 minutes on one
-busy core): ?% test accuracy (360 test images).
+Measured (default run: dim 64, depth 4, 4 heads, 60 epochs of batch 64, about 5 minutes on one
+busy core): 98.1% test accuracy (360 test images; the MLP of examples/mlp_digits.py: >= 95%).
 Run: python examples/vit_digits.py [--fast]
 """
 
