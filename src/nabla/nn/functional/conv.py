@@ -21,15 +21,17 @@ whose rules call each other, so second derivatives work:
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.nn.functional._im2col import (
-    _chunks,
-    _col2im_add,
-    _col2im_chunk,
-    _columns,
-    _crop,
-    _grad_rows,
-    _output,
-    _padded,
-    _windows,
+    chunk_columns,
+    chunks,
+    col2im_add,
+    col2im_chunk,
+    column_view,
+    crop,
+    grad_chunk,
+    padded_input,
+    padded_zeros,
+    store_output,
+    windows,
 )
 from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
 from nabla.ops.shape import reshape, sum_to_size
@@ -57,16 +59,12 @@ class Conv2d(Op):
         xp = array_module(x)
         ctx.save_for_backward(x, w)
         ctx.geom = g
-        n, c = x.shape[:2]
-        o, groups = w.shape[0], g.groups
+        (n, c), o, groups = x.shape[:2], w.shape[0], g.groups
         w3 = _w3(w, groups)
-        win, p = _columns(x, g)
-        y = xp.empty((n, o, p), xp.result_type(x, w))
-        y4 = y.reshape(n, groups, o // groups, p)
-        for a, z in _chunks(n, c, g, x.itemsize):
-            cols = xp.ascontiguousarray(win[a:z]).reshape(z - a, groups, -1, p)
-            xp.matmul(w3, cols, out=y4[a:z])
-        out = _output(y, g)
+        view = column_view(padded_input(x, g), g)
+        out = xp.empty((n, o) + g.out_hw, xp.result_type(x, w))
+        for a, z in chunks(n, c, g, x.itemsize):
+            store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, groups)), g)
         if b is not None:
             out += b.reshape(1, o, 1, 1)
         return out
@@ -98,13 +96,10 @@ class Conv2dBackwardInput(Op):
         groups, n = g.groups, gy.shape[0]
         c = w.shape[1] * groups
         wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
-        rows = _grad_rows(gy, g)
-        g4 = rows.reshape(n, groups, -1, rows.shape[-1])
-        out = xp.zeros((n, c) + g.padded_hw, xp.result_type(gy, w))
-        for a, z in _chunks(n, c, g, out.itemsize):
-            cols = xp.matmul(wt, g4[a:z])
-            _col2im_chunk(out[a:z], cols, g)
-        return _crop(out, g)
+        out = padded_zeros(n, c, g, xp.result_type(gy, w), xp)
+        for a, z in chunks(n, c, g, out.itemsize):
+            col2im_chunk(out[a:z], xp.matmul(wt, grad_chunk(gy[a:z], g, groups)), g)
+        return crop(out, g)
 
     @staticmethod
     def backward(ctx, grad):
@@ -128,13 +123,12 @@ class Conv2dBackwardWeight(Op):
         ctx.save_for_backward(x, gy)
         ctx.geom = g
         groups, (n, c), o = g.groups, x.shape[:2], gy.shape[1]
-        win, p = _columns(x, g)
-        g4 = _grad_rows(gy, g).reshape(n, groups, o // groups, p)
+        view = column_view(padded_input(x, g), g)
         gw = xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
         g3 = gw.reshape(groups, o // groups, -1)
-        for a, z in _chunks(n, c, g, x.itemsize):
-            cols = xp.ascontiguousarray(win[a:z]).reshape(z - a, groups, -1, p)
-            g3 += xp.matmul(g4[a:z], cols.transpose(0, 1, 3, 2)).sum(0)
+        for a, z in chunks(n, c, g, x.itemsize):
+            cols = chunk_columns(view, a, z, groups)
+            g3 += xp.matmul(grad_chunk(gy[a:z], g, groups), cols.transpose(0, 2, 1))
         return gw
 
     @staticmethod
@@ -158,7 +152,7 @@ class Unfold(Op):
     def forward(ctx, x, g: Geom):
         ctx.geom, ctx.shape = g, x.shape
         n, c = x.shape[:2]
-        cols = array_module(x).ascontiguousarray(_windows(_padded(x, g), g))
+        cols = array_module(x).ascontiguousarray(windows(padded_input(x, g), g))
         return cols.reshape(n, c * g.kernel[0] * g.kernel[1], -1)
 
     @staticmethod
@@ -176,9 +170,9 @@ class Fold(Op):
     def forward(ctx, cols, g: Geom, c: int):
         ctx.geom = g
         n = cols.shape[0]
-        out = array_module(cols).zeros((n, c) + g.padded_hw, cols.dtype)
-        _col2im_add(out, cols.reshape((n, c) + g.kernel + g.out_hw), g)
-        return _crop(out, g)
+        out = padded_zeros(n, c, g, cols.dtype, array_module(cols))
+        col2im_add(out, cols.reshape((n, c) + g.kernel + g.out_hw), g)
+        return crop(out, g)
 
     @staticmethod
     def backward(ctx, grad):
