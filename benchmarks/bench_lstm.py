@@ -24,17 +24,6 @@ except ImportError:
 INPUT, HIDDEN, STEPS, BATCH, CLASSES = 64, 256, 35, 32, 64
 
 
-def _best(step, repeat: int, number: int) -> float:
-    step()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            step()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
-
-
 def _data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(STEPS, BATCH, INPUT)).astype(np.float32)
@@ -78,18 +67,33 @@ def torch_step():
     return step
 
 
-def bench_lstm(repeat: int = 5, number: int = 5) -> dict:
-    """Seconds per training step: {'nabla': s, 'torch': s or None, 'ratio': nabla / torch}."""
-    result = {"nabla": _best(nabla_step(), repeat, number), "torch": None, "ratio": None}
-    if torch is not None:
-        default = torch.get_num_threads()
-        times = [_best(torch_step(), repeat, number)]
-        torch.set_num_threads(1)
-        times.append(_best(torch_step(), repeat, number))
-        torch.set_num_threads(default)
-        result["torch"] = min(times)
-        result["ratio"] = result["nabla"] / result["torch"]
-    return result
+def _interleaved(steps: dict, rounds: int) -> dict:
+    """The fastest of ``rounds`` single steps of each workload, run in turns, so that a busy
+    machine slows all of them alike."""
+    for step in steps.values():
+        step()
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def bench_lstm(rounds: int = 20) -> dict:
+    """Seconds per training step: {'nabla': s, 'torch': s or None, 'ratio': nabla / torch}.
+    PyTorch runs at its default thread count and at one thread; the faster is the reference."""
+    if torch is None:
+        return {"nabla": _interleaved({"n": nabla_step()}, rounds)["n"], "torch": None,
+                "ratio": None}
+    default = torch.get_num_threads()
+    best = _interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds)
+    torch.set_num_threads(1)
+    one = _interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds)
+    torch.set_num_threads(default)
+    nabla_s, torch_s = min(best["nabla"], one["nabla"]), min(best["torch"], one["torch"])
+    return {"nabla": nabla_s, "torch": torch_s, "ratio": nabla_s / torch_s}
 
 
 if __name__ == "__main__":

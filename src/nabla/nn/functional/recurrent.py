@@ -175,27 +175,27 @@ def _lstm_backward_arrays(ctx, grad_h, grad_c, h, c, w_hh, act, tc, need):
     i, f, g, o = act[:, :n], act[:, n:2 * n], act[:, 2 * n:3 * n], act[:, 3 * n:]
     deriv = 1 - act
     deriv *= act  # s (1 - s) for the sigmoid gates
-    xp.multiply(g, g, out=deriv[:, 2 * n:3 * n])
-    xp.subtract(1, deriv[:, 2 * n:3 * n], out=deriv[:, 2 * n:3 * n])  # 1 - g^2 for tanh
+    g_deriv = deriv[:, 2 * n:3 * n]
+    xp.multiply(g, g, out=g_deriv)
+    xp.subtract(1, g_deriv, out=g_deriv)  # 1 - g^2 for the tanh gate
     dc = tc * tc
     xp.subtract(1, dc, out=dc)
     dc *= o
     dc *= grad_h
     dc += grad_c
-    d_pre = deriv  # d[i f g o] = upstream * derivative, written over the derivatives
-    d_pre[:, :n] *= g
-    d_pre[:, :n] *= dc
-    d_pre[:, n:2 * n] *= c
-    d_pre[:, n:2 * n] *= dc
-    d_pre[:, 2 * n:3 * n] *= i
-    d_pre[:, 2 * n:3 * n] *= dc
-    d_pre[:, 3 * n:] *= tc
-    d_pre[:, 3 * n:] *= grad_h
+    up = xp.empty_like(act)  # the gradient reaching each gate's output
+    xp.multiply(dc, g, out=up[:, :n])
+    xp.multiply(dc, c, out=up[:, n:2 * n])
+    xp.multiply(dc, i, out=up[:, 2 * n:3 * n])
+    xp.multiply(grad_h, tc, out=up[:, 3 * n:])
+    deferred = ctx.deferred if need[3] else None  # None, or (collector, step index)
+    if deferred is None:
+        d_pre = xp.multiply(up, deriv, out=up)
+        dw = xp.matmul(d_pre.T, h) if need[3] else None
+    else:  # written straight into the collector's rows: no copy
+        d_pre = xp.multiply(up, deriv, out=deferred[0].rows(deferred[1], act))
+        dw = deferred[0].add(deferred[1], h)
     dh = xp.matmul(d_pre, w_hh) if need[1] else None
-    dw = None
-    if need[3]:
-        deferred = ctx.deferred  # None, or (collector, step index)
-        dw = xp.matmul(d_pre.T, h) if deferred is None else deferred[0].add(deferred[1], d_pre, h)
     dc_prev = dc * f if need[2] else None
     return (d_pre if need[0] else None), dh, dc_prev, dw, (d_pre if need[4] else None), None
 
@@ -216,14 +216,20 @@ class DeferredWeightGrad:
         self.d_rows = self.h_rows = None
         self.written = set()
 
-    def add(self, step: int, d_pre, h):
+    def rows(self, step: int, like):
+        """The block of rows where step ``step`` writes its d_pre (shape and dtype of ``like``)."""
         if self.d_rows is None:
-            xp = array_module(d_pre)
-            rows = self.offsets[-1]
-            self.d_rows = xp.empty((rows, d_pre.shape[1]), d_pre.dtype)
-            self.h_rows = xp.empty((rows, h.shape[1]), h.dtype)
+            xp = array_module(like)
+            self.d_rows = xp.empty((self.offsets[-1], like.shape[1]), like.dtype)
         lo = self.offsets[step]
-        self.d_rows[lo:lo + d_pre.shape[0]] = d_pre
+        return self.d_rows[lo:lo + like.shape[0]]
+
+    def add(self, step: int, h):
+        """Record step ``step``'s h_{t-1} (its d_pre is in ``rows(step)``); the first step
+        returns dW_hh of all steps, the others None."""
+        if self.h_rows is None:
+            self.h_rows = array_module(h).empty((self.offsets[-1], h.shape[1]), h.dtype)
+        lo = self.offsets[step]
         self.h_rows[lo:lo + h.shape[0]] = h
         self.written.add(step)
         if step != self.first:
@@ -232,7 +238,7 @@ class DeferredWeightGrad:
             if k not in self.written:
                 self.d_rows[self.offsets[k]:self.offsets[k + 1]] = 0
         self.written = set()
-        return array_module(d_pre).matmul(self.d_rows.T, self.h_rows)
+        return array_module(h).matmul(self.d_rows.T, self.h_rows)
 
 
 def lstm_step(gi: Tensor, hx: Tensor, cx: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
@@ -326,16 +332,17 @@ def _gru_backward_arrays(ctx, grad, h, w_hh, rz, new, gh_n, need):
     dz = d_gi[:, n:2 * n]
     dz *= grad
     dz *= h - new  # dz = grad (h - n) z (1 - z)
-    d_gh = d_gi.copy()
+    deferred = ctx.deferred if need[2] else None  # None, or (collector, step index)
+    d_gh = xp.empty_like(d_gi) if deferred is None else deferred[0].rows(deferred[1], d_gi)
+    d_gh[...] = d_gi
     d_gh[:, 2 * n:] *= r
+    dw = None
+    if need[2]:
+        dw = xp.matmul(d_gh.T, h) if deferred is None else deferred[0].add(deferred[1], h)
     dh = None
     if need[1]:
         dh = xp.matmul(d_gh, w_hh)
         dh += grad * z
-    dw = None
-    if need[2]:
-        deferred = ctx.deferred  # None, or (collector, step index)
-        dw = xp.matmul(d_gh.T, h) if deferred is None else deferred[0].add(deferred[1], d_gh, h)
     return (d_gi if need[0] else None), dh, dw, (d_gh if need[3] else None), None
 
 
