@@ -2,8 +2,8 @@
 
 Topics: generative adversarial networks on images, the generator's tanh output and data scaled
 to [-1, 1], the discriminator on logits (BCE with logits), the non-saturating generator loss,
-alternating updates, watching samples improve over training, checking for mode collapse with a
-classifier.
+alternating updates, watching samples improve over training, mode collapse (measured with a
+classifier) and batch norm in the generator against it.
 
 The objective (a game): D maximizes E_x[log D(x)] + E_z[log(1 - D(G(z)))]; G minimizes
 -E_z[log D(G(z))]. One D step, then one G step, per batch of 64 real images.
@@ -12,7 +12,14 @@ Output (in --out): gan_digits_progress.png (rows: samples of a fixed z at severa
 gan_digits_samples.png (64 final samples), gan_digits_losses.png. The run also prints which
 digits a softmax classifier trained on real digits (about 95% test accuracy) sees in 1,000
 samples: a collapsed generator shows one or two classes.
-Measured (defaults: 100 epochs, about 1 min on one core): see the last printed line.
+
+Mode collapse, measured (seed 0, 1,000 samples judged by the classifier): the plain MLP
+generator (--no-batch-norm, 100 epochs) ignores z: each snapshot row shows one image 16 times,
+and 5 of the 10 digits appear (none of 1, 3, 7, 9); with dropout 0.3 in D and one-sided label
+smoothing (40 epochs) only 2. BatchNorm1d after G's hidden layers (the default) covers all 10
+digits (40 epochs: 52 to 140 samples per digit; mean distance between two samples 5.8, between
+two real digits 6.1, against 0.8 when collapsed).
+Measured (defaults: 100 epochs, about 1-2 min on one core): see the last printed line.
 Run: python examples/gan_digits.py [--fast] [--out runs/gan_digits]
 """
 
@@ -36,9 +43,9 @@ from nabla.utils.data import DataLoader, TensorDataset, load_digits
 
 
 def train(X: numpy.ndarray, epochs: int = 100, latent_dim: int = 32, lr: float = 2e-4,
-          snapshots: int = 8, log_every: int = 20):
+          snapshots: int = 8, log_every: int = 20, batch_norm: bool = True):
     """X: (N, 64) in [-1, 1]. Returns G, the loss history and samples of a fixed z per epoch."""
-    G = MLPGenerator(latent_dim, (256, 256), 64, out_activation="tanh")
+    G = MLPGenerator(latent_dim, (256, 256), 64, out_activation="tanh", batch_norm=batch_norm)
     D = MLPDiscriminator(64, (256, 256))
     opt_g = nabla.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = nabla.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -48,8 +55,10 @@ def train(X: numpy.ndarray, epochs: int = 100, latent_dim: int = 32, lr: float =
     history, progress = {"d_loss": [], "g_loss": []}, {}
     for epoch in range(epochs + 1):
         if epoch in at:
+            G.eval()  # batch norm with its running statistics, as at sampling time
             with nabla.no_grad():
                 progress[epoch] = G(z_fixed).numpy()
+            G.train()
         if epoch == epochs:
             break
         for (real,) in loader:
@@ -98,15 +107,16 @@ def plot(G, history: dict, progress: dict, out: str) -> list:
 
 
 def main(epochs: int = 100, out: str = "runs/gan_digits", fast: bool = False, seed: int = 0,
-         plots: bool = True) -> dict:
+         plots: bool = True, batch_norm: bool = True) -> dict:
     nabla.manual_seed(seed)
     X_train, y_train, X_test, y_test = load_digits()  # (N, 64) in [0, 1]
     X = X_train * 2 - 1  # tanh's range
     if fast:
         X, epochs = X[:256], 2
     start = time.perf_counter()
-    G, history, progress = train(X, epochs, log_every=0 if fast else 20)
+    G, history, progress = train(X, epochs, log_every=0 if fast else 20, batch_norm=batch_norm)
     seconds = time.perf_counter() - start
+    G.eval()
     judge = fit_classifier(X_train * 2 - 1, y_train, epochs=50 if fast else 300)
     with nabla.no_grad():
         acc = (judge(nabla.tensor(X_test * 2 - 1)).argmax(1).numpy() == y_test).mean()
@@ -127,5 +137,7 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--out", default="runs/gan_digits")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-batch-norm", action="store_true",
+                        help="plain MLP generator: watch it collapse")
     a = parser.parse_args()
-    main(a.epochs, a.out, a.fast, a.seed)
+    main(a.epochs, a.out, a.fast, a.seed, batch_norm=not a.no_batch_norm)

@@ -11,12 +11,14 @@ temperature. Then a linear classifier is trained on the frozen features f(x) of 
 training images and tested; the same probe on the same encoder with random weights is the
 baseline (and raw pixels for reference).
 
-Measured (defaults: 40 epochs of 128 images x 2 views, t = 0.5, Adam 1e-3; about 5 min on one
-busy core); linear-probe test accuracy on the 360 test images:
+Measured (seed 0; defaults: 20 epochs of 128 images x 2 views, t = 0.5, Adam 1e-3; 110 s on
+a busy 2-core machine); linear-probe test accuracy on the 360 test images:
     features                    all labels   10 labels per class
-    raw pixels (64)             see the run's simclr_results.txt
-    random encoder (64)
-    SimCLR encoder (64)
+    raw pixels (64)             0.972        0.858
+    random encoder (64)         0.958        0.794
+    SimCLR encoder (64)         0.992        0.958
+(40 epochs: 0.989 and 0.956.) The margin over the same probe on the random encoder is +3.4
+points with all 1,437 labels and +16.4 points with 100 labels.
 The run writes the table to simclr_results.txt, the loss curve, the augmentation pairs and a
 2-D PCA of the features coloured by class.
 Run: python examples/simclr_digits.py [--fast] [--out runs/simclr_digits]
@@ -114,7 +116,7 @@ def plot(losses, X, rng, encoder, X_test, y_test, out: str) -> list:
     return paths
 
 
-def main(epochs: int = 40, temperature: float = 0.5, out: str = "runs/simclr_digits",
+def main(epochs: int = 20, temperature: float = 0.5, out: str = "runs/simclr_digits",
          fast: bool = False, seed: int = 0, plots: bool = True) -> dict:
     nabla.manual_seed(seed)
     X_train, y_train, X_test, y_test = load_digits(flatten=False)  # (N, 1, 8, 8) in [0, 1]
@@ -152,7 +154,7 @@ def main(epochs: int = 40, temperature: float = 0.5, out: str = "runs/simclr_dig
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="a few steps (smoke test)")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--temperature", type=float, default=0.5)
     parser.add_argument("--out", default="runs/simclr_digits")
     parser.add_argument("--seed", type=int, default=0)

@@ -41,15 +41,19 @@ class MLPGenerator(nn.Sequential):
         hidden: hidden widths.
         out_features: size of a sample (2 for points, 64 for 8x8 digits).
         out_activation: None (any real output), 'sigmoid' (pixels in [0, 1]) or 'tanh'.
+        batch_norm: BatchNorm1d after each hidden Linear.
 
     Shape: (N, latent_dim) -> (N, out_features).
     """
 
     def __init__(self, latent_dim: int = 8, hidden=(128, 128), out_features: int = 2,
-                 out_activation: str | None = None) -> None:
+                 out_activation: str | None = None, batch_norm: bool = False) -> None:
         layers, width = [], latent_dim
         for size in hidden:
-            layers += [nn.Linear(width, size), nn.ReLU()]
+            layers.append(nn.Linear(width, size))
+            if batch_norm:  # DCGAN's trick: keeps each layer's batch spread out
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(nn.ReLU())
             width = size
         layers.append(nn.Linear(width, out_features))
         if out_activation is not None:
@@ -61,27 +65,36 @@ class MLPGenerator(nn.Sequential):
 class MLPDiscriminator(nn.Sequential):
     """x -> [Linear -> LeakyReLU(0.2)] * len(hidden) -> Linear: one logit (or critic score).
 
+    Args:
+        in_features: size of a sample.  hidden: hidden widths.
+        dropout: after each hidden activation (a noisier, weaker D: slows its win over G).
+
     Shape: (N, in_features) -> (N, 1).
     """
 
-    def __init__(self, in_features: int = 2, hidden=(128, 128)) -> None:
+    def __init__(self, in_features: int = 2, hidden=(128, 128), dropout: float = 0.0) -> None:
         layers, width = [], in_features
         for size in hidden:
             layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
             width = size
         layers.append(nn.Linear(width, 1))
         super().__init__(*layers)
 
 
 # -- the GAN game (discriminator returns logits) ----------------------------------------------
-def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor,
+                       real_label: float = 1.0) -> Tensor:
     """-E[log D(x)] - E[log(1 - D(G(z)))]: binary cross-entropy, real = 1 and fake = 0.
 
     Args:
         real_logits: D's logits on real samples, (N, 1).
         fake_logits: D's logits on generated samples, (M, 1) (detach them: D's step only).
+        real_label: target of the real samples; 0.9 is one-sided label smoothing (Salimans et
+            al., 2016), which keeps D from growing over-confident.
     """
-    return (binary_cross_entropy_with_logits(real_logits, ones_like(real_logits))
+    return (binary_cross_entropy_with_logits(real_logits, real_label * ones_like(real_logits))
             + binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits)))
 
 
