@@ -148,6 +148,10 @@ def test_gan_losses_match_torch_formulas(dtype):
     (r, f), (nr, nf) = leaves((7, 1), (5, 1), dtype=dtype, scale=3.0)
     ref = -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean()
     check(discriminator_loss(nr, nf), ref, (r, f), (nr, nf), "discriminator_loss")
+    (r, f), (nr, nf) = leaves((7, 1), (5, 1), dtype=dtype, scale=3.0)
+    sr = torch.sigmoid(r)  # one-sided label smoothing: real target 0.9
+    ref = -(0.9 * sr.log() + 0.1 * (1 - sr).log()).mean() - (1 - torch.sigmoid(f)).log().mean()
+    check(discriminator_loss(nr, nf, real_label=0.9), ref, (r, f), (nr, nf), "smoothed D loss")
     (f,), (nf,) = leaves((5, 1), dtype=dtype, scale=3.0)
     check(generator_loss(nf), -torch.log(torch.sigmoid(f)).mean(), (f,), (nf,),
           "generator_loss (non-saturating)")
@@ -207,6 +211,10 @@ def test_gan_model_shapes():
     assert MLPGenerator(8, (16,), 2)(nabla.randn(5, 8)).shape == (5, 2)
     out = MLPGenerator(8, (16,), 64, out_activation="tanh")(nabla.randn(5, 8))
     assert out.abs().max().item() <= 1.0
+    bn = MLPGenerator(8, (16,), 2, batch_norm=True)
+    assert isinstance(bn[1], nabla.nn.BatchNorm1d) and bn(nabla.randn(5, 8)).shape == (5, 2)
+    d = MLPDiscriminator(2, (16,), dropout=0.5)
+    assert isinstance(d[2], nabla.nn.Dropout) and d(nabla.randn(5, 2)).shape == (5, 1)
     g, d = DCGANGenerator(16, 8), DCGANDiscriminator(8)
     img = g(nabla.randn(3, 16))
     assert img.shape == (3, 1, 16, 16) and img.abs().max().item() <= 1.0
