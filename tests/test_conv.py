@@ -247,3 +247,15 @@ def test_state_dict_into_torch(rng):
     tmod.load_state_dict({k: to_torch(v) for k, v in nmod.state_dict().items()})
     x = rng.standard_normal((1, 3, 5, 5)).astype(np.float32)
     assert_close(nmod(nabla.tensor(x)), tmod(torch.tensor(x)))
+
+
+def test_unfold_fold_modules_match_torch(rng):
+    kw = {"kernel_size": (2, 3), "padding": 1, "stride": 2}
+    a = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    nu, tu = nn.Unfold(**kw), tnn.Unfold(**kw)
+    assert repr(nu) == repr(tu)
+    cols = nu(nabla.tensor(a))
+    assert_close(cols, tu(torch.tensor(a)))
+    nf, tf = nn.Fold((6, 5), **kw), tnn.Fold((6, 5), **kw)
+    assert repr(nf) == repr(tf)
+    assert_close(nf(cols), tf(torch.tensor(cols.numpy())))

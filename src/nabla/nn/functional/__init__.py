@@ -58,3 +58,4 @@ from nabla.nn.functional.vision import (
     pixel_unshuffle,
     upsample,
 )
+from nabla.ops.join import pad  # noqa: E402,F401  (F.pad, as torch.nn.functional.pad)
