@@ -140,8 +140,8 @@ def vae_loss(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor, beta: float 
     """-ELBO averaged over the batch (with beta weighting the KL, beta-VAE style).
 
     Returns:
-        (loss, reconstruction term, KL term): scalars, the last two per sample and detached
-        from nothing (so they can be logged with ``.item()``).
+        (loss, reconstruction term, KL term): scalar tensors, each averaged over the batch
+        (nats per sample); the last two are there to be logged.
     """
     recon = binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
     kl = gaussian_kl(mu, logvar).mean()
