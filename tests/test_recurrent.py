@@ -276,7 +276,7 @@ def test_bptt_through_1000_steps():
         assert_close(p.grad, q.grad, what=f"1000-step {name}")
 
 
-@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 def test_deferred_weight_grad_with_retain_graph_and_partial_losses(kind):
     """The LSTM layer collects dW_hh of all steps into one product, returned by the step that
     backward reaches last: a second backward over the same graph (retain_graph) with another

@@ -73,32 +73,50 @@ class RnnStep(Op):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, gi, h, w_hh, b_hh, nonlinearity):
+    def forward(ctx, gi, h, w_hh, b_hh, nonlinearity, deferred=None):
         xp = array_module(gi)
         out = _recurrent_preact(xp, gi, h, w_hh, b_hh)
         if nonlinearity == "tanh":
             xp.tanh(out, out=out)
         else:
             xp.maximum(out, 0, out=out)
-        ctx.nonlinearity = nonlinearity
+        ctx.nonlinearity, ctx.deferred = nonlinearity, deferred
         ctx.save_for_backward(gi, h, w_hh, b_hh, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         gi, h, w_hh, b_hh, out = ctx.saved_tensors
-        if ctx.nonlinearity == "tanh":
-            if is_grad_enabled():  # create_graph: recompute h' with recorded ops
-                out = tanh(_graph_preact(gi, h, w_hh, b_hh))
-            d_pre = grad * (1 - out * out)
+        if not is_grad_enabled():  # plain backward: the same rule on arrays
+            return _rnn_backward_arrays(ctx, grad, h, w_hh, out)
+        if ctx.nonlinearity == "tanh":  # create_graph: recompute h' with recorded ops
+            d_pre = grad * (1 - tanh(_graph_preact(gi, h, w_hh, b_hh)) ** 2)
         else:
             d_pre = grad * (out > 0)
         return (d_pre if ctx.needs_input_grad[0] else None,) + _param_grads(
-            ctx, d_pre, h, w_hh, 1, 2) + (None,)
+            ctx, d_pre, h, w_hh, 1, 2) + (None, None)
+
+
+def _rnn_backward_arrays(ctx, grad, h, w_hh, out):
+    xp = array_module(out)
+    need = ctx.needs_input_grad
+    deferred = ctx.deferred if need[2] else None  # None, or (collector, step index)
+    d_pre = xp.empty_like(out) if deferred is None else deferred[0].rows(deferred[1], out)
+    if ctx.nonlinearity == "tanh":
+        xp.multiply(out, out, out=d_pre)
+        xp.subtract(1, d_pre, out=d_pre)
+        d_pre *= grad
+    else:
+        xp.multiply(grad, out > 0, out=d_pre)
+    dw = None
+    if need[2]:
+        dw = xp.matmul(d_pre.T, h) if deferred is None else deferred[0].add(deferred[1], h)
+    dh = xp.matmul(d_pre, w_hh) if need[1] else None
+    return (d_pre if need[0] else None), dh, dw, (d_pre if need[3] else None), None, None
 
 
 def rnn_step(gi: Tensor, hx: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
-             nonlinearity: str = "tanh") -> Tensor:
+             nonlinearity: str = "tanh", deferred: tuple | None = None) -> Tensor:
     """One Elman step from a precomputed input projection: h' = act(gi + h W_hh^T + b_hh).
 
     Args:
@@ -106,13 +124,14 @@ def rnn_step(gi: Tensor, hx: Tensor, w_hh: Tensor, b_hh: Tensor | None = None,
         hx: (N, H) the previous hidden state.
         w_hh: (H, H); b_hh: (H) or None.
         nonlinearity: "tanh" or "relu".
+        deferred: (DeferredWeightGrad, step index) to collect dW_hh over a whole sequence.
 
     Returns:
         (N, H) the new hidden state.
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_step: unknown nonlinearity '{nonlinearity}' (tanh or relu)")
-    return RnnStep.apply(gi, hx, w_hh, b_hh, nonlinearity)
+    return RnnStep.apply(gi, hx, w_hh, b_hh, nonlinearity, deferred)
 
 
 # -- LSTM ----------------------------------------------------------------------------------------

@@ -314,7 +314,7 @@ class RNNBase(Module):
         outs, done = [None] * len(pieces), []
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
         collector = None
-        if mode in ("LSTM", "GRU") and w_hh.requires_grad and is_grad_enabled():
+        if w_hh.requires_grad and is_grad_enabled():
             offsets = [0]
             for bs in batch_sizes:
                 offsets.append(offsets[-1] + bs)
@@ -336,7 +336,8 @@ class RNNBase(Module):
                 state = [GruStep.apply(gi, state[0], w_hh, b_hh,
                                        None if collector is None else (collector, t))]
             else:
-                state = [RnnStep.apply(gi, state[0], w_hh, b_hh, nonlinearity)]
+                state = [RnnStep.apply(gi, state[0], w_hh, b_hh, nonlinearity,
+                                       None if collector is None else (collector, t))]
             outs[t] = state[0]
         if done:  # the final state of each sequence, back in batch order
             state = [cat([s] + [p[i] for p in reversed(done)]) for i, s in enumerate(state)]
