@@ -321,3 +321,21 @@ def test_sequence_taxonomy_example_fast():
 def test_gru_mnist1d_example_fast():
     pytest.importorskip("mnist1d")
     assert 0.0 <= _example("gru_mnist1d").main(fast=True) <= 1.0  # the bar: the full run
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_double_backward_through_layers(kind):
+    """create_graph=True through a whole layer (a gradient penalty on the input) matches
+    PyTorch: the step rules recompute their gates with recorded ops."""
+    nab = getattr(nn, kind)(2, 3, num_layers=2)
+    tor = _twin(getattr(torch.nn, kind)(2, 3, num_layers=2), nab, np.float64)
+    x = np.random.default_rng(10).normal(size=(4, 2, 2))
+    xn, xt = nabla.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    (gn,) = nabla.autograd.grad(nab(xn)[0].tanh().sum(), xn, create_graph=True)
+    (gt,) = torch.autograd.grad(tor(xt)[0].tanh().sum(), xt, create_graph=True)
+    assert_close(gn, gt, what="first derivative")
+    (gn ** 2).sum().backward()
+    (gt ** 2).sum().backward()
+    t_params = dict(tor.named_parameters())
+    for name, p in nab.named_parameters():
+        assert_close(p.grad, t_params[name].grad, what=f"second derivative {name}")

@@ -9,7 +9,8 @@ gate's gradient in a handful of array expressions, so the engine walks one node 
 
 Backpropagation through time is nothing but the engine walking these nodes in reverse: the
 gradient of h_{t-1} is ``dG W_hh``, one factor of W_hh per step back, and ``dW_hh`` sums
-``dG_t^T h_{t-1}`` over the steps.
+``dG_t^T h_{t-1}`` over the steps. A sequence layer hands its steps a ``DeferredWeightGrad`` so
+that this sum is one matrix product at the end instead of one thin product per step.
 
 Second derivatives: in create_graph mode the rules recompute the gate activations from the saved
 inputs with differentiable nabla ops, so the gradient graph is complete.
