@@ -199,3 +199,15 @@ def test_rotation_matches_torch_grid_sample_as_torchvision_rotates(interpolation
                                                padding_mode="zeros", align_corners=False)
     numpy.testing.assert_allclose(T.rotate(a, angle, interpolation), expected.numpy(),
                                   atol=1e-5)
+
+
+def test_transforms_plug_into_a_dataset_and_loader():
+    from nabla.utils.data import DataLoader, Digits
+
+    pipeline = T.Compose([T.RandomCrop(8, padding=1), T.Normalize((0.5,), (0.25,))])
+    data = Digits(train=False, flatten=False, transform=pipeline)
+    raw = Digits(train=False, flatten=False)
+    x, y = next(iter(DataLoader(data, batch_size=16)))
+    assert tuple(x.shape) == (16, 1, 8, 8) and x.dtype == nabla.float32 and tuple(y.shape) == (16,)
+    assert x.numpy().min() == pytest.approx(-2.0)  # zero padding normalized: (0 - 0.5) / 0.25
+    assert not numpy.array_equal(x.numpy(), (raw.tensors[0].numpy()[:16] - 0.5) / 0.25)

@@ -17,7 +17,11 @@ MODELS = {
     "dcgan": "DCGAN on 16x16 digits (runs examples/dcgan_digits.py)",
     "vae": "MLP and conv VAEs (runs examples/vae_digits.py)",
     "simclr": "SimCLR + linear probe (runs examples/simclr_digits.py)",
+    "cnn": "small CNN: ConvNet on images, cnn1d_bn on signals (mnist1d)",
+    "lenet": "LeNet-5 (images of at least 12x12: mnist, fashion_mnist, cifar10)",
+    "resnet20": "CIFAR ResNet-20 (images)",
 }
+CNN_MODELS = ("cnn", "lenet", "resnet20")  # fed (C, H, W) images or (C, L) signals
 # Generative and self-supervised models: their training loops and pictures live in an example.
 EXAMPLE_MODELS = {"gan": "gan_digits", "dcgan": "dcgan_digits", "vae": "vae_digits",
                   "simclr": "simclr_digits"}
@@ -118,6 +122,8 @@ def _data(args):
     from nabla.utils.data.split import split_indices
 
     extra = {"root": args.root} if args.root else {}
+    if args.model in CNN_MODELS and args.dataset in ("digits", "mnist1d"):
+        extra["flatten"] = False
     train_full = get_dataset(args.dataset, "train", **extra)
     test = get_dataset(args.dataset, "test", **extra)
     labels = getattr(train_full, "targets", None)
@@ -187,8 +193,13 @@ def _train(args) -> int:
         metrics = ("accuracy",)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     hidden = tuple(int(h) for h in args.hidden.split(",") if h) if args.model == "mlp" else ()
-    model = MLP(in_features, hidden, n_out, activation=args.activation,
-                dropout=args.dropout, batch_norm=args.batch_norm)
+    if args.model in CNN_MODELS:
+        from nabla.models import cnn_for
+
+        model = cnn_for(args.model, tuple(x0.shape), n_out)
+    else:
+        model = MLP(in_features, hidden, n_out, activation=args.activation,
+                    dropout=args.dropout, batch_norm=args.batch_norm)
     gen = nabla.Generator(args.seed)
     train_loader = DataLoader(train, args.batch_size, shuffle=True, generator=gen)
     val_loader = DataLoader(val, 512) if val is not None else None

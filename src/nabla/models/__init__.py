@@ -5,11 +5,11 @@ from nabla.models.mlp import MLP
 __all__ = ["MLP"]
 from nabla.models.alexnet import AlexNet, AlexNetSmall, alexnet  # noqa: E402  (CNN zoo)
 from nabla.models.char_lm import CharLM, CharVocab, sample  # noqa: E402  (character LM)
-from nabla.models.cnn1d import CNN1d  # noqa: E402
+from nabla.models.cnn1d import CNN1d, cnn1d_bn  # noqa: E402
 from nabla.models.densenet import DenseNet, densenet121  # noqa: E402
 from nabla.models.googlenet import GoogLeNet, googlenet  # noqa: E402
 from nabla.models.gpt import GPT  # noqa: E402  (decoder-only Transformer LM)
-from nabla.models.lenet import ConvNet, LeNet5  # noqa: E402
+from nabla.models.lenet import ConvNet, LeNet5, cnn_for  # noqa: E402
 from nabla.models.resnet import (  # noqa: E402
     CifarResNet,
     ResNet,

@@ -5,14 +5,16 @@ parameters stops near 70% (Greydanus, 2020, "Scaling down deep learning").
 
 ``CNN1d()`` is the MNIST-1D paper's ``ConvBase``: three strided convolutions of 25 channels
 (kernels 5, 3, 3; stride 2; padding 1), ReLU, and a linear layer on the flattened 25 x 5 map:
-5,210 parameters.
+5,210 parameters; trained here with Adam it overfits near 89% (the paper reports ~94%).
+``cnn1d_bn()`` adds batch norm, a wider and deeper stack and dropout: 37,962 parameters, 98.4%
+test accuracy after 20 epochs (``examples/cnn_mnist1d.py``).
 """
 
 from nabla import nn
 from nabla.nn.utils.conv_utils import conv_output_size
 from nabla.tensor import Tensor
 
-__all__ = ["CNN1d"]
+__all__ = ["CNN1d", "cnn1d_bn"]
 
 
 class CNN1d(nn.Module):
@@ -53,3 +55,11 @@ class CNN1d(nn.Module):
         if x.ndim == 2:
             x = x.reshape(x.shape[0], self.in_channels, -1)
         return self.linear(self.dropout(self.features(x).flatten(1)))
+
+
+def cnn1d_bn(**kwargs) -> CNN1d:
+    """Convolutions of 32, 64, 64, 64 channels (kernels 5, 3, 3, 3; strides 1, 2, 1, 2), each
+    followed by BatchNorm1d and ReLU, dropout 0.2: for MNIST-1D, a 40 -> 10 map of 64 channels."""
+    kwargs = {"layers": ((32, 5, 1), (64, 3, 2), (64, 3, 1), (64, 3, 2)), "batch_norm": True,
+              "dropout": 0.2, **kwargs}
+    return CNN1d(**kwargs)

@@ -12,7 +12,7 @@ ReLU and max pooling; it reaches about 99% on the 8x8 digits (``examples/cnn_dig
 from nabla import nn
 from nabla.tensor import Tensor
 
-__all__ = ["LeNet5", "ConvNet"]
+__all__ = ["LeNet5", "ConvNet", "cnn_for"]
 
 _ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -87,3 +87,33 @@ class ConvNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.fc(self.dropout(self.pool(self.features(x)).flatten(1)))
+
+
+def cnn_for(name: str, sample_shape: tuple, num_classes: int) -> nn.Module:
+    """A convolutional classifier for samples of ``sample_shape`` (what ``nabla train --model
+    cnn|lenet|resnet20`` builds).
+
+    Args:
+        name: 'cnn' (``ConvNet`` for (C, H, W) images, ``cnn1d_bn`` for (C, L) signals),
+            'lenet' (``LeNet5``, square images of at least 12x12) or 'resnet20'.
+        sample_shape: the shape of one input sample, without the batch dimension.
+        num_classes: outputs.
+    """
+    from nabla.models.cnn1d import cnn1d_bn
+    from nabla.models.resnet import resnet20
+
+    if name == "cnn" and len(sample_shape) == 2:
+        return cnn1d_bn(in_channels=sample_shape[0], num_classes=num_classes,
+                        length=sample_shape[1])
+    if len(sample_shape) != 3:
+        raise ValueError(f"{name}: needs images of shape (C, H, W)"
+                         f"{' or signals (C, L)' if name == 'cnn' else ''}; the samples have "
+                         f"shape {tuple(sample_shape)}")
+    channels = sample_shape[0]
+    if name == "lenet":
+        return LeNet5(channels, num_classes, input_size=min(sample_shape[1:]))
+    if name == "resnet20":
+        return resnet20(num_classes=num_classes, in_channels=channels)
+    if name == "cnn":
+        return ConvNet(channels, num_classes, channels=(32, 64, 64), dropout=0.2)
+    raise ValueError(f"cnn_for: unknown model {name!r}; choose 'cnn', 'lenet' or 'resnet20'")
