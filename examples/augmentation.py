@@ -5,9 +5,15 @@ Topics: data augmentation (데이터 증강), noise robustness (noise on the inp
 (shifts), small rotations, random erasing / Cutout, MixUp and CutMix with soft labels (relatives
 of label smoothing), soft-target cross-entropy, regularization against overfitting.
 Part 1 prints what each transform does to one digit. Part 2 trains the same ConvNet on 300
-training images (seed 0, 40 epochs) with each recipe and reports test accuracy on 360 images.
-Measured: none 91.9%, shift + rotation 95.8%, Cutout 93.3%, MixUp 93.1%, CutMix 93.1%
-(about 2 minutes on one core).
+training images (seed 0, 40 epochs) with each recipe and scores it on the 360 test images, as
+they are and moved (shifted by up to a pixel, turned by up to 15 degrees).
+Measured (test accuracy / on moved test images), about 15 s of CPU:
+  none 99.7% / 59.2%    shift + rotation 96.7% / 96.4%    Cutout 96.9% / 50.8%
+  MixUp 98.9% / 50.0%   CutMix 97.2% / 52.2%
+The digits are centred and upright, so the plain network already does well on them, but it
+has learnt nothing about other positions: augmentation buys invariance to the variations it
+simulates (and only those: erasing and mixing do not help with shifts). The augmented networks
+score a little lower on the clean images: the same 40 epochs on a harder training task.
 Run: python examples/augmentation.py [--fast]
 """
 
