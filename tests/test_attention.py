@@ -326,3 +326,16 @@ def test_mha_init_and_errors():
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         mha(x, x, x, is_causal=True)
     assert tolerance(np.float64)["rtol"] < 1e-6  # the float64 checks above are tight
+
+
+def test_mha_second_derivative(rng):
+    """Derived from ops with rules of their own, MHA is twice differentiable."""
+    mha = nn.MultiheadAttention(4, 2, batch_first=True, dtype=nabla.float64)
+    x = nabla.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    pad = nabla.tensor(np.array([[False, False, True], [False, False, False]]))
+
+    def fn(x):
+        return mha(x, x, x, key_padding_mask=pad, need_weights=False)[0]
+
+    assert gradcheck(fn, (x,), **GRADCHECK_TOL)
+    assert gradgradcheck(fn, (x,), **GRADCHECK_TOL)

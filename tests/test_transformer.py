@@ -116,11 +116,15 @@ def test_decoder_layer(dtype, batch_first, norm_first):
     compare_grads(tmod, nmod, dtype)
 
 
-@pytest.mark.parametrize("batch_first", [True, False])
-def test_full_transformer(batch_first):
+@pytest.mark.parametrize("batch_first,extra", [
+    (True, {}),
+    (False, {}),
+    (True, {"norm_first": True, "activation": "gelu", "bias": False}),
+])
+def test_full_transformer(batch_first, extra):
     dtype = torch.float64
     kw = {"d_model": 8, "nhead": 2, "num_encoder_layers": 2, "num_decoder_layers": 2,
-          "dim_feedforward": 16, "dropout": 0.0, "batch_first": batch_first}
+          "dim_feedforward": 16, "dropout": 0.0, "batch_first": batch_first, **extra}
     tmod = torch.nn.Transformer(dtype=dtype, **kw)
     nmod = nn.Transformer(dtype=nabla.float64, **kw)
     assert list(nmod.state_dict()) == list(tmod.state_dict())
@@ -223,3 +227,23 @@ def test_encoder_layer_fully_masked_row_as_torch(inference):
         nout = nmod(nab(x), src_mask=nab(mask))
     assert np.isnan(out.detach().numpy()).any() == inference
     assert_close(nout, out)
+
+
+def test_unbatched_encoder_and_decoder_layers():
+    dtype = torch.float64
+    enc = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, dtype=dtype)
+    dec = torch.nn.TransformerDecoderLayer(8, 2, 16, 0.0, dtype=dtype)
+    nenc = nn.TransformerEncoderLayer(8, 2, 16, 0.0, dtype=nabla.float64)
+    ndec = nn.TransformerDecoderLayer(8, 2, 16, 0.0, dtype=nabla.float64)
+    copy_module(enc, nenc)
+    copy_module(dec, ndec)
+    src = torch.randn(5, 8, dtype=dtype, requires_grad=True)
+    tgt = torch.randn(3, 8, dtype=dtype, requires_grad=True)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=dtype)
+    out = dec(tgt, enc(src), tgt_mask=mask)
+    nsrc, ntgt = nab(src, True), nab(tgt, True)
+    nout = ndec(ntgt, nenc(nsrc), tgt_mask=nab(mask))
+    assert_close(nout, out)
+    _backward_both(out, nout, [src, tgt], [nsrc, ntgt])
+    compare_grads(enc, nenc, dtype)
+    compare_grads(dec, ndec, dtype)
