@@ -186,6 +186,12 @@ def test_zero_init_residual_starts_blocks_as_identity():
     assert (m.layer4[0].bn2.weight.detach().numpy() == 1).all()
 
 
+def test_torchvision_weights_argument_accepts_only_none(no_init):
+    assert n_params(models.resnet18(weights=None, progress=False)) == 11_689_512
+    with pytest.raises(ValueError, match="pretrained"):
+        models.vgg11(weights="IMAGENET1K_V1")
+
+
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="too small"):
         models.LeNet5(input_size=8)

@@ -9,6 +9,7 @@ pools, a dropout classifier) at a size for 8x8 to 32x32 images.
 """
 
 from nabla import nn
+from nabla.models.resnet import check_weights
 from nabla.tensor import Tensor
 
 __all__ = ["AlexNet", "alexnet", "AlexNetSmall"]
@@ -42,8 +43,9 @@ class AlexNet(nn.Module):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
-def alexnet(**kwargs) -> AlexNet:
+def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     """AlexNet with 61,100,840 parameters for 1000 classes."""
+    check_weights(weights, progress)
     return AlexNet(**kwargs)
 
 

@@ -12,6 +12,7 @@ convolutions and transition layers (1x1 convolution + 2x2 average pool) keep the
 
 import nabla
 from nabla import nn
+from nabla.models.resnet import check_weights
 from nabla.tensor import Tensor
 
 __all__ = ["DenseNet", "densenet121"]
@@ -131,6 +132,7 @@ class DenseNet(nn.Module):
         return self.classifier(out)
 
 
-def densenet121(**kwargs) -> DenseNet:
+def densenet121(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
     """DenseNet-121 (k = 32, blocks (6, 12, 24, 16)): 7,978,856 parameters for 1000 classes."""
+    check_weights(weights, progress)
     return DenseNet(32, (6, 12, 24, 16), 64, **kwargs)

@@ -15,6 +15,7 @@ from collections import namedtuple
 
 import nabla
 from nabla import nn
+from nabla.models.resnet import check_weights
 from nabla.tensor import Tensor
 
 __all__ = ["BasicConv2d", "Inception", "InceptionAux", "GoogLeNet", "googlenet",
@@ -151,6 +152,7 @@ class GoogLeNet(nn.Module):
         return x
 
 
-def googlenet(**kwargs) -> GoogLeNet:
+def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
     """GoogLeNet: 6,624,904 parameters for 1000 classes without auxiliary classifiers."""
+    check_weights(weights, progress)
     return GoogLeNet(**kwargs)

@@ -17,8 +17,8 @@ from nabla import nn
 from nabla.ops.join import pad
 from nabla.tensor import Tensor
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",
-           "resnet101", "CifarResNet", "resnet20", "resnet56"]
+__all__ = ["check_weights", "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34",
+           "resnet50", "resnet101", "CifarResNet", "resnet20", "resnet56"]
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -27,6 +27,15 @@ def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False)
+
+
+def check_weights(weights, progress: bool = True) -> None:
+    """torchvision's ``weights=`` / ``progress=`` arguments: nabla downloads nothing, so only
+    ``weights=None`` (random initialization) is accepted. Load a state_dict instead."""
+    del progress
+    if weights is not None:
+        raise ValueError(f"nabla.models ships no pretrained weights (got weights={weights!r}); "
+                         "build with weights=None and load_state_dict() a saved state_dict")
 
 
 class BasicBlock(nn.Module):
@@ -155,23 +164,27 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def resnet18(**kwargs) -> ResNet:
+def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters with 1000 classes."""
+    check_weights(weights, progress)
     return ResNet(BasicBlock, (2, 2, 2, 2), **kwargs)
 
 
-def resnet34(**kwargs) -> ResNet:
+def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-34: basic blocks (3, 4, 6, 3); 21,797,672 parameters with 1000 classes."""
+    check_weights(weights, progress)
     return ResNet(BasicBlock, (3, 4, 6, 3), **kwargs)
 
 
-def resnet50(**kwargs) -> ResNet:
+def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-50: bottlenecks (3, 4, 6, 3); 25,557,032 parameters with 1000 classes."""
+    check_weights(weights, progress)
     return ResNet(Bottleneck, (3, 4, 6, 3), **kwargs)
 
 
-def resnet101(**kwargs) -> ResNet:
+def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-101: bottlenecks (3, 4, 23, 3); 44,549,160 parameters with 1000 classes."""
+    check_weights(weights, progress)
     return ResNet(Bottleneck, (3, 4, 23, 3), **kwargs)
 
 

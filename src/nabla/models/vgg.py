@@ -11,6 +11,7 @@ pool_size=1, hidden=128)`` is a 32x32 network of about 160,000 parameters.
 """
 
 from nabla import nn
+from nabla.models.resnet import check_weights
 from nabla.tensor import Tensor
 
 __all__ = ["VGG", "make_layers", "cfgs", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
@@ -89,41 +90,49 @@ def _vgg(cfg: str, batch_norm: bool, in_channels: int = 3, width_mult: float = 1
     return VGG(make_layers(cfgs[cfg], batch_norm, in_channels, width_mult), **kwargs)
 
 
-def vgg11(**kwargs) -> VGG:
+def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-11 (configuration A: 8 convolutions + 3 linear layers); 132,863,336 parameters."""
+    check_weights(weights, progress)
     return _vgg("A", False, **kwargs)
 
 
-def vgg11_bn(**kwargs) -> VGG:
+def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-11 with batch norm after every convolution."""
+    check_weights(weights, progress)
     return _vgg("A", True, **kwargs)
 
 
-def vgg13(**kwargs) -> VGG:
+def vgg13(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-13 (configuration B); 133,047,848 parameters."""
+    check_weights(weights, progress)
     return _vgg("B", False, **kwargs)
 
 
-def vgg13_bn(**kwargs) -> VGG:
+def vgg13_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-13 with batch norm."""
+    check_weights(weights, progress)
     return _vgg("B", True, **kwargs)
 
 
-def vgg16(**kwargs) -> VGG:
+def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-16 (configuration D: 13 convolutions + 3 linear layers); 138,357,544 parameters."""
+    check_weights(weights, progress)
     return _vgg("D", False, **kwargs)
 
 
-def vgg16_bn(**kwargs) -> VGG:
+def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-16 with batch norm; 138,365,992 parameters."""
+    check_weights(weights, progress)
     return _vgg("D", True, **kwargs)
 
 
-def vgg19(**kwargs) -> VGG:
+def vgg19(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-19 (configuration E); 143,667,240 parameters."""
+    check_weights(weights, progress)
     return _vgg("E", False, **kwargs)
 
 
-def vgg19_bn(**kwargs) -> VGG:
+def vgg19_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-19 with batch norm."""
+    check_weights(weights, progress)
     return _vgg("E", True, **kwargs)
