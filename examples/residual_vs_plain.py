@@ -10,7 +10,7 @@ Measured (SGD lr 0.05, momentum 0.9, batch 64, 6 epochs, mean training loss per 
   20 layers, plain:    1.95 0.73 0.39 0.27 0.16 0.15  -> 94.7%
   56 layers, residual: 2.32 0.51 0.24 0.16 0.08 0.04  -> 99.2%   (--depth 56)
   56 layers, plain:    2.30 2.27 2.23 2.18 2.13 2.05  -> 16.9%   (barely learns)
-About 30 s of CPU for 20 layers, 2 minutes for 56, on one core.
+About 30 s of CPU for 20 layers, 80 s for 56, on one core.
 Run: python examples/residual_vs_plain.py [--depth 56] [--fast]
       (writes runs/residual_vs_plain/loss_curves.png when matplotlib is installed)
 """
