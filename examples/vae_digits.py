@@ -12,9 +12,13 @@ decoder (reconstruction = -BCE summed over the 64 pixels) and
 Output (in --out): vae_reconstructions.png (top: test images, below: each model's
 reconstruction), vae_samples.png (decoded z ~ N(0, I)), vae_latent.png (test set's mu coloured
 by class, latent_dim 2), vae_manifold.png (decoder over a grid of z).
-Measured (defaults: latent 2, 60 epochs, batch 64, about 1 min on one core), test ELBO in
-nats per image (one z sample), higher is better: printed at the end; see the table written to
-vae_results.txt.
+Measured (seed 0, 60 epochs of batch 64, Adam 2e-3; test ELBO in nats per image with one z
+sample, higher is better; the reconstruction term cannot beat -13.9 nats here, the entropy of
+the test set's grey levels under a Bernoulli decoder):
+    latent   MLP VAE (256 hidden)   conv VAE (16/32 channels)
+    2        -24.89 (11 s)          -25.20 (61 s, busy machine)
+    8        -24.48                 -24.48
+In the 2-D latent scatter (MLP VAE) 0, 4, 6 and 7 form clear clusters; 1, 5, 8 and 9 overlap.
 Run: python examples/vae_digits.py [--fast] [--out runs/vae_digits]
 """
 
@@ -103,8 +107,8 @@ def plot(models: dict, X_test, y_test, out: str) -> list:
         with nabla.no_grad():
             images = m.decode(nabla.tensor(z)).sigmoid().reshape(-1, 8, 8).numpy()
         paths.append(os.path.join(out, "vae_manifold.png"))
-        plt.imsave(paths[-1], numpy.kron(image_grid(images, nrow=12, pad=0), BIG), cmap="gray_r",
-                   vmin=0, vmax=1)
+        plt.imsave(paths[-1], numpy.kron(image_grid(images, nrow=12, value=0.0), BIG),
+                   cmap="gray_r", vmin=0, vmax=1)
     return paths
 
 
