@@ -76,6 +76,6 @@ def numel(input: Tensor) -> int:
 
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
-from nabla import diagnostics, nn, optim, utils  # noqa: E402
+# transforms: torchvision-style data augmentation.
+from nabla import diagnostics, nn, optim, transforms, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402
-from nabla import transforms  # noqa: E402  (torchvision-style data augmentation)

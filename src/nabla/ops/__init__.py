@@ -10,11 +10,11 @@ linalg.py       matmul, einsum
 compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 """
 
-from nabla.ops.elementwise import *  # noqa: F401,F403
-from nabla.ops.shape import *  # noqa: F401,F403
-from nabla.ops.reduce import *  # noqa: F401,F403
-from nabla.ops.linalg import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
+from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
+from nabla.ops.linalg import *  # noqa: F401,F403
+from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
+from nabla.ops.shape import *  # noqa: F401,F403
