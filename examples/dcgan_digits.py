@@ -14,7 +14,7 @@ dcgan_losses.png. The run also prints which digits a softmax classifier trained 
 sees in 500 samples (2x2-averaged back to 8x8).
 Measured (seed 0; defaults: 15 epochs, 251 s on a busy 2-core machine): the classifier finds
 all 10 digits in 500 samples (26 to 70 per digit); the grids show recognizable digits from
-about epoch 8.
+about epoch 10 (epoch 6: noise with digit-like strokes).
 Run: python examples/dcgan_digits.py [--fast] [--out runs/dcgan_digits]
 """
 
