@@ -266,3 +266,68 @@ def test_linear_probe_separates_separable_features(rng):
     assert linear_probe(feats[:60], y[:60], feats[60:], y[60:], epochs=100) > 0.95
     noise = rng.normal(0, 1, (90, 3))
     assert linear_probe(noise[:60], y[:60], noise[60:], y[60:], epochs=100) < 0.8
+
+
+# -- modules against PyTorch twins (same state_dict: outputs and every parameter's gradient) ----
+def twin_check(nmod, tmod, x, train: bool = True):
+    assert list(nmod.state_dict()) == list(tmod.state_dict())
+    nmod.load_state_dict({k: v.detach().numpy().copy() for k, v in tmod.state_dict().items()})
+    nmod.train(train)
+    tmod.train(train)
+    out = tmod(x)
+    outs = out if isinstance(out, tuple) else (out,)
+    nouts = nmod(nab(x))
+    nouts = nouts if isinstance(nouts, tuple) else (nouts,)
+    total, ntotal = 0, 0
+    for i, (a, b) in enumerate(zip(nouts, outs)):
+        assert_close(a, b, what=f"output {i}")
+        g = torch.randn_like(b)
+        total, ntotal = total + (b * g).sum(), ntotal + (a * nab(g)).sum()
+    total.backward()
+    ntotal.backward()
+    tparams = dict(tmod.named_parameters())
+    for name, p in nmod.named_parameters():
+        assert_close(p.grad, tparams[name].grad, what=f"grad of {name}")
+
+
+def test_dcgan_generator_and_discriminator_match_torch_twins():
+    T = torch.nn
+    w, z = 4, 8
+    tg = T.Module()
+    tg.net = T.Sequential(
+        T.ConvTranspose2d(z, 4 * w, 4, 1, 0, bias=False), T.BatchNorm2d(4 * w), T.ReLU(),
+        T.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), T.BatchNorm2d(2 * w), T.ReLU(),
+        T.ConvTranspose2d(2 * w, 1, 4, 2, 1), T.Tanh())
+    tg.forward = lambda v: tg.net(v)
+    twin_check(DCGANGenerator(z, w), tg, torch.randn(3, z, 1, 1))
+    td = T.Module()
+    td.net = T.Sequential(
+        T.Conv2d(1, 2 * w, 4, 2, 1), T.LeakyReLU(0.2), T.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False),
+        T.BatchNorm2d(4 * w), T.LeakyReLU(0.2), T.Conv2d(4 * w, 1, 4, 1, 0))
+    td.forward = lambda v: td.net(v).reshape(v.shape[0], 1)
+    twin_check(DCGANDiscriminator(w), td, torch.randn(3, 1, 16, 16))
+
+
+class TorchConvVAE(torch.nn.Module):
+    """The ConvVAE written in PyTorch; eval mode (z = mu), as nabla's forward in eval mode."""
+
+    def __init__(self, width=4, latent=2):
+        super().__init__()
+        T = torch.nn
+        self.encoder = T.Sequential(T.Conv2d(1, width, 3, 1, 1), T.ReLU(),
+                                    T.Conv2d(width, 2 * width, 4, 2, 1), T.ReLU(), T.Flatten())
+        self.to_stats = T.Linear(2 * width * 16, 2 * latent)
+        self.from_latent = T.Sequential(T.Linear(latent, 2 * width * 16), T.ReLU())
+        self.decoder = T.Sequential(T.ConvTranspose2d(2 * width, width, 4, 2, 1), T.ReLU(),
+                                    T.Conv2d(width, 1, 3, 1, 1))
+        self.width = width
+
+    def forward(self, x):
+        mu, logvar = self.to_stats(self.encoder(x)).chunk(2, 1)
+        h = self.from_latent(mu).reshape(len(x), 2 * self.width, 4, 4)
+        return self.decoder(h).reshape(x.shape), mu, logvar
+
+
+def test_conv_vae_matches_torch_twin_in_eval_mode():
+    twin_check(ConvVAE(1, 8, 2, width=4), TorchConvVAE(4, 2), torch.rand(3, 1, 8, 8),
+               train=False)
