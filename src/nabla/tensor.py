@@ -409,7 +409,7 @@ class _HookHandle:
 
 from nabla import ops as _ops  # noqa: E402  (ops need Tensor: imported once it exists)
 from nabla.autograd import engine as _engine  # noqa: E402
-from nabla.ops.elementwise import Add as _Add  # noqa: E402  (operators call their op directly)
-from nabla.ops.elementwise import Div as _Div  # noqa: E402
-from nabla.ops.elementwise import Mul as _Mul  # noqa: E402
-from nabla.ops.elementwise import Sub as _Sub  # noqa: E402
+from nabla.ops.arithmetic import Add as _Add  # noqa: E402  (operators call their op directly)
+from nabla.ops.arithmetic import Div as _Div  # noqa: E402
+from nabla.ops.arithmetic import Mul as _Mul  # noqa: E402
+from nabla.ops.arithmetic import Sub as _Sub  # noqa: E402

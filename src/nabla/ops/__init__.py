@@ -1,6 +1,7 @@
 """nabla's differentiable ops: each op's forward and its gradient rule sit side by side.
 
-elementwise.py  arithmetic, exp/log, activations' primitives, where, clamp
+arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
+elementwise.py  exp/log, roots, trigonometry, tanh/sigmoid/relu, where, clamp, casts
 reduce.py       sum, mean, var/std, max/min, logsumexp, prod, cumsum, softmax
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
@@ -10,6 +11,7 @@ linalg.py       matmul, einsum
 compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 """
 
+from nabla.ops.arithmetic import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403

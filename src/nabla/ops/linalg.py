@@ -10,7 +10,8 @@ import string
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import abs, mul, sign
+from nabla.ops.arithmetic import mul
+from nabla.ops.elementwise import abs, sign
 from nabla.ops.reduce import _dims, _float_input, _safe_div, _unreduce, amax, amin
 from nabla.ops.shape import broadcast_to, reshape, transpose
 from nabla.tensor import Tensor

@@ -15,7 +15,8 @@ from collections import namedtuple
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import exp, maximum, minimum, to_dtype, where
+from nabla.ops.arithmetic import maximum, minimum
+from nabla.ops.elementwise import exp, to_dtype, where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
 

@@ -2,7 +2,7 @@
 from nabla's global generator, so ``manual_seed`` makes it reproducible."""
 
 from nabla.backend import array_module
-from nabla.ops.elementwise import mul
+from nabla.ops.arithmetic import mul
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 

@@ -1,0 +1,220 @@
+"""Arithmetic: +, -, *, /, **, maximum and minimum, with broadcasting and PyTorch's type
+promotion. Each node's forward (on arrays) and its gradient rule sit together; the engine sums a
+broadcast gradient back to each input's shape, so no rule here deals with broadcasting."""
+
+from nabla.autograd.function import Op
+from nabla.backend import array_module
+from nabla.dtype import get_default_dtype, result_type
+from nabla.ops.elementwise import as_tensor_like, log, where
+from nabla.tensor import Tensor
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "square", "reciprocal",
+           "maximum", "minimum"]
+
+
+def _like_torch(out, x, y, true_division: bool = False):
+    """Give ``out`` PyTorch's result dtype where NumPy's promotion differs: NumPy turns an int
+    mixed with a float (or a 0-d float64 mixed with float32) into float64, PyTorch keeps the
+    float operand's dtype (the default dtype for a Python float). Only float64 results can differ,
+    so float32 work pays one dtype check."""
+    if out.dtype.char != "d":
+        return out
+    target = result_type(x, y)
+    if true_division and target.kind in "biu":
+        target = get_default_dtype()
+    return out if target == out.dtype else out.astype(target)
+
+
+class Add(Op):
+    """z = x + y;  dz/dx = grad, dz/dy = grad."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return _like_torch(x + y, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    """z = x - y;  dz/dx = grad, dz/dy = -grad."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return _like_torch(x - y, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    """z = x * y;  dz/dx = grad * y, dz/dy = grad * x."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _like_torch(x * y, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+class Div(Op):
+    """z = x / y;  dz/dx = grad / y, dz/dy = -grad * z / y."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = _like_torch(x / y, x, y, true_division=True)
+        ctx.save_for_backward(y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, z = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = grad / y
+        return (gx if need_x else None), (-gx * z if need_y else None)
+
+
+class Neg(Op):
+    """z = -x;  dz/dx = -grad."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Op):
+    """z = x ** p;  dz/dx = grad * p * x ** (p - 1),  dz/dp = grad * z * log(x)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, p):
+        z = _like_torch(x**p, x, p)
+        ctx.save_for_backward(x, p, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, z = ctx.saved_tensors
+        need_x, need_p = ctx.needs_input_grad
+        gx = grad * p * x ** (p - 1) if need_x else None
+        gp = grad * z * log(where(x > 0, x, 1)) if need_p else None  # 0 ** p: d/dp taken as 0
+        return gx, gp
+
+
+class Maximum(Op):
+    """z = max(x, y);  the gradient goes to the larger input (split evenly on ties)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _like_torch(array_module(x).maximum(x, y), x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = where(x > y, 1.0, where(x == y, 0.5, 0.0))
+        return grad * w, grad * (1 - w)
+
+
+class Minimum(Op):
+    """z = min(x, y);  the gradient goes to the smaller input (split evenly on ties)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _like_torch(array_module(x).minimum(x, y), x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = where(x < y, 1.0, where(x == y, 0.5, 0.0))
+        return grad * w, grad * (1 - w)
+
+
+# -- public functions ---------------------------------------------------------------------------
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting."""
+    return Add.apply(input, other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other, broadcasting."""
+    return Sub.apply(input, other if alpha == 1 else other * alpha)
+
+
+def rsub(input, other) -> Tensor:
+    """other - input."""
+    return Sub.apply(other, input)
+
+
+def mul(input, other) -> Tensor:
+    """input * other, broadcasting."""
+    return Mul.apply(input, other)
+
+
+def div(input, other) -> Tensor:
+    """input / other (true division), broadcasting."""
+    return Div.apply(input, other)
+
+
+def rdiv(input, other) -> Tensor:
+    """other / input."""
+    return Div.apply(other, input)
+
+
+def neg(input) -> Tensor:
+    return Neg.apply(input)
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent; the exponent may be a number or a tensor."""
+    return Pow.apply(input, exponent)
+
+
+def rpow(input, base) -> Tensor:
+    """base ** input, for a number base."""
+    return Pow.apply(as_tensor_like(base, input), input)
+
+
+def square(input) -> Tensor:
+    """input ** 2 (derived: no rule of its own)."""
+    return Mul.apply(input, input)
+
+
+def reciprocal(input) -> Tensor:
+    """1 / input (derived)."""
+    return Div.apply(1.0, input)
+
+
+def maximum(input, other) -> Tensor:
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other) -> Tensor:
+    return Minimum.apply(input, other)
