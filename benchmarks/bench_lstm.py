@@ -7,11 +7,14 @@ step; full backpropagation through time; one SGD step.
 
 PyTorch is timed at its default thread count and at one thread; the faster is the reference.
 
-Measured on the shared 2-core machine under load (load average ~9, so every time is 4-5x the
-20-23 ms PyTorch takes on an idle one): wall 109.6 vs 97.8 ms (ratio 1.12), CPU time 46.8 vs
-37.6 ms (ratio 1.24); repeated runs gave ratios 1.05-1.36 (wall), 1.2-1.3 (CPU). What is left
-of the gap: nabla's per-step GEMMs (OpenBLAS, M = 32) against oneDNN's fused LSTM kernel, and
-about 15 small NumPy calls per step.
+Measured on the shared 2-core machine (never idle, so times vary run to run):
+* both at their default threads (OpenBLAS and PyTorch use 2): nabla 36.5-41.9 ms, PyTorch
+  38.7-46.3 ms, ratio 0.91-0.98 (wall);
+* OPENBLAS_NUM_THREADS=1 (PyTorch's faster of 1 or 2 threads): CPU time 45.6-46.8 vs
+  37.6-38.4 ms, ratio 1.19-1.24; wall time swings with the load (ratio 1.05-1.36 at load ~9,
+  but 2.0 in a quieter minute when PyTorch's 2 threads took 21.2 ms against nabla's one).
+What is left of the single-thread gap: the per-step GEMMs (OpenBLAS, M = 32) against oneDNN's
+fused LSTM kernel, and about 15 small NumPy calls per step.
 """
 
 import time
