@@ -16,16 +16,24 @@ so chance is 0.25):
          40   0.25   0.25   0.25
 
 The vanilla RNN fails first; at T = 40 this short training is not enough for any of them.
+
+It also measures, at initialization, the norm of dLoss/dh_t for every time step t of a T = 40
+sequence (each cell unrolled step by step, nabla.diagnostics.time_step_gradient_norms), and plots
+both pictures to runs/rnn_memory/: gradient_per_time_step.png (the vanilla RNN's curve falls
+geometrically toward t = 1, to about 1e-12 of the last step's; with the gate init above the
+LSTM's and GRU's keep about 1e-4 and 5e-5) and accuracy_vs_delay.png.
 Run: python examples/rnn_memory.py  [--fast]
 """
 
 import argparse
+import os
 
 import numpy as np
 
 import nabla
 import nabla.nn as nn
 import nabla.nn.functional as F
+from nabla.diagnostics import plot_time_step_norms, time_step_gradient_norms, track
 from nabla.nn.utils import clip_grad_norm_
 from nabla.optim import Adam
 
@@ -79,7 +87,49 @@ def accuracy_after_training(cell: str, delay: int, steps: int, hidden: int = 32,
         return float((model(x).argmax(-1) == y).float().mean().item())
 
 
-def main(fast: bool = False) -> dict:
+def gradient_per_time_step(cell: str, delay: int, hidden: int = 32, seed: int = 0):
+    """||dLoss/dh_t|| for t = 1..delay at initialization: the cell unrolled by hand, each hidden
+    state kept (``track``) so its gradient can be read after backward."""
+    nabla.manual_seed(seed)
+    step = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}[cell](SYMBOLS + 1, hidden)
+    if cell != "RNN":  # the same gate init as Recaller: keep ~0.73 of the state per step
+        with nabla.no_grad():
+            step.bias_ih[hidden:2 * hidden] = 1.0
+    head = nn.Linear(hidden, SYMBOLS)
+    x, y = make_batch(delay, 64, np.random.default_rng(seed))
+    h = nabla.zeros(64, hidden)
+    c = nabla.zeros(64, hidden)
+    hs = []
+    for t in range(delay):
+        if cell == "LSTM":
+            h, c = step(x[t], (h, c))
+        else:
+            h = step(x[t], h)
+        hs.append(track(h))
+    F.cross_entropy(head(h), y).backward()
+    return time_step_gradient_norms(hs)
+
+
+def _plot_accuracy(results: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    delays = sorted(results)
+    for cell in ("RNN", "LSTM", "GRU"):
+        ax.plot(delays, [results[d][cell] for d in delays], marker="o", label=cell)
+    ax.axhline(1 / SYMBOLS, color="grey", ls=":", label="chance")
+    ax.set_xlabel("delay T")
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(fast: bool = False, out: str = "runs/rnn_memory") -> dict:
     delays, steps = ([5, 10], 30) if fast else ([5, 10, 20, 40], 600)
     results = {}
     print("delay T  " + "  ".join(f"{c:>5}" for c in ("RNN", "LSTM", "GRU")))
@@ -87,6 +137,18 @@ def main(fast: bool = False) -> dict:
         row = {c: accuracy_after_training(c, delay, steps) for c in ("RNN", "LSTM", "GRU")}
         results[delay] = row
         print(f"{delay:7d}  " + "  ".join(f"{row[c]:5.2f}" for c in ("RNN", "LSTM", "GRU")))
+    norms = {c: gradient_per_time_step(c, 40) for c in ("RNN", "LSTM", "GRU")}
+    for c, n in norms.items():
+        print(f"{c:>4}: ||dLoss/dh_1|| / ||dLoss/dh_40|| = {n[0] / n[-1]:.2e} at initialization")
+    try:
+        os.makedirs(out, exist_ok=True)
+        plot_time_step_norms(list(norms.values()), os.path.join(out, "gradient_per_time_step.png"),
+                             labels=list(norms))
+        _plot_accuracy(results, os.path.join(out, "accuracy_vs_delay.png"))
+        print(f"wrote gradient_per_time_step.png and accuracy_vs_delay.png to {out}/")
+    except ImportError:  # matplotlib is the optional 'plot' extra
+        pass
+    results["gradient_norms"] = norms
     return results
 
 
