@@ -15,9 +15,9 @@ an ordinary graph, and its backward reaches the critic's weights through that gr
 Output (in --out): wgan_gp_samples.png (real vs generated over training, with the critic's
 score as a background), wgan_gp_curves.png (the Wasserstein estimate and the penalty).
 Measured (seed 0; defaults: 1,500 generator steps of batch 256, 5 critic steps each, lambda 10,
-Adam 5e-4 / betas (0.5, 0.9); 352 s on a busy 2-core machine): 8 of 8 modes covered (24 to 74
-of 2,000 samples each within 3 sigma), but only 17% of the samples that close: the generator
-has found the ring and its modes and still spreads mass between them (see
+Adam 5e-4 / betas (0.5, 0.9); 55 s on a quiet core, 352 s on a busy machine): 8 of 8 modes
+covered (24 to 74 of 2,000 samples each within 3 sigma), but only 17% of the samples that
+close: the generator has found the ring and its modes and still spreads mass between them (see
 wgan_gp_samples.png); the non-saturating GAN of gan_ring.py gets 84% in 3,000 cheaper steps.
 Shorter or faster settings did worse (1,000 steps: batch 128 with lr 1e-3 or 5e-4, 0-1 modes;
 beta1 = 0 with lr 1e-3, 3 modes; 600 steps at lr 2e-3, 5 modes).
