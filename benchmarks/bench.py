@@ -158,15 +158,17 @@ def mlp_numpy(sizes, batch, opt_name):
                 g = (g @ Ws[i].T) * (acts[i] > 0)
         grads = grads_W[::-1] + grads_b[::-1]
         t[0] += 1
+        step_size = 1e-3 / (1 - 0.9 ** t[0])
+        root = np.sqrt(1 - 0.999 ** t[0])
         for j, (param, grad) in enumerate(zip(params, grads)):
             if opt_name == "sgd":
                 param -= 0.01 * grad
-            else:
-                m[j] = 0.9 * m[j] + 0.1 * grad
-                v[j] = 0.999 * v[j] + 0.001 * grad * grad
-                mh = m[j] / (1 - 0.9 ** t[0])
-                vh = v[j] / (1 - 0.999 ** t[0])
-                param -= 1e-3 * mh / (np.sqrt(vh) + 1e-8)
+            else:  # Adam, in place: m, v updated without temporaries where NumPy allows
+                m[j] *= 0.9
+                m[j] += 0.1 * grad
+                v[j] *= 0.999
+                v[j] += 0.001 * grad * grad
+                param -= step_size * m[j] / (np.sqrt(v[j]) / root + 1e-8)
 
     return step
 
