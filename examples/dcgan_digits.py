@@ -12,9 +12,9 @@ of 64.
 Output (in --out): dcgan_epoch_XX.png (a grid of 64 samples of one fixed z after each epoch),
 dcgan_losses.png. The run also prints which digits a softmax classifier trained on real digits
 sees in 500 samples (2x2-averaged back to 8x8).
-Measured (seed 0; defaults: 15 epochs, 251 s on a busy 2-core machine): the classifier finds
-all 10 digits in 500 samples (26 to 70 per digit); the grids show recognizable digits from
-about epoch 10 (epoch 6: noise with digit-like strokes).
+Measured (seed 0; defaults: 15 epochs, 28 s on a quiet core, 251 s on a busy one): the
+classifier finds all 10 digits in 500 samples (26 to 70 per digit); the grids show
+recognizable digits from about epoch 10 (epoch 6: noise with digit-like strokes).
 Run: python examples/dcgan_digits.py [--fast] [--out runs/dcgan_digits]
 """
 

@@ -19,7 +19,7 @@ and 5 of the 10 digits appear (none of 1, 3, 7, 9); with dropout 0.3 in D and on
 smoothing (40 epochs) only 2. BatchNorm1d after G's hidden layers (the default) covers all 10
 digits (40 epochs: 52 to 140 samples per digit; mean distance between two samples 5.8, between
 two real digits 6.1, against 0.8 when collapsed).
-Measured (seed 0; defaults: 100 epochs, 129 s on a busy 2-core machine): all 10 digits in
+Measured (seed 0; defaults: 100 epochs, 12 s on a quiet core, 129 s on a busy one): all 10 digits in
 1,000 samples, 68 to 152 per digit; the snapshot rows show 16 different digits per row.
 Run: python examples/gan_digits.py [--fast] [--out runs/gan_digits]
 """
