@@ -46,3 +46,11 @@ def test_generalization_example_runs_fast_mode():
 def test_examples_have_a_docstring_naming_their_topics(name):
     text = (EXAMPLES / f"{name}.py").read_text()
     assert text.startswith('"""') and "Topics" in text[:1500]
+
+
+def test_lm_compare_trains_both_models_at_equal_parameter_count():
+    results = load("lm_compare").main(fast=True)
+    gpt, lstm = results["Transformer (GPT)"], results["LSTM"]
+    assert abs(gpt["params"] - lstm["params"]) <= 0.05 * gpt["params"]
+    for r in (gpt, lstm):  # both learn something from the text (uniform guess: 5.9 bits)
+        assert 0 < r["bpc"] < 5.9
