@@ -765,3 +765,19 @@ def test_grad_dtype_equals_leaf_dtype(leaf, other):
     ty.backward(torch.ones(2, dtype=ty.dtype))
     assert x.grad.dtype == x.dtype == np.dtype(leaf)
     close(x.grad, tx.grad, rtol=1e-4)
+
+
+def test_split_pieces_share_the_version_counter_like_torch():
+    """Every piece of a multi-output view (split) is a view of the base, recorded or not."""
+    for lib in (nabla, torch):
+        w = lib.randn(4, 3, requires_grad=True)
+        p, q = w.split(2)
+        y = p.sin().sum()  # sin saves p, a view of w: changing q (another view) changes w
+        with lib.no_grad():
+            q.mul_(2)
+        with pytest.raises(RuntimeError, match="modified (by an )?in-?place"):
+            y.backward()
+    base = nabla.zeros(4, 3)
+    a, b = nabla.split(base, 2)
+    b.add_(1)
+    assert a._version[0] == base._version[0] == 1

@@ -176,10 +176,13 @@ class Op(Function):
             return result
         if not wrap:
             return out
+        if cls.is_view:  # views share their base's version counter, recorded or not
+            version = args[0]._version
+            if type(out) is tuple:
+                return tuple(_make(o, version=version) for o in out)
+            return _make(out, version=version)
         if type(out) is tuple:
             return tuple(map(_make, out))
-        if cls.is_view:  # a view shares its base's version counter, recorded or not
-            return _make(out, version=args[0]._version)
         return _make(out)
 
 
@@ -204,8 +207,9 @@ def _record(ctx, args, raw, out, arrays):
             _make(a, True, ctx, i) if id(outs_i) not in nondiff else _make(a)
             for i, (a, outs_i) in enumerate(zip(arrays, out if multi else (out,)))
         )
-    if ctx.is_view:
-        results[0]._version = args[0]._version
+    if ctx.is_view:  # every output is a view of input 0 (split's pieces too)
+        for t in results:
+            t._version = args[0]._version
     if ctx._saved:
         ctx._saved = _collect_saved(ctx._saved, args, raw, out if multi else (out,), results)
     if multi:
