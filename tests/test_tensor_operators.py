@@ -1,6 +1,7 @@
 """Python operators on tensors that the op table does not reach: bitwise / logical &, |, ^, ~
 and the reflected %, //, & forms; compared with PyTorch."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,3 +44,24 @@ def test_in_place_operator_rebinds_graph_tensors_and_refuses_leaves():
     with nabla.no_grad():
         x += 1  # allowed without recording, as optimizers do
     assert x.detach().tolist() == [2.0, 2.0]
+
+
+def test_setitem_places_dimensions_like_getitem_and_torch():
+    """Writes use the same placement rules as reads: ints mixed with index arrays follow
+    PyTorch, not NumPy (x[0, :, idx] has shape (4, 2) in PyTorch, (2, 4) in NumPy)."""
+    from test_ops_index import _key, _random_key  # the random mixed keys that test reads
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        shape = tuple(int(n) for n in rng.integers(1, 5, int(rng.integers(1, 5))))
+        key = _random_key(rng, shape)
+        base = rng.standard_normal(shape)
+        ours, theirs = nabla.tensor(base.copy()), torch.tensor(base.copy())
+        target_shape = tuple(theirs[_key(torch, key)].shape)
+        value = rng.standard_normal(target_shape)
+        theirs[_key(torch, key)] = torch.tensor(value)
+        ours[_key(nabla, key)] = nabla.tensor(value)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=str(key))
+    x = nabla.zeros(3, 4, 5)
+    x[0, :, [1, 2]] = nabla.ones(4, 2)
+    assert x[0, :, [1, 2]].shape == (4, 2) and x.sum().item() == 8

@@ -31,8 +31,7 @@ class InPlaceMethods:
     def __setitem__(self, key, value) -> None:
         if self._requires_grad and _mode.enabled:
             self._write(None, "__setitem__")
-        key = nabla.ops.index_key(key)
-        self._data[key] = value._data if hasattr(value, "_data") else value
+        nabla.ops.index.setitem(self._data, key, value._data if hasattr(value, "_data") else value)
         self._version[0] += 1
 
     def copy_(self, src) -> "nabla.Tensor":

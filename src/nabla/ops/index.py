@@ -167,13 +167,28 @@ def getitem(input: Tensor, key) -> Tensor:
     fast = _basic_fast(input.shape, key)
     if fast is not None:
         return Getitem.apply(input, fast)
+    input, parts, basic = _torch_placement(input, key)
+    if basic:
+        return Getitem.apply(input, parts)
+    return AdvancedGetitem.apply(input, parts)
+
+
+def setitem(array, key, value) -> None:
+    """``array[key] = value`` in place, with the dimensions placed as ``getitem`` places them
+    (PyTorch's rules, which differ from NumPy's for ints mixed with index arrays)."""
+    target, parts, _ = _torch_placement(array, key)
+    target[parts] = value
+
+
+def _torch_placement(input, key) -> tuple:
+    """``(input or a view of it, key, basic)`` such that NumPy indexing gives PyTorch's result."""
     key = index_key(key)
     parts = key if isinstance(key, tuple) else (key,)
     _check_key(input.shape, parts)
     if all(_is_basic(k) for k in parts):
         if Ellipsis not in parts:
             parts = parts + (Ellipsis,)  # x[0, 1] on a matrix gives a 0-d view, not a scalar
-        return Getitem.apply(input, parts)
+        return input, parts, True
     # Ellipsis spelled out as ':'s: when it stands for no dim, PyTorch counts the index arrays
     # around it as adjacent (their dims stay in place), NumPy does not (they move to the front)
     i = next((i for i, k in enumerate(parts) if k is Ellipsis), None)
@@ -182,7 +197,7 @@ def getitem(input: Tensor, key) -> Tensor:
         parts = parts[:i] + (slice(None),) * (input.ndim - used) + parts[i + 1:]
     if any(type(k) is int for k in parts):
         input, parts = _ints_first(input, parts)
-    return AdvancedGetitem.apply(input, parts)
+    return input, parts, False
 
 
 def _basic_fast(shape: tuple, key):
