@@ -781,3 +781,17 @@ def test_split_pieces_share_the_version_counter_like_torch():
     a, b = nabla.split(base, 2)
     b.add_(1)
     assert a._version[0] == base._version[0] == 1
+
+
+def test_reshape_that_copies_is_not_a_view():
+    """NumPy copies when reshaping a transposed array: the result must not share the version
+    counter, or a later in-place change of the input would raise a false error."""
+    w = nabla.randn(3, 4, requires_grad=True)
+    flat = w.T.reshape(12)  # a copy
+    assert flat._version is not w._version
+    z = (flat * 2).sin().sum()
+    with nabla.no_grad():
+        w.add_(1)  # sin saved its own input, which is not w's memory
+    z.backward()
+    assert w.grad.shape == (3, 4)
+    assert w.reshape(12)._version is w._version  # a contiguous reshape stays a view

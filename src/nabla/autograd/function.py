@@ -176,7 +176,7 @@ class Op(Function):
             return result
         if not wrap:
             return out
-        if cls.is_view:  # views share their base's version counter, recorded or not
+        if ctx.is_view:  # views share their base's version counter, recorded or not
             version = args[0]._version
             if type(out) is tuple:
                 return tuple(_make(o, version=version) for o in out)

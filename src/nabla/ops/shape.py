@@ -24,7 +24,10 @@ class Reshape(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return x.reshape(shape)
+        y = x.reshape(shape)
+        if y.size and not array_module(x).may_share_memory(x, y):
+            ctx.is_view = False  # NumPy had to copy (a non-contiguous input): not a view
+        return y
 
     @staticmethod
     def backward(ctx, grad):
