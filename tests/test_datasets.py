@@ -251,3 +251,24 @@ def test_transforms_disable_the_fast_path(tmp_path):
     np.testing.assert_allclose(b[0]._data, 2 * a[0]._data)
     np.testing.assert_array_equal(b[1]._data, a[1]._data + 1)
     assert isinstance(b[0], nabla.Tensor)
+
+
+def test_mnist1d_disk_cache_round_trip_and_corrupt_file(tmp_path, monkeypatch):
+    from nabla.utils.data.datasets import mnist1d as m
+
+    arrays = (np.ones((4, 40), np.float32), np.arange(4), np.zeros((2, 40), np.float32),
+              np.arange(2))
+    monkeypatch.setattr(m, "CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(m, "_CACHE", {})
+    monkeypatch.setattr(m, "_generate", lambda: arrays)
+    first = m.load_mnist1d()
+    assert (tmp_path / "cache" / m._FILE).exists()
+    monkeypatch.setattr(m, "_CACHE", {})
+    monkeypatch.setattr(m, "_generate", lambda: pytest.fail("generated again"))
+    for a, b in zip(m.load_mnist1d(), first, strict=True):  # read back from disk
+        np.testing.assert_array_equal(a, b)
+    data = (tmp_path / "cache" / m._FILE).read_bytes()
+    (tmp_path / "cache" / m._FILE).write_bytes(data[: len(data) // 2])  # a truncated zip
+    monkeypatch.setattr(m, "_CACHE", {})
+    monkeypatch.setattr(m, "_generate", lambda: arrays)
+    assert m.load_mnist1d()[0].shape == (4, 40)  # a corrupt cache is regenerated
