@@ -25,24 +25,8 @@ import numpy as np
 import nabla
 import nabla.nn.functional as F
 from nabla.data import load_text
+from nabla.models import CharVocab
 from nabla.models.gpt import GPT
-
-
-class Chars:
-    """Character <-> id (sorted, so the ids are reproducible)."""
-
-    def __init__(self, text: str) -> None:
-        self.chars = sorted(set(text))
-        self.index = {c: i for i, c in enumerate(self.chars)}
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        return np.array([self.index[c] for c in text], dtype=np.int64)
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
 
 
 def get_batch(data: np.ndarray, block: int, batch: int, rng) -> tuple:
@@ -72,8 +56,8 @@ def main(fast: bool = False, seed: int = 0) -> dict:
     nabla.manual_seed(seed)
     rng = np.random.default_rng(seed)
     text = load_text()
-    chars = Chars(text)
-    data = chars.encode(text)
+    chars = CharVocab(text)
+    data = chars.encode(text).numpy()
     cut = int(0.9 * len(data))
     train, val = data[:cut], data[cut:]
     if fast:  # a smoke test
@@ -101,7 +85,7 @@ def main(fast: bool = False, seed: int = 0) -> dict:
     bpc = bits_per_char(model, val, block)
     print(f"validation: {bpc:.3f} bits/char (uniform: {math.log2(len(chars)):.2f}), "
           f"{seconds:.0f} s")
-    prompt = nabla.tensor(chars.encode("The ")[None])
+    prompt = chars.encode("The ").reshape(1, -1)
     samples = {}
     for temperature, top_k in [(0.5, None), (1.0, 10), (1.0, None)]:
         ids = model.generate(prompt, 150, temperature=temperature, top_k=top_k,
