@@ -130,8 +130,8 @@ class TensorMethods:
     def logsumexp(self, dim, keepdim=False):
         return nabla.ops.logsumexp(self, dim, keepdim)
 
-    def cumsum(self, dim):
-        return nabla.ops.cumsum(self, dim)
+    def cumsum(self, dim, *, dtype=None):
+        return nabla.ops.cumsum(self, dim, dtype=dtype)
 
     def softmax(self, dim):
         return nabla.ops.softmax(self, dim)
@@ -152,7 +152,11 @@ class TensorMethods:
     def matmul(self, other):
         return nabla.ops.matmul(self, other)
 
-    mm = bmm = matmul
+    def mm(self, mat2):
+        return nabla.ops.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return nabla.ops.bmm(self, mat2)
 
     # shape
     def reshape(self, *shape):
