@@ -65,3 +65,14 @@ def test_setitem_places_dimensions_like_getitem_and_torch():
     x = nabla.zeros(3, 4, 5)
     x[0, :, [1, 2]] = nabla.ones(4, 2)
     assert x[0, :, [1, 2]].shape == (4, 2) and x.sum().item() == 8
+
+
+def test_tensor_mm_bmm_check_shapes_and_cumsum_takes_dtype():
+    a, b = nabla.ones(2, 3), nabla.ones(3, 4)
+    assert a.mm(b).shape == (2, 4)
+    assert nabla.ones(2, 2, 3).bmm(nabla.ones(2, 3, 4)).shape == (2, 2, 4)
+    with pytest.raises(ValueError, match="mm: expected two 2-D tensors"):
+        nabla.ones(2, 2, 3).mm(b)
+    out = nabla.tensor([1, 2, 3]).cumsum(0, dtype=nabla.float64)
+    ref = torch.tensor([1, 2, 3]).cumsum(0, dtype=torch.float64)
+    assert out.tolist() == ref.tolist() and out.dtype == nabla.float64
