@@ -28,9 +28,9 @@ from nabla.nn.modules.sparse import Embedding
 from nabla.ops.elementwise import masked_fill, tanh
 from nabla.ops.join import cat, stack
 from nabla.ops.linalg import matmul
-from nabla.ops.reduce import softmax
 from nabla.ops.reduce import sum as tsum
 from nabla.ops.shape import squeeze, unsqueeze
+from nabla.ops.softmax_family import softmax
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 

@@ -2,7 +2,9 @@
 
 arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
 elementwise.py  exp/log, roots, trigonometry, tanh/sigmoid/relu, where, clamp, casts
-reduce.py       sum, mean, var/std, max/min, logsumexp, prod, cumsum, softmax
+reduce.py       sum, mean, var/std, prod, cumsum, all/any
+extrema.py      max/min (values, indices), amax/amin, argmax/argmin
+softmax_family.py  logsumexp, softmax, log_softmax (stable)
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, index_select/index_add, masked_select
@@ -14,9 +16,11 @@ compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
 from nabla.ops.arithmetic import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
+from nabla.ops.extrema import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
 from nabla.ops.linalg import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
+from nabla.ops.softmax_family import *  # noqa: F401,F403

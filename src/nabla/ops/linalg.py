@@ -12,8 +12,10 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
 from nabla.ops.elementwise import abs, sign
-from nabla.ops.reduce import _dims, _float_input, _safe_div, _unreduce, amax, amin
+from nabla.ops.extrema import amax, amin
+from nabla.ops.reduce import _dims, _safe_div, _unreduce
 from nabla.ops.shape import broadcast_to, reshape, transpose
+from nabla.ops.softmax_family import _float_input
 from nabla.tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "norm"]

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, var/std, prod, max/min, logsumexp, cumsum, softmax, all/any.
+"""Reductions: sum, mean, var/std, prod, cumsum, all/any (max/min and friends are in extrema.py,
+logsumexp and softmax in softmax.py; the dimension helpers below serve all three).
 
 A reduction's gradient spreads ``grad`` back over the reduced dimensions: reshape it to the
 keepdim shape, then broadcast (``_unreduce``). Dimensions follow PyTorch: ``dim`` is None (all),
@@ -10,22 +11,16 @@ import contextlib
 import math
 import operator
 import warnings
-from collections import namedtuple
 
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.arithmetic import maximum, minimum
-from nabla.ops.elementwise import exp, to_dtype, where
+from nabla.ops.elementwise import where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
 
-__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
-           "argmin", "logsumexp", "cumsum", "softmax", "log_softmax", "all", "any"]
+__all__ = ["sum", "mean", "var", "std", "prod", "cumsum", "all", "any"]
 
-# The (values, indices) pair of max/min along a dim, as torch.return_types.max / .min.
-max_result = namedtuple("max", ["values", "indices"])
-min_result = namedtuple("min", ["values", "indices"])
 
 
 # -- dimension helpers --------------------------------------------------------------------------
@@ -314,208 +309,7 @@ def _one_dim(name: str, dim, ndim: int):
     return dims[0] if dims else ()
 
 
-# -- max, min, amax, amin, argmax, argmin -------------------------------------------------------
-def _select(ctx, x, dim: int, keepdim: bool, arg):
-    """(values, indices) of ``arg`` (argmax or argmin) along ``dim``; the indices with the dim
-    kept are saved for backward."""
-    xp = array_module(x)
-    ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
-    if x.ndim == 0:
-        idx = xp.zeros((), _dt.int64)
-        values = x.copy()
-    else:
-        if x.shape[dim] == 0:
-            raise IndexError(f"cannot take the extreme of an empty dimension {dim} of {x.shape}")
-        kept = arg(x, axis=dim, keepdims=True).astype(_dt.int64, copy=False)
-        ctx.save_for_backward(kept)  # a constant, not the indices output: no graph around it
-        values = xp.take_along_axis(x, kept, axis=dim)
-        idx = kept
-        if not keepdim:
-            values, idx = values.squeeze(dim), kept.squeeze(dim)
-    ctx.mark_non_differentiable(idx)
-    return values, idx
-
-
-def _to_index(ctx, grad: Tensor) -> Tensor:
-    """``grad`` placed at the saved (keepdim) indices along ``ctx.dim``, zero elsewhere."""
-    if not ctx.in_shape:
-        return grad
-    i = _raw(ctx.saved_tensors[0])
-    xp = array_module(i)
-    trailing = (1,) * (len(ctx.in_shape) - ctx.dim - 1)
-    span = xp.arange(ctx.in_shape[ctx.dim]).reshape((-1,) + trailing)
-    hit = span == i
-    return where(hit, _keep(grad, ctx.in_shape, (ctx.dim,), ctx.keepdim), 0.0)
-
-
-class Max(Op):
-    """(values, indices) = max of x along dim;  dvalues/dx = grad at the index of each max."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim, keepdim):
-        return _select(ctx, x, dim, keepdim, array_module(x).argmax)
-
-    @staticmethod
-    def backward(ctx, grad, grad_indices):
-        return _to_index(ctx, grad), None, None
-
-
-class Min(Op):
-    """(values, indices) = min of x along dim;  dvalues/dx = grad at the index of each min."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim, keepdim):
-        return _select(ctx, x, dim, keepdim, array_module(x).argmin)
-
-    @staticmethod
-    def backward(ctx, grad, grad_indices):
-        return _to_index(ctx, grad), None, None
-
-
-def _extreme_backward(ctx, grad: Tensor) -> Tensor:
-    """grad split evenly among the elements equal to the extreme (PyTorch's rule for amax)."""
-    x, y = ctx.saved_tensors
-    hit = _raw(x) == _raw(y)
-    with _quiet(array_module(hit), invalid="ignore"):  # a NaN extreme: no hit, NaN as PyTorch
-        weight = hit / hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
-    return _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * weight
-
-
-def _extreme(ctx, x, dims, keepdim, reduce):
-    if builtins.any(x.shape[d] == 0 for d in dims):
-        raise IndexError(f"cannot reduce over the empty dims {dims} of a tensor of {x.shape}")
-    ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-    y = array_module(x).asarray(reduce(x, axis=dims, keepdims=True))  # not a NumPy scalar
-    ctx.save_for_backward(x, y)
-    return y if keepdim else y.reshape(_out_shape(x.shape, dims, False))
-
-
-class Amax(Op):
-    """y = max of x over dims;  dy/dx = grad split evenly among the elements equal to y."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        return _extreme(ctx, x, dims, keepdim, array_module(x).max)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _extreme_backward(ctx, grad), None, None
-
-
-class Amin(Op):
-    """y = min of x over dims;  dy/dx = grad split evenly among the elements equal to y."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        return _extreme(ctx, x, dims, keepdim, array_module(x).min)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _extreme_backward(ctx, grad), None, None
-
-
-def max(input: Tensor, dim=None, keepdim: bool = False):
-    """The largest element, or the largest along ``dim`` with its index.
-
-    Args:
-        input: tensor of any shape.
-        dim: None for the max of all elements, or an int. A Tensor here means
-            ``maximum(input, dim)``, as ``torch.max(a, b)``.
-        keepdim: keep the reduced dimension with size 1.
-
-    Returns:
-        A 0-d tensor when dim is None (its gradient split among ties); otherwise a namedtuple
-        ``(values, indices)`` with the input's shape without ``dim`` (indices: int64, the first
-        maximum; the gradient goes to that index).
-    """
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    if dim is None:
-        return Amax.apply(input, tuple(range(input.ndim)), False)
-    d = _one_dim("max", dim, input.ndim)
-    return max_result(*Max.apply(input, 0 if d == () else d, keepdim))
-
-
-def min(input: Tensor, dim=None, keepdim: bool = False):
-    """The smallest element, or the smallest along ``dim`` with its index; as ``max``."""
-    if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    if dim is None:
-        return Amin.apply(input, tuple(range(input.ndim)), False)
-    d = _one_dim("min", dim, input.ndim)
-    return min_result(*Min.apply(input, 0 if d == () else d, keepdim))
-
-
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """Max over ``dim`` (int or tuple; () or None: all); the gradient is split among ties."""
-    return Amax.apply(input, _dims(dim, input.ndim, "amax"), keepdim)
-
-
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
-    """Min over ``dim`` (int or tuple; () or None: all); the gradient is split among ties."""
-    return Amin.apply(input, _dims(dim, input.ndim, "amin"), keepdim)
-
-
-def _arg(name: str, input: Tensor, dim, keepdim: bool, fn) -> Tensor:
-    x = input._data
-    if dim is None:
-        return Tensor._make(fn(x, axis=None, keepdims=keepdim))
-    d = _one_dim(name, dim, x.ndim)
-    if d == ():  # 0-d input
-        return Tensor._make(array_module(x).zeros((), _dt.int64))
-    if x.shape[d] == 0:
-        raise IndexError(f"{name}: cannot take the {name} of an empty dimension {d} of {x.shape}")
-    return Tensor._make(fn(x, axis=d, keepdims=keepdim).astype(_dt.int64, copy=False))
-
-
-def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index (int64) of the first maximum; of the flattened input when dim is None. No grad."""
-    return _arg("argmax", input, dim, keepdim, array_module(input._data).argmax)
-
-
-def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index (int64) of the first minimum; of the flattened input when dim is None. No grad."""
-    return _arg("argmin", input, dim, keepdim, array_module(input._data).argmin)
-
-
-# -- logsumexp, cumsum, softmax, log_softmax ----------------------------------------------------
-class Logsumexp(Op):
-    """y = m + log(sum(exp(x - m))) over dims with m = max x (no overflow);
-    dy/dx = grad * exp(x - y)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        xp = array_module(x)
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if x.size:
-            m = xp.asarray(x.max(axis=dims, keepdims=True))  # (an array also for 0-d x)
-            m[xp.isinf(m)] = 0  # rows of -inf (or holding +inf): avoid inf - inf = nan
-        else:
-            m = xp.zeros(_kept_shape(x.shape, dims), x.dtype)
-        with _quiet(xp, divide="ignore"):  # log(0) = -inf for all -inf rows, as PyTorch
-            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
-        if not keepdim:
-            y = y.reshape(_out_shape(x.shape, dims, False))
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        y = _keep(y, ctx.in_shape, ctx.dims, ctx.keepdim)
-        return _keep(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * exp(x - y), None, None
-
-
+# -- cumsum ------------------------------------------------------------------------------------
 class Cumsum(Op):
     """y_i = sum_{j <= i} x_j along dim;  dy/dx = the reversed cumulative sum of grad."""
 
@@ -547,79 +341,6 @@ class ReverseCumsum(Op):
         return Cumsum.apply(grad, ctx.dim, None), None
 
 
-class Softmax(Op):
-    """y = exp(x - max x) / sum(exp(x - max x)) along dim;  dy/dx = y * (grad - sum(grad * y))."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        xp = array_module(x)
-        ctx.dim = dim
-        if x.size == 0:
-            e = x.copy()
-            ctx.save_for_backward(e)
-            return e
-        e = xp.asarray(x - x.max(axis=dim, keepdims=True))  # (an array also for 0-d x)
-        xp.exp(e, out=e)
-        e /= e.sum(axis=dim, keepdims=True)
-        ctx.save_for_backward(e)
-        return e
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return y * (grad - sum(grad * y, ctx.dim, True)), None
-
-
-class LogSoftmax(Op):
-    """y = x - max x - log(sum(exp(x - max x))) along dim;
-    dy/dx = grad - exp(y) * sum(grad)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        xp = array_module(x)
-        ctx.dim = dim
-        if x.size == 0:
-            s = x.copy()
-            ctx.save_for_backward(s)
-            return s
-        s = xp.asarray(x - x.max(axis=dim, keepdims=True))
-        s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad - exp(y) * sum(grad, ctx.dim, True), None
-
-
-def _float_input(name: str, input: Tensor, dtype=None) -> Tensor:
-    """``input`` cast to ``dtype``, or integers to the default float (PyTorch's promotion)."""
-    dtype = _dt.to_dtype(dtype)
-    if dtype is None and input.dtype.kind not in "fc":
-        dtype = _dt.get_default_dtype()
-    return input if dtype is None else to_dtype(input, dtype)
-
-
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(input))) over ``dim``, computed without overflow.
-
-    Args:
-        input: tensor of any shape (integers are promoted to the default float dtype).
-        dim: int or tuple of ints.
-        keepdim: keep the reduced dimensions with size 1.
-
-    Returns:
-        The input's shape without (or with size 1 at, if keepdim) the reduced dimensions.
-    """
-    input = _float_input("logsumexp", input)
-    return Logsumexp.apply(input, _dims(dim, input.ndim, "logsumexp"), keepdim)
-
-
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``: y_i = x_0 + ... + x_i; same shape as the input."""
     d = _one_dim("cumsum", dim, input.ndim)
@@ -627,27 +348,6 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if d == ():  # a 0-d input: its cumulative sum is itself
         return reshape(Cumsum.apply(reshape(input, (1,)), 0, dtype), ())
     return Cumsum.apply(input, d, dtype)
-
-
-def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """exp(x_i) / sum_j exp(x_j) along ``dim``, computed stably.
-
-    Args:
-        input: tensor of any shape.
-        dim: the dimension that sums to 1.
-        dtype: cast the input to this dtype first.
-
-    Returns:
-        Same shape as the input.
-    """
-    input = _float_input("softmax", input, dtype)
-    return Softmax.apply(input, _one_dim("softmax", dim, input.ndim))
-
-
-def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """x_i - log(sum_j exp(x_j)) along ``dim``, computed stably; shapes as ``softmax``."""
-    input = _float_input("log_softmax", input, dtype)
-    return LogSoftmax.apply(input, _one_dim("log_softmax", dim, input.ndim))
 
 
 # -- all, any ---------------------------------------------------------------------------------

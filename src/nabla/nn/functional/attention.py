@@ -26,8 +26,9 @@ from nabla.nn.functional.linear import linear
 from nabla.ops.elementwise import masked_fill
 from nabla.ops.join import cat, unbind
 from nabla.ops.linalg import matmul
-from nabla.ops.reduce import _quiet, mean, softmax
+from nabla.ops.reduce import _quiet, mean
 from nabla.ops.shape import expand, permute, reshape, transpose, unsqueeze
+from nabla.ops.softmax_family import softmax
 from nabla.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
