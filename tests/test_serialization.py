@@ -13,6 +13,8 @@ def _nested():
         "w": nabla.randn(3, 4, dtype=nabla.float64),
         "b": nabla.zeros(4, requires_grad=True),
         "idx": nabla.arange(5),
+        "count": nabla.tensor(3.0),  # 0-d tensors stay 0-d (like an optimizer's step)
+        "transposed": nabla.randn(3, 2).T,
         "mask": nabla.tensor([True, False]),
         "arr": np.arange(6, dtype=np.int32).reshape(2, 3),
         "scalar": np.float32(1.5),
@@ -30,9 +32,9 @@ def test_round_trip_preserves_values_types_and_dtypes(tmp_path, suffix):
     nabla.save(obj, path)
     back = nabla.load(path)
     assert set(back) == set(obj)
-    for key in ("w", "b", "idx", "mask"):
+    for key in ("w", "b", "idx", "mask", "count", "transposed"):
         assert isinstance(back[key], nabla.Tensor)
-        assert back[key].dtype == obj[key].dtype
+        assert back[key].dtype == obj[key].dtype and back[key].shape == obj[key].shape
         np.testing.assert_array_equal(back[key].numpy() if not back[key].requires_grad
                                       else back[key].detach().numpy(), obj[key].detach().numpy())
     assert back["b"].requires_grad

@@ -188,3 +188,17 @@ def test_cli_trains_and_writes_outputs(tmp_path, capsys):
     assert metrics["test"]["accuracy"] > 0.8
     assert main(["datasets"]) == 0
     assert "digits" in capsys.readouterr().out
+
+
+def test_cli_resume_continues_an_adam_run(tmp_path, capsys):
+    """Adam keeps a 0-d step count per parameter: it must survive the checkpoint as 0-d."""
+    from nabla.cli import main
+
+    out = str(tmp_path / "run")
+    args = ["train", "--dataset", "digits", "--hidden", "16", "--optimizer", "adam",
+            "--out", out, "--no-progress"]
+    assert main(args + ["--epochs", "2"]) == 0
+    assert main(args + ["--epochs", "3", "--resume"]) == 0
+    assert "resumed from" in capsys.readouterr().out
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3]

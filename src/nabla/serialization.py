@@ -70,10 +70,10 @@ def _encode(obj, arrays: list):
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, Tensor):
-        arrays.append(numpy.ascontiguousarray(obj._data))
+        arrays.append(_c_order(obj._data))
         return {"__tensor__": len(arrays) - 1, "requires_grad": obj.requires_grad}
     if isinstance(obj, (numpy.ndarray, numpy.generic)):
-        arrays.append(numpy.ascontiguousarray(obj))
+        arrays.append(_c_order(numpy.asarray(obj)))
         return {"__array__": len(arrays) - 1, "scalar": isinstance(obj, numpy.generic)}
     if isinstance(obj, tuple):
         return {"__tuple__": [_encode(v, arrays) for v in obj]}
@@ -87,6 +87,12 @@ def _encode(obj, arrays: list):
         f"nabla.save: cannot store an object of type {type(obj).__name__}; use dicts, lists, "
         "tuples, tensors, arrays, numbers, strings and None"
     )
+
+
+def _c_order(array):
+    """A C-contiguous array of the same shape (0-d stays 0-d, unlike ascontiguousarray)."""
+    array = numpy.asarray(array)
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def _decode(obj, arrays: dict):
