@@ -10,7 +10,7 @@ It costs time: use it to debug, not to train.
 import os
 import sys
 
-from nabla.autograd.grad_mode import _mode
+from nabla.autograd.grad_mode import _anomaly as _anomaly_mode
 from nabla.backend import array_module
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,11 +24,11 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self) -> None:
-        self.prev = _mode.anomaly
-        _mode.anomaly = "check" if self.check_nan else "trace"
+        self.prev = _anomaly_mode.mode
+        _anomaly_mode.mode = "check" if self.check_nan else "trace"
 
     def __exit__(self, *exc) -> None:
-        _mode.anomaly = self.prev
+        _anomaly_mode.mode = self.prev
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -39,11 +39,11 @@ class detect_anomaly:
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
-    _mode.anomaly = ("check" if check_nan else "trace") if mode else False
+    _anomaly_mode.mode = ("check" if check_nan else "trace") if mode else False
 
 
 def is_anomaly_enabled() -> bool:
-    return bool(_mode.anomaly)
+    return bool(_anomaly_mode.mode)
 
 
 def user_frame() -> str:
@@ -81,7 +81,7 @@ def _describe(arrays) -> str:
 def check_forward(cls, ctx, raw, out) -> None:
     """Called by Op.apply in anomaly mode: remember the caller, check the output."""
     ctx._anomaly_trace = user_frame()
-    if _mode.anomaly != "check":
+    if _anomaly_mode.mode != "check":
         return
     outs = out if type(out) is tuple else (out,)
     bad = sum(_count_bad(o) for o in outs if hasattr(o, "shape"))
@@ -100,7 +100,7 @@ def check_forward(cls, ctx, raw, out) -> None:
 
 def check_backward(fn, grads_out, grads_in) -> None:
     """Called by the engine in anomaly mode after each backward rule."""
-    if _mode.anomaly != "check":
+    if _anomaly_mode.mode != "check":
         return
     arrays_out = [getattr(g, "_data", g) for g in grads_out if g is not None]
     for i, g in enumerate(grads_in):

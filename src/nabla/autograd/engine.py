@@ -17,6 +17,7 @@ at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tens
 from heapq import heapify, heappop, heappush
 
 from nabla.autograd.anomaly import check_backward
+from nabla.autograd.grad_mode import _anomaly as _anomaly_mode
 from nabla.autograd.grad_mode import _mode
 from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.shape import sum_to_size
@@ -135,7 +136,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     needed = reads = None
     if inputs is not None:
         needed, reads = _needed_nodes(inputs, _consumers(roots))
-    anomaly = _mode.anomaly
+    anomaly = _anomaly_mode.mode
     heap = [(-fn._seq, fn) for fn in roots]
     heapify(heap)
     while heap:

@@ -8,6 +8,7 @@ back to the inputs, recorded while the code runs.
 import itertools
 
 from nabla.autograd import anomaly as _anomaly
+from nabla.autograd.grad_mode import _anomaly as _anomaly_mode
 from nabla.autograd.grad_mode import _mode, no_grad
 from nabla.backend import array_module, as_array, ndarray
 from nabla.tensor import Tensor
@@ -123,7 +124,7 @@ class Function:
             out = cls.forward(ctx, *args)
         outs = out if type(out) is tuple else (out,)
         arrays = tuple(o._data if isinstance(o, Tensor) else as_array(o) for o in outs)
-        if _mode.anomaly:
+        if _anomaly_mode.mode:
             _anomaly.check_forward(cls, ctx, [getattr(a, "_data", a) for a in args], arrays)
         if not record:
             results = tuple(Tensor._make(a) for a in arrays)
@@ -159,7 +160,7 @@ class Op(Function):
             out = cls.forward(ctx, *raw)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, args, err) from err
-        if _mode.anomaly:
+        if _anomaly_mode.mode:
             _anomaly.check_forward(cls, ctx, raw, out)
         if record and _mode.enabled:
             ctx._edges = tuple([

@@ -1,16 +1,25 @@
-"""Grad mode: whether ops record the graph; and anomaly mode (see anomaly.py). Thread-local: the
-only global switches of autograd."""
+"""Grad mode: whether ops record the graph (thread-local, as in PyTorch); and anomaly mode (see
+anomaly.py; process-wide, as PyTorch's). The only global switches of autograd."""
 
 import functools
 import threading
 
 
 class _GradMode(threading.local):
-    enabled = True  # class attributes are each thread's starting values
-    anomaly = False
+    enabled = True  # the class attribute is each thread's starting value
+
+
+class _AnomalyMode:
+    """Process-wide: read by every op, so a plain attribute (a thread-local read costs more)."""
+
+    __slots__ = ("mode",)
+
+    def __init__(self) -> None:
+        self.mode = False  # False, "trace" (record where ops are created) or "check" (and raise)
 
 
 _mode = _GradMode()
+_anomaly = _AnomalyMode()
 
 
 def is_grad_enabled() -> bool:
