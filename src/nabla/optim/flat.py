@@ -8,26 +8,29 @@ runs the dozen calls once for the whole group, and writes the parameters back in
 call each). Parameters keep their arrays (memory shared with ``p.numpy()`` stays shared) and
 ``optimizer.state`` keeps PyTorch's per-parameter tensors, so ``state_dict`` is unchanged.
 
-The group is rebuilt when anything no longer matches (a parameter's array was replaced, a state
-tensor was loaded, the set of parameters with gradients changed), and groups that mix dtypes or
+The group is rebuilt when anything no longer matches (a parameter changed shape, a state tensor
+was loaded, the set of parameters changed), and groups that mix dtypes or
 devices are simply updated parameter by parameter.
 """
+
+from itertools import accumulate
 
 from nabla.backend import array_module
 from nabla.tensor import Tensor
 
 
 class FlatGroup:
-    """Parameters ``params`` as views of one array, with state buffers ``keys`` likewise."""
+    """The state buffers ``keys`` of ``params`` as views of one array each, and scratch arrays
+    ``param`` / ``grad`` that ``gather`` fills and ``scatter`` writes back."""
 
     def __init__(self, params: list, state: dict, keys: tuple) -> None:
         first = params[0]._data
         xp = array_module(first)
         self.xp, self.params, self.keys = xp, list(params), keys
-        sizes = [p._data.size for p in params]
-        self.bounds = [(sum(sizes[:i]), sum(sizes[:i + 1])) for i in range(len(params))]
+        ends = list(accumulate(p._data.size for p in params))
+        self.bounds = list(zip([0] + ends[:-1], ends))
         self.shapes = [p._data.shape for p in params]
-        total = sum(sizes)
+        total = ends[-1]
         self.param = xp.empty(total, first.dtype)
         self.grad = xp.empty(total, first.dtype)
         self.buffers, self.state_views = {}, {}
