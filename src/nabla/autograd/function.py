@@ -145,16 +145,22 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         raw = []
+        edges = []  # where each input's gradient goes (see _edge); built in the same pass
         record = False
+        enabled = _mode.enabled
         wrap = False  # called on raw arrays only (inside a backward rule): return arrays
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a._data)
+                data = a._data
+                raw.append(data)
                 wrap = True
-                if a._requires_grad:
+                if a._requires_grad and enabled:
                     record = True
+                    edges.append((a.grad_fn or a, a._output_nr, data.shape, data.dtype))
+                    continue
             else:
                 raw.append(a)
+            edges.append(None)
         ctx = _new(cls)
         try:
             out = cls.forward(ctx, *raw)
@@ -162,12 +168,8 @@ class Op(Function):
             raise _op_error(cls, args, err) from err
         if _anomaly_mode.mode:
             _anomaly.check_forward(cls, ctx, raw, out)
-        if record and _mode.enabled:
-            ctx._edges = tuple([
-                (a.grad_fn or a, a._output_nr, a._data.shape, a._data.dtype)
-                if isinstance(a, Tensor) and a._requires_grad else None
-                for a in args
-            ])  # _edge() inlined: this line runs for every recorded op
+        if record:
+            ctx._edges = edges
             ctx._seq = next(_sequence)
             if type(out) is tuple or ctx.is_view:
                 return _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
@@ -232,21 +234,26 @@ def _collect_saved(values, args, raw, outs, results):
     counter, version at saving) that remember which input or output each value was, so backward
     gets the graph's tensors back (and can tell whether they were modified in place since)."""
     saved = []
-    for v in values:
-        entry = None
-        for k, o in enumerate(outs):
+    for v in values:  # plain loops with counters: this runs for every recorded op
+        k = 0
+        for o in outs:
             if v is o:
-                t = results[k]
-                entry = (v, _OUTPUT, k, t._version, t._version[0])
+                counter = results[k]._version  # a view's output shares its input's counter
+                saved.append((v, _OUTPUT, k, counter, counter[0]))
                 break
+            k += 1
         else:
-            for i, r in enumerate(raw):
+            i = 0
+            for r in raw:
                 if v is r:
                     a = args[i]
                     if isinstance(a, Tensor):
-                        entry = (v, _INPUT, a, a._version, a._version[0])
-                    break
-        saved.append(entry or (v, _CONSTANT, None, None, 0))
+                        counter = a._version
+                        saved.append((v, _INPUT, a, counter, counter[0]))
+                        break
+                i += 1
+            else:
+                saved.append((v, _CONSTANT, None, None, 0))
     return saved
 
 
