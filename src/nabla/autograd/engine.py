@@ -158,7 +158,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         if anomaly:
             check_backward(fn, buf, grads_in)
         if not retain_graph:
-            fn._saved = None  # release the saved arrays: this node will not run again
+            fn._saved = fn._saved_refs = None  # release what was saved: this node won't run again
         for edge, g in zip(fn._edges, grads_in):
             if edge is None or g is None:
                 continue

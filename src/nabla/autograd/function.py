@@ -35,7 +35,9 @@ class Function:
     # raw arrays as well as Tensors: the engine then runs it on arrays unless create_graph=True.
     array_backward = False
     is_view = False  # True for ops whose output shares memory (and version) with input 0
-    _saved = ()  # what forward saved; at recording turned into entries (kind, value, version)
+    _saved = ()  # the values forward saved, as it passed them; None once backward freed them
+    _saved_refs = None  # per saved value (kind, input tensor or output index, version counter)
+    _checks = ()  # (version counter, version at saving, index) for each saved tensor
     _edges = ()
     _pre_hooks = None
     _non_differentiable = ()
@@ -70,29 +72,30 @@ class Function:
                 "saved tensors after they were freed). Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice."
             )
-        arrays = self.array_backward and not _mode.enabled  # see engine: fast mode
-        out = []
-        for array, kind, ref, counter, version in saved:
-            if counter is not None and counter[0] != version:
+        for counter, version, i in self._checks:
+            if counter[0] != version:
                 raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {tuple(array.shape)} needed for gradient "
-                    f"computation was modified by an in-place operation (it is at version "
-                    f"{counter[0]}, expected {version}). Clone it (x.clone()) before changing it "
-                    "in place, or change it only after backward."
+                    f"{self.name()}: a tensor of shape {tuple(saved[i].shape)} needed for "
+                    f"gradient computation was modified by an in-place operation (it is at "
+                    f"version {counter[0]}, expected {version}). Clone it (x.clone()) before "
+                    "changing it in place, or change it only after backward."
                 )
-            if arrays:
-                out.append(array)
-            elif kind == _INPUT:
+        if self.array_backward and not _mode.enabled:  # see engine: fast mode
+            return saved
+        refs = self._saved_refs or [(_CONSTANT, None, None)] * len(saved)
+        out = []
+        for value, (kind, ref, counter) in zip(saved, refs):
+            if kind == _INPUT:
                 out.append(ref)
             elif kind == _OUTPUT:
-                out.append(Tensor._make(array, True, self, ref, counter))
+                out.append(Tensor._make(value, True, self, ref, counter))
             else:
-                out.append(Tensor._make(array) if isinstance(array, ndarray) else array)
+                out.append(Tensor._make(value) if isinstance(value, ndarray) else value)
         return tuple(out)
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple([e is not None for e in self._edges])
+        return tuple(map(bool, self._edges))  # an edge is a tuple, or None
 
     @property
     def next_functions(self) -> tuple:
@@ -175,7 +178,7 @@ class Op(Function):
                 return _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
             result = _make(out, True, ctx)  # the common case, inlined: one output, no view
             if ctx._saved:
-                ctx._saved = _collect_saved(ctx._saved, args, raw, (out,), (result,))
+                _collect_saved(ctx, args, raw, (out,), (result,))
             return result
         if not wrap:
             return out
@@ -214,7 +217,7 @@ def _record(ctx, args, raw, out, arrays):
         for t in results:
             t._version = args[0]._version
     if ctx._saved:
-        ctx._saved = _collect_saved(ctx._saved, args, raw, out if multi else (out,), results)
+        _collect_saved(ctx, args, raw, out if multi else (out,), results)
     if multi:
         ctx._n_outputs = len(results)
         ctx._outputs_meta = tuple((a.shape, a.dtype, array_module(a)) for a in arrays)
@@ -229,17 +232,18 @@ def _edge(a):
     return (a if fn is None else fn, a._output_nr, a._data.shape, a._data.dtype)
 
 
-def _collect_saved(values, args, raw, outs, results):
-    """Turn what forward saved into entries (array, kind, tensor or output index, version
-    counter, version at saving) that remember which input or output each value was, so backward
-    gets the graph's tensors back (and can tell whether they were modified in place since)."""
-    saved = []
-    for v in values:  # plain loops with counters: this runs for every recorded op
+def _collect_saved(ctx, args, raw, outs, results) -> None:
+    """Remember which input or output each saved value was (so backward in graph mode gets the
+    graph's tensors back) and the version of each, to detect in-place changes since saving."""
+    refs = []
+    checks = []
+    for n, v in enumerate(ctx._saved):  # plain loops: this runs for every recorded op
         k = 0
         for o in outs:
             if v is o:
                 counter = results[k]._version  # a view's output shares its input's counter
-                saved.append((v, _OUTPUT, k, counter, counter[0]))
+                refs.append((_OUTPUT, k, counter))
+                checks.append((counter, counter[0], n))
                 break
             k += 1
         else:
@@ -248,13 +252,14 @@ def _collect_saved(values, args, raw, outs, results):
                 if v is r:
                     a = args[i]
                     if isinstance(a, Tensor):
-                        counter = a._version
-                        saved.append((v, _INPUT, a, counter, counter[0]))
+                        refs.append((_INPUT, a, None))
+                        checks.append((a._version, a._version[0], n))
                         break
                 i += 1
             else:
-                saved.append((v, _CONSTANT, None, None, 0))
-    return saved
+                refs.append((_CONSTANT, None, None))
+    ctx._saved_refs = refs
+    ctx._checks = checks
 
 
 def _op_error(cls, args, err: Exception) -> Exception:
