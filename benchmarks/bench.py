@@ -5,7 +5,8 @@
 
 Each workload reports the best of several timed repetitions. PyTorch is timed at its default
 thread count and at one thread; the faster of the two is the reference. Ratio = nabla / reference
-(below 1: nabla is faster).
+(below 1: nabla is faster). Rows marked "jit.trace" run the same nabla code traced once with
+``nabla.jit.trace`` and replayed (define-and-run); the others run eagerly (define-by-run).
 """
 
 import argparse
@@ -44,14 +45,15 @@ def _chain(x, w):
     return y
 
 
-def chain_framework(lib, make):
+def chain_framework(lib, make, traced=False):
     rng = np.random.default_rng(0)
     x = make(rng.normal(size=(16, 16)).astype(np.float32))
     w = make(rng.normal(size=(16, 16)).astype(np.float32))
     g = make(np.ones((16, 16), np.float32), grad=False)
+    chain = nabla.jit.trace(_chain, (x, w)) if traced else _chain
 
     def step():
-        _chain(x, w).backward(g)
+        chain(x, w).backward(g)
         x.grad = None
         w.grad = None
 
@@ -81,7 +83,7 @@ def chain_numpy():
 
 
 # -- workloads 2 and 3: MLP training steps --------------------------------------------------------
-def mlp_nabla(sizes, batch, opt_name):
+def mlp_nabla(sizes, batch, opt_name, traced=False):
     from nabla import nn, optim
 
     nabla.manual_seed(0)
@@ -96,9 +98,15 @@ def mlp_nabla(sizes, batch, opt_name):
     y = nabla.tensor(rng.integers(0, sizes[-1], batch))
     loss_fn = nn.CrossEntropyLoss()
 
+    def loss(x, y):
+        return loss_fn(model(x), y)
+
+    if traced:
+        loss = nabla.jit.trace(loss, (x, y))
+
     def step():
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss(x, y).backward()
         opt.step()
 
     return step
@@ -198,20 +206,25 @@ def run(quick: bool) -> list:
 
     us = 1e6 / CHAIN_OPS
     t_nabla = best_time(chain_framework(nabla, nabla_tensor), repeat, n(100)) * us
+    t_traced = best_time(chain_framework(nabla, nabla_tensor, True), repeat, n(100)) * us
     t_numpy = best_time(chain_numpy(), repeat, n(100)) * us
     t_torch = _torch_best(lambda: chain_framework(torch, torch_tensor), repeat, n(100)) * us \
         if torch else float("nan")
-    rows.append(("100 elementwise ops on 16x16, fwd+bwd", "us/op", t_nabla, t_torch, t_numpy))
+    label = "100 elementwise ops on 16x16, fwd+bwd"
+    rows.append((label, "us/op", t_nabla, t_torch, t_numpy))
+    rows.append((label + ", jit.trace", "us/op", t_traced, t_torch, t_numpy))
 
     mlps = [((784, 512, 512, 10), 128, "sgd", "MLP 784-512-512-10, b128, SGD"),
             ((40, 100, 100, 10), 32, "adam", "MLP 40-100-100-10, b32, Adam")]
     for sizes, batch, opt, label in mlps:
         k = 20 if sizes[0] == 784 else 200
         t_n = best_time(mlp_nabla(sizes, batch, opt), repeat, n(k)) * 1e3
+        t_tr = best_time(mlp_nabla(sizes, batch, opt, True), repeat, n(k)) * 1e3
         t_np = best_time(mlp_numpy(sizes, batch, opt), repeat, n(k)) * 1e3
         t_t = _torch_best(lambda s=sizes, b=batch, o=opt: mlp_torch(s, b, o), repeat, n(k)) * 1e3 \
             if torch else float("nan")
         rows.append((label + " step", "ms", t_n, t_t, t_np))
+        rows.append((label + " step, jit.trace", "ms", t_tr, t_t, t_np))
     return rows
 
 

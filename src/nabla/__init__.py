@@ -77,5 +77,5 @@ def numel(input: Tensor) -> int:
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
 # transforms: torchvision-style data augmentation.
-from nabla import diagnostics, nn, optim, transforms, utils  # noqa: E402
+from nabla import diagnostics, jit, nn, optim, transforms, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402

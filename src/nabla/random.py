@@ -7,6 +7,8 @@ without pickle.
 
 import numpy
 
+from nabla.autograd.grad_mode import _trace
+
 _STATE_BYTES = 16  # PCG64 keeps a 128-bit state and a 128-bit increment
 
 
@@ -90,4 +92,6 @@ def set_rng_state(state) -> None:
 
 def numpy_generator(generator: Generator | None = None) -> numpy.random.Generator:
     """The NumPy generator behind ``generator`` (the global one when None)."""
+    if _trace.tracer is not None:  # a replay would repeat the same draw: refuse
+        _trace.tracer.refuse("a random draw (dropout, rand, randn, ...)")
     return (generator or default_generator).np

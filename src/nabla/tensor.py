@@ -9,6 +9,7 @@ tensor's own state: its array, its autograd fields, conversion and the Python op
 import weakref
 
 from nabla import dtype as _dt
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module, as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
@@ -182,9 +183,13 @@ class Tensor(InPlaceMethods, TensorMethods):
                 f"item: a tensor with {self._data.size} elements cannot be converted to a Python "
                 "number; index or reduce it first"
             )
+        if _trace.tracer is not None:
+            _trace.tracer.leak("item()")
         return self._data.item()
 
     def tolist(self):
+        if _trace.tracer is not None:
+            _trace.tracer.leak("tolist()")
         return self._data.tolist()
 
     def numpy(self):
@@ -192,6 +197,8 @@ class Tensor(InPlaceMethods, TensorMethods):
         if self._requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")
+        if _trace.tracer is not None:
+            _trace.tracer.leak("numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -211,6 +218,8 @@ class Tensor(InPlaceMethods, TensorMethods):
                 f"bool: the truth value of a tensor with {self._data.size} elements is "
                 "ambiguous; use .any() or .all()"
             )
+        if _trace.tracer is not None:
+            _trace.tracer.leak("bool()")
         return bool(self._data)
 
     def __float__(self) -> float:

@@ -6,7 +6,7 @@ values raises instead of computing a wrong gradient. (Graph tensors are changed 
 """
 
 import nabla  # resolved at call time, as in tensor_methods.py
-from nabla.autograd.grad_mode import _mode
+from nabla.autograd.grad_mode import _mode, _trace
 from nabla.backend import array_module
 
 
@@ -15,6 +15,8 @@ class InPlaceMethods:
 
     def _write(self, values, where: str) -> "nabla.Tensor":
         """Write ``values`` into this tensor's memory and bump its version counter."""
+        if _trace.tracer is not None:
+            _trace.tracer.refuse(f"the in-place write {where}")
         if self._requires_grad and _mode.enabled:
             kind = "a leaf tensor that requires grad" if self.grad_fn is None else \
                 "a tensor that is part of the graph"
@@ -29,6 +31,8 @@ class InPlaceMethods:
         return self
 
     def __setitem__(self, key, value) -> None:
+        if _trace.tracer is not None:
+            _trace.tracer.refuse("the in-place write __setitem__")
         if self._requires_grad and _mode.enabled:
             self._write(None, "__setitem__")
         nabla.ops.index.setitem(self._data, key, value._data if hasattr(value, "_data") else value)

@@ -9,7 +9,7 @@ import itertools
 
 from nabla.autograd import anomaly as _anomaly
 from nabla.autograd.grad_mode import _anomaly as _anomaly_mode
-from nabla.autograd.grad_mode import _mode, no_grad
+from nabla.autograd.grad_mode import _mode, _trace, no_grad
 from nabla.backend import array_module, as_array, ndarray
 from nabla.tensor import Tensor
 
@@ -120,6 +120,8 @@ class Function:
     def apply(cls, *args):
         """Run forward on ``args`` (Tensors, with recording off) and, if any input requires grad,
         record this node in the graph."""
+        if _trace.tracer is not None:
+            _trace.tracer.refuse(f"the custom autograd.Function {cls.__name__}")
         ctx = cls.__new__(cls)
         record = _mode.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx._edges = tuple(_edge(a) for a in args) if record else tuple(None for _ in args)
@@ -175,21 +177,26 @@ class Op(Function):
             ctx._edges = edges
             ctx._seq = next(_sequence)
             if type(out) is tuple or ctx.is_view:
-                return _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
-            result = _make(out, True, ctx)  # the common case, inlined: one output, no view
-            if ctx._saved:
-                _collect_saved(ctx, args, raw, (out,), (result,))
-            return result
-        if not wrap:
+                result = _record(ctx, args, raw, out, out if type(out) is tuple else (out,))
+            else:
+                result = _make(out, True, ctx)  # the common case, inlined: one output, no view
+                if ctx._saved:
+                    _collect_saved(ctx, args, raw, (out,), (result,))
+        elif not wrap:
             return out
-        if ctx.is_view:  # views share their base's version counter, recorded or not
+        elif ctx.is_view:  # views share their base's version counter, recorded or not
             version = args[0]._version
             if type(out) is tuple:
-                return tuple(_make(o, version=version) for o in out)
-            return _make(out, version=version)
-        if type(out) is tuple:
-            return tuple(map(_make, out))
-        return _make(out)
+                result = tuple(_make(o, version=version) for o in out)
+            else:
+                result = _make(out, version=version)
+        elif type(out) is tuple:
+            result = tuple(map(_make, out))
+        else:
+            result = _make(out)
+        if _trace.tracer is not None:  # nabla.jit.trace is recording: log this call
+            _trace.tracer.op(cls, args, result)
+        return result
 
 
 _new = object.__new__

@@ -1,5 +1,6 @@
-"""Grad mode: whether ops record the graph (thread-local, as in PyTorch); and anomaly mode (see
-anomaly.py; process-wide, as PyTorch's). The only global switches of autograd."""
+"""Grad mode: whether ops record the graph (thread-local, as in PyTorch); anomaly mode (see
+anomaly.py; process-wide, as PyTorch's); and the active tracer of ``nabla.jit.trace`` (see jit.py).
+The only global switches of autograd."""
 
 import functools
 import threading
@@ -18,8 +19,19 @@ class _AnomalyMode:
         self.mode = False  # False, "trace" (record where ops are created) or "check" (and raise)
 
 
+class _TraceState:
+    """The tracer of ``nabla.jit.trace`` while it records a function, else None. Process-wide
+    (a plain attribute, read by every op); the tracer ignores ops run by other threads."""
+
+    __slots__ = ("tracer",)
+
+    def __init__(self) -> None:
+        self.tracer = None
+
+
 _mode = _GradMode()
 _anomaly = _AnomalyMode()
+_trace = _TraceState()
 
 
 def is_grad_enabled() -> bool:

@@ -1,10 +1,12 @@
 """Comparisons, logical ops and tests (isnan, isclose): their results are bool (or integer) and
-carry no gradient, so they are plain functions that wrap arrays with ``Tensor._make``.
+carry no gradient, so they are plain functions that wrap arrays with ``Tensor._make`` (and tell
+``nabla.jit.trace``, when it is recording, which array function made the result).
 
 The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` below.
 """
 
 from nabla.autograd.function import Op
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
@@ -25,12 +27,22 @@ def _shape(value) -> tuple:
 def _binary(name: str, fn, input, other) -> Tensor:
     """``fn`` applied to the arrays of ``input`` and ``other``, naming the op on a bad shape."""
     try:
-        return Tensor._make(fn(_raw(input), _raw(other)))
+        result = Tensor._make(fn(_raw(input), _raw(other)))
     except ValueError as err:
         raise ValueError(
             f"{name}: shapes {_shape(input)} and {_shape(other)} are not broadcastable: trailing "
             "dimensions must be equal or 1. Reshape or unsqueeze one operand."
         ) from err
+    if _trace.tracer is not None:
+        _trace.tracer.plain(fn, (input, other), result)
+    return result
+
+
+def _unary(fn, input: Tensor) -> Tensor:
+    result = Tensor._make(fn(input._data))
+    if _trace.tracer is not None:
+        _trace.tracer.plain(fn, (input,), result)
+    return result
 
 
 def _xp(input, other=None):
@@ -88,14 +100,14 @@ def logical_xor(input, other) -> Tensor:
 
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise NOT of the truth values (bool)."""
-    return Tensor._make(_xp(input).logical_not(input._data))
+    return _unary(_xp(input).logical_not, input)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
     """~x: bitwise NOT of an integer tensor, logical NOT of a bool tensor."""
     if input.dtype.kind == "f":
         raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
-    return Tensor._make(_xp(input).invert(input._data))
+    return _unary(_xp(input).invert, input)
 
 
 def _bitwise(name: str, fn, input, other) -> Tensor:
@@ -122,17 +134,17 @@ def bitwise_xor(input, other) -> Tensor:
 
 def isnan(input: Tensor) -> Tensor:
     """True where the element is NaN (bool, same shape)."""
-    return Tensor._make(_xp(input).isnan(input._data))
+    return _unary(_xp(input).isnan, input)
 
 
 def isinf(input: Tensor) -> Tensor:
     """True where the element is +inf or -inf (bool, same shape)."""
-    return Tensor._make(_xp(input).isinf(input._data))
+    return _unary(_xp(input).isinf, input)
 
 
 def isfinite(input: Tensor) -> Tensor:
     """True where the element is neither inf nor NaN (bool, same shape)."""
-    return Tensor._make(_xp(input).isfinite(input._data))
+    return _unary(_xp(input).isfinite, input)
 
 
 def floor_divide(input, other) -> Tensor:

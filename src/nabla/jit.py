@@ -1,0 +1,385 @@
+"""Trace and replay (define-and-run): record the ops a function runs once, then replay them.
+
+Define-by-run builds the graph anew at every call: a Tensor per value, a node per op, a walk over
+the nodes in backward. ``trace(fn, example_inputs)`` runs ``fn`` once on the examples and keeps
+the ops it ran as a flat program (define-and-run, as a static-graph framework does). Calling the
+result replays that program on new inputs: each op's forward on raw arrays, then, for backward,
+the same ops' gradient rules in reverse order, the whole program being ONE node of the eager
+graph. Same numbers as eager mode, a fraction of the Python work per op (benchmarks/bench.py).
+
+    step = nabla.jit.trace(lambda x, y: loss_fn(model(x), y), (x, y))
+    step(x, y).backward()          # gradients reach x (if it requires grad) and model's parameters
+
+A trace sees only nabla ops, as ``torch.jit.trace`` sees only what it records:
+
+- tensors the function uses but did not get as inputs (a model's parameters) are read anew at
+  every call, so optimizer updates are seen; anything else is a constant of the trace;
+- Python control flow is frozen at the path the examples took; values taken out of tensors
+  (``.item()``, ``.numpy()``, ``bool(t)``) are frozen too, with a ``TracerWarning``;
+- random draws (dropout in training mode), in-place writes and custom ``autograd.Function``s are
+  refused with a ``TraceError``; trace the model in ``eval()`` mode or keep them outside;
+- a new input signature (shapes, dtypes, requires_grad) gets a trace of its own;
+- ``check_trace=True`` (default) replays the trace on perturbed inputs and compares outputs and
+  gradients with an eager call, so a trace that froze a value it should not have fails loudly;
+- only first derivatives: ``create_graph=True`` through a trace raises (call ``fn`` eagerly).
+"""
+
+import threading
+import warnings
+
+from nabla.autograd.function import Function, _make, _new, _sequence
+from nabla.autograd.grad_mode import _mode, _trace, enable_grad
+from nabla.backend import array_module, as_array, ndarray
+from nabla.ops.shape import sum_to_size
+from nabla.tensor import Tensor
+
+__all__ = ["trace", "TracedFunction", "TraceError", "TracerWarning"]
+
+
+class TraceError(RuntimeError):
+    """The function does something a trace cannot replay."""
+
+
+class TracerWarning(UserWarning):
+    """The trace froze a value that may depend on the inputs."""
+
+
+# -- recording ------------------------------------------------------------------------------------
+class _Step:
+    """One op of the program: ``fn(*args)`` where ``args`` is ``template`` with the values of
+    ``reads`` (position, slot) filled in; its outputs go to ``outs``. ``grads`` lists (position,
+    slot, shape, dtype) of the arguments a gradient flows to (those that required grad)."""
+
+    __slots__ = ("cls", "fn", "template", "reads", "outs", "out", "grads", "mask", "meta",
+                 "backward", "arrays")
+
+    def __init__(self, cls, fn, template, reads, outs, grads, mask, meta):
+        self.cls, self.fn, self.template, self.reads = cls, fn, template, reads
+        self.outs, self.grads, self.mask, self.meta = outs, grads, mask, meta
+        self.out = outs[0]  # the one output, when meta is None
+        self.backward = None if cls is None else cls.backward
+        self.arrays = cls is not None and cls.array_backward  # its rule runs on arrays
+
+
+class _Tracer:
+    """Active while ``fn`` runs eagerly on the examples: every op tells it what it ran (see
+    ``Op.apply``). Values are told apart by their arrays: each op output is a new array."""
+
+    def __init__(self, inputs):
+        self.thread = threading.get_ident()
+        self.slots = {}  # id(array) -> slot
+        self.arrays = []  # keeps every array alive while tracing, so its id stays unique
+        self.captured = []  # (slot, tensor): tensors used but not given as inputs
+        self.steps = []
+        for t in inputs:
+            self._new_slot(t._data)
+
+    def _new_slot(self, array) -> int:
+        self.slots[id(array)] = len(self.arrays)
+        self.arrays.append(array)
+        return len(self.arrays) - 1
+
+    def slot(self, t: Tensor) -> int:
+        slot = self.slots.get(id(t._data))
+        if slot is None:  # made outside the function (a parameter) or by an untraced path
+            slot = self._new_slot(t._data)
+            self.captured.append((slot, t))
+        return slot
+
+    def op(self, cls, args, result) -> None:
+        """Log ``cls.apply(*args) -> result`` (a differentiable op)."""
+        if threading.get_ident() == self.thread:
+            self._log(cls, cls.forward, args, result)
+
+    def plain(self, fn, args, result) -> None:
+        """Log ``result = fn(*arrays of args)``, a function without gradient (a comparison)."""
+        if threading.get_ident() == self.thread:
+            self._log(None, fn, args, result)
+
+    def _log(self, cls, fn, args, result) -> None:
+        template, reads, grads, mask = list(args), [], [], []
+        for pos, a in enumerate(args):
+            flows = None
+            if isinstance(a, Tensor):
+                slot = self.slot(a)
+                template[pos] = None
+                reads.append((pos, slot))
+                if a._requires_grad:  # (tracing runs with grad mode on)
+                    grads.append((pos, slot, a._data.shape, a._data.dtype))
+                    flows = True
+            mask.append(flows)
+        outs = result if type(result) is tuple else (result,)
+        meta = tuple((t._data.shape, t._data.dtype, array_module(t._data)) for t in outs)
+        slots = [self._new_slot(t._data) for t in outs]
+        self.steps.append(_Step(cls, fn, template, reads, slots, grads, mask,
+                                meta if type(result) is tuple else None))
+
+    def refuse(self, what: str) -> None:
+        if threading.get_ident() == self.thread:
+            raise TraceError(
+                f"jit.trace: {what} cannot be traced (a replay would not repeat it). Keep it "
+                "outside the traced function, trace the model in eval() mode, or call the "
+                "function eagerly."
+            )
+
+    def leak(self, what: str) -> None:
+        if threading.get_ident() == self.thread:
+            warnings.warn(
+                f"jit.trace: {what} takes a value out of a tensor; the trace keeps the value it "
+                "had while tracing, so replays are wrong if it depends on the inputs.",
+                TracerWarning, stacklevel=3,
+            )
+
+
+# -- replaying ------------------------------------------------------------------------------------
+class _Program:
+    """A recorded function: its steps, where its inputs, captured tensors and outputs live."""
+
+    def __init__(self, tracer: _Tracer, inputs, outputs, single: bool):
+        self.out_slots = [tracer.slot(t) for t in outputs]  # may capture: first
+        self.steps = tracer.steps
+        self.n_slots = len(tracer.arrays)
+        self.n_inputs = len(inputs)
+        self.captured = tracer.captured
+        self.captured_flags = tuple(t._requires_grad for _, t in tracer.captured)
+        self.out_grad = [t._requires_grad for t in outputs]
+        self.single = single
+        diff_inputs = [i for i, t in enumerate(inputs) if t._requires_grad]
+        self.diff_slots = diff_inputs + [s for s, t in self.captured if t._requires_grad]
+        self.diff_inputs = diff_inputs
+        self.diff_captured = [t for _, t in self.captured if t._requires_grad]
+        self.requires_grad = any(self.out_grad)
+
+    def forward(self, arrays) -> tuple:
+        """Run every step on arrays; return (outputs, each op's ctx for backward)."""
+        values = [None] * self.n_slots
+        values[:self.n_inputs] = arrays
+        for slot, t in self.captured:
+            values[slot] = t._data
+        ctxs = []
+        for step in self.steps:
+            args = step.template.copy()
+            for pos, slot in step.reads:
+                args[pos] = values[slot]
+            if step.cls is None:
+                out = step.fn(*args)
+                ctx = None
+            else:
+                ctx = _new(step.cls)
+                out = step.fn(ctx, *args)
+            if step.meta is None:
+                values[step.out] = out if type(out) is ndarray else as_array(out)
+            else:
+                for slot, o in zip(step.outs, out):
+                    values[slot] = o if type(o) is ndarray else as_array(o)
+            ctxs.append(ctx)
+        return [values[s] for s in self.out_slots], ctxs
+
+    def backward(self, ctxs, out_grads) -> tuple:
+        """The ops' gradient rules in reverse order, on arrays; one gradient per diff slot."""
+        grads = [None] * self.n_slots
+        owned = set()  # slots whose gradient is an array this walk made (and may add into)
+        for slot, g in zip(self.out_slots, out_grads):
+            if g is not None:
+                grads[slot] = g if grads[slot] is None else grads[slot] + g
+        for step, ctx in zip(reversed(self.steps), reversed(ctxs)):
+            if not step.grads:
+                continue
+            if step.meta is None:
+                gs = (grads[step.out],)
+                if gs[0] is None:
+                    continue
+            else:  # several outputs: an unused one has a zero gradient
+                gs = [grads[s] for s in step.outs]
+                if all(g is None for g in gs):
+                    continue
+                gs = [xp.zeros(shape, dtype) if g is None else g
+                      for g, (shape, dtype, xp) in zip(gs, step.meta)]
+            ctx._edges = step.mask  # what needs_input_grad reads
+            if step.arrays:
+                result = step.backward(ctx, *gs)
+                if type(result) is not tuple:
+                    result = (result,)
+            else:  # a rule written for Tensors
+                result = step.backward(ctx, *[_make(g) for g in gs])
+                result = [g._data if isinstance(g, Tensor) else g
+                          for g in (result if type(result) is tuple else (result,))]
+            for pos, slot, shape, dtype in step.grads:
+                g = result[pos]
+                if g is None:
+                    continue
+                if g.shape != shape:
+                    g = sum_to_size(g, shape)
+                if g.dtype is not dtype and g.dtype != dtype:
+                    g = g.astype(dtype)
+                prev = grads[slot]
+                if prev is None:
+                    grads[slot] = g
+                elif slot in owned:  # a sum made here: no one else holds it
+                    prev += g
+                else:
+                    grads[slot] = prev + g
+                    owned.add(slot)
+        return tuple(grads[s] for s in self.diff_slots)
+
+    def __call__(self, inputs):
+        outs, ctxs = self.forward([t._data for t in inputs])
+        if not (self.requires_grad and _mode.enabled):
+            results = [_make(a) for a in outs]
+        else:
+            diff = [inputs[i] for i in self.diff_inputs] + self.diff_captured
+            node = _new(TracedBackward)
+            node.program = self
+            node._saved = ctxs
+            node._edges = [(t.grad_fn or t, t._output_nr, t._data.shape, t._data.dtype)
+                           for t in diff]
+            node._checks = [(t._version, t._version[0], i) for i, t in enumerate(diff)]
+            node._seq = next(_sequence)
+            results = [_make(a, True, node, i) if req else _make(a)
+                       for i, (a, req) in enumerate(zip(outs, self.out_grad))]
+            if len(outs) > 1:
+                node._n_outputs = len(outs)
+                node._outputs_meta = tuple((a.shape, a.dtype, array_module(a)) for a in outs)
+        return results[0] if self.single else tuple(results)
+
+
+class TracedBackward(Function):
+    """The node a traced call adds to the eager graph: its backward replays the program's rules."""
+
+    array_backward = True
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if _mode.enabled:
+            raise RuntimeError(
+                "jit.trace: create_graph=True (higher-order gradients) is not supported through "
+                "a traced function; call the function eagerly for that"
+            )
+        if ctx._saved is None:
+            raise RuntimeError(
+                "jit.trace: trying to backward through a traced call a second time; pass "
+                "retain_graph=True to the first backward() if you need to"
+            )
+        for counter, version, i in ctx._checks:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"jit.trace: input {i} of the traced call (or a parameter it uses) was "
+                    "modified in place before backward; change it only after backward"
+                )
+        return ctx.program.backward(ctx._saved, grads)
+
+
+# -- the user-facing wrapper ----------------------------------------------------------------------
+class TracedFunction:
+    """``fn`` traced once per input signature (shapes, dtypes, requires_grad) and replayed."""
+
+    def __init__(self, fn, check_trace: bool = True):
+        self.fn = fn
+        self.check_trace = check_trace
+        self._programs = {}
+
+    def __call__(self, *inputs):
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"jit.trace: the inputs of a traced function must be Tensors, got "
+                    f"{type(t).__name__}; bind other arguments with a closure or functools.partial"
+                )
+        key = tuple((t._data.shape, t._data.dtype, t._requires_grad) for t in inputs)
+        program = self._programs.get(key)
+        if program is not None and program.captured_flags == tuple(
+                t._requires_grad for _, t in program.captured):
+            return program(inputs)
+        outputs, program = self._trace(inputs)
+        self._programs[key] = program
+        return outputs
+
+    def _trace(self, inputs):
+        """Run ``fn`` eagerly with a tracer listening; return its outputs and the program."""
+        if _trace.tracer is not None:
+            raise TraceError("jit.trace: a traced function cannot be traced inside another trace")
+        tracer = _Tracer(inputs)
+        _trace.tracer = tracer
+        try:
+            with enable_grad():
+                result = self.fn(*inputs)
+        finally:
+            _trace.tracer = None
+        single = isinstance(result, Tensor)
+        outputs = [result] if single else list(result) if isinstance(result, (tuple, list)) \
+            else None
+        if outputs is None or not all(isinstance(t, Tensor) for t in outputs):
+            raise TraceError("jit.trace: the function must return a Tensor or a tuple of Tensors")
+        program = _Program(tracer, inputs, outputs, single)
+        if self.check_trace:
+            _check(self.fn, program, inputs)
+        if not _mode.enabled:  # the trace ran with grad on; the caller asked for none
+            outputs = [t.detach() for t in outputs]
+        return (outputs[0] if single else tuple(outputs)), program
+
+
+def trace(fn, example_inputs=None, check_trace: bool = True) -> TracedFunction:
+    """Trace ``fn`` (a function of Tensors returning a Tensor or a tuple of Tensors, or a
+    Module): the result computes the same values and gradients, replaying the recorded ops.
+
+    Args:
+        fn: the function or module to trace.
+        example_inputs: a Tensor or tuple of Tensors to trace with now; without them the
+            first call traces.
+        check_trace: after tracing, compare a replay with an eager call on perturbed inputs
+            (values and gradients) and raise ``TraceError`` if they differ.
+    """
+    traced = TracedFunction(fn, check_trace)
+    if example_inputs is not None:
+        if isinstance(example_inputs, Tensor):
+            example_inputs = (example_inputs,)
+        traced(*example_inputs)
+    return traced
+
+
+def _check(fn, program: _Program, inputs) -> None:
+    """Eager call vs replay on permuted (and, for floats, rescaled) copies of the inputs."""
+    others = []
+    for k, t in enumerate(inputs):
+        a = t._data
+        rng = array_module(a).random.default_rng(k)
+        b = rng.permutation(a.reshape(-1)).reshape(a.shape)
+        if a.dtype.kind == "f":
+            b = (b * rng.uniform(0.9, 1.1, a.shape)).astype(a.dtype)
+        others.append(Tensor(b, requires_grad=t._requires_grad))
+    with enable_grad():
+        eager = fn(*others)
+        replay = program(others)
+    eager = [eager] if isinstance(eager, Tensor) else list(eager)
+    replay = [replay] if isinstance(replay, Tensor) else list(replay)
+    _compare("output", [t._data for t in eager], [t._data for t in replay])
+    diff = [others[i] for i in program.diff_inputs] + program.diff_captured
+    roots = [(e, r) for e, r in zip(eager, replay) if e._requires_grad and r._requires_grad]
+    if not diff or not roots:
+        return
+    from nabla.autograd.engine import grad  # the engine imports jit's neighbours: import late
+
+    seeds = [Tensor(array_module(e._data).random.default_rng(7).standard_normal(e._data.shape)
+                    .astype(e._data.dtype)) for e, _ in roots]
+    ge = grad([e for e, _ in roots], diff, seeds, allow_unused=True)
+    gr = grad([r for _, r in roots], diff, seeds, allow_unused=True)
+    _compare("gradient", [None if g is None else g._data for g in ge],
+             [None if g is None else g._data for g in gr])
+
+
+def _compare(what: str, eager, replay) -> None:
+    for i, (a, b) in enumerate(zip(eager, replay)):
+        if a is None and b is None:
+            continue
+        xp = array_module(a if a is not None else b)
+        same = a is not None and b is not None and a.shape == b.shape and bool(
+            xp.allclose(a, b, rtol=1e-4, atol=1e-6 * max(1.0, float(xp.abs(a).max(initial=0))),
+                        equal_nan=True))
+        if not same:
+            raise TraceError(
+                f"jit.trace: the trace does not reproduce the function on other inputs ({what} "
+                f"{i} differs). The function probably depends on something the trace froze: "
+                "Python control flow on tensor values, .item() or .numpy() values, or an op "
+                "that makes tensors outside nabla's ops (argmax, nonzero, integer casts). Call "
+                "it eagerly, or pass check_trace=False if you know the trace is right."
+            )

@@ -1,0 +1,234 @@
+"""nabla.jit.trace: a replay gives the eager values and gradients, sees parameter updates, traces
+again for a new signature, and refuses (or catches) what it cannot replay."""
+
+import gc
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+
+import nabla
+import nabla.nn as nn
+import nabla.nn.functional as F
+from nabla.jit import TraceError, TracerWarning
+
+
+def _leaf(rng, shape, dtype=np.float64):
+    return nabla.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+
+
+def _chain(x, w):
+    y = x
+    for _ in range(5):
+        y = (y * w + w).tanh() - 0.5
+    return y
+
+
+def _grads(fn, inputs, params, seed):
+    """Outputs and d(sum(out * seed))/d(inputs + params), computed with autograd.grad."""
+    out = fn(*inputs)
+    outs = out if isinstance(out, tuple) else (out,)
+    wrt = [t for t in list(inputs) + list(params) if t.requires_grad]
+    seeds = [nabla.tensor(seed.standard_normal(o.shape)) .to(o.dtype) for o in outs]
+    grads = nabla.autograd.grad(list(outs), wrt, seeds, allow_unused=True)
+    return [o.detach().numpy() for o in outs], [None if g is None else g.numpy() for g in grads]
+
+
+def _assert_same(fn, inputs, params=(), rtol=1e-12):
+    traced = nabla.jit.trace(fn, tuple(inputs))
+    for _ in range(2):  # the first call after trace() replays too
+        eager_out, eager_g = _grads(fn, inputs, params, np.random.default_rng(1))
+        out, g = _grads(traced, inputs, params, np.random.default_rng(1))
+        for a, b in zip(eager_out + eager_g, out + g):
+            if a is None:
+                assert b is None
+            else:
+                np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-12)
+    return traced
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chain_matches_eager(rng, dtype):
+    x, w = _leaf(rng, (4, 5), dtype), _leaf(rng, (4, 5), dtype)
+    _assert_same(_chain, [x, w], rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+def test_broadcasting_reductions_and_views(rng):
+    x, b = _leaf(rng, (3, 4)), _leaf(rng, (4,))
+
+    def f(x, b):
+        y = (x + b).exp().sum(1, keepdim=True) * x.t().reshape(3, 4)
+        return y.softmax(-1)[:, 1:].mean()
+
+    _assert_same(f, [x, b])
+
+
+def test_multi_output_ops_and_tuple_results(rng):
+    x = _leaf(rng, (4, 6))
+
+    def f(x):
+        values, _ = x.max(1)
+        a, b = x.chunk(2, 1)
+        return values * 2, (a * b).sum(0)
+
+    _assert_same(f, [x])
+
+
+def test_comparisons_are_replayed(rng):
+    x = _leaf(rng, (5, 5))
+    traced = _assert_same(lambda x: nabla.where(x > 0, x, 0.1 * x), [x])
+    other = nabla.tensor(rng.standard_normal((5, 5)))
+    np.testing.assert_array_equal(traced(other).numpy(),
+                                  np.where(other.numpy() > 0, other.numpy(), 0.1 * other.numpy()))
+
+
+def test_module_parameters_are_captured_and_updates_seen(rng):
+    nabla.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+    x = nabla.tensor(rng.standard_normal((5, 6)))
+    y = nabla.tensor(rng.integers(0, 3, 5))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        return loss_fn(model(x), y)
+
+    _assert_same(step, [x, y], list(model.parameters()))
+    traced = nabla.jit.trace(step, (x, y))
+    opt = nabla.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        traced(x, y).backward()
+        opt.step()
+    eager = step(x, y).item()
+    assert traced(x, y).item() == pytest.approx(eager, rel=1e-12)
+
+
+def test_training_with_a_trace_equals_eager_training(rng):
+    data = rng.standard_normal((16, 4)), rng.integers(0, 2, 16)
+
+    def train(use_trace):
+        nabla.manual_seed(3)
+        model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2)).double()
+        opt = nabla.optim.Adam(model.parameters(), lr=1e-2)
+        x, y = nabla.tensor(data[0]), nabla.tensor(data[1])
+
+        def step(x, y):
+            return F.cross_entropy(model(x), y)
+
+        fn = nabla.jit.trace(step) if use_trace else step
+        for _ in range(5):
+            opt.zero_grad()
+            fn(x, y).backward()
+            opt.step()
+        return [p.detach().numpy().copy() for p in model.parameters()]
+
+    for a, b in zip(train(False), train(True)):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_cnn_and_lstm_trace(rng):
+    nabla.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(4 * 3 * 3, 5)).double()
+    x = nabla.tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    _assert_same(lambda x: cnn(x), [x], list(cnn.parameters()), rtol=1e-10)
+    lstm = nn.LSTM(3, 4, batch_first=True).double()
+    s = nabla.tensor(rng.standard_normal((2, 5, 3)))
+    _assert_same(lambda s: lstm(s)[0], [s], list(lstm.parameters()), rtol=1e-10)
+
+
+def test_new_signature_traces_again(rng):
+    traced = nabla.jit.trace(lambda x: (x * x).sum())
+    a, b = _leaf(rng, (2, 3)), _leaf(rng, (4,))
+    assert traced(a).item() == pytest.approx((a.detach().numpy() ** 2).sum())
+    assert traced(b).item() == pytest.approx((b.detach().numpy() ** 2).sum())
+    traced(nabla.tensor(b.detach().numpy()))  # requires_grad differs: one more trace
+    assert len(traced._programs) == 3
+
+
+def test_no_grad_call_records_nothing(rng):
+    x = _leaf(rng, (3,))
+    traced = nabla.jit.trace(lambda x: x.exp(), x)
+    with nabla.no_grad():
+        y = traced(x)
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_refuses_random_draws_in_place_writes_and_custom_functions(rng):
+    x = _leaf(rng, (4, 4))
+    with pytest.raises(TraceError, match="random draw"):
+        nabla.jit.trace(lambda x: F.dropout(x, 0.5, training=True), x)
+    buf = nabla.zeros(4, 4, dtype=nabla.float64)
+    with pytest.raises(TraceError, match="in-place write"):
+        nabla.jit.trace(lambda x: buf.add_(x.detach()) * x, x)
+
+    class Twice(nabla.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(TraceError, match="Twice"):
+        nabla.jit.trace(lambda x: Twice.apply(x), x)
+    assert nabla.autograd.grad_mode._trace.tracer is None  # a failed trace leaves no tracer
+
+
+def test_check_trace_catches_frozen_values(rng):
+    x = _leaf(rng, (6,))
+    with pytest.raises(TraceError, match="does not reproduce"):
+        nabla.jit.trace(lambda x: x * x.argmax(), x)  # argmax is frozen as a constant
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TracerWarning)
+        with pytest.raises(TraceError, match="does not reproduce"):
+            nabla.jit.trace(lambda x: x * float(x.detach()[0].item()), x)
+
+
+def test_item_warns_while_tracing(rng):
+    x = _leaf(rng, (3,))
+    with pytest.warns(TracerWarning, match="item"):
+        nabla.jit.trace(lambda x: x * 2 if x.sum().item() > -1e9 else x, x)
+
+
+def test_backward_rules(rng):
+    x = _leaf(rng, (3,))
+    traced = nabla.jit.trace(lambda x: (x * x).sum(), x)
+    y = traced(x)
+    node = y.grad_fn
+    y.backward()
+    assert node._saved is None  # the replayed ops' saved arrays are released
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+    y = traced(x)
+    with pytest.raises(RuntimeError, match="create_graph"):
+        nabla.autograd.grad(y, x, create_graph=True)
+    y = traced(x)
+    with nabla.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_traced_call_frees_its_arrays(rng):
+    x = _leaf(rng, (100,))
+    traced = nabla.jit.trace(lambda x: x.exp().sum(), x)
+    gc.disable()
+    try:
+        y = traced(x)
+        ctx = weakref.ref(y.grad_fn._saved[0])  # the replayed exp's ctx, holding its output
+        assert ctx() is not None
+        y.backward()
+        assert ctx() is None  # freed at once, without the garbage collector
+    finally:
+        gc.enable()
+
+
+def test_bad_inputs_and_outputs(rng):
+    x = _leaf(rng, (3,))
+    with pytest.raises(TypeError, match="must be Tensors"):
+        nabla.jit.trace(lambda x, k: x * k)(x, 2.0)
+    with pytest.raises(TraceError, match="return a Tensor"):
+        nabla.jit.trace(lambda x: {"y": x * 2}, x)
