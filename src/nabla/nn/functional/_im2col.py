@@ -70,11 +70,16 @@ def column_view(xpad, g: Geom):
 
 
 def chunks(n: int, c: int, g: Geom, itemsize: int) -> list:
-    """Sample ranges [a, b) whose column matrices take about _CHUNK_BYTES each."""
+    """Sample ranges [a, b) whose column matrices take about _CHUNK_BYTES each: an even number
+    of near-equal ones (when n > 1), so that two threads get the same work."""
+    if n == 0:
+        return []
     ho, wo = grid(g)
     per_sample = c * g.kernel[0] * g.kernel[1] * ho * wo * itemsize
-    step = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
-    return [(a, min(a + step, n)) for a in range(0, n, step)]
+    count = max(2, -(-n * per_sample // _CHUNK_BYTES))
+    count = min(n, count + count % 2)
+    ends = [i * n // count for i in range(count + 1)]
+    return list(zip(ends[:-1], ends[1:]))
 
 
 def chunk_columns(view, a: int, z: int, groups: int):
@@ -97,11 +102,16 @@ def grad_chunk(gy, g: Geom, groups: int):
     return out.reshape(groups, o // groups, -1)
 
 
-def store_output(out, y, g: Geom) -> None:
-    """out chunk (n, O, Ho, Wo) = GEMM result y (G, Og, n * columns)."""
+def store_output(out, y, g: Geom, bias=None) -> None:
+    """out chunk (n, O, Ho, Wo) = GEMM result y (G, Og, n * columns) (+ bias (1, O, 1, 1), in
+    the same pass)."""
     n, o = out.shape[:2]
     v = y.reshape((o, n) + grid(g)).transpose(1, 0, 2, 3)
-    out[...] = v[..., :g.out_hw[1]] if _wide(g) else v
+    v = v[..., :g.out_hw[1]] if _wide(g) else v
+    if bias is None:
+        out[...] = v
+    else:
+        array_module(out).add(v, bias, out=out)
 
 
 def col2im_add(out, cols, g: Geom) -> None:

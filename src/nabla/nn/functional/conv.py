@@ -33,6 +33,7 @@ from nabla.nn.functional._im2col import (
     store_output,
     windows,
 )
+from nabla.nn.functional._parallel import map_chunks
 from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
 from nabla.ops.shape import reshape, sum_to_size
 from nabla.tensor import Tensor
@@ -63,10 +64,13 @@ class Conv2d(Op):
         w3 = _w3(w, groups)
         view = column_view(padded_input(x, g), g)
         out = xp.empty((n, o) + g.out_hw, xp.result_type(x, w))
-        for a, z in chunks(n, c, g, x.itemsize):
-            store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, groups)), g)
-        if b is not None:
-            out += b.reshape(1, o, 1, 1)
+        bias = None if b is None else b.reshape(1, o, 1, 1)
+
+        def one(chunk):
+            a, z = chunk
+            store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, groups)), g, bias)
+
+        map_chunks(one, chunks(n, c, g, x.itemsize))
         return out
 
     @staticmethod
@@ -97,8 +101,12 @@ class Conv2dBackwardInput(Op):
         c = w.shape[1] * groups
         wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
         out = padded_zeros(n, c, g, xp.result_type(gy, w), xp)
-        for a, z in chunks(n, c, g, out.itemsize):
+
+        def one(chunk):
+            a, z = chunk
             col2im_chunk(out[a:z], xp.matmul(wt, grad_chunk(gy[a:z], g, groups)), g)
+
+        map_chunks(one, chunks(n, c, g, out.itemsize))
         return crop(out, g)
 
     @staticmethod
@@ -124,12 +132,20 @@ class Conv2dBackwardWeight(Op):
         ctx.geom = g
         groups, (n, c), o = g.groups, x.shape[:2], gy.shape[1]
         view = column_view(padded_input(x, g), g)
-        gw = xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
-        g3 = gw.reshape(groups, o // groups, -1)
-        for a, z in chunks(n, c, g, x.itemsize):
+
+        def one(chunk):
+            a, z = chunk
             cols = chunk_columns(view, a, z, groups)
-            g3 += xp.matmul(grad_chunk(gy[a:z], g, groups), cols.transpose(0, 2, 1))
-        return gw
+            return xp.matmul(grad_chunk(gy[a:z], g, groups), cols.transpose(0, 2, 1))
+
+        # one product per chunk, summed in chunk order: the same bits with or without threads
+        parts = map_chunks(one, chunks(n, c, g, x.itemsize))
+        if not parts:  # empty batch
+            return xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
+        g3 = parts[0]
+        for p in parts[1:]:
+            g3 += p
+        return g3.reshape((o, c // groups) + g.kernel)
 
     @staticmethod
     def backward(ctx, grad):

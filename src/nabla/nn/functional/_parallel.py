@@ -1,0 +1,55 @@
+"""Independent work items (the convolutions' batch chunks) split over two threads.
+
+NumPy releases the GIL in copies, ufuncs and matmul, so a second Python thread runs the
+im2col / col2im copies of half the chunks while the calling thread runs the other half. The
+split is static (first half here, second half on the helper) and results come back in item
+order, so the output does not depend on timing: every run, threaded or not, gives the same bits.
+
+The helper is one worker thread, created on first use (never at import) and recreated in a
+forked child. ``set_num_threads(1)`` turns the split off; callers from several threads share
+the helper safely (its queue is first in, first out and a job never waits on another job).
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["get_num_threads", "set_num_threads", "map_chunks"]
+
+_lock = threading.Lock()
+_state = {"threads": 2 if (os.cpu_count() or 1) > 1 else 1, "pool": None, "pid": None}
+
+
+def set_num_threads(n: int) -> None:
+    """Threads the convolutions may use for their chunk loops: 1 (off) or 2 (the default on
+    a machine with more than one core)."""
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+    _state["threads"] = min(int(n), 2)
+
+
+def get_num_threads() -> int:
+    """The number of threads set by ``set_num_threads``."""
+    return _state["threads"]
+
+
+def _helper() -> ThreadPoolExecutor:
+    with _lock:
+        if _state["pool"] is None or _state["pid"] != os.getpid():
+            _state["pool"] = ThreadPoolExecutor(1, thread_name_prefix="nabla-conv")
+            _state["pid"] = os.getpid()
+        return _state["pool"]
+
+
+def map_chunks(fn, items: list) -> list:
+    """[fn(item) for item in items], the second half on the helper thread when threads are on;
+    fn must touch only its item's part of any shared output."""
+    if _state["threads"] < 2 or len(items) < 2:
+        return [fn(item) for item in items]
+    half = (len(items) + 1) // 2
+    rest = _helper().submit(lambda: [fn(item) for item in items[half:]])
+    try:
+        first = [fn(item) for item in items[:half]]
+    finally:
+        later = rest.result()  # waits even if the first half raised: no write outlives the call
+    return first + later
