@@ -27,14 +27,14 @@ class Linear(Op):
             y += b  # y is a fresh array: add in place, no temporary
         return y
 
+    array_backward = True  # arrays in plain backward, Tensors under create_graph
+
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if not is_grad_enabled():
-            # plain backward (no create_graph): the same products on arrays, which saves the
-            # five graph-op calls per layer that dominate a small MLP's step
-            return _linear_grads_arrays(grad._data, x._data, w._data, need_x, need_w, need_b)
+        if not is_grad_enabled():  # plain backward: the three products on arrays
+            return _linear_grads_arrays(grad, x, w, need_x, need_w, need_b)
         grad_input = matmul(grad, w) if need_x else None
         grad_weight = grad_bias = None
         if need_w:
@@ -49,10 +49,10 @@ class Linear(Op):
 def _linear_grads_arrays(g, x, w, need_x: bool, need_w: bool, need_b: bool) -> tuple:
     xp = array_module(g)
     g2 = g.reshape(-1, g.shape[-1])
-    grad_input = Tensor._make(xp.matmul(g, w) if g.ndim == 2 else
-                              xp.matmul(g2, w).reshape(x.shape)) if need_x else None
-    grad_weight = Tensor._make(xp.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need_w else None
-    grad_bias = Tensor._make(g2.sum(0)) if need_b else None
+    grad_input = (xp.matmul(g, w) if g.ndim == 2 else xp.matmul(g2, w).reshape(x.shape)) \
+        if need_x else None
+    grad_weight = xp.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+    grad_bias = g2.sum(0) if need_b else None
     return grad_input, grad_weight, grad_bias
 
 
