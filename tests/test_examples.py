@@ -54,3 +54,9 @@ def test_lm_compare_trains_both_models_at_equal_parameter_count():
     assert abs(gpt["params"] - lstm["params"]) <= 0.05 * gpt["params"]
     for r in (gpt, lstm):  # both learn something from the text (uniform guess: 5.9 bits)
         assert 0 < r["bpc"] < 5.9
+
+
+def test_define_and_run_example_gives_the_same_gradient(capsys):
+    times = load("define_and_run").main(seconds=0.03)  # timings: benchmarks/bench.py
+    assert "same gradient: True" in capsys.readouterr().out
+    assert len(times) == 4 and all(t > 0 for t in times.values())
