@@ -95,3 +95,21 @@ def test_calls_from_several_user_threads(small_chunks):
     for result in got:
         for a, b in zip(want, result):
             np.testing.assert_array_equal(a, b)
+
+
+def test_blas_runs_on_one_thread_while_the_chunks_are_split(small_chunks):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    _parallel.set_num_threads(2)
+    seen = []
+
+    def record(item):
+        seen.extend(info["num_threads"] for info in threadpoolctl.threadpool_info()
+                    if info["user_api"] == "blas")
+        return item
+
+    with threadpoolctl.threadpool_limits(2, "blas"):
+        assert _parallel.map_chunks(record, [1, 2, 3, 4]) == [1, 2, 3, 4]
+        after = [info["num_threads"] for info in threadpoolctl.threadpool_info()
+                 if info["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert set(after) == {2}  # restored when the split ends
