@@ -7,14 +7,14 @@ step; full backpropagation through time; one SGD step.
 
 PyTorch is timed at its default thread count and at one thread; the faster is the reference.
 
-Measured on the shared 2-core machine (never idle, so times vary run to run):
-* both at their default threads (OpenBLAS and PyTorch use 2): nabla 36.5-41.9 ms, PyTorch
-  38.7-46.3 ms, ratio 0.91-0.98 (wall);
-* OPENBLAS_NUM_THREADS=1 (PyTorch's faster of 1 or 2 threads): CPU time 45.6-46.8 vs
-  37.6-38.4 ms, ratio 1.19-1.24; wall time swings with the load (ratio 1.05-1.36 at load ~9,
-  but 2.0 in a quieter minute when PyTorch's 2 threads took 21.2 ms against nabla's one).
+Measured on the shared 2-core machine (2026-11-22):
+* both at their default threads (OpenBLAS and PyTorch use 2): nabla 28.2-31.7 ms, PyTorch
+  33.5-34.5 ms, ratio 0.84-0.92 (wall; OpenBLAS's spinning threads slow PyTorch's);
+* OPENBLAS_NUM_THREADS=1: CPU time 39.8 vs 33.9 ms, ratio 1.18; PyTorch's 2 threads then run
+  undisturbed at 18.9 ms wall, against nabla's best 28.2 ms (1.49).
 What is left of the single-thread gap: the per-step GEMMs (OpenBLAS, M = 32) against oneDNN's
-fused LSTM kernel, and about 15 small NumPy calls per step.
+fused LSTM kernel, and about 15 small NumPy calls per step (jit.trace of the whole step saves
+only about 2%: the time is in the GEMMs).
 """
 
 import time
