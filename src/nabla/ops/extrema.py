@@ -11,6 +11,7 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import maximum, minimum
+from nabla.ops.compare import _unary
 from nabla.ops.elementwise import where
 from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _quiet, _raw, _unreduce
 from nabla.tensor import Tensor
@@ -175,13 +176,14 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _arg(name: str, input: Tensor, dim, keepdim: bool, fn) -> Tensor:
     x = input._data
     if dim is None:
-        return Tensor._make(fn(x, axis=None, keepdims=keepdim))
+        return _unary(lambda a: fn(a, axis=None, keepdims=keepdim), input)
     d = _one_dim(name, dim, x.ndim)
     if d == ():  # 0-d input
         return Tensor._make(array_module(x).zeros((), _dt.int64))
     if x.shape[d] == 0:
         raise IndexError(f"{name}: cannot take the {name} of an empty dimension {d} of {x.shape}")
-    return Tensor._make(fn(x, axis=d, keepdims=keepdim).astype(_dt.int64, copy=False))
+    # through _unary, so that nabla.jit.trace replays it instead of freezing the indices
+    return _unary(lambda a: fn(a, axis=d, keepdims=keepdim).astype(_dt.int64, copy=False), input)
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
