@@ -42,9 +42,10 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 
 
 # -- the three ops -------------------------------------------------------------------------------
-# Shapes inside: cols chunk (n, G, Cg*kh*kw, Ho*Wo), weight (G, Og, Cg*kh*kw), grad chunk
-# (n, G, Og, Ho*Wo): every product is a batched GEMM over (sample, group) in NCHW order, so no
-# array is ever transposed.
+# Shapes inside, for a chunk of n samples: cols (G, Cg*kh*kw, n*columns), weight
+# (G, Og, Cg*kh*kw), grad (G, Og, n*columns): each product is one GEMM per group over the whole
+# chunk (columns: Ho*Wo, or Ho rows of the padded width in _im2col's "wide" layout); the chunk's
+# samples are moved behind the channels when the columns are copied, and back when stored.
 def _w3(w, groups: int):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
