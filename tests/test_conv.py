@@ -76,6 +76,25 @@ def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch):
     _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
 
 
+@pytest.mark.parametrize("needs", [(True, False), (False, True)], ids=["input", "weight"])
+@pytest.mark.parametrize("case", CASES[:4], ids=lambda c: c[0])
+def test_conv_backward_of_one_argument(case, needs, rng):
+    """Backward computes both adjoints in one pass over the batch; with only the input (or
+    only the weight) requiring grad it computes that one alone, and it equals PyTorch's."""
+    _, name, shapes, kwargs = case
+    arrays = [rng.standard_normal(s) for s in shapes[:2]]
+    nx = [nabla.tensor(a, requires_grad=r) for a, r in zip(arrays, needs)]
+    tx = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, needs)]
+    ny, ty = getattr(F, name)(*nx, **kwargs), getattr(TF, name)(*tx, **kwargs)
+    g = rng.standard_normal(tuple(ty.shape))
+    ny.backward(nabla.tensor(g))
+    ty.backward(torch.tensor(g))
+    for a, b, r in zip(nx, tx, needs):
+        assert (a.grad is None) == (not r)
+        if r:
+            assert_close(a.grad, b.grad, what="grad")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_unfold_fold_match_torch(dtype, rng):
     kw = {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (2, 1)}

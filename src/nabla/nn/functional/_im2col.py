@@ -124,22 +124,44 @@ def col2im_add(out, cols, g: Geom) -> None:
             out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
 
 
-def col2im_chunk(out, cols, g: Geom) -> None:
-    """out chunk (n, C, rows, Wp) of padded_input's shape += col2im of GEMM result cols
-    (G, Cg*kh*kw, n * columns)."""
-    n, c = out.shape[:2]
+def col2im_buffer(n: int, c: int, g: Geom, dtype, xp):
+    """Zeros to accumulate a batch's col2im into: (C, N, Hp + 1, Wp) in the wide layout
+    (channel-major like the GEMM result, so each tap adds runs of whole samples), else
+    padded_input's (N, C, Hp, Wp)."""
     if not _wide(g):
+        return padded_zeros(n, c, g, dtype, xp)
+    hp, wp = g.padded_hw
+    return xp.zeros((c, n, hp + 1, wp), dtype)
+
+
+def col2im_chunk(buf, a: int, z: int, cols, g: Geom) -> None:
+    """Samples [a, z) of col2im_buffer ``buf`` += col2im of GEMM result cols
+    (G, Cg*kh*kw, (z - a) * columns)."""
+    if not _wide(g):
+        out = buf[a:z]
+        n, c = out.shape[:2]
         cols = cols.reshape((c,) + g.kernel + (n,) + g.out_hw)
         col2im_add(out, cols.transpose(3, 0, 1, 2, 4, 5), g)
         return
+    c, n = buf.shape[0], z - a
     (ho, wp), (dh, dw) = grid(g), g.dilation
     m = ho * wp
-    flat = out.reshape(n, c, -1)
+    flat = buf[:, a:z].reshape(c, n, -1)
     cols = cols.reshape((c,) + g.kernel + (n, m))
     for i in range(g.kernel[0]):
         for j in range(g.kernel[1]):
             start = i * dh * wp + j * dw
-            flat[:, :, start:start + m] += cols[:, i, j].transpose(1, 0, 2)
+            flat[:, :, start:start + m] += cols[:, i, j]
+
+
+def col2im_result(buf, g: Geom):
+    """The (N, C, H, W) image of a col2im_buffer: padding cropped, contiguous."""
+    if not _wide(g):
+        return crop(buf, g)
+    h, w = g.in_hw
+    pt, _, pl, _ = g.pad
+    return array_module(buf).ascontiguousarray(
+        buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
 
 
 def crop(out, g: Geom):

@@ -24,7 +24,9 @@ from nabla.nn.functional._im2col import (
     chunk_columns,
     chunks,
     col2im_add,
+    col2im_buffer,
     col2im_chunk,
+    col2im_result,
     column_view,
     crop,
     grad_chunk,
@@ -59,11 +61,12 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, g: Geom):
         xp = array_module(x)
-        ctx.save_for_backward(x, w)
+        xpad = padded_input(x, g)
+        ctx.save_for_backward(x, w, xpad)  # the padded copy, for the weight's gradient
         ctx.geom = g
         (n, c), o, groups = x.shape[:2], w.shape[0], g.groups
         w3 = _w3(w, groups)
-        view = column_view(padded_input(x, g), g)
+        view = column_view(xpad, g)
         out = xp.empty((n, o) + g.out_hw, xp.result_type(x, w))
         bias = None if b is None else b.reshape(1, o, 1, 1)
 
@@ -76,15 +79,55 @@ class Conv2d(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
+        x, w, xpad = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = ctx.geom
-        grad_input = Conv2dBackwardInput.apply(grad, w, g) if need_x else None
-        grad_weight = Conv2dBackwardWeight.apply(x, grad, g) if need_w else None
         grad_bias = None
         if need_b:
             grad_bias = reshape(sum_to_size(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],))
+        if isinstance(grad, Tensor):  # create_graph: the two adjoints as differentiable ops
+            grad_input = Conv2dBackwardInput.apply(grad, w, g) if need_x else None
+            grad_weight = Conv2dBackwardWeight.apply(x, grad, g) if need_w else None
+        else:  # on arrays: both in one pass, sharing each chunk's gradient matrix
+            grad_input, grad_weight = _adjoints(grad, w if need_x else None,
+                                                column_view(xpad, g) if need_w else None,
+                                                g, x.shape[1])
         return grad_input, grad_weight, grad_bias, None
+
+
+def _adjoints(gy, w, view, g: Geom, c: int) -> tuple:
+    """(dx, dw) for upstream gradient gy (N, O, Ho, Wo): dx = T(gy, w) = col2im(W^T @ gy) when
+    ``w`` is given, dw = W(x, gy) = gy @ X_col^T when the column ``view`` of the padded x is
+    given (else None). One pass over the batch chunks; each builds its gradient matrix once."""
+    xp = array_module(gy)
+    groups, (n, o) = g.groups, gy.shape[:2]
+    dx = wt = None
+    if w is not None:
+        wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
+        dx = col2im_buffer(n, c, g, xp.result_type(gy, w), xp)
+
+    def one(chunk):
+        a, z = chunk
+        gm = grad_chunk(gy[a:z], g, groups)
+        if dx is not None:
+            col2im_chunk(dx, a, z, xp.matmul(wt, gm), g)
+        if view is not None:
+            return xp.matmul(gm, chunk_columns(view, a, z, groups).transpose(0, 2, 1))
+        return None
+
+    # one weight product per chunk, summed in chunk order: the same bits with or without threads
+    parts = map_chunks(one, chunks(n, c, g, gy.itemsize))
+    dw = None
+    if view is not None:
+        if parts:
+            dw = parts[0]
+            for p in parts[1:]:
+                dw += p
+        else:  # empty batch
+            dw = xp.zeros((groups, o // groups, c // groups * g.kernel[0] * g.kernel[1]),
+                          xp.result_type(view, gy))
+        dw = dw.reshape((o, c // groups) + g.kernel)
+    return (None if dx is None else col2im_result(dx, g)), dw
 
 
 class Conv2dBackwardInput(Op):
@@ -95,20 +138,9 @@ class Conv2dBackwardInput(Op):
 
     @staticmethod
     def forward(ctx, gy, w, g: Geom):
-        xp = array_module(gy)
         ctx.save_for_backward(gy, w)
         ctx.geom = g
-        groups, n = g.groups, gy.shape[0]
-        c = w.shape[1] * groups
-        wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
-        out = padded_zeros(n, c, g, xp.result_type(gy, w), xp)
-
-        def one(chunk):
-            a, z = chunk
-            col2im_chunk(out[a:z], xp.matmul(wt, grad_chunk(gy[a:z], g, groups)), g)
-
-        map_chunks(one, chunks(n, c, g, out.itemsize))
-        return crop(out, g)
+        return _adjoints(gy, w, None, g, w.shape[1] * g.groups)[0]
 
     @staticmethod
     def backward(ctx, grad):
@@ -128,25 +160,9 @@ class Conv2dBackwardWeight(Op):
 
     @staticmethod
     def forward(ctx, x, gy, g: Geom):
-        xp = array_module(x)
         ctx.save_for_backward(x, gy)
         ctx.geom = g
-        groups, (n, c), o = g.groups, x.shape[:2], gy.shape[1]
-        view = column_view(padded_input(x, g), g)
-
-        def one(chunk):
-            a, z = chunk
-            cols = chunk_columns(view, a, z, groups)
-            return xp.matmul(grad_chunk(gy[a:z], g, groups), cols.transpose(0, 2, 1))
-
-        # one product per chunk, summed in chunk order: the same bits with or without threads
-        parts = map_chunks(one, chunks(n, c, g, x.itemsize))
-        if not parts:  # empty batch
-            return xp.zeros((o, c // groups) + g.kernel, xp.result_type(x, gy))
-        g3 = parts[0]
-        for p in parts[1:]:
-            g3 += p
-        return g3.reshape((o, c // groups) + g.kernel)
+        return _adjoints(gy, None, column_view(padded_input(x, g), g), g, x.shape[1])[1]
 
     @staticmethod
     def backward(ctx, grad):
