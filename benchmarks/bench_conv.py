@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
+from timing import interleaved
 
 import nabla
 import nabla.nn as nn
@@ -28,17 +29,9 @@ CLOCK = time.thread_time if "--cpu" in sys.argv else time.perf_counter
 
 
 def pair(f, g, reps):
-    """Minimum times (ms) of f and g, run alternately so that load hits both alike."""
-    f(), g()
-    a, b = [], []
-    for _ in range(reps):
-        t = CLOCK()
-        f()
-        a.append(CLOCK() - t)
-        t = CLOCK()
-        g()
-        b.append(CLOCK() - t)
-    return min(a) * 1e3, min(b) * 1e3
+    """Minimum times (ms) of f and g, run in turns (see timing.py)."""
+    best = interleaved({"f": f, "g": g}, reps, clock=CLOCK)
+    return best["f"] * 1e3, best["g"] * 1e3
 
 
 def conv_bench():
@@ -90,7 +83,7 @@ def lenet_bench():
         TF.cross_entropy(tm(tx), ty).backward()
         to.step()
 
-    a, b = pair(step_n, step_t, 40)
+    a, b = pair(step_n, step_t, 20)
     print(f"LeNet-5 SGD step, N=64: nabla {a:.2f} ms, torch {b:.2f} ms, ratio {a / b:.2f}")
 
 

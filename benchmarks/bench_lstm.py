@@ -20,6 +20,7 @@ only about 2%: the time is in the GEMMs).
 import time
 
 import numpy as np
+from timing import interleaved
 
 import nabla
 import nabla.nn as nn
@@ -76,31 +77,17 @@ def torch_step():
     return step
 
 
-def _interleaved(steps: dict, rounds: int, clock=time.perf_counter) -> dict:
-    """The fastest of ``rounds`` single steps of each workload, run in turns, so that a busy
-    machine slows all of them alike."""
-    for step in steps.values():
-        step()
-    best = dict.fromkeys(steps, float("inf"))
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = clock()
-            step()
-            best[name] = min(best[name], clock() - start)
-    return best
-
-
 def bench_lstm(rounds: int = 20, clock=time.perf_counter) -> dict:
     """Seconds per training step: {'nabla': s, 'torch': s or None, 'ratio': nabla / torch}.
     PyTorch runs at its default thread count and at one thread; the faster is the reference.
     ``clock=time.process_time`` counts CPU time only (steadier on a shared, busy machine)."""
     if torch is None:
-        return {"nabla": _interleaved({"n": nabla_step()}, rounds, clock)["n"], "torch": None,
+        return {"nabla": interleaved({"n": nabla_step()}, rounds, clock)["n"], "torch": None,
                 "ratio": None}
     default = torch.get_num_threads()
-    best = _interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
+    best = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
     torch.set_num_threads(1)
-    one = _interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
+    one = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
     torch.set_num_threads(default)
     nabla_s, torch_s = min(best["nabla"], one["nabla"]), min(best["torch"], one["torch"])
     return {"nabla": nabla_s, "torch": torch_s, "ratio": nabla_s / torch_s}

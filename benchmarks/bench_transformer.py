@@ -14,9 +14,9 @@ step, ratio 0.76 (0.8 to 1.2 across runs on a heavily loaded machine).
 """
 
 import argparse
-import time
 
 import numpy as np
+from timing import interleaved
 
 import nabla
 import nabla.nn as nn
@@ -61,21 +61,6 @@ def torch_step(torch, model, x, y):
     return step
 
 
-def interleaved_best(fns: dict, repeat: int, number: int) -> dict:
-    """Seconds per call of each function: the best of ``repeat`` rounds, the functions timed in
-    turn within each round (so a busy machine slows all of them alike)."""
-    best = {name: float("inf") for name in fns}
-    for fn in fns.values():
-        fn()  # warm-up
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[name] = min(best[name], (time.perf_counter() - start) / number)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -117,7 +102,7 @@ def main() -> None:
 
         for threads in sorted({1, default_threads}):
             fns[f"torch ({threads} thread{'s' if threads > 1 else ''})"] = at_threads(threads)
-    rows = list(interleaved_best(fns, repeat, number).items())
+    rows = list(interleaved(fns, repeat, number).items())
     ref = min(t for name, t in rows[1:]) if len(rows) > 1 else None
     print(f"Transformer encoder training step (batch {BATCH}, seq {SEQ}, d_model {D_MODEL}, "
           f"{HEADS} heads, {LAYERS} layers)")
