@@ -103,6 +103,14 @@ CASES = {
     "ce_NC_smooth": ("cross_entropy", _class_index((6, 5), eps=0.1)),
     "ce_NCL_smooth_noweight": ("cross_entropy", _class_index((3, 4, 5), weight=False, eps=0.3)),
     "ce_plain": ("cross_entropy", _class_index((6, 5), weight=False, ignore=False)),
+    "ce_plain_smooth": ("cross_entropy", _class_index((6, 5), weight=False, eps=0.2,
+                                                      ignore=False)),
+    "ce_ignore_a_class": ("cross_entropy", lambda r, d: (
+        [r.standard_normal((6, 5)), np.array([0, 2, 2, 4, 1, 2])], [True, False],
+        {"ignore_index": 2})),
+    "ce_ignore_absent_class": ("cross_entropy", lambda r, d: (
+        [r.standard_normal((6, 5)), np.array([0, 3, 1, 4, 1, 0])], [True, False],
+        {"ignore_index": 2})),
     "ce_probs": ("cross_entropy", _class_probs((6, 5))),
     "ce_probs_NCL_smooth": ("cross_entropy", _class_probs((3, 4, 5), eps=0.2)),
     "nll_loss": ("nll_loss", _nll),
@@ -215,8 +223,9 @@ def test_finite_difference_check_can_fail(rng):
         _directional_check(Wrong.apply, [x], rng)
 
 
-@pytest.mark.parametrize("case", ["ce_NC", "ce_NCL_smooth_noweight", "ce_NC_smooth", "ce_probs",
-                                  "ce_probs_NCL_smooth", "nll_loss", "mse_loss", "l1_loss",
+@pytest.mark.parametrize("case", ["ce_NC", "ce_plain", "ce_NCL_smooth_noweight", "ce_NC_smooth",
+                                  "ce_probs", "ce_probs_NCL_smooth", "nll_loss", "mse_loss",
+                                  "l1_loss",
                                   "bce_logits_pos_weight", "bce", "huber_loss", "kl_div",
                                   "kl_div_log_target", "margin_ranking", "cosine_embedding"])
 @pytest.mark.parametrize("reduction", ["mean", "none"])

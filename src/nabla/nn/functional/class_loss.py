@@ -41,6 +41,17 @@ def _target_weights(xp, target, weight, ignore_index, dtype):
     return (grid[0], index) + tuple(grid[1:]), valid, w_t
 
 
+def _all_kept(target, weight, ignore_index: int, n_classes: int) -> bool:
+    """No weight and every target a class of an (N, C) input (none equals ``ignore_index``):
+    the loss needs no mask and no weights. Decided on the data inside forward, so a replayed
+    trace decides again."""
+    if weight is not None or target.ndim != 1 or not target.size:
+        return False
+    if 0 <= ignore_index < n_classes:
+        return not (target == ignore_index).any()
+    return target.min() >= 0  # targets are in [0, C) or ignore_index (checked before)
+
+
 def _class_shape(weight, ndim: int) -> tuple:
     """Shape that broadcasts a (C,) weight along dim 1 of an (N, C, *d) input."""
     return (1, weight.shape[0]) + (1,) * (ndim - 2)
@@ -57,7 +68,10 @@ class CrossEntropy(Op):
         xp = array_module(x)
         n_classes = x.shape[1]
         z = x - x.max(axis=1, keepdims=True)
-        key, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
+        if _all_kept(target, weight, ignore_index, n_classes):  # the common case, w_t = 1
+            key, valid, w_t = (xp.arange(target.shape[0]), target), None, None
+        else:
+            key, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
         picked = z[key]
         total_w = float(n_classes) if weight is None else float(weight.sum())
         if eps:
@@ -66,11 +80,18 @@ class CrossEntropy(Op):
         e = xp.exp(z, out=z)  # z is not needed any more: reuse its memory
         s = e.sum(axis=1, keepdims=True)
         log_s = xp.log(s[:, 0])
-        loss = (log_s - picked) * w_t
-        if eps:
-            loss = (1 - eps) * loss + (eps / n_classes) * (total_w * log_s - wz) * valid
+        if w_t is None:
+            loss = log_s - picked
+            if eps:
+                loss = (1 - eps) * loss + (eps / n_classes) * (total_w * log_s - wz)
+            ctx.n = float(target.shape[0])
+        else:
+            loss = (log_s - picked) * w_t
+            if eps:
+                loss = (1 - eps) * loss + (eps / n_classes) * (total_w * log_s - wz) * valid
+            ctx.n = float(w_t.sum())
         ctx.reduction, ctx.eps, ctx.total_w = reduction, eps, total_w
-        ctx.n = float(w_t.sum()) if reduction == "mean" else 1.0
+        ctx.n = ctx.n if reduction == "mean" else 1.0
         # softmax = e / s is formed in backward, fused with the gradient's scaling
         ctx.save_for_backward(x, e, s, key, valid, w_t, weight)
         return reduce_loss(loss, reduction, ctx.n)
@@ -78,10 +99,18 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, grad):
         x, e, s, key, valid, w_t, weight = ctx.saved_tensors
+        eps, n_classes = ctx.eps, raw(e).shape[1]
+        if w_t is None and not eps and not _mode.enabled:  # every target kept, unweighted:
+            coef = _class_coef(ctx, raw(grad))  # (softmax - onehot(t)) * grad
+            g = raw(e) * (coef / raw(s))
+            g[key] -= coef[:, 0] if coef.ndim else coef
+            return like(grad, g), None, None, None, None, None
+        if w_t is None:  # the general rule with every target kept and weight 1
+            xp, n = array_module(raw(e)), len(key[0])
+            valid, w_t = xp.ones(n, bool), xp.ones(n, raw(e).dtype)
         if _mode.enabled:  # create_graph: a differentiable rule
             return _cross_entropy_graph(ctx, grad, x, key, valid, w_t, weight), *(None,) * 5
         e, s, valid, w_t, weight = map(raw, (e, s, valid, w_t, weight))
-        eps, n_classes = ctx.eps, e.shape[1]
         coef = _class_coef(ctx, raw(grad))
         w_pick = (1 - eps) * w_t
         row = w_pick + (eps * ctx.total_w / n_classes) * valid
