@@ -13,8 +13,10 @@ from nabla.nn.functional import _im2col, _parallel
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of a few KB, so that even small test convolutions are split many ways."""
+    """Chunks of a few KB, so that even small test convolutions are split many ways (and
+    across threads, however little work they hold)."""
     monkeypatch.setattr(_im2col, "_CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(_im2col, "_THREAD_MIN_MACS", 0)
     saved = _parallel.get_num_threads()
     yield
     _parallel.set_num_threads(saved)
@@ -113,3 +115,25 @@ def test_blas_runs_on_one_thread_while_the_chunks_are_split(small_chunks):
                  if info["user_api"] == "blas"]
     assert seen and set(seen) == {1}
     assert set(after) == {2}  # restored when the split ends
+
+
+def test_small_convolutions_stay_on_the_calling_thread(monkeypatch):
+    """Below about 50M multiply-adds a pass is not split: LeNet's convolutions run on one
+    thread, the 3x3 benchmark convolution on two."""
+    from nabla.nn.utils.conv_utils import make_geom
+
+    def geom(hw, k, pad):
+        return make_geom("conv2d", hw, (k, k), (1, 1), (pad,) * 4, (1, 1), 1)
+
+    assert not _im2col.worth_threads(64, 1, 6, geom((28, 28), 5, 2))  # LeNet conv1
+    assert not _im2col.worth_threads(64, 6, 16, geom((14, 14), 5, 0))  # LeNet conv2
+    assert _im2col.worth_threads(32, 32, 64, geom((32, 32), 3, 1))
+
+    def no_helper():
+        raise AssertionError("a small convolution used the helper thread")
+
+    monkeypatch.setattr(_parallel, "_helper", no_helper)
+    x = nabla.tensor(np.ones((64, 1, 28, 28), np.float32), requires_grad=True)
+    w = nabla.tensor(np.ones((6, 1, 5, 5), np.float32), requires_grad=True)
+    F.conv2d(x, w, padding=2).sum().backward()
+    assert x.grad is not None and w.grad is not None

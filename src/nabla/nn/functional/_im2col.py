@@ -17,6 +17,8 @@ from nabla.nn.utils.conv_utils import Geom
 
 # about this many bytes of column matrix per chunk: large GEMMs, yet bounded memory
 _CHUNK_BYTES = 1 << 23
+# passes with fewer multiply-adds than this run on one thread (see worth_threads)
+_THREAD_MIN_MACS = 50_000_000
 
 
 def _wide(g: Geom) -> bool:
@@ -80,6 +82,14 @@ def chunks(n: int, c: int, g: Geom, itemsize: int) -> list:
     count = min(n, count + count % 2)
     ends = [i * n // count for i in range(count + 1)]
     return list(zip(ends[:-1], ends[1:]))
+
+
+def worth_threads(n: int, c: int, o: int, g: Geom) -> bool:
+    """Whether one pass (n samples, c -> o channels) has enough arithmetic to split over two
+    threads: below about 50M multiply-adds (LeNet's convolutions) the hand-over and BLAS held
+    to one thread cost more than the second core gives (measured on a 2-core machine)."""
+    ho, wo = grid(g)
+    return n * o * (c // g.groups) * g.kernel[0] * g.kernel[1] * ho * wo >= _THREAD_MIN_MACS
 
 
 def chunk_columns(view, a: int, z: int, groups: int):

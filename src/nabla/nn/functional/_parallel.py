@@ -63,10 +63,11 @@ def _one_blas_thread():
     return controller.limit(limits=1, user_api="blas")
 
 
-def map_chunks(fn, items: list) -> list:
-    """[fn(item) for item in items], the second half on the helper thread when threads are on;
-    fn must touch only its item's part of any shared output."""
-    if _state["threads"] < 2 or len(items) < 2:
+def map_chunks(fn, items: list, split: bool = True) -> list:
+    """[fn(item) for item in items], the second half on the helper thread when threads are on
+    and ``split`` (the caller's judgement that the work outweighs the hand-over); fn must touch
+    only its item's part of any shared output."""
+    if not split or _state["threads"] < 2 or len(items) < 2:
         return [fn(item) for item in items]
     half = (len(items) + 1) // 2
     with _one_blas_thread():

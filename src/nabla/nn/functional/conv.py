@@ -34,6 +34,7 @@ from nabla.nn.functional._im2col import (
     padded_zeros,
     store_output,
     windows,
+    worth_threads,
 )
 from nabla.nn.functional._parallel import map_chunks
 from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
@@ -74,7 +75,7 @@ class Conv2d(Op):
             a, z = chunk
             store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, groups)), g, bias)
 
-        map_chunks(one, chunks(n, c, g, x.itemsize))
+        map_chunks(one, chunks(n, c, g, x.itemsize), worth_threads(n, c, o, g))
         return out
 
     @staticmethod
@@ -116,7 +117,7 @@ def _adjoints(gy, w, view, g: Geom, c: int) -> tuple:
         return None
 
     # one weight product per chunk, summed in chunk order: the same bits with or without threads
-    parts = map_chunks(one, chunks(n, c, g, gy.itemsize))
+    parts = map_chunks(one, chunks(n, c, g, gy.itemsize), worth_threads(n, c, o, g))
     dw = None
     if view is not None:
         if parts:
