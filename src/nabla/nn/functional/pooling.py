@@ -66,18 +66,9 @@ class MaxPool2d(Op):
     def forward(ctx, x, g: Geom, arg_out):
         xp = array_module(x)
         xpad = _pad(x, g, -xp.inf)
-        best = arg = None
-        small = g.kernel[0] * g.kernel[1] <= 127  # offsets fit in int8: less memory traffic
-        for k, idx in _offsets(g):
-            v = xpad[idx]
-            if best is None:
-                best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
-                continue
-            # PyTorch's rule: move to a later tap if it is larger or NaN (NaN propagates);
-            # maximum/where rather than masked copies, which are several times slower
-            take = (v > best) | xp.isnan(v)
-            best = xp.maximum(best, v)
-            arg = xp.where(take, arg.dtype.type(k), arg)
+        best, arg = _window_max(xp, xpad, g, nan=False)
+        if xp.isnan(best).any():  # rare: redo with the NaN rule (two more passes per tap)
+            best, arg = _window_max(xp, xpad, g, nan=True)
         ctx.geom, ctx.arg, ctx.shape = g, arg, x.shape
         if arg_out is not None:
             arg_out.append(arg)
@@ -86,6 +77,24 @@ class MaxPool2d(Op):
     @staticmethod
     def backward(ctx, grad):
         return MaxPool2dBackward.apply(grad, ctx.arg, ctx.geom, ctx.shape), None, None
+
+
+def _window_max(xp, xpad, g: Geom, nan: bool):
+    """(max of each window, its kernel offset) by a pass per offset. PyTorch's rule: move to a
+    later offset if it is larger, or (``nan``) if it is NaN, so NaN propagates; without NaNs
+    in the input the NaN test can be left out."""
+    best = arg = None
+    small = g.kernel[0] * g.kernel[1] <= 127  # offsets fit in int8: less memory traffic
+    for k, idx in _offsets(g):
+        v = xpad[idx]
+        if best is None:
+            best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
+            continue
+        # maximum/where rather than masked copies, which are several times slower
+        take = (v > best) | xp.isnan(v) if nan else v > best
+        best = xp.maximum(best, v)
+        arg = xp.where(take, arg.dtype.type(k), arg)
+    return best, arg
 
 
 class MaxPool2dBackward(Op):
