@@ -13,6 +13,7 @@ import argparse
 import time
 
 import numpy as np
+from timing import PAUSE
 
 import nabla
 
@@ -23,10 +24,13 @@ except ImportError:  # the benchmark still runs nabla and NumPy without PyTorch
 
 
 def best_time(fn, repeat: int, number: int) -> float:
-    """Seconds per call: the best of ``repeat`` runs of ``number`` calls (after one warm-up)."""
-    fn()
+    """Seconds per call: the best of ``repeat`` runs of ``number`` calls, each run after a
+    pause (the previous workload's spinning threads fall asleep, see timing.py) and a warm-up
+    call."""
     best = float("inf")
     for _ in range(repeat):
+        time.sleep(PAUSE)
+        fn()
         start = time.perf_counter()
         for _ in range(number):
             fn()

@@ -82,12 +82,12 @@ def bench_lstm(rounds: int = 20, clock=time.perf_counter) -> dict:
     PyTorch runs at its default thread count and at one thread; the faster is the reference.
     ``clock=time.process_time`` counts CPU time only (steadier on a shared, busy machine)."""
     if torch is None:
-        return {"nabla": interleaved({"n": nabla_step()}, rounds, clock)["n"], "torch": None,
+        return {"nabla": interleaved({"n": nabla_step()}, rounds, clock=clock)["n"], "torch": None,
                 "ratio": None}
     default = torch.get_num_threads()
-    best = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
+    best = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock=clock)
     torch.set_num_threads(1)
-    one = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock)
+    one = interleaved({"nabla": nabla_step(), "torch": torch_step()}, rounds, clock=clock)
     torch.set_num_threads(default)
     nabla_s, torch_s = min(best["nabla"], one["nabla"]), min(best["torch"], one["torch"])
     return {"nabla": nabla_s, "torch": torch_s, "ratio": nabla_s / torch_s}
