@@ -5,8 +5,8 @@
 
 On a shared machine wall times swing with the load; ``--cpu`` (one thread each, per-thread CPU
 time) is the stable comparison: it turns off nabla's conv helper thread too, whose work the
-calling thread's CPU clock would not see. The two libraries run alternately and the minimum is
-kept.
+calling thread's CPU clock would not see. The two libraries run in turns, each run after a pause
+(timing.py), and the minimum is kept.
 """
 
 import os

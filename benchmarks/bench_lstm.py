@@ -7,14 +7,13 @@ step; full backpropagation through time; one SGD step.
 
 PyTorch is timed at its default thread count and at one thread; the faster is the reference.
 
-Measured on the shared 2-core machine (2026-11-22):
-* both at their default threads (OpenBLAS and PyTorch use 2): nabla 28.2-31.7 ms, PyTorch
-  33.5-34.5 ms, ratio 0.84-0.92 (wall; OpenBLAS's spinning threads slow PyTorch's);
-* OPENBLAS_NUM_THREADS=1: CPU time 39.8 vs 33.9 ms, ratio 1.18; PyTorch's 2 threads then run
-  undisturbed at 18.9 ms wall, against nabla's best 28.2 ms (1.49).
-What is left of the single-thread gap: the per-step GEMMs (OpenBLAS, M = 32) against oneDNN's
-fused LSTM kernel, and about 15 small NumPy calls per step (jit.trace of the whole step saves
-only about 2%: the time is in the GEMMs).
+Measured on the shared 2-core machine (2026-11-22, each run after a pause, see timing.py):
+* wall time, both at their default threads: nabla 28.9 ms, PyTorch 18.7 ms, ratio 1.54;
+* OPENBLAS_NUM_THREADS=1, CPU time: nabla 37.3 ms, PyTorch 32.3 ms, ratio 1.15.
+Without the pause, OpenBLAS's threads (still spinning after nabla's step) slowed PyTorch to
+33-44 ms, which earlier showed nabla ahead (0.84-0.92). What is left: the per-step GEMMs
+(OpenBLAS, M = 32) against oneDNN's fused LSTM kernel, the elementwise gate math on NumPy's
+ufuncs, and about 15 small NumPy calls per step (jit.trace of the whole step saves only about 2%).
 """
 
 import time
