@@ -68,3 +68,24 @@ def test_a_parameter_without_gradient_falls_back_to_per_parameter_updates():
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
         assert float(opt.state[a]["step"]) == float(ref.state[b]["step"])
+
+
+def test_adam_counts_the_steps_of_a_flat_group_in_one_array():
+    """state['step'] of every parameter is a 0-d view of one counter array (one call per
+    step); after a step taken parameter by parameter the counters are checked again."""
+    ours, theirs, rng = _pair(2)
+    opt, ref = optim.Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for step in range(5):
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            skip = i == 0 and step == 2  # one parameter misses step 2: counts then differ
+            g = None if skip else rng.normal(size=a.shape)
+            a.grad, b.grad = (None, None) if skip else (nabla.tensor(g), torch.tensor(g))
+        opt.step()
+        ref.step()
+        counts = [opt.state[p]["step"] for p in ours]
+        assert [float(c) for c in counts] == [float(ref.state[p]["step"]) for p in theirs]
+        if step < 2:
+            assert all(c._data.base is not None for c in counts)
+            assert len({id(c._data.base) for c in counts}) == 1
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)

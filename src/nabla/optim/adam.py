@@ -60,20 +60,15 @@ class Adam(Optimizer):
         loss = self._run_closure(closure)
         for group in self.param_groups:
             keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-            flat = flat_group(self._flat, group, self.state, keys)
-            steps = {float(self.state[p]["step"]._data) if "step" in self.state[p] else 0.0
-                     for p in group["params"]} if flat is not None else ()
-            if flat is not None and len(steps) == 1:  # the whole group in one update
-                for p in group["params"]:
-                    st = self.state[p]
-                    if "step" not in st:
-                        st["step"] = _step_tensor(0.0)
-                    st["step"]._data[...] += 1
+            flat = flat_group(self._flat, group, self.state, keys, counted=True)
+            if flat is not None:  # the whole group in one update
+                flat.steps += 1
                 flat.gather()
                 buffers = [flat.buffers[k] for k in keys]
-                self._update(group, flat.param, flat.grad, *buffers, step=steps.pop() + 1)
+                self._update(group, flat.param, flat.grad, *buffers, step=float(flat.steps[0]))
                 flat.scatter()
                 continue
+            self._flat.pop(id(group), None)  # counted one by one now: check them when rebuilt
             for p in group["params"]:
                 if p.grad is None:
                     continue

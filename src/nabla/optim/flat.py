@@ -8,14 +8,16 @@ runs the dozen calls once for the whole group, and writes the parameters back in
 call each). Parameters keep their arrays (memory shared with ``p.numpy()`` stays shared) and
 ``optimizer.state`` keeps PyTorch's per-parameter tensors, so ``state_dict`` is unchanged.
 
-The group is rebuilt when anything no longer matches (a parameter changed shape, a state tensor
-was loaded, the set of parameters changed), and groups that mix dtypes or
-devices are simply updated parameter by parameter.
+Adam's step counters are 0-d views of one array as well, so counting a step is one call. The
+group is rebuilt when anything no longer matches (a parameter changed shape, a state tensor was
+loaded, the set of parameters changed), and groups that mix dtypes or devices, or whose
+parameters have taken different numbers of steps, are updated parameter by parameter.
 """
 
 from itertools import accumulate
 
-from nabla.backend import array_module
+from nabla.backend import array_module, as_array
+from nabla.optim.optimizer import _scalar_dtype
 from nabla.tensor import Tensor
 
 
@@ -23,7 +25,7 @@ class FlatGroup:
     """The state buffers ``keys`` of ``params`` as views of one array each, and scratch arrays
     ``param`` / ``grad`` that ``gather`` fills and ``scatter`` writes back."""
 
-    def __init__(self, params: list, state: dict, keys: tuple) -> None:
+    def __init__(self, params: list, state: dict, keys: tuple, step: float | None = None) -> None:
         first = params[0]._data
         xp = array_module(first)
         self.xp, self.params, self.keys = xp, list(params), keys
@@ -47,6 +49,13 @@ class FlatGroup:
                 state[p][key] = Tensor._make(view)
                 views.append(view)
             self.buffers[key], self.state_views[key] = flat, views
+        # the step counters (Adam's): each state['step'] a 0-d view of one array, counted at once
+        self.steps = self.step_views = None
+        if step is not None:
+            self.steps = as_array([step] * len(params), dtype=_scalar_dtype())
+            self.step_views = [self.steps[i:i + 1].reshape(()) for i in range(len(params))]
+            for p, view in zip(params, self.step_views):
+                state[p]["step"] = Tensor._make(view)
 
     def matches(self, params: list, state: dict) -> bool:
         """Still valid: the same parameters (and shapes) and state tensors as when built."""
@@ -60,6 +69,9 @@ class FlatGroup:
                 t = st.get(key)
                 if t is None or t._data is not self.state_views[key][i]:
                     return False
+            if self.steps is not None and (st.get("step") is None or
+                                           st["step"]._data is not self.step_views[i]):
+                return False
         return True
 
     def gather(self) -> None:
@@ -75,9 +87,10 @@ class FlatGroup:
             p._version[0] += 1
 
 
-def flat_group(cache: dict, group: dict, state: dict, keys: tuple):
+def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool = False):
     """The FlatGroup for ``group`` (built or rebuilt as needed), or None when the group cannot
-    be flattened: a parameter without gradient, mixed dtypes or array modules."""
+    be flattened: a parameter without gradient, mixed dtypes or array modules (or, ``counted``,
+    step counters that differ between the parameters)."""
     params = group["params"]
     if len(params) < 2:
         return None  # nothing to gain
@@ -94,5 +107,12 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple):
         if len(present) > 1 or any(state[p].get(k) is not None for p in params
                                    for k in keys) and present == {False}:
             return None  # some parameters have state and others not: update one by one
-        flat = cache[id(group)] = FlatGroup(params, state, keys)
+        step = None
+        if counted:
+            steps = {float(state[p]["step"]._data) if "step" in state[p] else 0.0
+                     for p in params}
+            if len(steps) > 1:
+                return None
+            step = steps.pop()
+        flat = cache[id(group)] = FlatGroup(params, state, keys, step)
     return flat
