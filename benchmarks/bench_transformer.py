@@ -1,16 +1,16 @@
 """A Transformer encoder training step: nabla vs PyTorch, in one process.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_transformer.py [--quick] [--profile]
+    python benchmarks/bench_transformer.py [--quick] [--profile]
 
 Workload: 2 TransformerEncoderLayers (d_model 128, 4 heads, feed-forward 512, dropout 0.1,
 batch_first), batch 32, sequence 64, mean-pooled into a linear 10-class head, cross-entropy,
 Adam. One step = forward + backward + optimizer step. Both frameworks start from the same
 weights. PyTorch runs at one thread and at its default count; the faster is the reference.
 Ratio = nabla / reference (target: at most 1.3). The rounds interleave the frameworks, so a busy
-machine slows all of them alike.
+machine slows all of them alike, and each run follows a pause (timing.py).
 
-Measured (2 shared cores, OpenBLAS and torch at one thread): nabla 229 ms, PyTorch 302 ms per
-step, ratio 0.76 (0.8 to 1.2 across runs on a heavily loaded machine).
+Measured on the 2-core machine (2026-11-22, default threads): nabla 98.5 ms, PyTorch 88.8 ms at
+two threads (128 ms at one), ratio 1.11.
 """
 
 import argparse
