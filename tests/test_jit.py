@@ -180,10 +180,26 @@ def test_refuses_random_draws_in_place_writes_and_custom_functions(rng):
 def test_argmax_is_replayed(rng):
     x = _leaf(rng, (4, 6))
     traced = _assert_same(lambda x: x * x.argmax(1, keepdim=True) + x.argmin(), [x])
-    other = nabla.tensor(rng.standard_normal((4, 6)))
-    a = other.numpy()
-    np.testing.assert_array_equal(traced(other).numpy(),
+    other = nabla.tensor(rng.standard_normal((4, 6)), requires_grad=True)  # same signature
+    a = other.detach().numpy()
+    np.testing.assert_array_equal(traced(other).detach().numpy(),
                                   a * a.argmax(1)[:, None] + a.argmin())
+    assert len(traced._programs) == 1  # replayed, not traced again
+
+
+def test_all_and_any_are_replayed(rng):
+    def fn(x):
+        rows_positive = (x > 0).all(1, keepdim=True)
+        some_large = (x > 1).any(0)
+        return x * rows_positive + x * some_large
+    x = _leaf(rng, (5, 3))
+    traced = nabla.jit.trace(fn, x, check_trace=False)  # replay alone must be right
+    other = nabla.tensor(np.abs(rng.standard_normal((5, 3))) + 0.5,  # another mask entirely
+                         requires_grad=True)
+    a = other.detach().numpy()
+    np.testing.assert_allclose(traced(other).detach().numpy(),
+                               a * (a > 0).all(1, keepdims=True) + a * (a > 1).any(0))
+    assert len(traced._programs) == 1  # replayed, not traced again
 
 
 def test_check_trace_catches_frozen_values(rng):

@@ -8,7 +8,7 @@ The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` bel
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
-from nabla.ops.reduce import _quiet
+from nabla.ops.reduce import _quiet, _unary
 from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
@@ -35,13 +35,6 @@ def _binary(name: str, fn, input, other) -> Tensor:
         ) from err
     if _trace.tracer is not None:
         _trace.tracer.plain(fn, (input, other), result)
-    return result
-
-
-def _unary(fn, input: Tensor) -> Tensor:
-    result = Tensor._make(fn(input._data))
-    if _trace.tracer is not None:
-        _trace.tracer.plain(fn, (input,), result)
     return result
 
 

@@ -11,9 +11,8 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import maximum, minimum
-from nabla.ops.compare import _unary
 from nabla.ops.elementwise import where
-from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _quiet, _raw, _unreduce
+from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _quiet, _raw, _unary, _unreduce
 from nabla.tensor import Tensor
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]

@@ -14,6 +14,7 @@ import warnings
 
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.ops.elementwise import where
 from nabla.ops.shape import broadcast_to, reshape
@@ -351,13 +352,24 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 
 # -- all, any ---------------------------------------------------------------------------------
+def _unary(fn, input: Tensor) -> Tensor:
+    """``fn`` of the input's array as a Tensor without gradient; when ``nabla.jit.trace`` is
+    recording it is told which function made the result, so a replay recomputes it."""
+    result = Tensor._make(fn(input._data))
+    if _trace.tracer is not None:
+        _trace.tracer.plain(fn, (input,), result)
+    return result
+
+
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "all")
-    return Tensor._make(array_module(input._data).all(input._data, axis=dims, keepdims=keepdim))
+    xp = array_module(input._data)
+    return _unary(lambda a: xp.all(a, axis=dims, keepdims=keepdim), input)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "any")
-    return Tensor._make(array_module(input._data).any(input._data, axis=dims, keepdims=keepdim))
+    xp = array_module(input._data)
+    return _unary(lambda a: xp.any(a, axis=dims, keepdims=keepdim), input)
