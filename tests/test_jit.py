@@ -202,6 +202,32 @@ def test_all_and_any_are_replayed(rng):
     assert len(traced._programs) == 1  # replayed, not traced again
 
 
+def test_adaptive_max_pool_is_replayed(rng):
+    """With sizes that do not divide, the argmax is its own step; a replay recomputes it."""
+    def fn(x):
+        return F.adaptive_max_pool2d(x, (2, 3))
+
+    x = _leaf(rng, (2, 3, 5, 7))
+    traced = nabla.jit.trace(fn, x, check_trace=False)
+    other = _leaf(rng, (2, 3, 5, 7))
+    np.testing.assert_array_equal(traced(other).detach().numpy(), fn(other).detach().numpy())
+    assert len(traced._programs) == 1
+
+
+def test_gather_and_scatter_read_their_index_at_each_replay(rng):
+    def fn(x, idx):
+        picked = nabla.gather(x, 1, idx)
+        return nabla.scatter_add(nabla.zeros_like(x), 1, idx, picked) + picked.sum()
+
+    x = _leaf(rng, (3, 5))
+    idx = nabla.tensor(rng.integers(0, 5, (3, 2)))
+    traced = nabla.jit.trace(fn, (x, idx), check_trace=False)
+    other = nabla.tensor(rng.integers(0, 5, (3, 2)))
+    np.testing.assert_array_equal(traced(x, other).detach().numpy(),
+                                  fn(x, other).detach().numpy())
+    assert len(traced._programs) == 1
+
+
 def test_check_trace_catches_frozen_values(rng):
     x = _leaf(rng, (6,))
     with warnings.catch_warnings():

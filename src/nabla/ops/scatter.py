@@ -113,6 +113,12 @@ def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tenso
     return GetitemBackward.apply(g, shape, _region(g.shape))
 
 
+def _index_arg(index):
+    """The index as the op's argument: a Tensor stays one (so that nabla.jit.trace reads it
+    anew at every replay instead of freezing its values), anything else becomes an array."""
+    return index if isinstance(index, Tensor) else _array(index)
+
+
 def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
     """Normalise dim; check index's dtype, rank, sizes and values as PyTorch does."""
     dim = _dim(op, dim, input.ndim)
@@ -144,8 +150,8 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     Returns:
         Tensor of index's shape.
     """
-    index = _array(index)
-    dim = _check_gather("gather", input, dim, index)
+    dim = _check_gather("gather", input, dim, _array(index))
+    index = _index_arg(index)
     if input.ndim == 0:  # NumPy's take_along_axis needs an axis: work on one element
         return Gather.apply(input.reshape(1), 0, index.reshape(1)).reshape(())
     return Gather.apply(input, dim, index)
@@ -162,8 +168,8 @@ def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
     Returns:
         Tensor of input's shape.
     """
-    index = _array(index)
-    dim = _check_gather("scatter_add", input, dim, index, src.shape)
+    dim = _check_gather("scatter_add", input, dim, _array(index), src.shape)
+    index = _index_arg(index)
     if input.ndim == 0:
         return ScatterAdd.apply(input.reshape(1), 0, index.reshape(1), src.reshape(1)).reshape(())
     return ScatterAdd.apply(input, dim, index, src)
@@ -181,9 +187,9 @@ def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
         Tensor of input's shape.
     """
     src = value if src is None else src
-    index = _array(index)
     other = src.shape if isinstance(src, Tensor) else None
-    dim = _check_gather("scatter", input, dim, index, other)
+    dim = _check_gather("scatter", input, dim, _array(index), other)
+    index = _index_arg(index)
     if not isinstance(src, Tensor):
         src = Tensor._make(as_array(src, input.dtype))
     return Scatter.apply(input, dim, index, src)

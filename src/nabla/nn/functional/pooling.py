@@ -15,7 +15,7 @@ from nabla.backend import array_module
 from nabla.nn.utils.conv_utils import Geom, ntuple, pool_output_size
 from nabla.ops import gather
 from nabla.ops.linalg import matmul
-from nabla.ops.reduce import mean
+from nabla.ops.reduce import _unary, mean
 from nabla.ops.shape import reshape, transpose
 from nabla.tensor import Tensor
 
@@ -430,11 +430,12 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     if h % out_hw[0] == 0 and w % out_hw[1] == 0:
         return max_pool2d(input, (h // out_hw[0], w // out_hw[1]),
                           return_indices=return_indices)
-    idx = _adaptive_argmax(input._data, out_hw)
+    # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
+    idx = _unary(lambda a: _adaptive_argmax(a, out_hw), input)
     lead = tuple(input.shape[:-2])
     flat = reshape(input, lead + (h * w,))
-    y = reshape(gather(flat, -1, Tensor._make(idx.reshape(lead + (-1,)))), lead + out_hw)
-    return (y, Tensor._make(idx)) if return_indices else y
+    y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out_hw)
+    return (y, idx) if return_indices else y
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
