@@ -320,7 +320,9 @@ def index_select(input: Tensor, dim: int, index) -> Tensor:
     Returns:
         Tensor of shape (..., k, ...).
     """
-    dim, index = _check_index_1d("index_select", input, dim, _array(index))
+    dim, flat = _check_index_1d("index_select", input, dim, _array(index))
+    # a Tensor index stays one, so that nabla.jit.trace reads it anew at every replay
+    index = index.reshape(-1) if isinstance(index, Tensor) else flat
     if input.ndim == 0:  # PyTorch treats a 0-d input as one element and returns it 0-d
         return IndexSelect.apply(input.reshape(1), 0, index).reshape(())
     return IndexSelect.apply(input, dim, index)
