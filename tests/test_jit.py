@@ -214,10 +214,11 @@ def test_adaptive_max_pool_is_replayed(rng):
     assert len(traced._programs) == 1
 
 
-def test_gather_scatter_index_select_read_their_index_at_each_replay(rng):
+def test_ops_with_an_index_read_it_at_each_replay(rng):
     def fn(x, idx):
         picked = nabla.gather(x, 1, idx)
-        rows = nabla.index_select(x, 0, idx[:, 0] % 3)
+        rows = nabla.index_select(x, 0, idx[:, 0] % 3) + nabla.take(x, idx).sum() \
+            + nabla.take_along_dim(x, idx, 1).sum(1, keepdim=True)
         return nabla.scatter_add(nabla.zeros_like(x), 1, idx, picked) + picked.sum() + rows
 
     x = _leaf(rng, (3, 5))

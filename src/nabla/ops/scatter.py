@@ -205,11 +205,11 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     Returns:
         Tensor of the broadcast shape with ``indices``' size along dim.
     """
-    indices = _array(indices)
+    indices = _index_arg(indices)  # a Tensor stays one (see _index_arg)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     dim = _dim("take_along_dim", dim, input.ndim)
-    xp = array_module(indices)
+    xp = array_module(_array(indices))
     a, b = list(input.shape), list(indices.shape)
     if len(a) != len(b):
         raise RuntimeError(f"take_along_dim: input {tuple(a)} and indices {tuple(b)} must have "
@@ -220,10 +220,13 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     idx_shape = common[:dim] + (indices.shape[dim],) + common[dim + 1:]
     if input.shape != in_shape:
         input = input.broadcast_to(in_shape)
-    return gather(input, dim, xp.broadcast_to(indices, idx_shape))
+    if tuple(indices.shape) != idx_shape:
+        indices = indices.broadcast_to(idx_shape) if isinstance(indices, Tensor) else \
+            xp.broadcast_to(indices, idx_shape)
+    return gather(input, dim, indices)
 
 
 def take(input: Tensor, index) -> Tensor:
     """The elements of the flattened ``input`` at ``index``. Returns a tensor of index's shape."""
-    index = _array(index)
-    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
+    index = _index_arg(index)  # a Tensor stays one (see _index_arg)
+    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(tuple(index.shape))
