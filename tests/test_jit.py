@@ -202,10 +202,12 @@ def test_all_and_any_are_replayed(rng):
     assert len(traced._programs) == 1  # replayed, not traced again
 
 
-def test_adaptive_max_pool_is_replayed(rng):
-    """With sizes that do not divide, the argmax is its own step; a replay recomputes it."""
+def test_max_pool_indices_are_replayed(rng):
+    """max_pool2d's indices are an output of its op; adaptive_max_pool2d's argmax (sizes that
+    do not divide) is a step of its own: a replay recomputes both."""
     def fn(x):
-        return F.adaptive_max_pool2d(x, (2, 3))
+        y, idx = F.max_pool2d(x, 2, return_indices=True)  # indices: the op's second output
+        return F.adaptive_max_pool2d(x, (2, 3)).sum() + y * idx
 
     x = _leaf(rng, (2, 3, 5, 7))
     traced = nabla.jit.trace(fn, x, check_trace=False)

@@ -63,19 +63,21 @@ class MaxPool2d(Op):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, g: Geom, arg_out):
+    def forward(ctx, x, g: Geom, with_indices: bool):
         xp = array_module(x)
         xpad = _pad(x, g, -xp.inf)
         best, arg = _window_max(xp, xpad, g, nan=False)
         if xp.isnan(best).any():  # rare: redo with the NaN rule (two more passes per tap)
             best, arg = _window_max(xp, xpad, g, nan=True)
         ctx.geom, ctx.arg, ctx.shape = g, arg, x.shape
-        if arg_out is not None:
-            arg_out.append(arg)
-        return best
+        if not with_indices:
+            return best
+        idx = _flat_indices(arg, g, x.shape[3])  # a second output, without gradient
+        ctx.mark_non_differentiable(idx)
+        return best, idx
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_indices=None):
         return MaxPool2dBackward.apply(grad, ctx.arg, ctx.geom, ctx.shape), None, None
 
 
@@ -216,7 +218,7 @@ def _flat_indices(arg, g: Geom, width: int):
     a = arg.astype(xp.int64)
     h = (xp.arange(ho) * sh - g.pad[0]).reshape(ho, 1) + (a // kw) * dh
     w = xp.arange(wo) * sw - g.pad[2] + (a % kw) * dw
-    return Tensor._make(h * width + w)
+    return h * width + w
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -237,14 +239,13 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """
     x, unbatched = _batched("max_pool2d", input, 4)
     g = _pool_geom("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
-    args = [] if return_indices else None
-    y = MaxPool2d.apply(x, g, args)
-    if unbatched:
-        y = reshape(y, y.shape[1:])
     if not return_indices:
-        return y
-    idx = _flat_indices(args[0], g, x.shape[3])
-    return y, (reshape(idx, idx.shape[1:]) if unbatched else idx)
+        y = MaxPool2d.apply(x, g, False)
+        return reshape(y, y.shape[1:]) if unbatched else y
+    y, idx = MaxPool2d.apply(x, g, True)
+    if unbatched:
+        y, idx = reshape(y, y.shape[1:]), reshape(idx, idx.shape[1:])
+    return y, idx
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
