@@ -95,6 +95,22 @@ def test_conv_backward_of_one_argument(case, needs, rng):
             assert_close(a.grad, b.grad, what="grad")
 
 
+def test_conv_backward_of_the_bias_alone(rng, monkeypatch):
+    """Only the bias requires grad: it is the summed gradient, and no adjoint is computed."""
+    import nabla.nn.functional.conv as conv_module
+
+    def no_adjoints(*args):
+        raise AssertionError("an adjoint was computed that nothing needs")
+
+    monkeypatch.setattr(conv_module, "_adjoints", no_adjoints)
+    x, w, b = (rng.standard_normal(s) for s in [(2, 3, 6, 5), (4, 3, 3, 3), (4,)])
+    nb, tb = nabla.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+    g = rng.standard_normal((2, 4, 4, 3))
+    F.conv2d(nabla.tensor(x), nabla.tensor(w), nb).backward(nabla.tensor(g))
+    TF.conv2d(torch.tensor(x), torch.tensor(w), tb).backward(torch.tensor(g))
+    assert_close(nb.grad, tb.grad, what="bias grad")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_unfold_fold_match_torch(dtype, rng):
     kw = {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (2, 1)}

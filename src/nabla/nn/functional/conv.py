@@ -83,13 +83,13 @@ class Conv2d(Op):
         x, w, xpad = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = ctx.geom
-        grad_bias = None
+        grad_input = grad_weight = grad_bias = None
         if need_b:
             grad_bias = reshape(sum_to_size(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],))
         if isinstance(grad, Tensor):  # create_graph: the two adjoints as differentiable ops
             grad_input = Conv2dBackwardInput.apply(grad, w, g) if need_x else None
             grad_weight = Conv2dBackwardWeight.apply(x, grad, g) if need_w else None
-        else:  # on arrays: both in one pass, sharing each chunk's gradient matrix
+        elif need_x or need_w:  # on arrays: both in one pass, sharing each chunk's grad matrix
             grad_input, grad_weight = _adjoints(grad, w if need_x else None,
                                                 column_view(xpad, g) if need_w else None,
                                                 g, x.shape[1])
