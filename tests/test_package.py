@@ -1,8 +1,11 @@
 """The package as a user meets it: importing nabla needs nothing but NumPy, and the command line
-answers --help."""
+answers --help; on glibc, importing nabla keeps freed memory for reuse."""
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 OPTIONAL = ("torch", "sklearn", "matplotlib", "scipy", "tqdm", "safetensors", "mnist1d", "PIL")
 
@@ -30,3 +33,36 @@ def test_command_line_help_lists_the_commands_and_options():
     assert "datasets" in _run("import sys; sys.argv = ['nabla', '--help']\n"
                               "from nabla.cli import main\n"
                               "try:\n    main()\nexcept SystemExit:\n    pass")
+
+
+# 8 arrays of 2 MiB made and freed per round, as a training step does with its activations;
+# prints the page faults per round once the process is warm
+_ROUNDS = """
+import resource, numpy as np, nabla
+def rounds(n):
+    for _ in range(n):
+        arrays = [np.ones(1 << 19, np.float32) for _ in range(8)]
+        del arrays
+rounds(3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+rounds(20)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(nabla.backend.malloc_tuned, faults / 20)
+"""
+
+
+def _fault_rounds(tune: str) -> tuple:
+    env = dict(os.environ, NABLA_TUNE_MALLOC=tune)
+    out = subprocess.run([sys.executable, "-c", _ROUNDS], capture_output=True, text=True,
+                         check=True, env=env).stdout.split()
+    return out[0] == "True", float(out[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or
+                    not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
+                    reason="malloc tuning applies to glibc only")
+def test_import_keeps_freed_memory_for_reuse_unless_turned_off():
+    tuned, faults = _fault_rounds("1")
+    assert tuned and faults < 50  # the 16 MiB come back from the heap: no page is faulted in
+    untuned, faults_off = _fault_rounds("0")
+    assert not untuned and faults_off > 1000  # glibc's default: trimmed, faulted in again

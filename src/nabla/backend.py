@@ -2,8 +2,14 @@
 
 Ops never import NumPy themselves. They ask `array_module(x)` for the module that owns their
 input arrays, so the same op code runs on either backend.
+
+On Linux with glibc, importing nabla also sets how malloc keeps freed memory (``tune_malloc``):
+training frees and reallocates the same large arrays at every step, and glibc's defaults hand
+much of that memory back to the system each time and fault it in again, page by page.
 """
 
+import ctypes
+import os
 import sys
 
 import numpy
@@ -30,3 +36,36 @@ def as_array(data, dtype=None):
 def device_of(array) -> str:
     """'cpu' for NumPy arrays, 'cuda' for CuPy arrays."""
     return "cpu" if array_module(array) is numpy else "cuda"
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory in the process for reuse instead of returning it to the system at once.
+
+    glibc serves large arrays with mmap below a threshold that it raises as it sees larger
+    arrays freed (up to 32 MiB), and it trims the heap whenever more than twice that threshold
+    lies free at its top. A training step allocates many arrays of a few MiB and frees most of
+    them at its end, so the heap is trimmed and regrown at every step: each 4 KiB page faults in
+    again (about 1,500 page faults and 30% of a LeNet-5 step on a CPU). This sets the values that
+    glibc's own rule reaches once it has seen a 32 MiB array: arrays up to 32 MiB come from the
+    heap, and up to 64 MiB of free heap is kept. Larger arrays are still returned at once.
+
+    Called when nabla is imported, unless the environment sets NABLA_TUNE_MALLOC=0. Returns
+    whether the settings were applied (False on other systems and C libraries).
+    """
+    if os.environ.get("NABLA_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return False
+        mallopt = ctypes.CDLL(None).mallopt
+    except (ValueError, OSError, AttributeError):  # no such confstr name, or no mallopt
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, 64 << 20))
+
+
+malloc_tuned = tune_malloc()
