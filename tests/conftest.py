@@ -96,3 +96,13 @@ def _seed_everything(request):
 def rng(request) -> np.random.Generator:
     """A NumPy generator seeded from the test's id (reproducible, distinct per test)."""
     return np.random.default_rng(_seed_for(request))
+
+
+@pytest.fixture(params=["sample_major", "position_major"])
+def layout(request, monkeypatch):
+    """Stride-1 convolutions order their columns (sample, position) or, for short rows,
+    (position, sample) (see nabla/nn/functional/_im2col.py): a test using this fixture runs
+    in both orders."""
+    limit = 0 if request.param == "sample_major" else 1 << 30
+    monkeypatch.setattr(nabla.nn.functional._im2col, "_POSITION_MAJOR_MAX", limit)
+    return request.param

@@ -62,13 +62,13 @@ def _check_against_torch(nf, tf, shapes, kwargs, dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_conv_matches_torch(case, dtype, rng):
+def test_conv_matches_torch(case, dtype, rng, layout):
     _, name, shapes, kwargs = case
     _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
 
 
 @pytest.mark.parametrize("case", CASES[1:4] + CASES[11:13], ids=lambda c: c[0])
-def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch):
+def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch, layout):
     """Column matrices are built a few samples at a time; with one sample per chunk the
     results are the same."""
     monkeypatch.setattr(nabla.nn.functional._im2col, "_CHUNK_BYTES", 1)
@@ -78,7 +78,7 @@ def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch):
 
 @pytest.mark.parametrize("needs", [(True, False), (False, True)], ids=["input", "weight"])
 @pytest.mark.parametrize("case", CASES[:4], ids=lambda c: c[0])
-def test_conv_backward_of_one_argument(case, needs, rng):
+def test_conv_backward_of_one_argument(case, needs, rng, layout):
     """Backward computes both adjoints in one pass over the batch; with only the input (or
     only the weight) requiring grad it computes that one alone, and it equals PyTorch's."""
     _, name, shapes, kwargs = case
@@ -146,6 +146,8 @@ def test_noncontiguous_input(stride, padding, rng):
 GRADCHECK_CASES = [
     ("conv2d", [(1, 2, 5, 4), (4, 1, 2, 3), (4,)],
      {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}),
+    ("conv2d", [(2, 4, 5, 4), (4, 2, 3, 2), (4,)],
+     {"padding": (1, 0), "dilation": (1, 2), "groups": 2}),
     ("conv1d", [(2, 2, 6), (3, 2, 3), (3,)], {"stride": 2, "padding": 1}),
     ("conv_transpose2d", [(1, 2, 3, 3), (2, 2, 2, 3), (4,)],
      {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
@@ -155,14 +157,14 @@ GRADCHECK_CASES = [
 
 
 @pytest.mark.parametrize("case", GRADCHECK_CASES, ids=[c[0] for c in GRADCHECK_CASES])
-def test_gradcheck_float64(case, rng):
+def test_gradcheck_float64(case, rng, layout):
     name, shapes, kwargs = case
     inputs = tuple(nabla.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes)
     assert gradcheck(lambda *a: getattr(F, name)(*a, **kwargs), inputs, **GRADCHECK_TOL)
 
 
-@pytest.mark.parametrize("case", GRADCHECK_CASES[:3], ids=[c[0] for c in GRADCHECK_CASES[:3]])
-def test_double_backward_gradgradcheck(case, rng):
+@pytest.mark.parametrize("case", GRADCHECK_CASES[:4], ids=[c[0] for c in GRADCHECK_CASES[:4]])
+def test_double_backward_gradgradcheck(case, rng, layout):
     """conv's second derivatives are convolutions again (conv <-> transposed conv <-> weight
     correlation): checked against finite differences of the first derivative."""
     name, shapes, kwargs = case

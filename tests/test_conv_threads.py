@@ -31,7 +31,7 @@ def _conv_grads(arrays, **kw):
 
 @pytest.mark.parametrize("kw", [{"padding": 1}, {"stride": 2, "padding": 1},
                                 {"groups": 2, "dilation": 2}])
-def test_threads_give_identical_bits(small_chunks, kw):
+def test_threads_give_identical_bits(small_chunks, kw, layout):
     rng = np.random.default_rng(0)
     shapes = [(7, 4, 9, 8), (6, 4 // kw.get("groups", 1), 3, 3), (6,)]
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]

@@ -32,6 +32,7 @@ from nabla.nn.functional._im2col import (
     grad_chunk,
     padded_input,
     padded_zeros,
+    position_major,
     store_output,
     windows,
     worth_threads,
@@ -73,7 +74,7 @@ class Conv2d(Op):
 
         def one(chunk):
             a, z = chunk
-            store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, groups)), g, bias)
+            store_output(out[a:z], xp.matmul(w3, chunk_columns(view, a, z, g)), g, bias)
 
         map_chunks(one, chunks(n, c, g, x.itemsize), worth_threads(n, c, o, g))
         return out
@@ -91,17 +92,18 @@ class Conv2d(Op):
             grad_weight = Conv2dBackwardWeight.apply(x, grad, g) if need_w else None
         elif need_x or need_w:  # on arrays: both in one pass, sharing each chunk's grad matrix
             grad_input, grad_weight = _adjoints(grad, w if need_x else None,
-                                                column_view(xpad, g) if need_w else None,
-                                                g, x.shape[1])
+                                                xpad if need_w else None, g, x.shape[1])
         return grad_input, grad_weight, grad_bias, None
 
 
-def _adjoints(gy, w, view, g: Geom, c: int) -> tuple:
+def _adjoints(gy, w, xpad, g: Geom, c: int) -> tuple:
     """(dx, dw) for upstream gradient gy (N, O, Ho, Wo): dx = T(gy, w) = col2im(W^T @ gy) when
-    ``w`` is given, dw = W(x, gy) = gy @ X_col^T when the column ``view`` of the padded x is
-    given (else None). One pass over the batch chunks; each builds its gradient matrix once."""
+    ``w`` is given, dw = W(x, gy) = gy @ X_col^T when the padded x (padded_input) is given
+    (else None). One pass over the batch chunks; each builds its gradient matrix once."""
     xp = array_module(gy)
     groups, (n, o) = g.groups, gy.shape[:2]
+    by_position = position_major(g)
+    view = None if xpad is None else column_view(xpad, g, by_position)
     dx = wt = None
     if w is not None:
         wt = _w3(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, Og)
@@ -113,7 +115,8 @@ def _adjoints(gy, w, view, g: Geom, c: int) -> tuple:
         if dx is not None:
             col2im_chunk(dx, a, z, xp.matmul(wt, gm), g)
         if view is not None:
-            return xp.matmul(gm, chunk_columns(view, a, z, groups).transpose(0, 2, 1))
+            cols = chunk_columns(view, a, z, g, by_position)
+            return xp.matmul(gm, cols.transpose(0, 2, 1))
         return None
 
     # one weight product per chunk, summed in chunk order: the same bits with or without threads
@@ -163,7 +166,7 @@ class Conv2dBackwardWeight(Op):
     def forward(ctx, x, gy, g: Geom):
         ctx.save_for_backward(x, gy)
         ctx.geom = g
-        return _adjoints(gy, None, column_view(padded_input(x, g), g), g, x.shape[1])[1]
+        return _adjoints(gy, None, padded_input(x, g), g, x.shape[1])[1]
 
     @staticmethod
     def backward(ctx, grad):
