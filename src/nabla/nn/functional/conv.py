@@ -49,7 +49,9 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
 # Shapes inside, for a chunk of n samples: cols (G, Cg*kh*kw, n*columns), weight
 # (G, Og, Cg*kh*kw), grad (G, Og, n*columns): each product is one GEMM per group over the whole
 # chunk (columns: Ho*Wo, or Ho rows of the padded width in _im2col's "wide" layout); the chunk's
-# samples are moved behind the channels when the columns are copied, and back when stored.
+# samples are moved behind the channels when the columns are copied, and back when stored. The
+# backward of small stride-1 convolutions orders the columns (position, sample) instead
+# (position_major in _im2col): the same products, on longer contiguous runs.
 def _w3(w, groups: int):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
