@@ -134,20 +134,24 @@ def _position_major_columns(xp, xpad, g: Geom):
     return xp.ascontiguousarray(view).reshape(g.groups, -1, ho * wp * n)
 
 
-def grad_chunk(gy, g: Geom, groups: int):
+def grad_chunk(gy, g: Geom, groups: int, rows: int):
     """grad chunk (n, O, Ho, Wo) as (G, Og, n * columns), channel-major, zero in the wide
-    layout's extra columns; columns ordered (position, sample) if ``position_major(g)``."""
+    layout's extra columns; columns ordered (position, sample) if ``position_major(g)``.
+    With one group, ``rows`` > O appends zero rows."""
     xp = array_module(gy)
     n, o = gy.shape[:2]
     if position_major(g):  # (O, Ho, Wp, n)
-        out = xp.zeros((o,) + grid(g) + (n,), gy.dtype)
-        out[:, :, :g.out_hw[1]] = gy.transpose(1, 2, 3, 0)
+        out = xp.zeros((rows,) + grid(g) + (n,), gy.dtype)
+        out[:o, :, :g.out_hw[1]] = gy.transpose(1, 2, 3, 0)
     elif _wide(g):
-        out = xp.zeros((o, n) + grid(g), gy.dtype)
-        out[..., :g.out_hw[1]] = gy.transpose(1, 0, 2, 3)
+        out = xp.zeros((rows, n) + grid(g), gy.dtype)
+        out[:o, ..., :g.out_hw[1]] = gy.transpose(1, 0, 2, 3)
+    elif rows > o:
+        out = xp.zeros((rows, n) + g.out_hw, gy.dtype)
+        out[:o] = gy.transpose(1, 0, 2, 3)
     else:
         out = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3))
-    return out.reshape(groups, o // groups, -1)
+    return out.reshape(groups, rows // groups, -1)
 
 
 def store_output(out, y, g: Geom, bias=None) -> None:
