@@ -77,9 +77,9 @@ class Conv2d(Op):
         ctx.save_for_backward(x, w, xpad)  # the padded copy, for the weight's gradient
         ctx.geom = g
         (n, c), o, groups = x.shape[:2], w.shape[0], g.groups
-        w3 = _w3(w, groups)
-        if _rows(o, groups) > o:  # zero rows: a faster product (see _rows)
-            w3 = xp.concatenate([w3, xp.zeros((1, _rows(o, groups) - o, w3.shape[2]), w3.dtype)], 1)
+        w3, rows = _w3(w, groups), _rows(o, groups)
+        if rows > o:  # zero rows: a faster product (see _rows)
+            w3 = xp.concatenate([w3, xp.zeros((1, rows - o, w3.shape[2]), w3.dtype)], 1)
         view = column_view(xpad, g)
         out = xp.empty((n, o) + g.out_hw, xp.result_type(x, w))
         bias = None if b is None else b.reshape(1, o, 1, 1)
@@ -87,7 +87,7 @@ class Conv2d(Op):
         def one(chunk):
             a, z = chunk
             y = xp.matmul(w3, chunk_columns(view, a, z, g))
-            store_output(out[a:z], y[:, :o], g, bias)
+            store_output(out[a:z], y[:, :o // groups], g, bias)
 
         map_chunks(one, chunks(n, c, g, x.itemsize), worth_threads(n, c, o, g))
         return out
