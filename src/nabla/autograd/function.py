@@ -14,6 +14,7 @@ from nabla.backend import array_module, as_array, ndarray
 from nabla.tensor import Tensor
 
 _INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
+_CONSTANT_REF = (_CONSTANT, None, None, None)
 
 
 class Function:
@@ -36,8 +37,8 @@ class Function:
     array_backward = False
     is_view = False  # True for ops whose output shares memory (and version) with input 0
     _saved = ()  # the values forward saved, as it passed them; None once backward freed them
-    _saved_refs = None  # per saved value (kind, input tensor or output index, version counter)
-    _checks = ()  # (version counter, version at saving, index) for each saved tensor
+    # per saved value: (kind, input tensor or output index, version counter, version at saving)
+    _saved_refs = None
     _edges = ()
     _pre_hooks = None
     _non_differentiable = ()
@@ -72,19 +73,20 @@ class Function:
                 "saved tensors after they were freed). Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice."
             )
-        for counter, version, i in self._checks:
-            if counter[0] != version:
-                raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {tuple(saved[i].shape)} needed for "
-                    f"gradient computation was modified by an in-place operation (it is at "
-                    f"version {counter[0]}, expected {version}). Clone it (x.clone()) before "
-                    "changing it in place, or change it only after backward."
-                )
+        refs = self._saved_refs
+        if refs is not None:
+            for i, (_, _, counter, version) in enumerate(refs):
+                if counter is not None and counter[0] != version:
+                    raise RuntimeError(
+                        f"{self.name()}: a tensor of shape {tuple(saved[i].shape)} needed for "
+                        f"gradient computation was modified by an in-place operation (it is at "
+                        f"version {counter[0]}, expected {version}). Clone it (x.clone()) "
+                        "before changing it in place, or change it only after backward."
+                    )
         if self.array_backward and not _mode.enabled:  # see engine: fast mode
             return saved
-        refs = self._saved_refs or [(_CONSTANT, None, None)] * len(saved)
         out = []
-        for value, (kind, ref, counter) in zip(saved, refs):
+        for value, (kind, ref, counter, _) in zip(saved, refs or [_CONSTANT_REF] * len(saved)):
             if kind == _INPUT:
                 out.append(ref)
             elif kind == _OUTPUT:
@@ -241,16 +243,14 @@ def _edge(a):
 
 def _collect_saved(ctx, args, raw, outs, results) -> None:
     """Remember which input or output each saved value was (so backward in graph mode gets the
-    graph's tensors back) and the version of each, to detect in-place changes since saving."""
+    graph's tensors back) and its version, to detect in-place changes since saving."""
     refs = []
-    checks = []
-    for n, v in enumerate(ctx._saved):  # plain loops: this runs for every recorded op
+    for v in ctx._saved:  # plain loops: this runs for every recorded op
         k = 0
         for o in outs:
             if v is o:
                 counter = results[k]._version  # a view's output shares its input's counter
-                refs.append((_OUTPUT, k, counter))
-                checks.append((counter, counter[0], n))
+                refs.append((_OUTPUT, k, counter, counter[0]))
                 break
             k += 1
         else:
@@ -259,14 +259,13 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
                 if v is r:
                     a = args[i]
                     if isinstance(a, Tensor):
-                        refs.append((_INPUT, a, None))
-                        checks.append((a._version, a._version[0], n))
+                        counter = a._version
+                        refs.append((_INPUT, a, counter, counter[0]))
                         break
                 i += 1
             else:
-                refs.append((_CONSTANT, None, None))
+                refs.append(_CONSTANT_REF)
     ctx._saved_refs = refs
-    ctx._checks = checks
 
 
 def _op_error(cls, args, err: Exception) -> Exception:
