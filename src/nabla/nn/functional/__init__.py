@@ -18,18 +18,17 @@ from nabla.nn.functional.activation import (
     softplus,
     tanh,
 )
+from nabla.nn.functional.adaptive_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from nabla.nn.functional.attention import (
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
-from nabla.nn.functional.conv import (
-    conv1d,
-    conv2d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    unfold,
-)
+from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from nabla.nn.functional.distance import cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout import (
     alpha_dropout,
@@ -39,19 +38,11 @@ from nabla.nn.functional.dropout import (
     feature_alpha_dropout,
 )
 from nabla.nn.functional.embedding import embedding, one_hot
+from nabla.nn.functional.fold import fold, unfold
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
-from nabla.nn.functional.pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
+from nabla.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from nabla.nn.functional.vision import (
     interpolate,
     pixel_shuffle,

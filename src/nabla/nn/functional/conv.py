@@ -1,4 +1,5 @@
-"""Convolutions as matrix products (im2col): conv1d/2d, conv_transpose1d/2d, unfold, fold.
+"""Convolutions as matrix products (im2col): conv1d/2d, conv_transpose1d/2d (unfold and fold,
+the im2col and col2im maps themselves, are in fold.py).
 
 Forward: the padded input's sliding windows, one strided view, are copied once into a column
 matrix X_col (C*kh*kw, N*Ho*Wo); then Y = W (O, C*kh*kw) @ X_col is one GEMM (one per group).
@@ -23,26 +24,23 @@ from nabla.backend import array_module
 from nabla.nn.functional._im2col import (
     chunk_columns,
     chunks,
-    col2im_add,
     col2im_buffer,
     col2im_chunk,
     col2im_result,
     column_view,
-    crop,
     grad_chunk,
     padded_input,
-    padded_zeros,
     position_major,
     store_output,
-    windows,
     worth_threads,
 )
 from nabla.nn.functional._parallel import map_chunks
+from nabla.nn.functional._shapes import batched
 from nabla.nn.utils.conv_utils import Geom, make_geom, ntuple, same_padding
 from nabla.ops.shape import reshape, sum_to_size
 from nabla.tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 # -- the three ops -------------------------------------------------------------------------------
@@ -193,44 +191,6 @@ class Conv2dBackwardWeight(Op):
         return grad_x, grad_gy, None
 
 
-# -- unfold / fold: im2col and col2im as public functions -----------------------------------------
-class Unfold(Op):
-    """cols[n, (c,i,j), l] = x_pad[n, c, p*s + i*d, q*s + j*d] with l = (p, q);
-    dx = fold(grad) (col2im: the windows' gradients summed back into place)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, g: Geom):
-        ctx.geom, ctx.shape = g, x.shape
-        n, c = x.shape[:2]
-        cols = array_module(x).ascontiguousarray(windows(padded_input(x, g), g))
-        return cols.reshape(n, c * g.kernel[0] * g.kernel[1], -1)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Fold.apply(grad, ctx.geom, ctx.shape[1]), None
-
-
-class Fold(Op):
-    """x[n, c, h, w] = sum of the cols entries whose window covers (h, w) (col2im);
-    dcols = unfold(grad)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, cols, g: Geom, c: int):
-        ctx.geom = g
-        n = cols.shape[0]
-        out = padded_zeros(n, c, g, cols.dtype, array_module(cols))
-        col2im_add(out, cols.reshape((n, c) + g.kernel + g.out_hw), g)
-        return crop(out, g)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Unfold.apply(grad, ctx.geom), None, None
-
-
 # -- argument handling ---------------------------------------------------------------------------
 def _check_dtypes(op: str, input: Tensor, weight: Tensor, bias) -> None:
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
@@ -255,19 +215,6 @@ def _conv_pad(op: str, padding, kernel: tuple, stride: tuple, dilation: tuple) -
     if any(v < 0 for v in p):
         raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
     return (p[0], p[0], p[1], p[1])
-
-
-def _batched(op: str, input: Tensor, ndim: int):
-    """(input with a batch dim, whether one was added): unbatched input is accepted as in
-    PyTorch."""
-    if input.ndim == ndim:
-        return input, False
-    if input.ndim == ndim - 1:
-        return reshape(input, (1,) + tuple(input.shape)), True
-    raise RuntimeError(
-        f"{op}: expected {ndim - 1}D (unbatched) or {ndim}D (batched) input, but got input of "
-        f"size {tuple(input.shape)}"
-    )
 
 
 def _conv_geom(op: str, input: Tensor, weight: Tensor, stride, padding, dilation,
@@ -306,7 +253,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     Returns:
         (N, O, Ho, Wo), Ho = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1 (likewise Wo).
     """
-    x, unbatched = _batched("conv2d", input, 4)
+    x, unbatched = batched("conv2d", input, 4)
     _check_dtypes("conv2d", x, weight, bias)
     g = _conv_geom("conv2d", x, weight, stride, padding, dilation, groups)
     y = Conv2d.apply(x, weight, bias, g)
@@ -327,7 +274,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     Returns:
         (N, O, Lo), Lo = floor((L + 2P - D(K - 1) - 1) / S) + 1.
     """
-    x, unbatched = _batched("conv1d", input, 3)
+    x, unbatched = batched("conv1d", input, 3)
     if weight.ndim != 3:
         raise RuntimeError(f"conv1d: expected a 3D weight (out, in/groups, K), got shape "
                            f"{tuple(weight.shape)}")
@@ -357,7 +304,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         (N, C_out, Ho, Wo), Ho = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding + 1.
     """
     op = "conv_transpose2d"
-    x, unbatched = _batched(op, input, 4)
+    x, unbatched = batched(op, input, 4)
     _check_dtypes(op, x, weight, bias)
     if weight.ndim != 4 or x.shape[1] != weight.shape[0] or groups <= 0 or \
             weight.shape[0] % groups:
@@ -393,7 +340,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     Returns:
         (N, C_out, Lo), Lo = (L - 1) S - 2P + D(K - 1) + output_padding + 1.
     """
-    x, unbatched = _batched("conv_transpose1d", input, 3)
+    x, unbatched = batched("conv_transpose1d", input, 3)
     if weight.ndim != 3:
         raise RuntimeError(f"conv_transpose1d: expected a 3D weight (C_in, C_out/groups, K), "
                            f"got shape {tuple(weight.shape)}")
@@ -407,51 +354,4 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                          "padding"), (0,) + one(output_padding, "output_padding"), groups,
                          (1,) + one(dilation, "dilation"))
     y = reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
-    return reshape(y, y.shape[1:]) if unbatched else y
-
-
-def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Extract sliding local blocks (im2col).
-
-    Args:
-        input: (N, C, H, W) or (C, H, W).
-        kernel_size, dilation, padding, stride: int or pair.
-
-    Returns:
-        (N, C * kH * kW, L), L = Ho * Wo blocks; column l holds block (l // Wo, l % Wo) with
-        rows ordered (c, i, j).
-    """
-    x, unbatched = _batched("unfold", input, 4)
-    p = ntuple(padding, 2, "padding")
-    g = make_geom("unfold", tuple(x.shape[2:]), ntuple(kernel_size, 2, "kernel_size"),
-                  ntuple(stride, 2, "stride"), (p[0], p[0], p[1], p[1]),
-                  ntuple(dilation, 2, "dilation"))
-    y = Unfold.apply(x, g)
-    return reshape(y, y.shape[1:]) if unbatched else y
-
-
-def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding local blocks back into an image (col2im; the adjoint of unfold).
-
-    Args:
-        input: (N, C * kH * kW, L) or (C * kH * kW, L).
-        output_size: (H, W) of the image.
-        kernel_size, dilation, padding, stride: int or pair, as given to unfold.
-
-    Returns:
-        (N, C, H, W); overlapping blocks add up.
-    """
-    x, unbatched = _batched("fold", input, 3)
-    kernel = ntuple(kernel_size, 2, "kernel_size")
-    p = ntuple(padding, 2, "padding")
-    g = make_geom("fold", ntuple(output_size, 2, "output_size"), kernel,
-                  ntuple(stride, 2, "stride"), (p[0], p[0], p[1], p[1]),
-                  ntuple(dilation, 2, "dilation"))
-    kk, blocks = kernel[0] * kernel[1], g.out_hw[0] * g.out_hw[1]
-    if x.shape[1] % kk or x.shape[2] != blocks:
-        raise RuntimeError(
-            f"fold: expected input of size (N, C * {kk}, {blocks}) for output_size "
-            f"{tuple(g.in_hw)} and kernel {kernel}, but got {tuple(x.shape)}"
-        )
-    y = Fold.apply(x, g, x.shape[1] // kk)
     return reshape(y, y.shape[1:]) if unbatched else y

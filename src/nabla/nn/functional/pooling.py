@@ -1,26 +1,20 @@
-"""Pooling: max and average over sliding windows, and their adaptive forms.
+"""Pooling: max and average over sliding windows (their adaptive forms: adaptive_pooling.py).
 
 Max and average pooling loop over the kh*kw kernel offsets, each step one vectorized operation
 on a strided slice of the padded input (no loop over pixels). Their backward rules scatter the
 gradient back the same way, as a pair of linear ops that are each other's adjoint (so second
 derivatives work): gather <-> scatter for max pooling (the argmax fixed), window sum <-> window
 scatter for average pooling. 1-D pooling is 2-D pooling of height 1.
-
-Adaptive pooling is derived: average pooling as a product with two averaging matrices
-(Y = A_h X A_w^T), max pooling as a gather at the argmax.
 """
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.nn.functional._shapes import batched, squeeze_h, unsqueeze_h
 from nabla.nn.utils.conv_utils import Geom, ntuple, pool_output_size
-from nabla.ops import gather
-from nabla.ops.linalg import matmul
-from nabla.ops.reduce import _unary, mean
-from nabla.ops.shape import reshape, transpose
+from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
 # -- strided slices of the padded input, one per kernel offset -----------------------------------
@@ -185,15 +179,6 @@ class AvgPool2dBackward(Op):
 
 
 # -- public functions ----------------------------------------------------------------------------
-def _batched(op: str, input: Tensor, ndim: int):
-    if input.ndim == ndim:
-        return input, False
-    if input.ndim == ndim - 1:
-        return reshape(input, (1,) + tuple(input.shape)), True
-    raise RuntimeError(f"{op}: expected {ndim - 1}D (unbatched) or {ndim}D (batched) input, "
-                       f"but got input of size {tuple(input.shape)}")
-
-
 def _pool_geom(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Geom:
     """Window geometry; the right/bottom padding grows to cover ceil_mode's last window."""
     kernel = ntuple(kernel_size, 2, "kernel_size")
@@ -244,7 +229,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         (N, C, Ho, Wo), Ho = floor((H + 2p - d(k - 1) - 1) / s) + 1 (ceil with ceil_mode);
         with return_indices also the int64 indices of the same shape.
     """
-    x, unbatched = _batched("max_pool2d", input, 4)
+    x, unbatched = batched("max_pool2d", input, 4)
     g = _pool_geom("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices:
         y = MaxPool2d.apply(x, g, False)
@@ -263,29 +248,18 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         (N, C, Lo), Lo = floor((L + 2p - d(k - 1) - 1) / s) + 1; with return_indices also the
         int64 positions of the maxima.
     """
-    x = _unsqueeze_h("max_pool1d", input)
+    x = unsqueeze_h("max_pool1d", input)
     stride = None if stride is None or stride == () else (1, _one(stride, "stride"))
     out = max_pool2d(x, (1, _one(kernel_size, "kernel_size")), stride,
                      (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode,
                      return_indices)
     if return_indices:
-        return _squeeze_h(out[0]), _squeeze_h(out[1])
-    return _squeeze_h(out)
+        return squeeze_h(out[0]), squeeze_h(out[1])
+    return squeeze_h(out)
 
 
 def _one(v, name: str) -> int:
     return ntuple(v, 1, name)[0]
-
-
-def _unsqueeze_h(op: str, x: Tensor) -> Tensor:
-    if x.ndim not in (2, 3):
-        raise RuntimeError(f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input "
-                           f"of size {tuple(x.shape)}")
-    return reshape(x, tuple(x.shape[:-1]) + (1, x.shape[-1]))
-
-
-def _squeeze_h(y: Tensor) -> Tensor:
-    return reshape(y, tuple(y.shape[:-2]) + (y.shape[-1],))
 
 
 def _avg_scale(g: Geom, count_include_pad: bool, divisor_override, dtype, xp):
@@ -317,7 +291,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     Returns:
         (N, C, Ho, Wo), Ho = floor((H + 2p - k) / s) + 1 (ceil with ceil_mode).
     """
-    x, unbatched = _batched("avg_pool2d", input, 4)
+    x, unbatched = batched("avg_pool2d", input, 4)
     g = _pool_geom("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     xp = array_module(x._data)
     scale = _avg_scale(g, count_include_pad, divisor_override, x._data.dtype, xp)
@@ -332,128 +306,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     Returns:
         (N, C, Lo), Lo = floor((L + 2p - k) / s) + 1 (ceil with ceil_mode).
     """
-    x = _unsqueeze_h("avg_pool1d", input)
+    x = unsqueeze_h("avg_pool1d", input)
     stride = None if stride is None or stride == () else (1, _one(stride, "stride"))
-    return _squeeze_h(avg_pool2d(x, (1, _one(kernel_size, "kernel_size")), stride,
+    return squeeze_h(avg_pool2d(x, (1, _one(kernel_size, "kernel_size")), stride,
                                  (0, _one(padding, "padding")), ceil_mode, count_include_pad))
-
-
-# -- adaptive pooling ----------------------------------------------------------------------------
-def _bounds(n: int, o: int) -> list:
-    """PyTorch's adaptive windows: [floor(i n / o), ceil((i + 1) n / o)) for i < o."""
-    return [(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
-
-
-def _output_size(op: str, x: Tensor, output_size, k: int) -> tuple:
-    size = ntuple(output_size, k, "output_size") if not isinstance(output_size, (tuple, list)) \
-        else tuple(output_size)
-    size = tuple(x.shape[-k + i] if s is None else int(s) for i, s in enumerate(size))
-    if len(size) != k or min(size) <= 0:
-        raise RuntimeError(f"{op}: output_size must be {k} positive ints, got {output_size}")
-    return size
-
-
-def _averaging_matrix(n: int, o: int, dtype, xp):
-    """(o, n) matrix whose row i averages the inputs of adaptive window i."""
-    a = xp.zeros((o, n), dtype)
-    for i, (s, e) in enumerate(_bounds(n, o)):
-        a[i, s:e] = 1.0 / (e - s)
-    return Tensor._make(a)
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Average over PyTorch's adaptive windows (start floor(i H / Ho), end ceil((i+1) H / Ho)).
-
-    Args:
-        input: (N, C, H, W) or (C, H, W).
-        output_size: int or (Ho, Wo) (None keeps the input size).
-
-    Returns:
-        (N, C, Ho, Wo).
-    """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D input, got "
-                           f"{tuple(input.shape)}")
-    (ho, wo), (h, w) = _output_size("adaptive_avg_pool2d", input, output_size, 2), \
-        tuple(input.shape[-2:])
-    if (ho, wo) == (1, 1):
-        return mean(input, (-2, -1), keepdim=True)
-    if h % ho == 0 and w % wo == 0:
-        return avg_pool2d(input, (h // ho, w // wo))
-    xp, dtype = array_module(input._data), input._data.dtype
-    y = matmul(input, transpose(_averaging_matrix(w, wo, dtype, xp), 0, 1))
-    return matmul(_averaging_matrix(h, ho, dtype, xp), y)
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
-    """Average over adaptive windows of (N, C, L) or (C, L) input.
-
-    Returns:
-        (N, C, Lo).
-    """
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d: expected 2D or 3D input, got "
-                           f"{tuple(input.shape)}")
-    (lo,) = _output_size("adaptive_avg_pool1d", input, output_size, 1)
-    a = _averaging_matrix(input.shape[-1], lo, input._data.dtype, array_module(input._data))
-    return matmul(input, transpose(a, 0, 1))
-
-
-def _adaptive_argmax(x, out_hw: tuple):
-    """Flat indices h * W + w (N, C, Ho, Wo) of the maximum of each adaptive window."""
-    xp = array_module(x)
-    h, w = x.shape[-2:]
-    picks = []
-    for n, o in ((h, out_hw[0]), (w, out_hw[1])):
-        b = _bounds(n, o)
-        k = max(e - s for s, e in b)
-        # windows padded to k taps by repeating their last element (harmless for a maximum)
-        picks.append(xp.array([[min(s + t, e - 1) for t in range(k)] for s, e in b]))
-    ih, iw = picks
-    v = x[..., ih[:, :, None, None], iw[None, None, :, :]]  # (N, C, Ho, kh, Wo, kw)
-    v = xp.moveaxis(v, -3, -2).reshape(x.shape[:-2] + out_hw + (-1,))
-    a = v.argmax(-1)  # the first maximum; NaN wins, as in PyTorch
-    kw = iw.shape[1]
-    rows = ih[xp.arange(out_hw[0])[:, None], a // kw]
-    cols = iw[xp.arange(out_hw[1]), a % kw]
-    return (rows * w + cols).astype(xp.int64)
-
-
-def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
-    """Maximum over PyTorch's adaptive windows (derived: a gather at the argmax).
-
-    Args:
-        input: (N, C, H, W) or (C, H, W).
-        output_size: int or (Ho, Wo) (None keeps the input size).
-        return_indices: also return the flat indices h * W + w of the maxima.
-
-    Returns:
-        (N, C, Ho, Wo) (and the int64 indices).
-    """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d: expected 3D or 4D input, got "
-                           f"{tuple(input.shape)}")
-    out_hw = _output_size("adaptive_max_pool2d", input, output_size, 2)
-    h, w = input.shape[-2:]
-    if h % out_hw[0] == 0 and w % out_hw[1] == 0:
-        return max_pool2d(input, (h // out_hw[0], w // out_hw[1]),
-                          return_indices=return_indices)
-    # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
-    idx = _unary(lambda a: _adaptive_argmax(a, out_hw), input)
-    lead = tuple(input.shape[:-2])
-    flat = reshape(input, lead + (h * w,))
-    y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out_hw)
-    return (y, idx) if return_indices else y
-
-
-def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
-    """Maximum over adaptive windows of (N, C, L) or (C, L) input.
-
-    Returns:
-        (N, C, Lo) (and the int64 indices).
-    """
-    x = _unsqueeze_h("adaptive_max_pool1d", input)
-    out = adaptive_max_pool2d(x, (1, _one(output_size, "output_size")), return_indices)
-    if return_indices:
-        return _squeeze_h(out[0]), _squeeze_h(out[1])
-    return _squeeze_h(out)

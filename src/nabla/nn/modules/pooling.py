@@ -1,5 +1,6 @@
 """Pooling layers: MaxPool1d/2d, AvgPool1d/2d and the adaptive forms (no parameters)."""
 
+from nabla.nn.functional import adaptive_pooling as A
 from nabla.nn.functional import pooling as P
 from nabla.nn.modules.module import Module
 from nabla.nn.utils.conv_utils import ntuple
@@ -101,7 +102,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
         super().__init__(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return P.adaptive_avg_pool1d(input, self.output_size)
+        return A.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
@@ -111,18 +112,18 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         super().__init__(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return P.adaptive_avg_pool2d(input, self.output_size)
+        return A.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
     """Maximum over adaptive windows: (N, C, L) -> (N, C, output_size)."""
 
     def forward(self, input: Tensor):
-        return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return A.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):
     """Maximum over adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
 
     def forward(self, input: Tensor):
-        return P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return A.adaptive_max_pool2d(input, self.output_size, self.return_indices)
