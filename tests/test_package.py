@@ -51,18 +51,28 @@ print(nabla.backend.malloc_tuned, faults / 20)
 """
 
 
-def _fault_rounds(tune: str) -> tuple:
-    env = dict(os.environ, NABLA_TUNE_MALLOC=tune)
+_GLIBC_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux")
+    or not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
+    reason="malloc tuning applies to glibc only")
+
+
+def _fault_rounds(tune: str, **extra) -> tuple:
+    env = dict(os.environ, NABLA_TUNE_MALLOC=tune, **extra)
     out = subprocess.run([sys.executable, "-c", _ROUNDS], capture_output=True, text=True,
                          check=True, env=env).stdout.split()
     return out[0] == "True", float(out[1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or
-                    not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
-                    reason="malloc tuning applies to glibc only")
+@_GLIBC_ONLY
 def test_import_keeps_freed_memory_for_reuse_unless_turned_off():
     tuned, faults = _fault_rounds("1")
     assert tuned and faults < 50  # the 16 MiB come back from the heap: no page is faulted in
     untuned, faults_off = _fault_rounds("0")
     assert not untuned and faults_off > 1000  # glibc's default: trimmed, faulted in again
+
+
+@_GLIBC_ONLY
+def test_malloc_settings_of_the_environment_win():
+    tuned, _ = _fault_rounds("1", MALLOC_TRIM_THRESHOLD_="1000000000")
+    assert not tuned

@@ -53,10 +53,15 @@ def tune_malloc() -> bool:
     glibc's own rule reaches once it has seen a 32 MiB array: arrays up to 32 MiB come from the
     heap, and up to 64 MiB of free heap is kept. Larger arrays are still returned at once.
 
-    Called when nabla is imported, unless the environment sets NABLA_TUNE_MALLOC=0. Returns
-    whether the settings were applied (False on other systems and C libraries).
+    Called when nabla is imported, unless the environment sets NABLA_TUNE_MALLOC=0 or sets
+    malloc's thresholds itself (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or a
+    glibc.malloc tunable: those settings win). Returns whether the settings were applied (False
+    on other systems and C libraries).
     """
-    if os.environ.get("NABLA_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+    env = os.environ
+    if env.get("NABLA_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux") or \
+            "MALLOC_MMAP_THRESHOLD_" in env or "MALLOC_TRIM_THRESHOLD_" in env or \
+            "glibc.malloc" in env.get("GLIBC_TUNABLES", ""):
         return False
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
