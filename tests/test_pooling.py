@@ -26,6 +26,8 @@ CASES = [
      {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (2, 3)}),
     ("max2d_overlap", "max_pool2d", (1, 2, 6, 7), {"kernel_size": 3, "stride": 1}),
     ("max2d_gaps", "max_pool2d", (2, 3, 8, 7), {"kernel_size": 2, "stride": 3}),
+    ("max2d_tiles_pad", "max_pool2d", (2, 3, 8, 7),
+     {"kernel_size": 3, "padding": 1, "ceil_mode": True}),
     ("max2d_unbatched", "max_pool2d", (3, 5, 5), {"kernel_size": 2, "ceil_mode": True}),
     ("max1d", "max_pool1d", (2, 3, 11),
      {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),

@@ -81,14 +81,26 @@ class MaxPool2d(Op):
         return MaxPool2dBackward.apply(grad, ctx.arg, ctx.geom, ctx.shape), None, None
 
 
+def _taps(xp, xpad, g: Geom):
+    """(k, the input under kernel offset k (N, C, Ho, Wo)) for each offset k. Windows that tile
+    the input (stride = kernel, no dilation: 2x2 pooling) are copied tap-major once, so each
+    tap is one contiguous block (ops on the strided slices run several times slower)."""
+    if g.stride != g.kernel or g.dilation != (1, 1):
+        return ((k, xpad[idx]) for k, idx in _offsets(g))
+    (kh, kw), (ho, wo) = g.kernel, g.out_hw
+    n, c = xpad.shape[:2]
+    v = xpad[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
+    return enumerate(xp.ascontiguousarray(v.transpose(3, 5, 0, 1, 2, 4)).reshape(
+        (kh * kw, n, c, ho, wo)))
+
+
 def _window_max(xp, xpad, g: Geom, nan: bool):
     """(max of each window, its kernel offset) by a pass per offset. PyTorch's rule: move to a
     later offset if it is larger, or (``nan``) if it is NaN, so NaN propagates; without NaNs
     in the input the NaN test can be left out."""
     best = arg = None
     small = g.kernel[0] * g.kernel[1] <= 127  # offsets fit in int8: less memory traffic
-    for k, idx in _offsets(g):
-        v = xpad[idx]
+    for k, v in _taps(xp, xpad, g):
         if best is None:
             best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
             continue
