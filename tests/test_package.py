@@ -35,13 +35,14 @@ def test_command_line_help_lists_the_commands_and_options():
                               "try:\n    main()\nexcept SystemExit:\n    pass")
 
 
-# 8 arrays of 2 MiB made and freed per round, as a training step does with its activations;
-# prints the page faults per round once the process is warm
+# 8 arrays of 12 MiB made and freed per round (96 MiB, more than glibc's largest trim
+# threshold), as a training step does with its activations; prints the page faults per round
+# once the process is warm
 _ROUNDS = """
 import resource, numpy as np, nabla
 def rounds(n):
     for _ in range(n):
-        arrays = [np.ones(1 << 19, np.float32) for _ in range(8)]
+        arrays = [np.ones(3 << 20, np.float32) for _ in range(8)]
         del arrays
 rounds(3)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -67,7 +68,7 @@ def _fault_rounds(tune: str, **extra) -> tuple:
 @_GLIBC_ONLY
 def test_import_keeps_freed_memory_for_reuse_unless_turned_off():
     tuned, faults = _fault_rounds("1")
-    assert tuned and faults < 50  # the 16 MiB come back from the heap: no page is faulted in
+    assert tuned and faults < 50  # the 96 MiB come back from the heap: no page is faulted in
     untuned, faults_off = _fault_rounds("0")
     assert not untuned and faults_off > 1000  # glibc's default: trimmed, faulted in again
 
