@@ -1,5 +1,6 @@
 """The package as a user meets it: importing nabla needs nothing but NumPy, and the command line
-answers --help; on glibc, importing nabla keeps freed memory for reuse."""
+answers --help; on glibc, importing nabla keeps freed memory for reuse (and hands it back on
+request)."""
 
 import os
 import subprocess
@@ -77,3 +78,17 @@ def test_import_keeps_freed_memory_for_reuse_unless_turned_off():
 def test_malloc_settings_of_the_environment_win():
     tuned, _ = _fault_rounds("1", MALLOC_TRIM_THRESHOLD_="1000000000")
     assert not tuned
+
+
+@_GLIBC_ONLY
+def test_release_memory_hands_freed_memory_back():
+    out = _run("import os, numpy as np, nabla\n"
+               "def rss():\n"
+               "    return int(open('/proc/self/statm').read().split()[1])\n"
+               "arrays = [np.ones(3 << 20, np.float32) for _ in range(8)]\n"
+               "del arrays\n"
+               "kept = rss()\n"
+               "released = nabla.backend.release_memory()\n"
+               "print(released, (kept - rss()) * os.sysconf('SC_PAGE_SIZE') >> 20)")
+    released, mib = out.split()
+    assert released == "True" and int(mib) > 64  # most of the 96 MiB freed above

@@ -42,17 +42,32 @@ def device_of(array) -> str:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
+def _glibc():
+    """The C library when it is glibc on Linux, else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return None
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+        libc.malloc_trim.argtypes = (ctypes.c_size_t,)
+        return libc
+    except (ValueError, OSError, AttributeError):  # no such confstr name, or no mallopt
+        return None
+
+
 def tune_malloc() -> bool:
     """Keep freed memory in the process for reuse instead of returning it to the system at once.
 
     glibc serves large arrays with mmap above a threshold that it raises as it sees larger
     arrays freed (up to 32 MiB), and it trims the heap whenever more than twice that threshold
     lies free at its top. A training step allocates many arrays of a few MiB and frees most of
-    them at its end, so the heap is trimmed and regrown at every step: each 4 KiB page faults in
-    again (about 1,500 page faults and 30% of a LeNet-5 step on a CPU; 12,000 per ResNet-20
-    step at batch 64 with a 64 MiB trim threshold). This serves arrays up to 32 MiB (glibc's
-    own limit) from the heap and keeps up to 512 MiB of free heap for the next step; larger
-    arrays are still returned at once.
+    them at its end, so the heap is trimmed and regrown at every step and arrays over 32 MiB are
+    mapped anew: each 4 KiB page faults in again (measured: about 1,500 page faults and 30% of a
+    LeNet-5 step; 12,000 per ResNet-20 step at batch 64; 3,200 and 5% for a small VGG at batch
+    128, whose first activations are 33 MiB). This serves arrays up to 256 MiB from the heap and
+    keeps up to 1 GiB of free heap for the next step; ``release_memory()`` hands it back.
 
     Called when nabla is imported, unless the environment sets NABLA_TUNE_MALLOC=0 or sets
     malloc's thresholds itself (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or a
@@ -60,19 +75,22 @@ def tune_malloc() -> bool:
     on other systems and C libraries).
     """
     env = os.environ
-    if env.get("NABLA_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux") or \
-            "MALLOC_MMAP_THRESHOLD_" in env or "MALLOC_TRIM_THRESHOLD_" in env or \
-            "glibc.malloc" in env.get("GLIBC_TUNABLES", ""):
+    if env.get("NABLA_TUNE_MALLOC", "1") == "0" or "MALLOC_MMAP_THRESHOLD_" in env or \
+            "MALLOC_TRIM_THRESHOLD_" in env or "glibc.malloc" in env.get("GLIBC_TUNABLES", ""):
         return False
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
-            return False
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ValueError, OSError, AttributeError):  # no such confstr name, or no mallopt
+    libc = _glibc()
+    if libc is None:
         return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    mmap_ok = mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    return bool(mmap_ok) and bool(mallopt(_M_TRIM_THRESHOLD, 512 << 20))
+    mmap_ok = libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
+    return bool(mmap_ok) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30))
+
+
+def release_memory() -> bool:
+    """Give the memory that freed arrays left in the process back to the system (glibc's
+    malloc_trim), as ``torch.cuda.empty_cache()`` does for PyTorch's GPU cache: after training,
+    before other work. Returns whether any memory was released (False off glibc)."""
+    libc = _glibc()
+    return libc is not None and bool(libc.malloc_trim(0))
 
 
 malloc_tuned = tune_malloc()
