@@ -11,7 +11,8 @@ Measured on the shared 2-core machine (2026-11-22, each run after a pause, see t
 * wall time, both at their default threads: nabla 26.9 ms, PyTorch 18.2 ms, ratio 1.48;
 * OPENBLAS_NUM_THREADS=1, CPU time: nabla 38.6 ms, PyTorch 33.4 ms, ratio 1.16.
 Without the pause, OpenBLAS's threads (still spinning after nabla's step) slowed PyTorch to
-33-44 ms, which earlier showed nabla ahead (0.84-0.92). Most of the gap is in the forward pass
+33-44 ms, which earlier showed nabla ahead (0.84-0.92). With oneDNN off, PyTorch's own
+per-step path takes 29-30 ms (nabla 0.87-0.93x of it). Most of the gap is in the forward pass
 (nabla 11.4 ms, PyTorch 6.0), which PyTorch runs as one fused oneDNN kernel for the whole layer
 (aten::mkldnn_rnn_layer in its profiler). nabla's step: a GEMM with 32 rows (about 125 us on two
 threads; PyTorch's matmul of the same shape takes 142 us), NumPy's float32 exp over all four
@@ -104,3 +105,9 @@ if __name__ == "__main__":
         if r["torch"] is not None:
             line += f", PyTorch {r['torch'] * 1e3:.1f} ms, ratio {r['ratio']:.2f}"
         print(line)
+    if torch is not None:  # for reference: PyTorch's per-step path, without its fused kernel
+        with torch.backends.mkldnn.flags(enabled=False):
+            best = interleaved({"nabla": nabla_step(), "torch": torch_step()}, 20)
+        print(f"same, PyTorch without oneDNN's fused RNN (torch.backends.mkldnn off, wall time): "
+              f"nabla {best['nabla'] * 1e3:.1f} ms, PyTorch {best['torch'] * 1e3:.1f} ms, "
+              f"ratio {best['nabla'] / best['torch']:.2f}")

@@ -10,9 +10,9 @@ Ratio = nabla / reference (target: at most 1.3). The rounds interleave the frame
 machine slows all of them alike, and each run follows a pause (timing.py).
 
 Measured on the 2-core machine (2026-11-22, default threads, three runs): nabla 71.0-72.2 ms,
-PyTorch 80.3-83.4 ms at two threads (119-125 ms at one), ratio 0.87-0.89. An earlier session measured
-98.5 against 88.8 ms (1.11); that session's code measures 72.5 ms today, so the difference was
-the machine's state, not the code.
+PyTorch 80.3-83.4 ms at two threads (119-125 ms at one), ratio 0.87-0.89. An earlier session
+measured 98.5 against 88.8 ms (1.11); that session's code measures 72.5 ms today, so the
+difference was the machine's state, not the code.
 """
 
 import argparse
