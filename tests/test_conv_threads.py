@@ -137,3 +137,26 @@ def test_small_convolutions_stay_on_the_calling_thread(monkeypatch):
     w = nabla.tensor(np.ones((6, 1, 5, 5), np.float32), requires_grad=True)
     F.conv2d(x, w, padding=2).sum().backward()
     assert x.grad is not None and w.grad is not None
+
+
+def test_public_set_num_threads_like_torch(small_chunks):
+    """nabla.set_num_threads / get_num_threads, as torch's: the number also limits BLAS."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return {info["num_threads"] for info in threadpoolctl.threadpool_info()
+                if info["user_api"] == "blas"}
+
+    before = blas_threads()
+    try:
+        nabla.set_num_threads(1)
+        assert nabla.get_num_threads() == 1 and blas_threads() == {1}
+        seen = []
+        _parallel.map_chunks(lambda i: seen.append(threading.get_ident()), list(range(4)))
+        assert set(seen) == {threading.get_ident()}  # one thread: no split either
+        nabla.set_num_threads(2)
+        assert nabla.get_num_threads() == 2 and blas_threads() == {2}
+    finally:
+        threadpoolctl.threadpool_limits(max(before), "blas")
+    with pytest.raises(ValueError, match="positive"):
+        nabla.set_num_threads(0)

@@ -79,3 +79,4 @@ def numel(input: Tensor) -> int:
 # transforms: torchvision-style data augmentation.
 from nabla import diagnostics, jit, nn, optim, transforms, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402
+from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402

@@ -13,6 +13,9 @@ from about 75 to about 100 GFLOP/s.
 The helper is one worker thread, created on first use (never at import) and recreated in a
 forked child. ``set_num_threads(1)`` turns the split off; callers from several threads share
 the helper safely (its queue is first in, first out and a job never waits on another job).
+
+``set_num_threads`` / ``get_num_threads`` are also nabla's public ``torch.set_num_threads`` /
+``torch.get_num_threads``: the number also limits BLAS's own threads.
 """
 
 import contextlib
@@ -23,20 +26,23 @@ from concurrent.futures import ThreadPoolExecutor
 __all__ = ["get_num_threads", "set_num_threads", "map_chunks"]
 
 _lock = threading.Lock()
-_state = {"threads": 2 if (os.cpu_count() or 1) > 1 else 1, "pool": None, "pid": None,
-          "blas": None}
+_state = {"threads": os.cpu_count() or 1, "pool": None, "pid": None, "blas": None}
 
 
 def set_num_threads(n: int) -> None:
-    """Threads the convolutions may use for their chunk loops: 1 (off) or 2 (the default on
-    a machine with more than one core)."""
+    """The threads nabla's CPU work may use, as ``torch.set_num_threads``: BLAS's threads
+    (through threadpoolctl, when installed) and the convolutions' chunk loops (split over two
+    threads when n >= 2, run on the calling thread when n = 1)."""
     if int(n) < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
-    _state["threads"] = min(int(n), 2)
+    _state["threads"] = int(n)
+    controller = _controller()
+    if controller:
+        controller.limit(limits=int(n), user_api="blas")  # applies now, and stays
 
 
 def get_num_threads() -> int:
-    """The number of threads set by ``set_num_threads``."""
+    """The number set by ``set_num_threads`` (default: the machine's CPU count)."""
     return _state["threads"]
 
 
@@ -48,8 +54,8 @@ def _helper() -> ThreadPoolExecutor:
         return _state["pool"]
 
 
-def _one_blas_thread():
-    """A context in which BLAS uses one thread (a no-op without threadpoolctl)."""
+def _controller():
+    """threadpoolctl's controller of the loaded BLAS libraries, or False without it."""
     controller = _state["blas"]
     if controller is None:
         try:
@@ -58,6 +64,12 @@ def _one_blas_thread():
         except ImportError:
             controller = False
         _state["blas"] = controller
+    return controller
+
+
+def _one_blas_thread():
+    """A context in which BLAS uses one thread (a no-op without threadpoolctl)."""
+    controller = _controller()
     if controller is False:
         return contextlib.nullcontext()
     return controller.limit(limits=1, user_api="blas")
