@@ -127,6 +127,18 @@ class TensorMethods:
     def argmin(self, dim=None, keepdim=False):
         return nabla.ops.argmin(self, dim, keepdim)
 
+    def sort(self, dim=-1, descending=False, stable=False):
+        return nabla.ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return nabla.ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return nabla.ops.topk(self, k, dim, largest, sorted)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return nabla.ops.multinomial(self, num_samples, replacement, generator=generator)
+
     def logsumexp(self, dim, keepdim=False):
         return nabla.ops.logsumexp(self, dim, keepdim)
 

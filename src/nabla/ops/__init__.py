@@ -5,6 +5,7 @@ elementwise.py  exp/log, roots, trigonometry, tanh/sigmoid/relu, where, clamp, c
 reduce.py       sum, mean, var/std, prod, cumsum, all/any
 extrema.py      max/min (values, indices), amax/amin, argmax/argmin
 softmax_family.py  logsumexp, softmax, log_softmax (stable)
+sorting.py      sort, argsort, topk (derived: values taken at the order), multinomial
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, index_select/index_add, masked_select
@@ -24,3 +25,4 @@ from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
+from nabla.ops.sorting import *  # noqa: F401,F403
