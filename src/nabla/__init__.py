@@ -1,6 +1,6 @@
 """nabla: a define-by-run deep-learning framework on NumPy, with the API of PyTorch."""
 
-from nabla import autograd, viz
+from nabla import autograd, backends, cuda, viz
 from nabla.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -8,6 +8,7 @@ from nabla.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from nabla.backend import device
 from nabla.creation import (
     arange,
     as_tensor,

@@ -33,9 +33,35 @@ def as_array(data, dtype=None):
     return xp.asarray(data, dtype=dtype)
 
 
-def device_of(array) -> str:
-    """'cpu' for NumPy arrays, 'cuda' for CuPy arrays."""
-    return "cpu" if array_module(array) is numpy else "cuda"
+class device(str):
+    """A device name, as ``torch.device``: ``device('cpu')``, ``device('cuda', 0)`` ==
+    'cuda:0'. A str, so it goes wherever a device string does (``.to(device)``)."""
+
+    def __new__(cls, type, index: int | None = None):
+        name = str(type) if index is None else f"{type}:{index}"
+        kind, _, number = name.partition(":")
+        if kind not in ("cpu", "cuda", "mps") or (number and not number.isdigit()):
+            raise RuntimeError(f"device: expected 'cpu', 'cuda' or 'mps', optionally with "
+                               f"':index', got {name!r}")
+        return super().__new__(cls, name)
+
+    @property
+    def type(self) -> str:
+        return self.partition(":")[0]
+
+    @property
+    def index(self) -> int | None:
+        number = self.partition(":")[2]
+        return int(number) if number else None
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+
+def device_of(array) -> device:
+    """device('cpu') for NumPy arrays, device('cuda') for CuPy arrays."""
+    return device("cpu" if array_module(array) is numpy else "cuda")
 
 
 # glibc's mallopt parameters (malloc.h)

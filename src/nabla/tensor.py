@@ -151,7 +151,7 @@ class Tensor(InPlaceMethods, TensorMethods):
         return self._data.dtype
 
     @property
-    def device(self) -> str:
+    def device(self):
         return device_of(self._data)
 
     def size(self, dim: int | None = None):
@@ -272,6 +272,10 @@ class Tensor(InPlaceMethods, TensorMethods):
 
     def cpu(self) -> "Tensor":
         return self
+
+    def cuda(self, device=None) -> "Tensor":
+        raise RuntimeError("cuda: nabla has no GPU backend yet (nabla.cuda.is_available() is "
+                           "False); keep tensors on 'cpu'")
 
     def float(self) -> "Tensor":
         return self.to(_dt.float32)

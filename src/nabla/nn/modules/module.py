@@ -350,6 +350,10 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
+    def cuda(self, device=None) -> "Module":
+        raise RuntimeError("cuda: nabla has no GPU backend yet (nabla.cuda.is_available() is "
+                           "False); keep modules on 'cpu'")
+
     # -- state dict ------------------------------------------------------------------------------
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
