@@ -9,6 +9,7 @@ from nabla.autograd.grad_mode import (
     set_grad_enabled,
 )
 from nabla.backend import device
+from nabla.backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms
 from nabla.creation import (
     arange,
     as_tensor,

@@ -139,6 +139,30 @@ class TensorMethods:
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return nabla.ops.multinomial(self, num_samples, replacement, generator=generator)
 
+    def median(self, dim=None, keepdim=False):
+        return nabla.ops.median(self, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return nabla.ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return nabla.ops.bincount(self, weights, minlength)
+
+    def nonzero(self, *, as_tuple=False):
+        return nabla.ops.nonzero(self, as_tuple=as_tuple)
+
+    def count_nonzero(self, dim=None):
+        return nabla.ops.count_nonzero(self, dim)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return nabla.ops.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        return nabla.ops.diag(self, diagonal)
+
+    def trace(self):
+        return nabla.ops.trace(self)
+
     def logsumexp(self, dim, keepdim=False):
         return nabla.ops.logsumexp(self, dim, keepdim)
 

@@ -2,16 +2,18 @@
 
 arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
 elementwise.py  exp/log, roots, trigonometry, tanh/sigmoid/relu, where, clamp, casts
-reduce.py       sum, mean, var/std, prod, cumsum, all/any
+reduce.py       sum, mean, var/std (and var_mean/std_mean), prod, cumsum, all/any
 extrema.py      max/min (values, indices), amax/amin, argmax/argmin
 softmax_family.py  logsumexp, softmax, log_softmax (stable)
-sorting.py      sort, argsort, topk (derived: values taken at the order), multinomial
+sorting.py      sort, argsort, topk, median (derived: values taken at the order), unique,
+                bincount, multinomial
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, index_select/index_add, masked_select
 scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
-compare.py      comparisons, logical ops, isnan/isfinite (no gradient)
+matrix.py       t, diagonal, diag, trace, meshgrid (derived)
+compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient)
 """
 
 from nabla.ops.arithmetic import *  # noqa: F401,F403
@@ -21,6 +23,7 @@ from nabla.ops.extrema import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
 from nabla.ops.linalg import *  # noqa: F401,F403
+from nabla.ops.matrix import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403

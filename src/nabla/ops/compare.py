@@ -13,7 +13,8 @@ from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
            "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan",
-           "isinf", "isfinite", "floor_divide", "remainder", "equal", "allclose", "isclose"]
+           "isinf", "isfinite", "floor_divide", "remainder", "equal", "allclose", "isclose",
+           "nonzero", "count_nonzero"]
 
 
 def _raw(value):
@@ -138,6 +139,24 @@ def isinf(input: Tensor) -> Tensor:
 def isfinite(input: Tensor) -> Tensor:
     """True where the element is neither inf nor NaN (bool, same shape)."""
     return _unary(_xp(input).isfinite, input)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """Indices of the nonzero elements (int64, no gradient): a (count, ndim) tensor, or with
+    ``as_tuple`` one 1-D tensor per dimension (what ``x[nonzero(x, as_tuple=True)]`` needs)."""
+    if input.ndim == 0 and as_tuple:
+        input = input.reshape(1)
+    found = _unary(lambda a: _xp(input).argwhere(a).astype("int64"), input)
+    if not as_tuple:
+        return found
+    return tuple(found[:, d] for d in range(input.ndim))
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (int64, no gradient)."""
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    return _unary(lambda a: _xp(input).asarray(_xp(input).count_nonzero(a, axis=axis),
+                                                "int64"), input)
 
 
 def floor_divide(input, other) -> Tensor:

@@ -20,7 +20,7 @@ from nabla.ops.elementwise import where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
 
-__all__ = ["sum", "mean", "var", "std", "prod", "cumsum", "all", "any"]
+__all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "cumsum", "all", "any"]
 
 
 
@@ -294,6 +294,20 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         dim, unbiased = None, dim
     c = _correction("std", unbiased, correction)
     return Std.apply(input, _dims(dim, input.ndim, "std"), keepdim, c)
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """(var, mean) over ``dim``; arguments as ``var``."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """(std, mean) over ``dim``; arguments as ``var``."""
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

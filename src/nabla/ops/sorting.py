@@ -1,9 +1,10 @@
-"""Sorting: sort, argsort, topk, and sampling from categorical distributions (multinomial).
+"""Sorting and counting: sort, argsort, topk, median; unique, bincount; and sampling from
+categorical distributions (multinomial).
 
-sort and topk are derived ops with no gradient rule of their own: the order is computed on the
-array (no gradient, and recomputed at every replay of ``nabla.jit.trace``), then the values are
-taken at those indices with ``take_along_dim``, whose rule sends each value's gradient back to
-the element it came from.
+sort, topk and median are derived ops with no gradient rule of their own: the order is computed
+on the array (no gradient, and recomputed at every replay of ``nabla.jit.trace``), then the
+values are taken at those indices with ``take_along_dim``, whose rule sends each value's
+gradient back to the element it came from.
 """
 
 from collections import namedtuple
@@ -16,11 +17,12 @@ from nabla.ops.shape import _dim
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
-__all__ = ["sort", "argsort", "topk", "multinomial"]
+__all__ = ["sort", "argsort", "topk", "median", "unique", "bincount", "multinomial"]
 
-# The (values, indices) pairs, as torch.return_types.sort / .topk.
+# The (values, indices) pairs, as torch.return_types.sort / .topk / .median.
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
+median_result = namedtuple("median", ["values", "indices"])
 
 
 def _order(a, dim: int, descending: bool):
@@ -74,6 +76,76 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         return topk_result(input * 1, argsort(input))
     indices = _unary(lambda a: _order(a, d, largest).take(range(k), axis=d), input)
     return topk_result(take_along_dim(input, indices, d), indices)
+
+
+def _median_index(a, dim: int):
+    """Index of the lower median along ``dim`` (keepdims), or of the first NaN where a NaN is
+    present (PyTorch's median propagates NaN)."""
+    xp = array_module(a)
+    idx = xp.take(_order(a, dim, False), [(a.shape[dim] - 1) // 2], axis=dim)
+    nan = xp.isnan(a) if a.dtype.kind in "fc" else None
+    if nan is not None and nan.any():
+        idx = xp.where(nan.any(axis=dim, keepdims=True), nan.argmax(axis=dim, keepdims=True), idx)
+    return idx.astype(_dt.int64, copy=False)
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower median (the smaller of the two middle values for an even count); NaN if the
+    values hold one. Its gradient goes to the element it is.
+
+    Returns:
+        A 0-d tensor when dim is None; otherwise a namedtuple (values, indices) over ``dim``.
+    """
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.shape[0] == 0:
+            raise RuntimeError("median: cannot take the median of an empty tensor")
+        index = _unary(lambda a: _median_index(a, 0), flat)
+        return take_along_dim(flat, index, 0).reshape(())
+    d = _dim("median", dim, input.ndim)
+    if input.ndim == 0:
+        return median_result(input * 1, argsort(input))
+    index = _unary(lambda a: _median_index(a, d), input)
+    values = take_along_dim(input, index, d)
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return median_result(values, index)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """The distinct values of ``input`` (flattened), ascending. No gradient.
+
+    Returns:
+        The values; with ``return_inverse`` also where each element of the input went (input's
+        shape), with ``return_counts`` also how often each value occurs.
+    """
+    if dim is not None:
+        raise NotImplementedError("unique: dim is not supported; flatten or use dim=None")
+    a = input._data
+    xp = array_module(a)
+    values, inverse, counts = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make(inverse.reshape(a.shape).astype(_dt.int64)))
+    if return_counts:
+        out.append(Tensor._make(counts.astype(_dt.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in a 1-D tensor of non-negative integers (or the
+    sum of ``weights`` at each). No gradient."""
+    a = input._data
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+        raise RuntimeError(f"bincount: expects a 1-D tensor of non-negative integers, got shape "
+                           f"{tuple(a.shape)} and dtype {a.dtype}")
+    xp = array_module(a)
+    if weights is None:
+        return Tensor._make(xp.bincount(a, minlength=minlength).astype(_dt.int64))
+    w = weights._data
+    counts = xp.bincount(a, weights=w, minlength=minlength)
+    return Tensor._make(counts.astype(w.dtype if w.dtype.kind == "f" else _dt.float64))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False,

@@ -1,0 +1,117 @@
+"""t, diagonal, diag, trace, meshgrid, median, var_mean/std_mean (forward and backward against
+PyTorch with random upstream gradients, float32 and float64, float64 gradcheck); nonzero,
+count_nonzero, unique, bincount (no gradient) against PyTorch; use_deterministic_algorithms."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import GRADCHECK_TOL, assert_close
+
+import nabla
+from nabla.autograd import gradcheck
+
+DTYPES = [np.float32, np.float64]
+
+# (id, function of (lib, x), input shape): each returns one differentiable tensor
+CASES = [
+    ("t", lambda lib, x: lib.t(x), (3, 4)),
+    ("t_1d", lambda lib, x: lib.t(x), (5,)),
+    ("diagonal", lambda lib, x: lib.diagonal(x), (4, 3)),
+    ("diagonal_offset", lambda lib, x: lib.diagonal(x, 1), (3, 5)),
+    ("diagonal_below_dims", lambda lib, x: lib.diagonal(x, -1, 2, 0), (4, 2, 3)),
+    ("diagonal_empty", lambda lib, x: lib.diagonal(x, 4), (3, 3)),
+    ("diag_vector", lambda lib, x: lib.diag(x), (4,)),
+    ("diag_vector_above", lambda lib, x: lib.diag(x, 2), (3,)),
+    ("diag_vector_below", lambda lib, x: lib.diag(x, -1), (3,)),
+    ("diag_matrix", lambda lib, x: lib.diag(x, -1), (4, 3)),
+    ("trace", lambda lib, x: lib.trace(x), (3, 5)),
+    ("meshgrid_ij", lambda lib, x: lib.meshgrid(x[0], x[1, :3], indexing="ij")[1], (2, 4)),
+    ("meshgrid_xy", lambda lib, x: sum(g * (i + 1) for i, g in enumerate(
+        lib.meshgrid(x[0], x[1, :3], x[1, 1:], indexing="xy"))), (2, 4)),
+    ("median_all", lambda lib, x: lib.median(x), (3, 4)),
+    ("median_dim", lambda lib, x: lib.median(x, 1).values, (3, 4)),
+    ("median_dim_keepdim", lambda lib, x: lib.median(x, 0, keepdim=True).values, (4, 3)),
+    ("std_mean", lambda lib, x: lib.std_mean(x, 1)[0] + lib.std_mean(x, 1)[1], (3, 4)),
+    ("var_mean_corr0", lambda lib, x: lib.var_mean(x, 0, correction=0)[0] * 2
+     + lib.var_mean(x, 0, correction=0)[1], (3, 4)),
+]
+
+
+def _distinct(rng, shape, dtype):
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) + rng.random(shape) * 0.5) \
+        .astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_matches_torch(case, dtype, rng):
+    _, fn, shape = case
+    a = _distinct(rng, shape, dtype)
+    nx, tx = nabla.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ny, ty = fn(nabla, nx), fn(torch, tx)
+    assert_close(ny, ty, what="output")
+    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    ny.backward(nabla.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(nx.grad, tx.grad, what="grad")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "empty" not in c[0]], ids=lambda c: c[0])
+def test_gradcheck(case, rng):
+    _, fn, shape = case
+    x = nabla.tensor(_distinct(rng, shape, np.float64), requires_grad=True)
+    assert gradcheck(lambda v: fn(nabla, v), (x,), **GRADCHECK_TOL)
+
+
+def test_median_indices_and_nan_like_torch():
+    a = np.array([[3.0, 1.0, 2.0, 4.0], [1.0, np.nan, 0.0, 2.0]])
+    n, t = nabla.median(nabla.tensor(a), 1), torch.median(torch.tensor(a), 1)
+    assert_close(n.values, t.values)
+    assert_close(n.indices, t.indices)
+    assert np.isnan(float(nabla.median(nabla.tensor(a))))
+
+
+def test_methods_and_errors():
+    x = nabla.tensor(np.arange(6.0).reshape(2, 3))
+    assert float(x.trace()) == 4.0 and x.diagonal().tolist() == [0.0, 4.0]
+    assert x.diag(1).tolist() == [1.0, 5.0]
+    with pytest.raises(RuntimeError, match="t: expects a tensor with <= 2 dimensions"):
+        nabla.t(nabla.zeros(2, 2, 2))
+    with pytest.raises(RuntimeError, match="trace: expects a matrix"):
+        nabla.trace(nabla.zeros(3))
+    with pytest.raises(RuntimeError, match="dim1 and dim2 cannot be the same"):
+        nabla.diagonal(x, 0, 1, -1)
+
+
+def test_nonzero_and_count_nonzero_match_torch(rng):
+    a = rng.integers(-1, 2, size=(3, 4, 2))
+    n, t = nabla.tensor(a), torch.tensor(a)
+    assert_close(nabla.nonzero(n), torch.nonzero(t))
+    for got, want in zip(nabla.nonzero(n, as_tuple=True), torch.nonzero(t, as_tuple=True)):
+        assert_close(got, want)
+    assert_close(n[nabla.nonzero(n, as_tuple=True)], t[torch.nonzero(t, as_tuple=True)])
+    assert_close(nabla.count_nonzero(n), torch.count_nonzero(t))
+    assert_close(n.count_nonzero((0, 2)), t.count_nonzero((0, 2)))
+
+
+def test_unique_and_bincount_match_torch(rng):
+    a = rng.integers(0, 5, size=(4, 3))
+    n, t = nabla.tensor(a), torch.tensor(a)
+    for got, want in zip(nabla.unique(n, return_inverse=True, return_counts=True),
+                         torch.unique(t, return_inverse=True, return_counts=True)):
+        assert_close(got, want)
+    flat, tflat = n.reshape(-1), t.reshape(-1)
+    assert_close(flat.bincount(minlength=7), tflat.bincount(minlength=7))
+    w = rng.random(12)
+    assert_close(flat.bincount(nabla.tensor(w)), tflat.bincount(torch.tensor(w)))
+    with pytest.raises(RuntimeError, match="non-negative integers"):
+        nabla.bincount(nabla.tensor([1, -1]))
+
+
+def test_use_deterministic_algorithms_is_recorded():
+    before = nabla.are_deterministic_algorithms_enabled()
+    try:
+        nabla.use_deterministic_algorithms(True)
+        assert nabla.are_deterministic_algorithms_enabled()
+    finally:
+        nabla.use_deterministic_algorithms(before)
