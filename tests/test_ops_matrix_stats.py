@@ -1,6 +1,7 @@
-"""t, diagonal, diag, trace, meshgrid, median, var_mean/std_mean (forward and backward against
-PyTorch with random upstream gradients, float32 and float64, float64 gradcheck); nonzero,
-count_nonzero, unique, bincount (no gradient) against PyTorch; use_deterministic_algorithms."""
+"""t, diagonal, diag, trace, tensordot, kron, diff, meshgrid, median, var_mean/std_mean (forward
+and backward against PyTorch with random upstream gradients, float32 and float64, float64
+gradcheck); nonzero, count_nonzero, unique, bincount (no gradient) against PyTorch; compile and
+use_deterministic_algorithms, accepted for porting."""
 
 import numpy as np
 import pytest
@@ -25,6 +26,12 @@ CASES = [
     ("diag_vector_below", lambda lib, x: lib.diag(x, -1), (3,)),
     ("diag_matrix", lambda lib, x: lib.diag(x, -1), (4, 3)),
     ("trace", lambda lib, x: lib.trace(x), (3, 5)),
+    ("tensordot_int", lambda lib, x: lib.tensordot(x, x[:, :2], 1), (3, 3)),
+    ("tensordot_lists", lambda lib, x: lib.tensordot(x, x, ([0, 2], [2, 0])), (2, 3, 2)),
+    ("kron", lambda lib, x: lib.kron(x, x[:2, 1:]), (3, 4)),
+    ("kron_1d_2d", lambda lib, x: lib.kron(x[0], x), (2, 3)),
+    ("diff", lambda lib, x: lib.diff(x), (3, 5)),
+    ("diff_twice_dim0", lambda lib, x: lib.diff(x, 2, 0), (4, 3)),
     ("meshgrid_ij", lambda lib, x: lib.meshgrid(x[0], x[1, :3], indexing="ij")[1], (2, 4)),
     ("meshgrid_xy", lambda lib, x: sum(g * (i + 1) for i, g in enumerate(
         lib.meshgrid(x[0], x[1, :3], x[1, 1:], indexing="xy"))), (2, 4)),
@@ -106,6 +113,17 @@ def test_unique_and_bincount_match_torch(rng):
     assert_close(flat.bincount(nabla.tensor(w)), tflat.bincount(torch.tensor(w)))
     with pytest.raises(RuntimeError, match="non-negative integers"):
         nabla.bincount(nabla.tensor([1, -1]))
+
+
+def test_compile_hands_the_model_back():
+    model = nabla.nn.Linear(2, 2)
+    assert nabla.compile(model) is model
+
+    @nabla.compile
+    def f(x):
+        return x * 2
+
+    assert float(f(nabla.tensor(1.0))) == 2.0
 
 
 def test_use_deterministic_algorithms_is_recorded():

@@ -12,7 +12,7 @@ join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, index_select/index_add, masked_select
 scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
-matrix.py       t, diagonal, diag, trace, meshgrid (derived)
+matrix.py       t, diagonal, diag, trace, tensordot, kron, meshgrid, diff (derived)
 compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient)
 """
 

@@ -1,16 +1,19 @@
-"""Matrix helpers: t, diagonal, diag, trace; and meshgrid.
+"""Matrix helpers: t, diagonal, diag, trace, tensordot, kron; meshgrid and diff.
 
-All derived from other ops (indexing, pad, where, expand), so they have no gradient rule of
-their own: the gradient of a diagonal goes back to the entries it was read from.
+All derived from other ops (indexing, pad, where, expand, einsum, narrow), so they have no
+gradient rule of their own: the gradient of a diagonal goes back to the entries it was read from.
 """
 
 from nabla.backend import array_module
 from nabla.ops.elementwise import where
-from nabla.ops.join import pad
+from nabla.ops.join import narrow, pad
+from nabla.ops.linalg import einsum
 from nabla.ops.shape import _dim, expand, movedim, reshape, transpose
 from nabla.tensor import Tensor
 
-__all__ = ["t", "diagonal", "diag", "trace", "meshgrid"]
+__all__ = ["t", "diagonal", "diag", "trace", "tensordot", "kron", "meshgrid", "diff"]
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def t(input: Tensor) -> Tensor:
@@ -98,3 +101,57 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         view[order.index(k)] = sizes[k]
         grids.append(expand(reshape(v, tuple(view)), shape))
     return tuple(grids)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Sum of products over pairs of dimensions: the last ``dims`` of ``a`` with the first
+    ``dims`` of ``b``, or the lists ``dims = (dims_a, dims_b)``. An einsum.
+
+    Returns:
+        a's free dims followed by b's free dims.
+    """
+    if isinstance(dims, int):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot: dims {dims} out of range for shapes "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a = [_dim("tensordot", d, a.ndim) for d in dims_a]
+    dims_b = [_dim("tensordot", d, b.ndim) for d in dims_b]
+    if len(dims_a) != len(dims_b) or any(a.shape[i] != b.shape[j] for i, j in zip(dims_a, dims_b)):
+        raise RuntimeError(f"tensordot: cannot contract dims {dims_a} of shape {tuple(a.shape)} "
+                           f"with dims {dims_b} of shape {tuple(b.shape)}")
+    letters = iter(_LETTERS)
+    sub_a = [next(letters) for _ in range(a.ndim)]
+    sub_b = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(dims_a, dims_b):
+        sub_b[j] = sub_a[i]
+    out = [c for i, c in enumerate(sub_a) if i not in dims_a] + \
+        [c for j, c in enumerate(sub_b) if j not in dims_b]
+    return einsum(f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}", a, b)
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """Kronecker product: block (i, j) of the result is a[i, j] * b (any number of dims).
+
+    Returns:
+        Shape a.shape * b.shape elementwise (the shorter shape padded with leading ones).
+    """
+    n = max(a.ndim, b.ndim)
+    a = reshape(a, (1,) * (n - a.ndim) + tuple(a.shape))
+    b = reshape(b, (1,) * (n - b.ndim) + tuple(b.shape))
+    interleaved = reshape(a, tuple(x for s in a.shape for x in (s, 1))) * \
+        reshape(b, tuple(x for s in b.shape for x in (1, s)))
+    return reshape(interleaved, tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1) -> Tensor:
+    """The n-th forward difference along ``dim``: out[i] = x[i + 1] - x[i], n times."""
+    d = _dim("diff", dim, input.ndim)
+    for _ in range(n):
+        length = input.shape[d] - 1
+        if length <= 0:
+            return narrow(input, d, 0, 0)
+        input = narrow(input, d, 1, length) - narrow(input, d, 0, length)
+    return input
