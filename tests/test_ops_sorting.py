@@ -1,6 +1,6 @@
-"""sort, argsort, topk against PyTorch (values, indices, gradients with random upstream
-gradients, float32 and float64, every dim, both directions), ties and NaN like PyTorch's stable
-sort, float64 gradcheck, replay under jit.trace; multinomial's draws, seeding and errors."""
+"""sort, argsort, topk, kthvalue, quantile against PyTorch (values, indices, gradients with
+random upstream gradients, float32 and float64, dims, directions, interpolations), ties and NaN
+like PyTorch, float64 gradcheck, replay under jit.trace; multinomial's draws, seeding, errors."""
 
 import numpy as np
 import pytest
@@ -112,3 +112,51 @@ def test_multinomial_without_replacement_and_errors():
         nabla.multinomial(nabla.tensor([1.0, -2.0]), 1)
     with pytest.raises(RuntimeError, match="fewer than 2 categories"):
         nabla.multinomial(nabla.tensor([1.0, 0.0, 0.0]), 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("k, dim, keepdim", [(1, -1, False), (3, 0, True), (5, 1, False)])
+def test_kthvalue_matches_torch(dtype, k, dim, keepdim, rng):
+    a = _distinct(rng, (4, 5), dtype)
+    nx, tx = nabla.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (nv, ni), (tv, ti) = nx.kthvalue(k, dim, keepdim), tx.kthvalue(k, dim, keepdim)
+    assert_close(nv, tv, what="values")
+    assert_close(ni, ti, what="indices")
+    g = rng.standard_normal(tuple(tv.shape)).astype(dtype)
+    nv.backward(nabla.tensor(g))
+    tv.backward(torch.tensor(g))
+    assert_close(nx.grad, tx.grad, what="grad")
+    with pytest.raises(RuntimeError, match=r"kthvalue: k \(0\) is out of range"):
+        nx.kthvalue(0)
+
+
+QUANTILE_CASES = [(0.3, None, False, "linear"), ([0.1, 0.5, 0.99], 1, False, "linear"),
+                  ([0.0, 1.0], 0, True, "lower"), (0.5, 1, True, "higher"),
+                  ([0.25, 0.75], None, True, "nearest"), (0.6, 0, False, "midpoint")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("q, dim, keepdim, interpolation", QUANTILE_CASES)
+def test_quantile_matches_torch(dtype, q, dim, keepdim, interpolation, rng):
+    a = _distinct(rng, (4, 5), dtype)
+    nx, tx = nabla.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    nq = nabla.tensor(np.array(q, dtype)) if isinstance(q, list) else q
+    tq = torch.tensor(np.array(q, dtype)) if isinstance(q, list) else q
+    ny = nabla.quantile(nx, nq, dim, keepdim, interpolation=interpolation)
+    ty = torch.quantile(tx, tq, dim, keepdim, interpolation=interpolation)
+    assert_close(ny, ty, what="output")
+    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    ny.backward(nabla.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(nx.grad, tx.grad, what="grad")
+
+
+def test_quantile_nan_gradcheck_and_errors(rng):
+    a = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 3.0]])
+    assert_close(nabla.quantile(nabla.tensor(a), 0.5, 1), torch.quantile(torch.tensor(a), 0.5, 1))
+    x = nabla.tensor(_distinct(rng, (3, 4), np.float64), requires_grad=True)
+    assert gradcheck(lambda v: nabla.quantile(v, 0.4, 1), (x,), **GRADCHECK_TOL)
+    with pytest.raises(RuntimeError, match=r"q must be .* in \[0, 1\]"):
+        nabla.quantile(x, 1.5)
+    with pytest.raises(ValueError, match="interpolation must be one of"):
+        nabla.quantile(x, 0.5, interpolation="cubic")

@@ -142,6 +142,12 @@ class TensorMethods:
     def median(self, dim=None, keepdim=False):
         return nabla.ops.median(self, dim, keepdim)
 
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return nabla.ops.kthvalue(self, k, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return nabla.ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return nabla.ops.unique(self, sorted, return_inverse, return_counts, dim)
 

@@ -1,28 +1,32 @@
-"""Sorting and counting: sort, argsort, topk, median; unique, bincount; and sampling from
-categorical distributions (multinomial).
+"""Sorting and counting: sort, argsort, topk, kthvalue, median, quantile; unique, bincount; and
+sampling from categorical distributions (multinomial).
 
-sort, topk and median are derived ops with no gradient rule of their own: the order is computed
-on the array (no gradient, and recomputed at every replay of ``nabla.jit.trace``), then the
-values are taken at those indices with ``take_along_dim``, whose rule sends each value's
-gradient back to the element it came from.
+sort, topk, kthvalue, median and quantile are derived ops with no gradient rule of their own:
+the order is computed on the array (no gradient, and recomputed at every replay of
+``nabla.jit.trace``), then the values are taken at those indices with ``take_along_dim``, whose
+rule sends each value's gradient back to the element it came from.
 """
 
 from collections import namedtuple
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
-from nabla.ops.reduce import _unary
+from nabla.ops.compare import isnan
+from nabla.ops.elementwise import where
+from nabla.ops.reduce import _unary, any
 from nabla.ops.scatter import take_along_dim
-from nabla.ops.shape import _dim
+from nabla.ops.shape import _dim, movedim, unsqueeze
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
-__all__ = ["sort", "argsort", "topk", "median", "unique", "bincount", "multinomial"]
+__all__ = ["sort", "argsort", "topk", "kthvalue", "median", "quantile", "unique", "bincount",
+           "multinomial"]
 
 # The (values, indices) pairs, as torch.return_types.sort / .topk / .median.
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
 median_result = namedtuple("median", ["values", "indices"])
+kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
 
 
 def _order(a, dim: int, descending: bool):
@@ -76,6 +80,84 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         return topk_result(input * 1, argsort(input))
     indices = _unary(lambda a: _order(a, d, largest).take(range(k), axis=d), input)
     return topk_result(take_along_dim(input, indices, d), indices)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest value along ``dim`` (k from 1) and its index (NaN counts as largest).
+
+    Returns:
+        A namedtuple (values, indices) over ``dim``.
+    """
+    d = _dim("kthvalue", dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}; "
+                           f"use 1 <= k <= {n}")
+    if input.ndim == 0:
+        return kthvalue_result(input * 1, argsort(input))
+    index = _unary(lambda a: _order(a, d, False).take([k - 1], axis=d), input)
+    values = take_along_dim(input, index, d)
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return kthvalue_result(values, index)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-quantiles over ``dim`` (of all values when None): at position q (n - 1) of the
+    sorted values, between its two neighbours by ``interpolation``; NaN if a value is NaN.
+
+    Args:
+        input: floating tensor.
+        q: a float or a 1-D tensor of floats in [0, 1].
+        interpolation: 'linear', 'lower', 'higher', 'nearest' or 'midpoint'.
+
+    Returns:
+        The reduced shape; with a 1-D q, one such result per q along a new first dimension.
+    """
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"quantile: interpolation must be one of {_INTERPOLATIONS}, got "
+                         f"{interpolation!r}")
+    xp = array_module(input._data)
+    qs = xp.asarray(q._data if isinstance(q, Tensor) else q, dtype=input._data.dtype)
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"quantile: q must be a float or a 1-D tensor of values in [0, 1], "
+                           f"got {q}")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim("quantile", dim, input.ndim)
+    n = x.shape[d]
+    if n == 0:
+        raise RuntimeError("quantile: cannot take a quantile of an empty dimension")
+    pos = qs.reshape(-1) * (n - 1)
+    lo, hi = xp.floor(pos), xp.ceil(pos)
+    if interpolation == "nearest":
+        lo = hi = xp.round(pos)  # half to even, as torch.round
+    where_q = [1] * x.ndim
+    where_q[d] = pos.size
+
+    def at(positions):  # the sorted values at these positions, one per q along d
+        index = Tensor._make(positions.astype(_dt.int64).reshape(where_q))
+        return take_along_dim(values, index, d)
+
+    values = sort(x, d).values
+    low, high = at(lo), at(hi)
+    if interpolation in ("lower", "nearest"):
+        out = low
+    elif interpolation == "higher":
+        out = high
+    elif interpolation == "midpoint":
+        out = (low + high) * 0.5
+    else:
+        out = low + (high - low) * Tensor._make((pos - lo).reshape(where_q))
+    out = where(any(isnan(x), d, keepdim=True), float("nan"), out)  # NaN propagates
+    out = movedim(out, d, 0)  # (len(q), the other dims)
+    if keepdim:
+        out = out.reshape((pos.size,) + (1,) * input.ndim) if dim is None else \
+            unsqueeze(out, d + 1)
+    return out[0] if qs.ndim == 0 else out
 
 
 def _median_index(a, dim: int):
