@@ -129,6 +129,9 @@ def test_norm(kw, dtype):
 def test_norm_of_zeros_has_zero_gradient_and_p0_counts():
     compare(lambda m, x: m.norm(x, dim=1), [np.zeros((2, 3))], np.float64)
     compare(lambda m, x: m.norm(x, 3, dim=1), [np.zeros((2, 3))], np.float64)
+    # p < 1: |x|^(p-1) is infinite at a zero entry; the gradient there is 0, as PyTorch's
+    compare(lambda m, x: m.norm(x, 0.5, dim=1), [np.array([[0.0, 1.5, -2.0], [0.0] * 3])],
+            np.float64)
     compare(lambda m, x: m.norm(x, 0), [np.array([0.0, 1.5, -2.0])], np.float64, grad=False)
     with pytest.raises(RuntimeError, match="norm: expected a floating point tensor"):
         nabla.norm(nabla.tensor([1, 2]))

@@ -11,7 +11,7 @@ import string
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
-from nabla.ops.elementwise import abs, sign
+from nabla.ops.elementwise import abs, sign, where
 from nabla.ops.extrema import amax, amin
 from nabla.ops.reduce import _dims, _safe_div, _unreduce
 from nabla.ops.shape import broadcast_to, reshape, transpose
@@ -286,7 +286,7 @@ def einsum(equation: str, *operands) -> Tensor:
 # -- norm ----------------------------------------------------------------------------------------
 class Norm(Op):
     """y = (sum |x|^p)^(1/p) over dims;  dy/dx = grad * sign(x) |x|^(p-1) / y^(p-1), and 0
-    where y = 0 (as PyTorch)."""
+    where x = 0 (also for p < 1, where |x|^(p-1) is infinite there) or y = 0, as PyTorch."""
 
     array_backward = True
 
@@ -313,8 +313,10 @@ class Norm(Op):
         if p == 2:
             scale = _safe_div(grad, y)
             return _unreduce(scale, shape, dims, keepdim) * x, None, None, None
-        scale = _unreduce(_safe_div(grad, y ** (p - 1)), shape, dims, keepdim)
-        return scale * sign(x) * abs(x) ** (p - 1), None, None, None
+        # zeros replaced by 1 before the power: sign(x) = 0 there makes the gradient 0, with no
+        # inf * 0 (p < 1) on the way
+        scale = _unreduce(grad / where(y == 0, 1.0, y) ** (p - 1), shape, dims, keepdim)
+        return scale * sign(x) * where(x == 0, 1.0, abs(x)) ** (p - 1), None, None, None
 
 
 def norm(input: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Tensor:

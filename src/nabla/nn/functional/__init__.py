@@ -29,7 +29,7 @@ from nabla.nn.functional.attention import (
     scaled_dot_product_attention,
 )
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from nabla.nn.functional.distance import cosine_similarity, normalize, pairwise_distance
+from nabla.nn.functional.distance import cdist, cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout import (
     alpha_dropout,
     dropout,
