@@ -13,7 +13,8 @@ from nabla import dtype as _dt
 from nabla.backend import array_module
 from nabla.ops.compare import isnan
 from nabla.ops.elementwise import where
-from nabla.ops.reduce import _unary, any
+from nabla.ops.reduce import _unary
+from nabla.ops.reduce import any as _any  # (not the builtin)
 from nabla.ops.scatter import take_along_dim
 from nabla.ops.shape import _dim, movedim, unsqueeze
 from nabla.random import numpy_generator
@@ -152,7 +153,7 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         out = (low + high) * 0.5
     else:
         out = low + (high - low) * Tensor._make((pos - lo).reshape(where_q))
-    out = where(any(isnan(x), d, keepdim=True), float("nan"), out)  # NaN propagates
+    out = where(_any(isnan(x), d, keepdim=True), float("nan"), out)  # NaN propagates
     out = movedim(out, d, 0)  # (len(q), the other dims)
     if keepdim:
         out = out.reshape((pos.size,) + (1,) * input.ndim) if dim is None else \
