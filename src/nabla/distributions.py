@@ -1,0 +1,183 @@
+"""Probability distributions, as ``torch.distributions``: Normal, Bernoulli, Categorical and
+``kl_divergence``. Written with nabla ops, so log-probabilities, entropies and KL terms have
+gradients with respect to the parameters.
+
+The reparameterization trick (VAEs) is ``Normal.rsample``: the draw is loc + scale * eps with
+eps ~ N(0, 1) drawn apart, so the gradient reaches loc and scale through a sample; ``sample``
+draws without gradient. Draws use nabla's global generator (``nabla.manual_seed``).
+"""
+
+import math
+
+from nabla.autograd.grad_mode import no_grad
+from nabla.creation import bernoulli, randn
+from nabla.nn.functional import binary_cross_entropy_with_logits, softplus
+from nabla.ops import (
+    broadcast_to,
+    gather,
+    log,
+    log1p,
+    logsumexp,
+    multinomial,
+    sigmoid,
+    softmax,
+    where,
+)
+from nabla.tensor import Tensor
+
+__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"]
+
+
+def _tensor(value, like: Tensor | None = None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(value) if like is None else Tensor(like._data.dtype.type(value))
+
+
+def _shape(shape) -> tuple:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+class Distribution:
+    """Base: ``batch_shape``, and ``sample`` as ``rsample`` without gradient."""
+
+    batch_shape: tuple = ()
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling; "
+                                  "use sample()")
+
+    def sample(self, sample_shape=()) -> Tensor:
+        with no_grad():
+            return self.rsample(sample_shape).detach()
+
+
+class Normal(Distribution):
+    """N(loc, scale^2): log p(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(2 pi) / 2;
+    entropy 1/2 + log(2 pi) / 2 + log(scale)."""
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        loc = _tensor(loc)
+        scale = _tensor(scale, loc)
+        shape = tuple((loc._data + scale._data).shape)  # the broadcast shape
+        if (scale._data <= 0).any():
+            raise ValueError("Normal: scale must be positive")
+        self.loc, self.scale = broadcast_to(loc, shape), broadcast_to(scale, shape)
+        self.batch_shape = shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale * self.scale
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        eps = randn(*shape, dtype=self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        z = (value - self.loc) / self.scale
+        return -0.5 * z * z - log(self.scale) - 0.5 * math.log(2 * math.pi)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)
+
+
+class Bernoulli(Distribution):
+    """1 with probability p, else 0; given as ``probs`` or ``logits`` (log p / (1 - p)):
+    log p(x) = x logits - softplus(logits), computed stably from the logits."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Bernoulli: pass exactly one of probs or logits")
+        if probs is not None:
+            probs = _tensor(probs)
+            if ((probs._data < 0) | (probs._data > 1)).any():
+                raise ValueError("Bernoulli: probs must be in [0, 1]")
+            self.probs, self.logits = probs, log(probs) - log1p(-probs)
+        else:
+            self.logits = _tensor(logits)
+            self.probs = sigmoid(self.logits)
+        self.batch_shape = tuple(self.probs.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        with no_grad():
+            return bernoulli(broadcast_to(self.probs.detach(), shape))
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.probs)
+        logits = broadcast_to(self.logits, tuple((self.logits._data + value._data).shape))
+        return -binary_cross_entropy_with_logits(logits, broadcast_to(value, logits.shape),
+                                                 reduction="none")
+
+    def entropy(self) -> Tensor:
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+
+class Categorical(Distribution):
+    """One of C categories (the last dimension of ``probs`` or ``logits``); the logits are
+    normalized, so log p(k) = logits[k]; entropy -sum p log p."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Categorical: pass exactly one of probs or logits")
+        if probs is not None:
+            probs = _tensor(probs)
+            probs = probs / probs.sum(-1, keepdim=True)
+            self.probs, self.logits = probs, log(probs)
+        else:
+            logits = _tensor(logits)
+            self.logits = logits - logsumexp(logits, -1, keepdim=True)
+            self.probs = softmax(logits, -1)
+        self.batch_shape = tuple(self.probs.shape[:-1])
+
+    def sample(self, sample_shape=()) -> Tensor:
+        n = math.prod(_shape(sample_shape))
+        c = self.probs.shape[-1]
+        with no_grad():
+            draws = multinomial(self.probs.detach().reshape(-1, c), max(n, 1), True)
+        return draws.T.reshape(_shape(sample_shape) + self.batch_shape)
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value).long()
+        shape = tuple((value._data[..., None] + self.logits._data[..., :1]).shape[:-1])
+        logits = broadcast_to(self.logits, shape + (self.logits.shape[-1],))
+        return gather(logits, -1, broadcast_to(value, shape)[..., None])[..., 0]
+
+    def entropy(self) -> Tensor:
+        p_log_p = where(self.probs > 0, self.probs * self.logits, 0.0)
+        return -p_log_p.sum(-1)
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) = E_p[log p - log q], in closed form for two distributions of the same kind
+    (Normal, Bernoulli, Categorical)."""
+    if isinstance(p, Normal) and isinstance(q, Normal):
+        ratio = p.variance / q.variance
+        return 0.5 * (ratio + (p.loc - q.loc) ** 2 / q.variance - 1 - log(ratio))
+    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
+        return p.probs * (softplus(-q.logits) - softplus(-p.logits)) + \
+            (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    if isinstance(p, Categorical) and isinstance(q, Categorical):
+        return where(p.probs > 0, p.probs * (p.logits - q.logits), 0.0).sum(-1)
+    raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and "
+                              f"{type(q).__name__}; estimate it from samples: "
+                              "(p.log_prob(x) - q.log_prob(x)).mean() with x = p.sample((n,))")
+
