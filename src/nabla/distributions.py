@@ -10,6 +10,7 @@ draws without gradient. Draws use nabla's global generator (``nabla.manual_seed`
 import math
 
 from nabla.autograd.grad_mode import no_grad
+from nabla.backend import array_module
 from nabla.creation import bernoulli, randn
 from nabla.nn.functional import binary_cross_entropy_with_logits, softplus
 from nabla.ops import (
@@ -23,6 +24,7 @@ from nabla.ops import (
     softmax,
     where,
 )
+from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"]
@@ -102,7 +104,8 @@ class Bernoulli(Distribution):
             probs = _tensor(probs)
             if ((probs._data < 0) | (probs._data > 1)).any():
                 raise ValueError("Bernoulli: probs must be in [0, 1]")
-            self.probs, self.logits = probs, log(probs) - log1p(-probs)
+            with _quiet(array_module(probs._data), divide="ignore"):  # p = 0 or 1: -inf, inf
+                self.probs, self.logits = probs, log(probs) - log1p(-probs)
         else:
             self.logits = _tensor(logits)
             self.probs = sigmoid(self.logits)
@@ -141,7 +144,8 @@ class Categorical(Distribution):
         if probs is not None:
             probs = _tensor(probs)
             probs = probs / probs.sum(-1, keepdim=True)
-            self.probs, self.logits = probs, log(probs)
+            with _quiet(array_module(probs._data), divide="ignore"):  # p = 0: logit -inf
+                self.probs, self.logits = probs, log(probs)
         else:
             logits = _tensor(logits)
             self.logits = logits - logsumexp(logits, -1, keepdim=True)
