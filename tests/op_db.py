@@ -157,7 +157,11 @@ def _unary(domain="any", avoid=()):
                 return m(*s, layout=layout, avoid=avoid)
         else:
             make = {"pos": m.pos, "nonzero": m.nonzero,
-                    "gt-1": lambda *s, layout="c": m(*s, low=-0.5, high=2.0, layout=layout)}[domain]
+                    "gt-1": lambda *s, layout="c": m(*s, low=-0.5, high=2.0, layout=layout),
+                    "unit": lambda *s, layout="c": m(*s, low=-0.9, high=0.9, layout=layout),
+                    "gt1": lambda *s, layout="c": m(*s, low=1.2, high=3.0, layout=layout),
+                    "prob": lambda *s, layout="c": m(*s, low=0.05, high=0.95, layout=layout),
+                    }[domain]
         return [S(make(3, 4), name="2-d"), S(make(), name="0-d"), S(make(0, 3), name="empty"),
                 S(make(2, 1, 3), name="size-1 dim"), S(make(3, 4, layout="t"), name="transposed"),
                 S(make(3, 2, layout="s"), name="strided")]
@@ -483,6 +487,8 @@ def _F_pad(lib, *args, **kwargs):
 
 
 no_grad_op = {"differentiable": False, "gradgrad": False}
+_INTEGERS = (-2.0, -1.0, 0.0, 1.0, 2.0)  # rounding ops jump there: finite differences stay away
+_HALVES = (-1.5, -0.5, 0.5, 1.5)
 
 OP_DB = [
     # elementwise arithmetic
@@ -502,6 +508,18 @@ OP_DB = [
     _op("abs", _unary("nonzero")), _op("sign", _unary("nonzero")),
     _op("sin", _unary()), _op("cos", _unary()), _op("tanh", _unary()), _op("sigmoid", _unary()),
     _op("relu", _unary(avoid=(0.0,))),
+    _op("log2", _unary("pos")), _op("log10", _unary("pos")), _op("exp2", _unary()),
+    _op("logit", _unary("prob")),
+    _op("logaddexp", _binary(scalar=False)), _op("xlogy", _binary("pos", scalar=False)),
+    _op("tan", _unary("unit")), _op("sinh", _unary()), _op("cosh", _unary()),
+    _op("asin", _unary("unit")), _op("acos", _unary("unit")), _op("atan", _unary()),
+    _op("atan2", _binary("nonzero", scalar=False)),
+    _op("asinh", _unary()), _op("acosh", _unary("gt1")), _op("atanh", _unary("unit")),
+    _op("floor", _unary(avoid=_INTEGERS)), _op("ceil", _unary(avoid=_INTEGERS)),
+    _op("trunc", _unary(avoid=_INTEGERS)), _op("frac", _unary(avoid=_INTEGERS)),
+    _op("round", _unary(avoid=_INTEGERS + _HALVES)),
+    _method("round_decimals", lambda m: [S(m(3, 4)), S(m(2, 3, layout="t"), name="transposed")],
+            lambda lib, x: lib.round(x, decimals=1), requires=("round",)),
     _op("maximum", _binary(scalar=False), errors=_binary_errors),
     _op("minimum", _binary(scalar=False), errors=_binary_errors),
     _op("clamp", _clamp_samples),

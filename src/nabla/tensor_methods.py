@@ -139,6 +139,69 @@ class TensorMethods:
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return nabla.ops.multinomial(self, num_samples, replacement, generator=generator)
 
+    def floor(self):
+        return nabla.ops.floor(self)
+
+    def ceil(self):
+        return nabla.ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return nabla.ops.round(self, decimals=decimals)
+
+    def trunc(self):
+        return nabla.ops.trunc(self)
+
+    def frac(self):
+        return nabla.ops.frac(self)
+
+    def log2(self):
+        return nabla.ops.log2(self)
+
+    def log10(self):
+        return nabla.ops.log10(self)
+
+    def exp2(self):
+        return nabla.ops.exp2(self)
+
+    def logit(self, eps=None):
+        return nabla.ops.logit(self, eps)
+
+    def xlogy(self, other):
+        return nabla.ops.xlogy(self, other)
+
+    def logaddexp(self, other):
+        return nabla.ops.logaddexp(self, other)
+
+    def tan(self):
+        return nabla.ops.tan(self)
+
+    def sinh(self):
+        return nabla.ops.sinh(self)
+
+    def cosh(self):
+        return nabla.ops.cosh(self)
+
+    def asin(self):
+        return nabla.ops.asin(self)
+
+    def acos(self):
+        return nabla.ops.acos(self)
+
+    def atan(self):
+        return nabla.ops.atan(self)
+
+    def atan2(self, other):
+        return nabla.ops.atan2(self, other)
+
+    def asinh(self):
+        return nabla.ops.asinh(self)
+
+    def acosh(self):
+        return nabla.ops.acosh(self)
+
+    def atanh(self):
+        return nabla.ops.atanh(self)
+
     def median(self, dim=None, keepdim=False):
         return nabla.ops.median(self, dim, keepdim)
 

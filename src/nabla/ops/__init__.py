@@ -1,7 +1,10 @@
 """nabla's differentiable ops: each op's forward and its gradient rule sit side by side.
 
 arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
-elementwise.py  exp/log, roots, trigonometry, tanh/sigmoid/relu, where, clamp, casts
+elementwise.py  exp/log, roots, sin/cos, tanh/sigmoid/relu, where, clamp, casts
+logexp.py       log2/log10/exp2, logaddexp, logit, xlogy
+trigonometry.py tan, sinh/cosh, asin/acos/atan, atan2, asinh/acosh/atanh
+rounding.py     floor, ceil, round, trunc (gradient 0), frac
 reduce.py       sum, mean, var/std (and var_mean/std_mean), prod, cumsum, all/any
 extrema.py      max/min (values, indices), amax/amin, argmax/argmin
 softmax_family.py  logsumexp, softmax, log_softmax (stable)
@@ -23,9 +26,12 @@ from nabla.ops.extrema import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
 from nabla.ops.linalg import *  # noqa: F401,F403
+from nabla.ops.logexp import *  # noqa: F401,F403
 from nabla.ops.matrix import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
+from nabla.ops.rounding import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
+from nabla.ops.trigonometry import *  # noqa: F401,F403
