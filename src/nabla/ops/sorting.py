@@ -66,17 +66,23 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return sort_result(take_along_dim(input, indices, dim), indices)
 
 
+def _checked_k(op: str, input: Tensor, k: int, dim: int, lowest: int) -> int:
+    """``dim`` in [0, ndim), after checking that lowest <= k <= its size."""
+    d = _dim(op, dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if not lowest <= k <= n:
+        raise RuntimeError(f"{op}: k ({k}) is out of range for dimension {d} of size {n} "
+                           f"(input of shape {tuple(input.shape)}); use {lowest} <= k <= {n}")
+    return d
+
+
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices.
 
     Returns:
         A namedtuple (values, indices) with size k along dim.
     """
-    d = _dim("topk", dim, input.ndim)
-    n = input.shape[d] if input.ndim else 1
-    if not 0 <= k <= n:
-        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {d} of size {n} "
-                           f"(input of shape {tuple(input.shape)}); use 0 <= k <= {n}")
+    d = _checked_k("topk", input, k, dim, lowest=0)
     if input.ndim == 0:
         return topk_result(input * 1, argsort(input))
     indices = _unary(lambda a: _order(a, d, largest).take(range(k), axis=d), input)
@@ -89,18 +95,20 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     Returns:
         A namedtuple (values, indices) over ``dim``.
     """
-    d = _dim("kthvalue", dim, input.ndim)
-    n = input.shape[d] if input.ndim else 1
-    if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}; "
-                           f"use 1 <= k <= {n}")
+    d = _checked_k("kthvalue", input, k, dim, lowest=1)
     if input.ndim == 0:
         return kthvalue_result(input * 1, argsort(input))
     index = _unary(lambda a: _order(a, d, False).take([k - 1], axis=d), input)
+    return kthvalue_result(*_picked(input, index, d, keepdim))
+
+
+def _picked(input: Tensor, index: Tensor, d: int, keepdim: bool) -> tuple:
+    """(values of ``input`` at ``index`` (size 1 along d), index), dim d dropped unless
+    ``keepdim``."""
     values = take_along_dim(input, index, d)
-    if not keepdim:
-        values, index = values.squeeze(d), index.squeeze(d)
-    return kthvalue_result(values, index)
+    if keepdim:
+        return values, index
+    return values.squeeze(d), index.squeeze(d)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -189,10 +197,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     if input.ndim == 0:
         return median_result(input * 1, argsort(input))
     index = _unary(lambda a: _median_index(a, d), input)
-    values = take_along_dim(input, index, d)
-    if not keepdim:
-        values, index = values.squeeze(d), index.squeeze(d)
-    return median_result(values, index)
+    return median_result(*_picked(input, index, d, keepdim))
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
