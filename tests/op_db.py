@@ -509,7 +509,7 @@ OP_DB = [
     _op("sin", _unary()), _op("cos", _unary()), _op("tanh", _unary()), _op("sigmoid", _unary()),
     _op("relu", _unary(avoid=(0.0,))),
     _op("log2", _unary("pos")), _op("log10", _unary("pos")), _op("exp2", _unary()),
-    _op("logit", _unary("prob")),
+    _op("logit", _unary("prob")), _op("erf", _unary()), _op("erfc", _unary()),
     _op("logaddexp", _binary(scalar=False)), _op("xlogy", _binary("pos", scalar=False)),
     _op("tan", _unary("unit")), _op("sinh", _unary()), _op("cosh", _unary()),
     _op("asin", _unary("unit")), _op("acos", _unary("unit")), _op("atan", _unary()),

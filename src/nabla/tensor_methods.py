@@ -172,6 +172,12 @@ class TensorMethods:
     def logaddexp(self, other):
         return nabla.ops.logaddexp(self, other)
 
+    def erf(self):
+        return nabla.ops.erf(self)
+
+    def erfc(self):
+        return nabla.ops.erfc(self)
+
     def tan(self):
         return nabla.ops.tan(self)
 

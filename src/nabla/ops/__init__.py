@@ -3,6 +3,7 @@
 arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
 elementwise.py  exp/log, roots, sin/cos, tanh/sigmoid/relu, where, clamp, casts
 logexp.py       log2/log10/exp2, logaddexp, logit, xlogy
+erf.py          erf, erfc
 trigonometry.py tan, sinh/cosh, asin/acos/atan, atan2, asinh/acosh/atanh
 rounding.py     floor, ceil, round, trunc (gradient 0), frac
 reduce.py       sum, mean, var/std (and var_mean/std_mean), prod, cumsum, all/any
@@ -22,6 +23,7 @@ compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient)
 from nabla.ops.arithmetic import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
+from nabla.ops.erf import *  # noqa: F401,F403
 from nabla.ops.extrema import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403

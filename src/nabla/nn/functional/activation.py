@@ -8,7 +8,7 @@ from nabla import ops
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
-from nabla.nn.functional._erf import erf as _erf_array
+from nabla.ops._erf import erf as _erf_array
 from nabla.ops.elementwise import exp, sigmoid, tanh, where
 from nabla.tensor import Tensor
 

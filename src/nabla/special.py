@@ -1,0 +1,34 @@
+"""``torch.special``: the special functions under their SciPy-style names, as aliases of the
+nabla ops (each with its gradient rule in ``nabla/ops``)."""
+
+import math
+
+from nabla.ops import (
+    erf,
+    erfc,
+    exp2,
+    expm1,
+    log,
+    log1p,
+    log_softmax,
+    logit,
+    logsumexp,
+    masked_fill,
+    sigmoid,
+    softmax,
+    where,
+    xlogy,
+)
+
+__all__ = ["erf", "erfc", "expit", "logit", "xlogy", "exp2", "expm1", "log1p", "logsumexp",
+           "softmax", "log_softmax", "entr"]
+
+expit = sigmoid  # 1 / (1 + exp(-x))
+
+
+def entr(input):
+    """-x log(x) elementwise: 0 at x = 0 and -inf for x < 0, as PyTorch."""
+    positive = input > 0
+    safe = where(positive, input, 1.0)  # log only of positive numbers: no nan in the gradient
+    rest = masked_fill(input * 0, input < 0, -math.inf)  # 0 at 0, nan stays nan
+    return where(positive, -safe * log(safe), rest)
