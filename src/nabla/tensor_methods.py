@@ -172,6 +172,18 @@ class TensorMethods:
     def logaddexp(self, other):
         return nabla.ops.logaddexp(self, other)
 
+    def lerp(self, end, weight):
+        return nabla.ops.lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return nabla.ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return nabla.ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def hypot(self, other):
+        return nabla.ops.hypot(self, other)
+
     def erf(self):
         return nabla.ops.erf(self)
 

@@ -9,7 +9,7 @@ from nabla.ops.elementwise import as_tensor_like, log, where
 from nabla.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "square", "reciprocal",
-           "maximum", "minimum"]
+           "maximum", "minimum", "lerp", "addcmul", "addcdiv", "hypot"]
 
 
 def _like_torch(out, x, y, true_division: bool = False):
@@ -218,3 +218,24 @@ def maximum(input, other) -> Tensor:
 
 def minimum(input, other) -> Tensor:
     return Minimum.apply(input, other)
+
+
+# -- derived (no rules of their own) -------------------------------------------------------------
+def lerp(input, end, weight) -> Tensor:
+    """input + weight * (end - input): linear interpolation, elementwise, broadcasting."""
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """input + value * tensor1 * tensor2 (optimizer updates), broadcasting."""
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """input + value * tensor1 / tensor2 (optimizer updates), broadcasting."""
+    return input + value * tensor1 / tensor2
+
+
+def hypot(input, other) -> Tensor:
+    """sqrt(input^2 + other^2), the length of the vector (input, other), broadcasting."""
+    return (input * input + other * other) ** 0.5
