@@ -88,6 +88,15 @@ def test_methods_and_errors():
         nabla.trace(nabla.zeros(3))
     with pytest.raises(RuntimeError, match="dim1 and dim2 cannot be the same"):
         nabla.diagonal(x, 0, 1, -1)
+    with pytest.raises(RuntimeError, match=r"tensordot: cannot contract dims \[1\] of shape "
+                                           r"\(2, 3\) with dims \[0\] of shape \(2, 3\)"):
+        nabla.tensordot(x, x, ([1], [0]))
+    with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy'"):
+        nabla.meshgrid(nabla.zeros(2), indexing="yx")
+    with pytest.raises(RuntimeError, match="meshgrid: expects 0-D or 1-D tensors"):
+        nabla.meshgrid(x)
+    with pytest.raises(RuntimeError, match="median: cannot take the median of an empty"):
+        nabla.median(nabla.zeros(0))
 
 
 def test_nonzero_and_count_nonzero_match_torch(rng):
