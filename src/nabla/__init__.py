@@ -79,7 +79,7 @@ def numel(input: Tensor) -> int:
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
 # transforms: torchvision-style data augmentation.
-from nabla import diagnostics, distributions, jit, nn, optim, transforms, utils  # noqa: E402
+from nabla import diagnostics, distributions, jit, linalg, nn, optim, transforms, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402
 from nabla.jit import compile  # noqa: E402  (torch.compile: a no-op here, see jit.py)
 from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402
