@@ -636,5 +636,305 @@ OP_DB += [
                                      S(m(3, 4), m.ints(12, 5), name="flattened")]),
     _op("scatter", _scatter_samples),
 ]
+
+
+# -- products in BLAS's shapes (ops/blas_ops.py) ------------------------------------------------
+def _addmm_samples(m):
+    return [S(m(2, 4), m(2, 3), m(3, 4), name="same shape"),
+            S(m(4), m(2, 3), m(3, 4), name="broadcast row"),
+            S(m(2, 1), m(2, 3), m(3, 4), beta=0.5, alpha=-2.0, name="size-1 dim, beta, alpha"),
+            S(m(), m(2, 3), m(3, 4), name="0-d input"),
+            S(m(2, 4), m(2, 3), m(3, 4), beta=0, name="beta 0"),
+            S(m(2, 4, layout="s"), m(2, 3, layout="t"), m(3, 4, layout="t"), name="views"),
+            S(m(0, 4), m(0, 3), m(3, 4), name="empty rows"),
+            S(m(2, 4), m(2, 0), m(0, 4), alpha=3, name="empty inner")]
+
+
+def _addmm_errors(m):
+    return [S(m(2, 4), m(2, 3), m(4, 4), name="inner", match="addmm.*3 != 4"),
+            S(m(3, 4), m(2, 3), m(3, 4), name="input", match="addmm.*input"),
+            S(m(2, 4), m(3), m(3, 4), name="1-d mat1", match="addmm.*mat1")]
+
+
+def _addbmm_samples(m):
+    return [S(m(3, 4), m(2, 3, 5), m(2, 5, 4), name="same shape"),
+            S(m(4), m(2, 3, 5), m(2, 5, 4), beta=2.0, alpha=0.5, name="broadcast, beta, alpha"),
+            S(m(), m(1, 3, 2), m(1, 2, 4), name="0-d input, one matrix"),
+            S(m(3, 4, layout="t"), m(2, 3, 5, layout="t"), m(2, 5, 4, layout="s"),
+              name="views"),
+            S(m(3, 4), m(0, 3, 5), m(0, 5, 4), name="empty batch"),
+            S(m(3, 4), m(2, 3, 5), m(2, 5, 4), beta=0, name="beta 0")]
+
+
+def _batch_errors(m):
+    return [S(m(3, 4), m(2, 3, 5), m(3, 5, 4), name="batch sizes", match="batch1 and batch2"),
+            S(m(3, 4), m(2, 3, 5), m(2, 4, 4), name="inner", match="5 != 4"),
+            S(m(3, 4), m(3, 5), m(2, 5, 4), name="2-d batch1", match="batch1")]
+
+
+def _baddbmm_samples(m):
+    return [S(m(2, 3, 4), m(2, 3, 5), m(2, 5, 4), name="same shape"),
+            S(m(3, 1), m(2, 3, 5), m(2, 5, 4), beta=-1.0, alpha=2.0,
+              name="broadcast, beta, alpha"),
+            S(m(), m(2, 3, 5), m(2, 5, 4), name="0-d input"),
+            S(m(2, 3, 4, layout="s"), m(2, 3, 5, layout="t"), m(2, 5, 4, layout="t"),
+              name="views"),
+            S(m(0, 3, 4), m(0, 3, 5), m(0, 5, 4), name="empty batch"),
+            S(m(2, 3, 4), m(2, 3, 5), m(2, 5, 4), beta=0, name="beta 0")]
+
+
+def _addmv_samples(m):
+    return [S(m(3), m(3, 4), m(4), name="same shape"), S(m(), m(3, 4), m(4), name="0-d input"),
+            S(m(1), m(3, 4), m(4), beta=0.5, alpha=2.0, name="size-1, beta, alpha"),
+            S(m(3, layout="s"), m(3, 4, layout="t"), m(4, layout="s"), name="views"),
+            S(m(0), m(0, 4), m(4), name="empty rows"), S(m(3), m(3, 0), m(0), name="empty inner"),
+            S(m(3), m(3, 4), m(4), beta=0, name="beta 0")]
+
+
+def _addr_samples(m):
+    return [S(m(3, 4), m(3), m(4), name="same shape"), S(m(4), m(3), m(4), name="broadcast"),
+            S(m(), m(3), m(4), beta=2.0, alpha=-0.5, name="0-d input, beta, alpha"),
+            S(m(3, 4, layout="t"), m(3, layout="s"), m(4), name="views"),
+            S(m(0, 4), m(0), m(4), name="empty"), S(m(3, 4), m(3), m(4), beta=0, name="beta 0")]
+
+
+def _inner_samples(m):
+    return [S(m(4), m(4), name="1-d"), S(m(2, 4), m(3, 4), name="2-d"),
+            S(m(2, 3, 4), m(4), name="3-d and 1-d"), S(m(4), m(2, 3, 4), name="1-d and 3-d"),
+            S(m(), m(2, 3), name="0-d"), S(m(2, 4, layout="t"), m(3, 4, layout="s"), name="views"),
+            S(m(2, 0), m(3, 0), name="empty last dim"), S(m(0, 4), m(3, 4), name="empty rows")]
+
+
+def _dist_samples(m):
+    return [S(m(3, 4), m(3, 4), name="p=2"), S(m(3, 1), m(4), name="broadcast"),
+            S(m(3, 4), m(3, 4) + 3, 1, name="p=1"), S(m(2, 3), m(2, 3), 3, name="p=3"),
+            S(m(2, 3), m(2, 3), float("inf"), name="p=inf"),
+            S(m.nonzero(2, 3), Const(np.zeros((2, 3), m.dtype)), -1.5, name="p=-1.5"),
+            S(m(), m(), name="0-d"), S(m(3, 4, layout="t"), m(4, layout="s"), name="views")]
+
+
+_PRODUCT_OPS = [
+    _op("addmm", _addmm_samples, errors=_addmm_errors),
+    _op("addbmm", _addbmm_samples, errors=_batch_errors),
+    _op("baddbmm", _baddbmm_samples, errors=_batch_errors),
+    _op("addmv", _addmv_samples,
+        errors=lambda m: [S(m(3), m(3, 4), m(5), match="addmv.*4 != 5"),
+                          S(m(2), m(3, 4), m(4), match="addmv.*input")]),
+    _op("addr", _addr_samples,
+        errors=lambda m: [S(m(3, 5), m(3), m(4), match="addr.*input"),
+                          S(m(3, 4), m(3, 1), m(4), match="addr.*vec1")]),
+    _op("mv", lambda m: [S(m(3, 4), m(4)), S(m(3, 4, layout="t"), m(4, layout="s"), name="views"),
+                         S(m(0, 4), m(4), name="empty")],
+        errors=lambda m: [S(m(3, 4), m(5)), S(m(2, 3, 4), m(4))]),
+    _op("inner", _inner_samples, errors=lambda m: [S(m(2, 3), m(4)), S(m(2, 3), m(3, 2))]),
+    _op("vdot", lambda m: [S(m(4), m(4)), S(m(4, layout="s"), m(4), name="strided"),
+                           S(m(0), m(0), name="empty")],
+        errors=lambda m: [S(m(2, 3), m(2, 3)), S(m(3), m(4))]),
+    _op("dist", _dist_samples, errors=lambda m: [S(m(2, 3), m(4))]),
+]
+
+
+# -- PyTorch's other names, and the small ops beside them (ops/aliases.py) ----------------------
+def _divide_samples(m):
+    """x / y kept away from integers, where a rounded quotient jumps."""
+    y = m.nonzero(3, 4)
+    x = ((m.ints(7, 3, 4) - 3) + m(3, 4, low=0.2, high=0.8)) * y
+    return [S(x.astype(m.dtype), y, name="same shape"),
+            S(x.astype(m.dtype), Const(y), name="divisor without grad"),
+            S(m.ints(9, 3, 4) - 4, np.array([3, -2, 4, -5]), name="integers"),
+            S(m.ints(9, 2, 3) - 4, 2.5, name="int tensor, python float: promotes")]
+
+
+def _clamp_one(bound):
+    def samples(m):
+        def x(*s, layout="c"):
+            return m(*s, layout=layout, avoid=(-0.5, 0.5))
+        return [S(x(3, 4), bound), S(x(3, 4, layout="t"), Const(x(4) * 0 + bound),
+                                     name="tensor bound, transposed"),
+                S(x(), bound, name="0-d"), S(x(0, 2), bound, name="empty")]
+    return samples
+
+
+def _alias_errors(pattern):
+    """Bad shapes for an alias: the error names the op it calls (``pattern``)."""
+    return lambda m: [S(*e.args, match=pattern) for e in _binary_errors(m)]
+
+
+def _heaviside_samples(m):
+    x = np.where(m.mask(3, 4), 0.0, m(3, 4)).astype(m.dtype)
+    x[0, 0] = np.nan
+    return [S(x, m(3, 4), name="zeros, NaN"), S(x, m(4), name="broadcast values"),
+            S(m.ints(3, 3, 4) - 1, np.array(7), name="integers")]
+
+
+def _signbit_samples(m):
+    x = m(3, 4)
+    x[0, 0], x[1, 1], x[2, 2] = -0.0, np.nan, -np.inf
+    return [S(x), S(m.ints(5, 4) - 2, name="integers"), S(m(), name="0-d")]
+
+
+def _float_power_samples(m):
+    return [S(m.pos(3, 4), m(3, 4), name="tensor exponent"),
+            S(m.pos(2, 1, 3), m(4, 1), name="broadcast"), S(m(3, 4), 2, name="square"),
+            S(m(2, 3), 3, name="cube, negative base"), S(m.pos(2, 3), -1.5, name="negative"),
+            S(m.pos(3, 2, layout="t"), 0.5, name="transposed"),
+            S(m.ints(4, 2, 3), 2, name="integers: float64")]
+
+
+_ALIAS_OPS = [
+    _op("absolute", _unary("nonzero")), _op("arccos", _unary("unit")),
+    _op("arcsin", _unary("unit")), _op("arctan", _unary()),
+    _op("arctan2", _binary("nonzero", scalar=False)), _op("arcsinh", _unary()),
+    _op("arccosh", _unary("gt1")), _op("arctanh", _unary("unit")),
+    _op("divide", _binary("nonzero"), errors=_alias_errors("div")),
+    *[_method(f"divide_{mode}", _divide_samples,
+              lambda lib, x, y, mode=mode: lib.divide(x, y, rounding_mode=mode),
+              requires=("divide",)) for mode in ("trunc", "floor")],
+    _op("multiply", _binary(), errors=_alias_errors("mul")),
+    _op("subtract", _binary(), errors=_alias_errors("sub")),
+    _method("subtract_alpha", _binary(scalar=False),
+            lambda lib, x, y: lib.subtract(x, y, alpha=-1.5), requires=("subtract",)),
+    _op("negative", _unary()), _op("true_divide", _binary("nonzero")),
+    *[_op(n, _compare_samples, **no_grad_op) for n in ("greater", "greater_equal", "less",
+                                                        "less_equal", "not_equal")],
+    # sgn = sign; PyTorch's sgn gradient is a ZeroTensor, which its double backward cannot use
+    _op("sgn", _unary("nonzero"), gradgrad=False), _op("fix", _unary(avoid=_INTEGERS)),
+    _op("clamp_min", _clamp_one(-0.5)), _op("clamp_max", _clamp_one(0.5)),
+    _op("deg2rad", _unary()), _op("rad2deg", _unary()),
+    # NaN and ties: test_ops_blas_aliases.py (finite differences are NaN or one-sided there)
+    _op("fmax", _binary(scalar=False), errors=_binary_errors),
+    _op("fmin", _binary(scalar=False), errors=_binary_errors),
+    _op("copysign", lambda m: [*_binary(scalar=False)(m)[:-1],  # x = 0 is a kink of |x|
+                               S(m.nonzero(3, 2), -1.5, name="python scalar"),
+                               S(m.ints(5, 3, 2) - 2, 1.5, name="int tensor: promotes")]),
+    _op("sinc", _unary(avoid=(0.0,))),
+    _op("float_power", _float_power_samples),
+    _op("logaddexp2", _binary(scalar=False), errors=_binary_errors),
+    _op("heaviside", _heaviside_samples, **no_grad_op),
+    _op("signbit", _signbit_samples, **no_grad_op),
+]
+OP_DB += _PRODUCT_OPS + _ALIAS_OPS
+
+# -- arrangement, index sets, statistics (ops/arrangement.py, grids.py, statistics.py) ----------
+# More (the one-argument repeat_interleave, tril/triu_indices, unravel_index, broadcast_shapes,
+# logspace, ties, warnings, methods): tests/test_ops_arrangement.py
+def _repeat_interleave_samples(m):
+    return [S(m(3, 4), 2, name="flattened"), S(m(3, 4), 2, 1, name="dim 1"),
+            S(m(3, 4), np.array([1, 0, 2]), 0, name="tensor repeats, a zero"),
+            S(m(3, 4, layout="t"), np.array([2]), -1, name="one-count tensor, transposed"),
+            S(m(2, 3, layout="s"), np.array(2), 1, output_size=6, name="0-d repeats, strided"),
+            S(m(), 3, name="0-d"), S(m(0, 2), 2, 0, name="empty")]
+
+
+def _tensor_split_samples(m):
+    return [S(m(7, 2), 3, name="sections"), S(m(2, 7), [1, 5], 1, name="indices"),
+            S(m(7, 2), [5, 2, 10], name="unordered, past the end"),
+            S(m(7, 2), (-2, 6), name="negative index"), S(m(2, 2), 4, name="more sections"),
+            S(m(3, 4, layout="t"), np.array([1, 3]), dim=-1, name="tensor indices, transposed"),
+            S(m(6, 3), np.array(4), name="0-d tensor sections"), S(m(0, 3), 2, name="empty")]
+
+
+def _split_errors(*samples):
+    return lambda m: [S(m(*shape), spec) for shape, spec in samples]
+
+
+def _flip_samples(min_ndim):
+    return lambda m: [S(m(3, 4)), S(m(2, 3, 4), name="3-d"), S(m(3, 4, layout="t"), name="t"),
+                      S(m(0, 3), name="empty")] + ([S(m(5), name="1-d")] if min_ndim < 2 else [])
+
+
+def _rot90_samples(m):
+    return [S(m(2, 3)), S(m(2, 3), 2, name="k=2"), S(m(2, 3), -1, name="k=-1"),
+            S(m(2, 3, 4), 3, (2, 0), name="k=3, dims (2, 0)"),
+            S(m(2, 3, 4), 1, [-1, 1], name="negative dims"), S(m(2, 3), 4, name="k=4 copies"),
+            S(m(3, 4, layout="t"), 1, name="transposed"), S(m(0, 3), 1, name="empty")]
+
+
+def _atleast_samples(m):
+    return [S(m(), name="0-d"), S(m(3), name="1-d"), S(m(2, 3), name="2-d"),
+            S(m(2, 3, 4), name="3-d"), S([m(), m(3, 2, layout="t")], name="a list"),
+            S(m(), m(2), m(0, 2), name="several")]
+
+
+def _diag_embed_samples(m):
+    return [S(m(2, 3)), S(m(2, 3), 1, name="offset 1"), S(m(2, 3), -2, 0, 2, name="dims 0, 2"),
+            S(m(2, 3, layout="t"), 1, 2, 0, name="transposed, dims reversed"),
+            S(m(3), name="1-d"), S(m(2, 0), 1, name="empty")]
+
+
+def _cov_samples(m):
+    f = np.array([1, 2, 0, 3, 1])
+    return [S(m(3, 5)), S(m(5), name="1-d"), S(m(3, 5), correction=0, name="correction 0"),
+            S(m(2, 5), correction=2, fweights=f, name="fweights"),
+            S(m(3, 5), aweights=m.pos(5), name="aweights (differentiable)"),
+            S(m(2, 5), fweights=f, aweights=Const(m.pos(5)), name="both weights"),
+            S(m(2, 5), correction=-1, fweights=f, aweights=m.pos(5), name="both, correction -1"),
+            S(m(4, 3, layout="t"), name="transposed"), S(m(1, 4), name="one variable: 0-d")]
+
+
+OP_DB += [
+    _op("repeat_interleave", _repeat_interleave_samples,
+        errors=lambda m: [S(m(2, 3), np.array([1, 2, 3]), 0), S(m(2, 3), -1)]),
+    _op("tensor_split", _tensor_split_samples, errors=_split_errors(((), 2), ((3,), 0))),
+    _op("hsplit", lambda m: [S(m(2, 6), 3), S(m(6), [2, 3], name="1-d, indices"),
+                             S(m(3, 4, layout="t"), [1], name="transposed")],
+        errors=_split_errors(((2, 3), 2), ((), 1))),
+    _op("vsplit", lambda m: [S(m(6, 2), 2), S(m(4, 3, layout="s"), [1, 3], name="strided")],
+        errors=_split_errors(((3,), 1), ((3, 2), 2))),
+    _op("dsplit", lambda m: [S(m(2, 2, 6), 3), S(m(2, 3, 4), [1], name="indices")],
+        errors=_split_errors(((2, 3), 1))),
+    _op("rot90", _rot90_samples,
+        errors=lambda m: [S(m(3)), S(m(2, 3), 1, (0, -2)), S(m(2, 3), 1, (0, 1, 1))]),
+    _op("fliplr", _flip_samples(2), errors=lambda m: [S(m(3))]),
+    _op("flipud", _flip_samples(1), errors=lambda m: [S(m())]),
+    *[_op(f"atleast_{n}d", _atleast_samples) for n in (1, 2, 3)],
+    _op("broadcast_tensors", lambda m: [S(m(3, 1), m(4), m()), S(m(3, 4), name="one"),
+                                        S(m(2, 1, 3, layout="t"), m(3, 1), name="transposed"),
+                                        S(m(0, 1), m(3), name="empty")],
+        errors=lambda m: [S(m(2, 3), m(4))]),
+    _op("column_stack", lambda m: [S([m(3), m(3, 2, layout="t"), m(3)]),
+                                   S([m(), m(1, 2)], name="0-d"), S((m(4),), name="one 1-d"),
+                                   S([m(0), m(0, 2)], name="empty")],
+        errors=lambda m: [S([m(3), m(4)])]),
+    _op("row_stack", lambda m: [S([m(3), m(2, 3, layout="s")]), S([m(), m(1)], name="0-d")]),
+    _op("diag_embed", _diag_embed_samples,
+        errors=lambda m: [S(m(2, 3), 0, 1, -2), S(m(2, 3), 0, 0, 3)]),
+    _op("diagflat", lambda m: [S(m(2, 3)), S(m(), 1, name="0-d"), S(m(3), -1, name="below"),
+                               S(m(2, 2, layout="s"), 2, name="strided"),
+                               S(m(0), 1, name="empty")]),
+    _op("block_diag", lambda m: [S(m(2, 2), m(), m(3), m(0, 2), name="2-d, 0-d, 1-d, empty"),
+                                 S(m(2, 3, layout="t"), m(1, 2), name="transposed"),
+                                 S(m(2, 2), name="one")],
+        errors=lambda m: [S(m(2, 2, 2))]),
+    _op("cartesian_prod", lambda m: [S(m(2), m(3)), S(m(2), m(1), m(3), name="three"),
+                                     S(m(3), name="one tensor"), S(m(2), m(0), name="empty"),
+                                     S(m(3, layout="s"), m(2), name="strided")],
+        errors=lambda m: [S(m(2, 2))]),
+    _op("combinations", lambda m: [S(m(4)), S(m(4), 3, name="r=3"),
+                                   S(m(3), 2, True, name="with replacement"),
+                                   S(m(4, layout="s"), r=3, with_replacement=True,
+                                     name="r=3, with replacement, strided"),
+                                   S(m(3), 1, name="r=1"), S(m(3), 0, name="r=0"),
+                                   S(m(2), 3, name="r > n"), S(m(0), name="empty")],
+        errors=lambda m: [S(m(2, 2)), S(m(3), -1)]),
+    _op("argwhere", lambda m: [S(np.where(m.mask(3, 4), m(3, 4), 0)), S(m.mask(2, 3)),
+                               S(m.ints(3, 2, 3)), S(m(), name="0-d"),
+                               S(np.zeros((), m.dtype), name="0-d zero"),
+                               S(m(0, 3), name="empty")], **no_grad_op),
+    _op("aminmax", lambda m: [S(m(3, 4)), S(m(3, 4), dim=1, name="dim 1"),
+                              S(m(2, 3, 4), dim=-1, keepdim=True, name="dim -1, keepdim"),
+                              S(m(3, 4), keepdim=True, name="all, keepdim"),
+                              S(m(), dim=0, name="0-d"), S(m(3, 4, layout="t"), dim=0, name="t"),
+                              S(m(0, 3), dim=1, name="empty, kept")],
+        errors=lambda m: [S(m(0, 3)), S(m(0, 3), dim=0)]),
+    _op("cov", _cov_samples, errors=lambda m: [
+        S(m(2, 2, 2)), S(m(2, 3), fweights=np.array([1, -1, 1])),
+        S(m(2, 3), aweights=np.array([1, 2, 3])), S(m(2, 3), fweights=np.array([1, 2]))]),
+    _op("corrcoef", lambda m: [S(m(3, 5)), S(m(5), name="1-d"),
+                               S(m(4, 3, layout="t"), name="transposed"),
+                               S(m(1, 4), name="one variable")],
+        errors=lambda m: [S(m(2, 2, 2))]),
+]
+
 OPS_BY_NAME = {op.name: op for op in OP_DB}
 assert len(OPS_BY_NAME) == len(OP_DB), "duplicate op names in OP_DB"

@@ -18,22 +18,100 @@ scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
 matrix.py       t, diagonal, diag, trace, tensordot, kron, meshgrid, diff (derived)
 compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient)
+cumulative.py   cumprod (zero-safe rule), cummax/cummin, logcumsumexp
+nan_ops.py      nan_to_num, nansum, nanmean
+bucketize.py    searchsorted, bucketize, isin (no gradient)
+blas_ops.py     addmm, addbmm, baddbmm, addmv, addr, mv, inner, vdot, dist (derived)
+aliases.py      PyTorch's other names (absolute, arccos, divide, greater, ...), fmax/fmin,
+                copysign, sinc, float_power, heaviside
+arrangement.py  repeat_interleave, tensor_split/hsplit, rot90, fliplr, atleast_*, broadcast_tensors,
+                diag_embed, diagflat, block_diag (derived)
+grids.py        cartesian_prod, combinations, tril/triu_indices, unravel_index, argwhere, logspace
+statistics.py   aminmax, cov, corrcoef
+The matrix functions of torch.linalg (inv, det, solve, cholesky, qr, eigh, svd, norms) are in
+the package nabla.linalg.
 """
 
+from nabla.ops import (
+    aliases,
+    arithmetic,
+    arrangement,
+    blas_ops,
+    bucketize,
+    compare,
+    cumulative,
+    elementwise,
+    erf,
+    extrema,
+    grids,
+    index,
+    join,
+    linalg,
+    logexp,
+    matrix,
+    nan_ops,
+    reduce,
+    rounding,
+    scatter,
+    shape,
+    softmax_family,
+    sorting,
+    statistics,
+    trigonometry,
+)
+
+# what `from nabla.ops import *` (and so `nabla.<op>`) exports: the modules' ops, not the
+# modules (computed first: the star imports below rebind `erf` to the function)
+__all__ = [
+    *aliases.__all__,
+    *arithmetic.__all__,
+    *arrangement.__all__,
+    *blas_ops.__all__,
+    *bucketize.__all__,
+    *compare.__all__,
+    *cumulative.__all__,
+    *elementwise.__all__,
+    *erf.__all__,
+    *extrema.__all__,
+    *grids.__all__,
+    *index.__all__,
+    *join.__all__,
+    *linalg.__all__,
+    *logexp.__all__,
+    *matrix.__all__,
+    *nan_ops.__all__,
+    *reduce.__all__,
+    *rounding.__all__,
+    *scatter.__all__,
+    *shape.__all__,
+    *softmax_family.__all__,
+    *sorting.__all__,
+    *statistics.__all__,
+    *trigonometry.__all__,
+]
+
+from nabla.ops.aliases import *  # noqa: F401,F403
 from nabla.ops.arithmetic import *  # noqa: F401,F403
+from nabla.ops.arrangement import *  # noqa: F401,F403
+from nabla.ops.blas_ops import *  # noqa: F401,F403
+from nabla.ops.bucketize import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
+from nabla.ops.cumulative import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.erf import *  # noqa: F401,F403
 from nabla.ops.extrema import *  # noqa: F401,F403
+from nabla.ops.grids import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
 from nabla.ops.linalg import *  # noqa: F401,F403
 from nabla.ops.logexp import *  # noqa: F401,F403
 from nabla.ops.matrix import *  # noqa: F401,F403
+from nabla.ops.nan_ops import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.rounding import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
+from nabla.ops.statistics import *  # noqa: F401,F403
 from nabla.ops.trigonometry import *  # noqa: F401,F403

@@ -1,0 +1,410 @@
+"""Rearranging tensors: repeat_interleave, tensor_split (and hsplit, vsplit, dsplit), rot90,
+fliplr/flipud, atleast_1d/2d/3d, broadcast_tensors/broadcast_shapes, column_stack/row_stack,
+diag_embed/diagflat, block_diag. (Index sets and grids are in grids.py, aminmax/cov/corrcoef in
+statistics.py.)
+
+All are derived from other ops (index_select, expand, split, flip, movedim, pad, cat, indexing),
+so they have no gradient rule of their own: each element's gradient goes back to the element it
+was copied from, summed where one element was copied several times.
+"""
+
+import operator
+
+from nabla import dtype as _dt
+from nabla.backend import array_module
+from nabla.ops.elementwise import clone, to_dtype
+from nabla.ops.index import AdvancedGetitemBackward, index_select
+from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
+from nabla.ops.reduce import _unary
+from nabla.ops.shape import _dim, broadcast_to, expand, flip, movedim, reshape, transpose
+from nabla.tensor import Tensor
+
+__all__ = ["repeat_interleave", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "fliplr",
+           "flipud", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+           "broadcast_shapes", "column_stack", "row_stack", "diag_embed", "diagflat",
+           "block_diag"]
+
+
+def _int_array(op: str, what: str, value: Tensor):
+    """The array of an integer tensor argument (indices, counts); bools and floats rejected."""
+    if value.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: {what} must be an integer tensor, got dtype {value.dtype}")
+    return value._data
+
+
+# -- repeat_interleave ---------------------------------------------------------------------------
+def _counts(repeats, n: int):
+    """``repeats`` as an int (the same count for every slice) or a 1-D array of n counts."""
+    if isinstance(repeats, Tensor):
+        counts = _int_array("repeat_interleave", "repeats", repeats)
+        if counts.ndim > 1:
+            raise RuntimeError(f"repeat_interleave: repeats must be a 0-d or 1-d tensor, got "
+                               f"shape {tuple(counts.shape)}")
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        if counts.size == 1:
+            return int(counts.reshape(()))
+        if counts.shape[0] != n:
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
+                               f"along dim, but got {counts.shape[0]} repeats for {n} slices; "
+                               "pass one count per slice, or a single count")
+        return counts
+    if isinstance(repeats, bool) or not hasattr(repeats, "__index__"):
+        raise TypeError(f"repeat_interleave: repeats must be an int or an integer tensor, got "
+                        f"{type(repeats).__name__}")
+    repeats = operator.index(repeats)
+    if repeats < 0:
+        raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+    return repeats
+
+
+def _check_output_size(output_size, total: int) -> None:
+    if output_size is not None and output_size != total:
+        raise RuntimeError(f"repeat_interleave: invalid output_size, expected {total} (the sum "
+                           f"of the repeats) but got {output_size}")
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each slice of ``input`` along ``dim`` ``repeats`` times, keeping the copies next to
+    each other (``[a, b]`` twice is ``[a, a, b, b]``, where ``repeat`` gives ``[a, b, a, b]``).
+
+    ``repeat_interleave(repeats)`` alone gives ``i`` repeated ``repeats[i]`` times.
+
+    Args:
+        input: tensor of shape (..., n, ...) (flattened first when ``dim`` is None).
+        repeats: an int, or an integer tensor of one count or of n counts.
+        dim: the dimension to repeat along; None: the flattened input.
+        output_size: the total number of slices, checked when given.
+    Returns:
+        Tensor of shape (..., sum(repeats), ...), 1-D when ``dim`` is None.
+    """
+    if repeats is None:
+        counts = _int_array("repeat_interleave", "repeats", input)
+        if counts.ndim != 1:
+            raise RuntimeError(f"repeat_interleave: repeat_interleave(repeats) expects a 1-D "
+                               f"tensor of counts, got shape {tuple(counts.shape)}")
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        xp = array_module(counts)
+        _check_output_size(output_size, int(counts.sum()))
+        return _unary(lambda c: xp.repeat(xp.arange(c.size, dtype=c.dtype), c), input)
+    if dim is None:
+        input, d = reshape(input, (-1,)), 0
+    elif input.ndim == 0:
+        raise IndexError(f"repeat_interleave: a 0-d tensor has no dimension {dim}; pass "
+                         "dim=None to repeat its single element")
+    else:
+        d = _dim("repeat_interleave", dim, input.ndim)
+    shape = input.shape
+    counts = _counts(repeats, shape[d])
+    if isinstance(counts, int):  # the same count everywhere: a broadcast, summed back
+        _check_output_size(output_size, counts * shape[d])
+        x = expand(reshape(input, shape[:d + 1] + (1,) + shape[d + 1:]),
+                   shape[:d + 1] + (counts,) + shape[d + 1:])
+        return reshape(x, shape[:d] + (counts * shape[d],) + shape[d + 1:])
+    xp = array_module(counts)
+    _check_output_size(output_size, int(counts.sum()))
+    # a Tensor index made by _unary: nabla.jit.trace recomputes it from repeats at each replay
+    index = _unary(lambda c: xp.repeat(xp.arange(shape[d]), c), repeats)
+    return index_select(input, d, index)
+
+
+# -- tensor_split, hsplit, vsplit, dsplit --------------------------------------------------------
+def _sections_or_indices(spec):
+    """An int number of sections, or a list of int indices (from ints, sequences, tensors)."""
+    if isinstance(spec, Tensor):
+        data = _int_array("tensor_split", "indices_or_sections", spec)
+        if data.ndim > 1:
+            raise RuntimeError(f"tensor_split: a tensor indices_or_sections must be 0-d or 1-d, "
+                               f"got shape {tuple(data.shape)}")
+        return int(data) if data.ndim == 0 else [int(i) for i in data.tolist()]
+    if isinstance(spec, (list, tuple)):
+        return [operator.index(i) for i in spec]
+    if isinstance(spec, bool) or not hasattr(spec, "__index__"):
+        raise TypeError(f"tensor_split: indices_or_sections must be an int, a sequence of ints "
+                        f"or an integer tensor, got {type(spec).__name__}")
+    return operator.index(spec)
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Cut ``input`` along ``dim`` into ``sections`` nearly equal pieces (the first n % sections
+    pieces one longer), or at the given ``indices`` (Python slice rules: pieces
+    ``[:i0], [i0:i1], ..., [ik:]``; negative indices count from the end, large ones clamp).
+
+    Args:
+        input: tensor of shape (..., n, ...), at least 1-D.
+        indices_or_sections: an int, a sequence of ints, or a 0-d / 1-d integer tensor.
+        dim: the dimension to cut.
+    Returns:
+        Tuple of views of shape (..., size_i, ...).
+    """
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d "
+                           "tensor; reshape it to (1,) first")
+    d = _dim("tensor_split", dim, input.ndim)
+    n = input.shape[d]
+    spec = _sections_or_indices(indices_or_sections)
+    if isinstance(spec, int):
+        if spec <= 0:
+            raise RuntimeError(f"tensor_split: the number of sections must be positive, got "
+                               f"{spec}")
+        q, r = divmod(n, spec)
+        return split(input, [q + 1] * r + [q] * (spec - r), d)
+    pieces = []
+    for start, stop in zip([0] + spec, spec + [n], strict=True):
+        a, b, _ = slice(start, stop).indices(n)
+        pieces.append((a, max(b - a, 0)))
+    end = 0  # do the pieces tile the dim, one after the other? then one Split node cuts it
+    for a, size in pieces:
+        end = end + size if a == end else -1
+    if end == n:
+        return split(input, [size for _, size in pieces], d)
+    return tuple(narrow(input, d, a, size) for a, size in pieces)
+
+
+def _split_dim(op: str, input: Tensor, spec, dim: int, min_ndim: int) -> tuple:
+    if input.ndim < min_ndim:
+        raise RuntimeError(f"{op}: requires a tensor with at least {min_ndim} dimension(s), got "
+                           f"shape {tuple(input.shape)}")
+    if not isinstance(spec, (list, tuple, Tensor)):
+        n = input.shape[dim]
+        if spec == 0 or n % spec:
+            raise RuntimeError(f"{op}: cannot split dimension {dim} of size {n} (shape "
+                               f"{tuple(input.shape)}) into {spec} equal sections; pass a "
+                               f"divisor of {n}, or a list of indices")
+    return tensor_split(input, spec, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices.
+    Returns a tuple of views."""
+    return _split_dim("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 0 of a tensor of at least 2 dimensions, into equal sections or
+    at indices. Returns a tuple of views."""
+    return _split_dim("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 2 of a tensor of at least 3 dimensions, into equal sections or
+    at indices. Returns a tuple of views."""
+    return _split_dim("dsplit", input, indices_or_sections, 2, 3)
+
+
+# -- rotations and flips -------------------------------------------------------------------------
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the
+    second (k < 0 turns the other way).
+
+    Args:
+        input: tensor of at least 2 dimensions.
+        k: the number of quarter turns.
+        dims: the two dimensions of the plane.
+    Returns:
+        Tensor with the sizes of the two dims swapped when k is odd.
+    """
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 rotation dims, got dims={dims}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected a tensor of at least 2 dimensions, got shape "
+                           f"{tuple(input.shape)}")
+    d0, d1 = _dim("rot90", dims[0], input.ndim), _dim("rot90", dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, got dims={dims}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return clone(input)
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """Reverse the columns (dim 1) of a tensor of at least 2 dimensions; same shape."""
+    if input.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be at least 2-D, got shape {tuple(input.shape)}")
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    """Reverse the rows (dim 0) of a tensor of at least 1 dimension; same shape."""
+    if input.ndim < 1:
+        raise RuntimeError("flipud: input must be at least 1-D, got a 0-d tensor")
+    return flip(input, (0,))
+
+
+# -- at least n dimensions, broadcasting ---------------------------------------------------------
+def _each(fn, tensors):
+    """``fn`` of one tensor, or a tuple of ``fn`` of each (several tensors, or one sequence)."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return tuple(fn(t) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    """Tensors with at least 1 dimension: a 0-d tensor becomes shape (1,), others are returned
+    as they are. One tensor in, one out; several (or a sequence) in, a tuple out."""
+    return _each(lambda t: reshape(t, t.shape or (1,)), tensors)
+
+
+def atleast_2d(*tensors):
+    """Tensors with at least 2 dimensions: () becomes (1, 1), (n,) becomes (1, n). One tensor
+    in, one out; several (or a sequence) in, a tuple out."""
+    return _each(lambda t: reshape(t, (1,) * max(2 - t.ndim, 0) + t.shape), tensors)
+
+
+def _3d(t: Tensor) -> Tensor:
+    # a reshape even where the shape stays: a new tensor, so nothing is recorded under no_grad
+    shape = {0: (1, 1, 1), 1: (1,) + t.shape + (1,), 2: t.shape + (1,)}.get(t.ndim, t.shape)
+    return reshape(t, shape)
+
+
+def atleast_3d(*tensors):
+    """Tensors with at least 3 dimensions: () becomes (1, 1, 1), (n,) becomes (1, n, 1),
+    (m, n) becomes (m, n, 1). One tensor in, one out; several (or a sequence) in, a tuple out."""
+    return _each(_3d, tensors)
+
+
+def _broadcast(op: str, shapes) -> tuple:
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for i, shape in enumerate(shapes):
+        for k, n in enumerate(shape, ndim - len(shape)):
+            if n == 1 or n == out[k]:
+                continue
+            if out[k] != 1:
+                raise RuntimeError(
+                    f"{op}: shape {tuple(shape)} (argument {i}) does not broadcast with the "
+                    f"shapes before it: size {n} against {out[k]} at dim {k - ndim}; sizes "
+                    f"must be equal or 1")
+            out[k] = n
+    return tuple(out)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that tensors of ``shapes`` broadcast to, without making tensors.
+
+    Args:
+        shapes: shapes (sequences of ints); an int n stands for the shape (n,).
+    Returns:
+        The broadcast shape, a tuple.
+    """
+    norm = []
+    for s in shapes:
+        try:
+            if isinstance(s, (Tensor, str)):
+                raise TypeError
+            s = tuple(operator.index(n) for n in ((s,) if hasattr(s, "__index__") else s))
+        except TypeError:
+            raise TypeError(f"broadcast_shapes: shapes must be ints or sequences of ints, got "
+                            f"{s!r}") from None
+        if any(n < 0 for n in s):
+            raise ValueError(f"broadcast_shapes: shape {s} has a negative size")
+        norm.append(s)
+    return _broadcast("broadcast_shapes", norm)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape (views; the gradient of each is
+    summed back over the dims it was expanded along). Returns a tuple of tensors."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = _broadcast("broadcast_tensors", [t.shape for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+# -- stacks --------------------------------------------------------------------------------------
+def _common_dtype(op: str, tensors) -> list:
+    """The tensors cast to their promoted dtype (PyTorch's rule; cat alone would use NumPy's)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op}: expected a non-empty sequence of tensors")
+    dtype = _dt.result_type(*tensors)
+    return [to_dtype(t, dtype) for t in tensors]
+
+
+def column_stack(tensors) -> Tensor:
+    """Join tensors as columns: 0-d and 1-d tensors become columns (n, 1), then all are joined
+    along dim 1 (as hstack).
+
+    Args:
+        tensors: sequence of tensors with the same number of rows.
+    Returns:
+        Tensor of shape (rows, total columns, ...).
+    """
+    tensors = _common_dtype("column_stack", tensors)
+    try:
+        return hstack([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors])
+    except RuntimeError as err:  # cat's message, with the op the user called
+        raise RuntimeError(f"column_stack: {err}") from err
+
+
+row_stack = vstack  # PyTorch's alias of vstack
+
+
+# -- diagonal matrices ---------------------------------------------------------------------------
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices whose ``offset`` diagonal holds the last dimension of ``input`` (zeros
+    elsewhere): the inverse of ``diagonal(out, offset, dim1, dim2)``.
+
+    Args:
+        input: tensor of shape (*, n).
+        offset: which diagonal: 0 the main one, > 0 above it, < 0 below it.
+        dim1, dim2: where the two matrix dims go in the output (of input.ndim + 1 dims).
+    Returns:
+        Tensor of shape (*) with two dims of size n + |offset| inserted at dim1 and dim2.
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed: expects a tensor of at least 1 dimension (its last "
+                           "dimension holds the diagonals), got a 0-d tensor; use diagflat")
+    nd = input.ndim + 1
+    d1, d2 = _dim("diag_embed", dim1, nd), _dim("diag_embed", dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical (dim1={dim1}, "
+                           f"dim2={dim2} for an output of {nd} dimensions)")
+    n = input.shape[-1]
+    size = n + abs(offset)
+    steps = array_module(input._data).arange(n)
+    # zeros with x written at (row i + r0, column i + c0); its gradient reads those entries back
+    key = (Ellipsis, steps + max(-offset, 0), steps + max(offset, 0))
+    out = AdvancedGetitemBackward.apply(input, input.shape[:-1] + (size, size), key)
+    return movedim(out, (nd - 2, nd - 1), (d1, d2))
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened ``input`` on its ``offset`` diagonal.
+    Returns shape (numel + |offset|, numel + |offset|)."""
+    return diag_embed(reshape(input, (-1,)), offset)
+
+
+def block_diag(*tensors) -> Tensor:
+    """Tensors placed as blocks along the diagonal of one matrix, zeros elsewhere.
+
+    Args:
+        tensors: 0-d (a 1x1 block), 1-d (n,) (a 1 x n block) or 2-d (m, n) tensors; their dtypes
+            are promoted to a common one.
+    Returns:
+        Tensor of shape (sum of the blocks' rows, sum of the blocks' columns).
+    """
+    if not tensors:
+        return Tensor._make(array_module(None).zeros((1, 0), _dt.get_default_dtype()))
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"block_diag: input tensors must have 2 or fewer dimensions, but "
+                               f"input {i} has shape {tuple(t.shape)}")
+    blocks = [reshape(t, (1,) * (2 - t.ndim) + t.shape)
+              for t in _common_dtype("block_diag", tensors)]
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        rows.append(pad(b, (left, width - left - b.shape[1])))
+        left += b.shape[1]
+    return cat(rows, 0)
