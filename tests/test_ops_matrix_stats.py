@@ -142,3 +142,33 @@ def test_use_deterministic_algorithms_is_recorded():
         assert nabla.are_deterministic_algorithms_enabled()
     finally:
         nabla.use_deterministic_algorithms(before)
+
+
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.int64), (np.int64, np.bool_), (np.float64, np.float32)])
+def test_cat_and_stack_promote_like_torch(dtypes):
+    """float32 joined with int64 stays float32 (NumPy alone would give float64)."""
+    arrays = [np.ones(2, dtypes[0]), np.zeros(2, dtypes[1])]
+    for fn in ("cat", "stack"):
+        out = getattr(nabla, fn)([nabla.tensor(a) for a in arrays])
+        ref = getattr(torch, fn)([torch.from_numpy(a) for a in arrays])
+        assert str(out.dtype) == str(ref.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    x = nabla.ones(2, requires_grad=True)
+    nabla.cat([x, nabla.tensor([1, 2])]).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(2, np.float32))
+
+
+@pytest.mark.parametrize("values", [[1, 2], [True, False], [1.5, 2.5]])
+def test_diag_keeps_the_dtype(values):
+    out, ref = nabla.diag(nabla.tensor(values), 1), torch.diag(torch.tensor(values), 1)
+    assert str(out.dtype) == str(ref.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_of_an_empty_tensor(indexing):
+    empty, two = np.zeros(0, np.float32), np.array([1.0, 2.0], np.float32)
+    out = nabla.meshgrid(nabla.tensor(empty), nabla.tensor(two), indexing=indexing)
+    ref = torch.meshgrid(torch.from_numpy(empty), torch.from_numpy(two), indexing=indexing)
+    assert [tuple(g.shape) for g in out] == [tuple(g.shape) for g in ref]

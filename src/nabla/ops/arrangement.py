@@ -12,7 +12,7 @@ import operator
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
-from nabla.ops.elementwise import clone, to_dtype
+from nabla.ops.elementwise import clone
 from nabla.ops.index import AdvancedGetitemBackward, index_select
 from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
 from nabla.ops.reduce import _unary
@@ -322,15 +322,6 @@ def broadcast_tensors(*tensors) -> tuple:
 
 
 # -- stacks --------------------------------------------------------------------------------------
-def _common_dtype(op: str, tensors) -> list:
-    """The tensors cast to their promoted dtype (PyTorch's rule; cat alone would use NumPy's)."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{op}: expected a non-empty sequence of tensors")
-    dtype = _dt.result_type(*tensors)
-    return [to_dtype(t, dtype) for t in tensors]
-
-
 def column_stack(tensors) -> Tensor:
     """Join tensors as columns: 0-d and 1-d tensors become columns (n, 1), then all are joined
     along dim 1 (as hstack).
@@ -340,8 +331,7 @@ def column_stack(tensors) -> Tensor:
     Returns:
         Tensor of shape (rows, total columns, ...).
     """
-    tensors = _common_dtype("column_stack", tensors)
-    try:
+    try:  # cat promotes mixed dtypes as PyTorch does
         return hstack([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors])
     except RuntimeError as err:  # cat's message, with the op the user called
         raise RuntimeError(f"column_stack: {err}") from err
@@ -400,8 +390,7 @@ def block_diag(*tensors) -> Tensor:
         if t.ndim > 2:
             raise RuntimeError(f"block_diag: input tensors must have 2 or fewer dimensions, but "
                                f"input {i} has shape {tuple(t.shape)}")
-    blocks = [reshape(t, (1,) * (2 - t.ndim) + t.shape)
-              for t in _common_dtype("block_diag", tensors)]
+    blocks = [reshape(t, (1,) * (2 - t.ndim) + t.shape) for t in tensors]
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:

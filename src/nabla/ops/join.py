@@ -7,6 +7,8 @@ cropping are one op whose gradient is the opposite padding.
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.dtype import result_type
+from nabla.ops.elementwise import to_dtype
 from nabla.ops.index import Getitem, index_select
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
@@ -143,7 +145,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"cat: sizes must match except in dim {d}: expected size {a} but got size "
                     f"{b} in dim {k} for tensor {i} (shapes {tuple(ref.shape)} and "
                     f"{tuple(t.shape)}). Reshape or slice the tensors, or join along dim {k}.")
-    return Cat.apply(d, *tensors)
+    return Cat.apply(d, *_promoted(tensors))
 
 
 concat = concatenate = cat
@@ -166,7 +168,17 @@ def stack(tensors, dim: int = 0) -> Tensor:
         if t.shape != ref.shape:
             raise RuntimeError(f"stack: expects each tensor to be of equal shape, but got "
                                f"{tuple(ref.shape)} at entry 0 and {tuple(t.shape)} at entry {i}")
-    return Stack.apply(_dim("stack", dim, ref.ndim + 1), *tensors)
+    return Stack.apply(_dim("stack", dim, ref.ndim + 1), *_promoted(tensors))
+
+
+def _promoted(tensors: list) -> list:
+    """The tensors cast to PyTorch's common dtype (float32 joined with int64 gives float32,
+    not NumPy's float64); the cast is differentiable."""
+    dtype = tensors[0].dtype
+    if all(t.dtype == dtype for t in tensors):
+        return tensors
+    dtype = result_type(*tensors)
+    return [t if t.dtype == dtype else to_dtype(t, dtype) for t in tensors]
 
 
 def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:

@@ -65,7 +65,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     size = input.shape[0] + abs(k)
     column = reshape(pad(input, (max(-k, 0), max(k, 0))), (size, 1))  # row i holds its value
     on = array_module(input._data).eye(size, k=k, dtype=bool)
-    return where(Tensor._make(on), column, 0.0)
+    return where(Tensor._make(on), column, False)  # False: keeps the input's dtype
 
 
 def trace(input: Tensor) -> Tensor:
@@ -93,7 +93,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     order = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) > 1:
         order[0], order[1] = 1, 0
-    sizes = [max(v.numel(), 1) if v.ndim else 1 for v in tensors]
+    sizes = [v.shape[0] if v.ndim else 1 for v in tensors]
     shape = tuple(sizes[i] for i in order)
     grids = []
     for k, v in enumerate(tensors):
