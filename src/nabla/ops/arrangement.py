@@ -331,6 +331,9 @@ def column_stack(tensors) -> Tensor:
     Returns:
         Tensor of shape (rows, total columns, ...).
     """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("column_stack: expected a non-empty sequence of tensors")
     try:  # cat promotes mixed dtypes as PyTorch does
         return hstack([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors])
     except RuntimeError as err:  # cat's message, with the op the user called
