@@ -82,5 +82,11 @@ def numel(input: Tensor) -> int:
 from nabla import diagnostics, distributions, jit, linalg, nn, optim, transforms, utils  # noqa: E402
 from nabla.diagnostics.summary import summary  # noqa: E402
 from nabla.jit import compile  # noqa: E402  (torch.compile: a no-op here, see jit.py)
+
+# torch's top-level names of matrix functions (the functions live in nabla.linalg)
+from nabla.linalg import det, matrix_power, slogdet  # noqa: E402
+from nabla.linalg import inv as inverse  # noqa: E402
+from nabla.linalg.inverse import logdet  # noqa: E402
+from nabla.linalg.pseudoinverse import pinverse  # noqa: E402
 from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402
 from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)

@@ -13,11 +13,12 @@ from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module, as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
+from nabla.tensor_methods_more import MoreTensorMethods
 
 _new = object.__new__
 
 
-class Tensor(InPlaceMethods, TensorMethods):
+class Tensor(InPlaceMethods, TensorMethods, MoreTensorMethods):
     """A multi-dimensional array that can record the ops applied to it for backpropagation.
 
     Attributes:

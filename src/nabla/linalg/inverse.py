@@ -173,6 +173,13 @@ def slogdet(A: Tensor):
     return slogdet_result(*Slogdet.apply(A))
 
 
+def logdet(A: Tensor) -> Tensor:
+    """torch.logdet: log det(A) for (*, n, n); NaN where det(A) < 0, -inf where it is 0
+    (derived from slogdet)."""
+    sign, logabsdet = slogdet(A)
+    return where(sign < 0, float("nan"), logabsdet)
+
+
 # -- solve ---------------------------------------------------------------------------------------
 class Solve(Op):
     """X = A^{-1} B for A (..., n, n), B (..., n, k), batch dims broadcast;

@@ -117,3 +117,8 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
         mags = _lapack("linalg.matrix_rank", xp.linalg.svd, a, compute_uv=False)
     tol = _threshold(xp, _largest(xp, mags), atol, rtol, m, n, a.dtype)
     return Tensor._make(xp.asarray((mags > tol[..., None]).sum(axis=-1), dtype=int64))
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """torch.pinverse: linalg.pinv with singular values below rcond * the largest one dropped."""
+    return pinv(input, rtol=rcond)
