@@ -110,7 +110,7 @@ def test_beta_zero_input_without_grad_is_not_read():
     (lambda: nabla.dist(nabla.zeros(3, dtype=nabla.int64), nabla.zeros(3)),
      r"dist: expected floating point tensors.*float\(\)"),
     (lambda: nabla.divide(nabla.ones(2), nabla.ones(2), rounding_mode="round"),
-     r"divide: rounding_mode must be None, 'trunc' or 'floor', got 'round'"),
+     r"div: rounding_mode must be None, 'trunc' or 'floor', got 'round'"),
     (lambda: nabla.heaviside(nabla.ones(2), nabla.ones(2, dtype=nabla.float64)),
      r"heaviside: input and values must have the same dtype"),
     (lambda: nabla.logaddexp2(nabla.ones(2, 3), nabla.ones(4)),
@@ -124,8 +124,22 @@ def test_errors_name_the_op_the_shapes_and_the_fix(call, pattern):
 
 
 def test_integer_division_by_zero_raises():
-    with pytest.raises(ZeroDivisionError, match="divide"):
+    with pytest.raises(ZeroDivisionError, match="div"):
         nabla.divide(nabla.tensor([1, 2]), nabla.tensor([1, 0]), rounding_mode="floor")
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize(
+    "values", [([-7, 7, 5, -6], [2, 2, -2, 3]), ([-7.5, 7.0, 5.5], [2.0, -2.0, 0.5])])
+def test_div_rounding_mode_like_torch(mode, values):
+    """torch.div(a, b, rounding_mode=...) and a.div(b, rounding_mode=...) port unchanged."""
+    a, b = values
+    for call in (lambda lib, x, y: lib.div(x, y, rounding_mode=mode),
+                 lambda lib, x, y: x.div(y, rounding_mode=mode)):
+        out = call(nabla, nabla.tensor(a), nabla.tensor(b))
+        ref = call(torch, torch.tensor(a), torch.tensor(b))
+        assert str(out.dtype) == str(ref.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
 # -- the products on their own --------------------------------------------------------------------

@@ -22,8 +22,8 @@ class TensorMethods:
     def mul(self, other):
         return nabla.ops.mul(self, other)
 
-    def div(self, other):
-        return nabla.ops.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return nabla.ops.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return nabla.ops.pow(self, exponent)

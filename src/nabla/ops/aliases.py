@@ -9,9 +9,8 @@ import math
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import float64, get_default_dtype
-from nabla.ops.arithmetic import _like_torch, div, mul, neg, pow, rpow, sub
-from nabla.ops.compare import _binary, _integer, _raw, ge, gt, le, lt, ne
-from nabla.ops.compare import _xp as _xp_of
+from nabla.ops.arithmetic import _like_torch, _xp, div, mul, neg, pow, rpow, sub
+from nabla.ops.compare import _binary, _raw, ge, gt, le, lt, ne
 from nabla.ops.elementwise import abs, clamp, cos, sign, sin, to_dtype, where
 from nabla.ops.logexp import logaddexp
 from nabla.ops.reduce import _quiet, _unary
@@ -141,61 +140,9 @@ def positive(input: Tensor) -> Tensor:
 
 
 # -- divide, with PyTorch's rounding modes ---------------------------------------------------------
-def _xp(x, y):
-    return array_module(y if isinstance(x, (int, float)) else x)
-
-
-def _int_kind(v) -> bool:
-    return isinstance(v, int) or getattr(v, "dtype", None) is not None and v.dtype.kind in "biu"
-
-
-class DivideRounded(Op):
-    """z = trunc(x / y) ('trunc') or floor(x / y) ('floor', Python's //);
-    dz/dx = dz/dy = 0 (a step function: PyTorch's gradient is zero too)."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, y, mode):
-        xp = _xp(x, y)
-        with _quiet(xp, divide="ignore", invalid="ignore"):  # x / 0.0: inf or nan, silently
-            if mode == "floor":
-                z = xp.floor_divide(x, y)
-            elif _int_kind(x) and _int_kind(y):  # exact integer division, toward zero
-                inexact = (xp.remainder(x, y) != 0) & ((xp.asarray(x) < 0) != (xp.asarray(y) < 0))
-                z = xp.floor_divide(x, y) + inexact
-            else:
-                z = xp.trunc(xp.true_divide(x, y))
-        return _like_torch(xp.asarray(z), x, y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        need_x, need_y = ctx.needs_input_grad[:2]
-        return (grad * 0 if need_x else None), (grad * 0 if need_y else None), None
-
-
 def divide(input, other, *, rounding_mode: str | None = None) -> Tensor:
-    """input / other, broadcasting; rounded toward zero ('trunc') or down ('floor').
-
-    Args:
-        input: tensor (or number, if ``other`` is a tensor).
-        other: tensor or number broadcastable with ``input``.
-        rounding_mode: None (true division, as div), 'trunc' or 'floor'. A rounded quotient
-            has a zero gradient and keeps an integer dtype for integer operands.
-
-    Returns:
-        The broadcast shape.
-    """
-    if rounding_mode is None:
-        return div(input, other)
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
-            f"divide: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
-        )
-    if _integer(input) and _integer(other) and (_xp_of(input, other).asarray(_raw(other))
-                                                == 0).any():
-        raise ZeroDivisionError("divide: integer division by zero")
-    return DivideRounded.apply(input, other, rounding_mode)
+    """Alias of div (with its rounding_mode: None, 'trunc' or 'floor')."""
+    return div(input, other, rounding_mode=rounding_mode)
 
 
 # -- NaN-ignoring max and min ---------------------------------------------------------------------

@@ -5,7 +5,10 @@ broadcast gradient back to each input's shape, so no rule here deals with broadc
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype, result_type
+from nabla.ops.compare import _integer, _raw
+from nabla.ops.compare import _xp as _xp_of
 from nabla.ops.elementwise import as_tensor_like, log, where
+from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "square", "reciprocal",
@@ -178,9 +181,62 @@ def mul(input, other) -> Tensor:
     return Mul.apply(input, other)
 
 
-def div(input, other) -> Tensor:
-    """input / other (true division), broadcasting."""
-    return Div.apply(input, other)
+def _xp(x, y):
+    """The array module of two operands, one of which may be a Python number."""
+    return array_module(y if isinstance(x, (int, float)) else x)
+
+
+def _int_kind(v) -> bool:
+    return isinstance(v, int) or getattr(v, "dtype", None) is not None and v.dtype.kind in "biu"
+
+
+class DivideRounded(Op):
+    """z = trunc(x / y) ('trunc') or floor(x / y) ('floor', Python's //);
+    dz/dx = dz/dy = 0 (a step function: PyTorch's gradient is zero too)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y, mode):
+        xp = _xp(x, y)
+        with _quiet(xp, divide="ignore", invalid="ignore"):  # x / 0.0: inf or nan, silently
+            if mode == "floor":
+                z = xp.floor_divide(x, y)
+            elif _int_kind(x) and _int_kind(y):  # exact integer division, toward zero
+                inexact = (xp.remainder(x, y) != 0) & ((xp.asarray(x) < 0) != (xp.asarray(y) < 0))
+                z = xp.floor_divide(x, y) + inexact
+            else:
+                z = xp.trunc(xp.true_divide(x, y))
+        return _like_torch(xp.asarray(z), x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (grad * 0 if need_x else None), (grad * 0 if need_y else None), None
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other, broadcasting; rounded toward zero ('trunc') or down ('floor').
+
+    Args:
+        input: tensor (or number, if ``other`` is a tensor).
+        other: tensor or number broadcastable with ``input``.
+        rounding_mode: None (true division), 'trunc' or 'floor'. A rounded quotient
+            has a zero gradient and keeps an integer dtype for integer operands.
+
+    Returns:
+        The broadcast shape.
+    """
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    if _integer(input) and _integer(other) and (_xp_of(input, other).asarray(_raw(other))
+                                                == 0).any():
+        raise ZeroDivisionError("div: integer division by zero")
+    return DivideRounded.apply(input, other, rounding_mode)
 
 
 def rdiv(input, other) -> Tensor:
