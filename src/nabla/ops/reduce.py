@@ -165,8 +165,10 @@ class Var(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         g = _unreduce(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
-        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf
-        return g * (x - mean(x, ctx.dims, True)) * scale, None, None, None
+        if ctx.divisor:
+            return g * (x - mean(x, ctx.dims, True)) * (2.0 / ctx.divisor), None, None, None
+        with _quiet(array_module(_raw(x)), invalid="ignore"):  # n <= correction: inf * 0 is
+            return g * (x - mean(x, ctx.dims, True)) * math.inf, None, None, None  # nan, silently
 
 
 class Std(Op):
