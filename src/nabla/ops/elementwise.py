@@ -5,11 +5,18 @@ operators and nabla functions, so it is differentiable again) sit together. Arit
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.dtype import get_default_dtype
 from nabla.tensor import Tensor
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh",
            "sigmoid", "relu", "clamp", "where", "masked_fill", "clone", "to_dtype",
            "as_tensor_like", "clip"]
+
+
+def floating(x):
+    """An integer or bool array as the default float dtype (PyTorch's promotion for exp, sin,
+    sqrt, ...: NumPy would give float64); float arrays as they are."""
+    return x if x.dtype.kind in "fc" else x.astype(get_default_dtype())
 
 
 class Exp(Op):
@@ -19,6 +26,7 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).exp(x)
         ctx.save_for_backward(y)
         return y
@@ -36,6 +44,7 @@ class Log(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).log(x)
 
@@ -52,6 +61,7 @@ class Log1p(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).log1p(x)
 
@@ -68,6 +78,7 @@ class Expm1(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).expm1(x)
         ctx.save_for_backward(y)
         return y
@@ -85,6 +96,7 @@ class Sqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
@@ -102,6 +114,7 @@ class Rsqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = 1 / array_module(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
@@ -149,6 +162,7 @@ class Sin(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).sin(x)
 
@@ -165,6 +179,7 @@ class Cos(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).cos(x)
 
@@ -181,6 +196,7 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).tanh(x)
         ctx.save_for_backward(y)
         return y
@@ -198,6 +214,7 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         xp = array_module(x)
         # exp of a non-positive number only: no overflow for large |x|
         e = xp.exp(-xp.abs(x))

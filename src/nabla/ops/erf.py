@@ -6,7 +6,7 @@ import math
 
 from nabla.autograd.function import Op
 from nabla.ops._erf import erf as _erf_array
-from nabla.ops.elementwise import exp
+from nabla.ops.elementwise import exp, floating
 from nabla.tensor import Tensor
 
 __all__ = ["erf", "erfc"]
@@ -21,6 +21,7 @@ class Erf(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return _erf_array(x).astype(x.dtype, copy=False)
 
@@ -37,6 +38,7 @@ class Erfc(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return (1.0 - _erf_array(x)).astype(x.dtype, copy=False)
 

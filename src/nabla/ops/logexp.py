@@ -6,7 +6,7 @@ import math
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import _like_torch
-from nabla.ops.elementwise import log, sigmoid, where
+from nabla.ops.elementwise import floating, log, sigmoid, where
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
@@ -20,6 +20,7 @@ class Log2(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).log2(x)
 
@@ -36,6 +37,7 @@ class Log10(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).log10(x)
 
@@ -52,6 +54,7 @@ class Exp2(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).exp2(x)
         ctx.save_for_backward(y)
         return y
@@ -87,6 +90,7 @@ class Logit(Op):
 
     @staticmethod
     def forward(ctx, p, eps):
+        p = floating(p)
         xp = array_module(p)
         q = p if eps is None else xp.clip(p, eps, 1 - eps)
         ctx.save_for_backward(p)

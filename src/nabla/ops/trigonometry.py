@@ -4,7 +4,7 @@ its derivative."""
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import _like_torch
-from nabla.ops.elementwise import sqrt
+from nabla.ops.elementwise import floating, sqrt
 from nabla.tensor import Tensor
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh"]
@@ -17,6 +17,7 @@ class Tan(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         y = array_module(x).tan(x)
         ctx.save_for_backward(y)
         return y
@@ -34,6 +35,7 @@ class Sinh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).sinh(x)
 
@@ -50,6 +52,7 @@ class Cosh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).cosh(x)
 
@@ -66,6 +69,7 @@ class Asin(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arcsin(x)
 
@@ -82,6 +86,7 @@ class Acos(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arccos(x)
 
@@ -98,6 +103,7 @@ class Atan(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arctan(x)
 
@@ -132,6 +138,7 @@ class Asinh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arcsinh(x)
 
@@ -148,6 +155,7 @@ class Acosh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arccosh(x)
 
@@ -164,6 +172,7 @@ class Atanh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        x = floating(x)
         ctx.save_for_backward(x)
         return array_module(x).arctanh(x)
 
