@@ -1,4 +1,6 @@
-"""In-place writes: ``x.add_(y)``, ``x.zero_()``, ``x[i] = v``, ``x += y``.
+"""In-place writes: ``x.add_(y)``, ``x.zero_()``, ``x[i] = v``, ``x += y``; ``x.exp_()``,
+``x.lerp_(y, w)``, ``x.index_add_(...)`` and the other ``op_`` methods (the op of the same name,
+written back); random fills (``normal_``, ``bernoulli_``, ...).
 
 They are allowed on tensors that need no gradient, or under ``no_grad()`` (as optimizers and
 ``nn.init`` do), and each bumps the tensor's version counter, so a backward that needs the old
@@ -80,6 +82,179 @@ class InPlaceMethods:
         from nabla.random import numpy_generator
 
         return self._write(numpy_generator(generator).normal(mean, std, self.shape), "normal_")
+
+    # -- the op of the same name, written back: x.exp_() is x.copy_(nabla.exp(x)) --------------
+    def _apply_(self, where: str, op, *args, **kwargs) -> "nabla.Tensor":
+        """Write ``op(self, *args)`` into this tensor (computed without recording)."""
+        with nabla.no_grad():
+            out = op(self.detach(), *args, **kwargs)
+        xp = array_module(self._data)
+        if not xp.can_cast(out.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"{where}: the result type {out.dtype} can't be cast to this "
+                               f"tensor's dtype {self._data.dtype}; use the out-of-place "
+                               f"{where[:-1]}() or convert the tensor first (.float())")
+        return self._write(out, where)
+
+    def exp_(self):
+        return self._apply_("exp_", nabla.ops.exp)
+
+    def exp2_(self):
+        return self._apply_("exp2_", nabla.ops.exp2)
+
+    def expm1_(self):
+        return self._apply_("expm1_", nabla.ops.expm1)
+
+    def log_(self):
+        return self._apply_("log_", nabla.ops.log)
+
+    def log2_(self):
+        return self._apply_("log2_", nabla.ops.log2)
+
+    def log1p_(self):
+        return self._apply_("log1p_", nabla.ops.log1p)
+
+    def sqrt_(self):
+        return self._apply_("sqrt_", nabla.ops.sqrt)
+
+    def rsqrt_(self):
+        return self._apply_("rsqrt_", nabla.ops.rsqrt)
+
+    def square_(self):
+        return self._apply_("square_", nabla.ops.square)
+
+    def reciprocal_(self):
+        return self._apply_("reciprocal_", nabla.ops.reciprocal)
+
+    def pow_(self, exponent):
+        return self._apply_("pow_", nabla.ops.pow, exponent)
+
+    def abs_(self):
+        return self._apply_("abs_", nabla.ops.abs)
+
+    def neg_(self):
+        return self._apply_("neg_", nabla.ops.neg)
+
+    negative_ = neg_
+
+    def sign_(self):
+        return self._apply_("sign_", nabla.ops.sign)
+
+    def floor_(self):
+        return self._apply_("floor_", nabla.ops.floor)
+
+    def ceil_(self):
+        return self._apply_("ceil_", nabla.ops.ceil)
+
+    def round_(self, decimals: int = 0):
+        return self._apply_("round_", nabla.ops.round, decimals=decimals)
+
+    def trunc_(self):
+        return self._apply_("trunc_", nabla.ops.trunc)
+
+    def frac_(self):
+        return self._apply_("frac_", nabla.ops.frac)
+
+    def sin_(self):
+        return self._apply_("sin_", nabla.ops.sin)
+
+    def cos_(self):
+        return self._apply_("cos_", nabla.ops.cos)
+
+    def tanh_(self):
+        return self._apply_("tanh_", nabla.ops.tanh)
+
+    def sigmoid_(self):
+        return self._apply_("sigmoid_", nabla.ops.sigmoid)
+
+    def relu_(self):
+        return self._apply_("relu_", nabla.ops.relu)
+
+    def erf_(self):
+        return self._apply_("erf_", nabla.ops.erf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._apply_("nan_to_num_", nabla.ops.nan_to_num, nan, posinf, neginf)
+
+    def clamp_min_(self, min):
+        return self._apply_("clamp_min_", nabla.ops.clamp_min, min)
+
+    def clamp_max_(self, max):
+        return self._apply_("clamp_max_", nabla.ops.clamp_max, max)
+
+    def clip_(self, min=None, max=None):
+        return self.clamp_(min, max)
+
+    def lerp_(self, end, weight):
+        return self._apply_("lerp_", nabla.ops.lerp, end, weight)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._apply_("addcmul_", nabla.ops.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._apply_("addcdiv_", nabla.ops.addcdiv, tensor1, tensor2, value=value)
+
+    def remainder_(self, other):
+        return self._apply_("remainder_", nabla.ops.remainder, other)
+
+    def tril_(self, diagonal: int = 0):
+        return self._apply_("tril_", nabla.ops.tril, diagonal)
+
+    def triu_(self, diagonal: int = 0):
+        return self._apply_("triu_", nabla.ops.triu, diagonal)
+
+    def cumsum_(self, dim: int):
+        return self._apply_("cumsum_", nabla.ops.cumsum, dim)
+
+    def cumprod_(self, dim: int):
+        return self._apply_("cumprod_", nabla.ops.cumprod, dim)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        return self._apply_("index_add_", nabla.ops.index_add, dim, index,
+                            source if alpha == 1 else source * alpha)
+
+    def scatter_add_(self, dim: int, index, src):
+        return self._apply_("scatter_add_", nabla.ops.scatter_add, dim, index, src)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None):
+        return self._apply_("scatter_", nabla.ops.scatter, dim, index, src, value=value)
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False):
+        """Fill the main diagonal (of a 2-D tensor, or of an n-D one with all dims equal)."""
+        values = self._data.copy()
+        array_module(values).fill_diagonal(values, fill_value, wrap=wrap)
+        return self._write(values, "fill_diagonal_")
+
+    # -- random fills (the global generator unless one is given) -------------------------------
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from nabla.random import numpy_generator
+
+        prob = p._data if hasattr(p, "_data") else p
+        draw = numpy_generator(generator).random(self.shape) < prob
+        return self._write(draw, "bernoulli_")
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None):
+        from nabla.random import numpy_generator
+
+        return self._write(numpy_generator(generator).exponential(1.0 / lambd, self.shape),
+                           "exponential_")
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
+        from nabla.random import numpy_generator
+
+        return self._write(numpy_generator(generator).lognormal(mean, std, self.shape),
+                           "log_normal_")
+
+    def random_(self, from_: int = 0, to: int | None = None, *, generator=None):
+        """Integers drawn uniformly from [from_, to - 1] (one argument: [0, from_ - 1])."""
+        from nabla.random import numpy_generator
+
+        low, high = (0, from_) if to is None and from_ else (from_, to)
+        if high is None:  # no bound: as PyTorch, up to the mantissa of a float dtype
+            kind = self._data.dtype
+            high = 2 ** (array_module(self._data).finfo(kind).nmant + 1) if kind.kind == "f" \
+                else array_module(self._data).iinfo(kind).max
+        return self._write(numpy_generator(generator).integers(low, high, self.shape),
+                           "random_")
 
     def __iadd__(self, other):
         return self.add_(other) if _inplace_ok(self) else self + other

@@ -1,0 +1,105 @@
+"""In-place methods (x.exp_(), x.lerp_(y, w), x.index_add_(...), x.bernoulli_(), ...): the same
+values as PyTorch's, written into the tensor's own memory, its version bumped, and refused on
+tensors that are part of a graph."""
+
+import numpy as np
+import pytest
+import torch
+
+import nabla
+
+X = np.array([[0.5, -1.5, 2.0], [3.0, -0.25, 1.0]], np.float32)
+Y = np.array([[1.0, 2.0, -1.0], [0.5, 1.5, 2.5]], np.float32)
+
+CALLS = {  # name -> call on (lib, x, y)
+    "exp_": lambda lib, x, y: x.exp_(),
+    "exp2_": lambda lib, x, y: x.exp2_(),
+    "expm1_": lambda lib, x, y: x.expm1_(),
+    "log_": lambda lib, x, y: x.abs_().log_(),
+    "log2_": lambda lib, x, y: x.abs_().log2_(),
+    "log1p_": lambda lib, x, y: x.abs_().log1p_(),
+    "sqrt_": lambda lib, x, y: x.abs_().sqrt_(),
+    "rsqrt_": lambda lib, x, y: x.abs_().rsqrt_(),
+    "square_": lambda lib, x, y: x.square_(),
+    "reciprocal_": lambda lib, x, y: x.reciprocal_(),
+    "pow_": lambda lib, x, y: x.pow_(3),
+    "neg_": lambda lib, x, y: x.neg_(),
+    "negative_": lambda lib, x, y: x.negative_(),
+    "sign_": lambda lib, x, y: x.sign_(),
+    "floor_": lambda lib, x, y: x.floor_(),
+    "ceil_": lambda lib, x, y: x.ceil_(),
+    "round_": lambda lib, x, y: x.round_(),
+    "round_ decimals": lambda lib, x, y: x.mul_(1.2345).round_(decimals=2),
+    "trunc_": lambda lib, x, y: x.trunc_(),
+    "frac_": lambda lib, x, y: x.frac_(),
+    "sin_": lambda lib, x, y: x.sin_(),
+    "cos_": lambda lib, x, y: x.cos_(),
+    "tanh_": lambda lib, x, y: x.tanh_(),
+    "sigmoid_": lambda lib, x, y: x.sigmoid_(),
+    "relu_": lambda lib, x, y: x.relu_(),
+    "erf_": lambda lib, x, y: x.erf_(),
+    "nan_to_num_": lambda lib, x, y: x.log_().nan_to_num_(nan=7.0),
+    "clamp_min_": lambda lib, x, y: x.clamp_min_(0.0),
+    "clamp_max_": lambda lib, x, y: x.clamp_max_(1.0),
+    "clip_": lambda lib, x, y: x.clip_(-1.0, 1.0),
+    "lerp_": lambda lib, x, y: x.lerp_(y, 0.25),
+    "addcmul_": lambda lib, x, y: x.addcmul_(y, y, value=0.5),
+    "addcdiv_": lambda lib, x, y: x.addcdiv_(y, y.abs() + 1, value=2),
+    "remainder_": lambda lib, x, y: x.remainder_(0.75),
+    "tril_": lambda lib, x, y: x.tril_(),
+    "triu_": lambda lib, x, y: x.triu_(1),
+    "cumsum_": lambda lib, x, y: x.cumsum_(1),
+    "cumprod_": lambda lib, x, y: x.cumprod_(0),
+    "index_add_": lambda lib, x, y: x.index_add_(1, lib.tensor([2, 0, 2]), y, alpha=2),
+    "scatter_add_": lambda lib, x, y: x.scatter_add_(1, lib.tensor([[2, 0, 2], [1, 1, 0]]), y),
+    "scatter_": lambda lib, x, y: x.scatter_(1, lib.tensor([[2, 0], [1, 0]]), y),
+    "scatter_ value": lambda lib, x, y: x.scatter_(1, lib.tensor([[2, 0], [1, 0]]), value=-4.0),
+    "fill_diagonal_": lambda lib, x, y: x.fill_diagonal_(9.0),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_matches_torch_in_place(name):
+    x, t = nabla.tensor(X.copy()), torch.tensor(X.copy())
+    memory, version = x._data, x._version[0]
+    with np.errstate(all="ignore"):
+        out = CALLS[name](nabla, x, nabla.tensor(Y))
+    ref = CALLS[name](torch, t, torch.tensor(Y))
+    assert out is x and x._data is memory and x._version[0] > version
+    np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_refused_on_a_graph_tensor_and_allowed_under_no_grad():
+    w = nabla.tensor(X.copy(), requires_grad=True)
+    with pytest.raises(RuntimeError, match="exp_: in-place operation on a leaf tensor"):
+        w.exp_()
+    h = w * 2
+    with pytest.raises(RuntimeError, match="lerp_: in-place operation on a tensor that is part"):
+        h.lerp_(nabla.tensor(Y), 0.5)
+    with nabla.no_grad():  # an exponential moving average of weights, as in EMA / BYOL
+        w.lerp_(nabla.tensor(Y), 0.5)
+    np.testing.assert_allclose(w.detach().numpy(), (X + Y) / 2)
+
+
+def test_a_float_result_into_an_integer_tensor_is_refused():
+    with pytest.raises(RuntimeError, match=r"sqrt_: the result type float32 can't be cast"):
+        nabla.tensor([1, 4]).sqrt_()
+    assert nabla.tensor([-2, 3]).abs_().tolist() == [2, 3]
+
+
+def test_random_fills_are_seeded_and_in_range():
+    def draws():
+        nabla.manual_seed(3)
+        return (nabla.empty(1000).bernoulli_(0.25), nabla.empty(1000).exponential_(2.0),
+                nabla.empty(1000).log_normal_(0.0, 0.5), nabla.empty(1000).random_(5),
+                nabla.empty(1000, dtype=nabla.int64).random_(3, 6))
+    first, second = draws(), draws()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    bern, expo, lognorm, ints, ints2 = (a.numpy() for a in first)
+    assert set(np.unique(bern)) <= {0.0, 1.0} and 0.2 < bern.mean() < 0.3
+    assert (expo >= 0).all() and 0.4 < expo.mean() < 0.6  # mean 1 / lambda
+    assert (lognorm > 0).all() and 0.9 < np.median(lognorm) < 1.1  # median exp(mean)
+    assert set(np.unique(ints)) == {0.0, 1.0, 2.0, 3.0, 4.0}
+    assert set(np.unique(ints2)) == {3, 4, 5} and ints2.dtype == np.int64
