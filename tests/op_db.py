@@ -609,6 +609,7 @@ OP_DB += [
     _op("square", _unary()), _op("reciprocal", _unary("nonzero")),
     _op("rsub", _binary("any", scalar=False)), _op("clip", _clamp_samples),
     _op("remainder", _remainder_samples),
+    _op("fmod", _remainder_samples),
     _op("floor_divide", lambda m: [S(m(3, 4), m.pos(3, 4)), S(m(3, 4), 0.7)], **no_grad_op),
     _op("norm", lambda m: [S(m(3, 4)), S(m(3, 4), 2, 1, name="dim 1"),
                            S(m.nonzero(3, 4), 1, (0, 1), keepdim=True, name="p=1"),

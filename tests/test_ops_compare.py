@@ -1,5 +1,6 @@
-"""Comparisons, logical ops, isnan/isinf/isfinite, floor_divide, remainder, equal/allclose/isclose
-vs PyTorch: values, dtype (bool), broadcasting, no gradient; remainder's gradient."""
+"""Comparisons, logical ops, isnan/isinf/isfinite, floor_divide, remainder, fmod,
+equal/allclose/isclose vs PyTorch: values, dtype (bool), broadcasting, no gradient; remainder's
+gradient (fmod's is in the op table)."""
 
 import numpy as np
 import pytest
@@ -78,6 +79,7 @@ def test_results_carry_no_gradient():
 def test_floor_divide_and_remainder_forward(a, b):
     same(lambda m, x, y: m.floor_divide(x, y), a, b)
     same(lambda m, x, y: m.remainder(x, y), a, b)
+    same(lambda m, x, y: m.fmod(x, y), a, b)
     same(lambda m, x, y: x // y, a, b)
     same(lambda m, x, y: x % y, a, b)
     same(lambda m, x: x % 3, a)
@@ -88,6 +90,8 @@ def test_integer_division_by_zero_raises():
         nabla.floor_divide(nabla.tensor([1, 2]), 0)
     with pytest.raises(ZeroDivisionError, match="remainder"):
         nabla.remainder(nabla.tensor([1, 2]), nabla.tensor([1, 0]))
+    with pytest.raises(ZeroDivisionError, match="fmod"):
+        nabla.fmod(nabla.tensor([1, 2]), nabla.tensor([1, 0]))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -45,6 +45,7 @@ CALLS = {  # name -> call on (lib, x, y)
     "lerp_": lambda lib, x, y: x.lerp_(y, 0.25),
     "addcmul_": lambda lib, x, y: x.addcmul_(y, y, value=0.5),
     "addcdiv_": lambda lib, x, y: x.addcdiv_(y, y.abs() + 1, value=2),
+    "fmod_": lambda lib, x, y: x.fmod_(0.75),
     "remainder_": lambda lib, x, y: x.remainder_(0.75),
     "tril_": lambda lib, x, y: x.tril_(),
     "triu_": lambda lib, x, y: x.triu_(1),
@@ -80,6 +81,13 @@ def test_refused_on_a_graph_tensor_and_allowed_under_no_grad():
     with nabla.no_grad():  # an exponential moving average of weights, as in EMA / BYOL
         w.lerp_(nabla.tensor(Y), 0.5)
     np.testing.assert_allclose(w.detach().numpy(), (X + Y) / 2)
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod", "floor_divide"])
+def test_division_remainder_methods(name):
+    x, y = np.array([-7.5, 7.5, 5.0], np.float32), np.array([2.0, -2.0, 3.0], np.float32)
+    out = getattr(nabla.tensor(x), name)(nabla.tensor(y))
+    np.testing.assert_allclose(out.numpy(), getattr(torch.tensor(x), name)(torch.tensor(y)).numpy())
 
 
 def test_a_float_result_into_an_integer_tensor_is_refused():

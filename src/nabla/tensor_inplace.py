@@ -193,6 +193,9 @@ class InPlaceMethods:
     def addcdiv_(self, tensor1, tensor2, value=1):
         return self._apply_("addcdiv_", nabla.ops.addcdiv, tensor1, tensor2, value=value)
 
+    def fmod_(self, other):
+        return self._apply_("fmod_", nabla.ops.fmod, other)
+
     def remainder_(self, other):
         return self._apply_("remainder_", nabla.ops.remainder, other)
 

@@ -60,6 +60,16 @@ class MoreTensorMethods:
     def dist(self, other, p=2):
         return nabla.ops.dist(self, other, p)
 
+    # division remainders (ops/compare.py)
+    def remainder(self, other):
+        return nabla.ops.remainder(self, other)
+
+    def fmod(self, other):
+        return nabla.ops.fmod(self, other)
+
+    def floor_divide(self, other):
+        return nabla.ops.floor_divide(self, other)
+
     # aliases (ops/aliases.py)
     def absolute(self):
         return nabla.ops.absolute(self)

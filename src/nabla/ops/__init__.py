@@ -17,7 +17,8 @@ index.py        __getitem__, index_select/index_add, masked_select
 scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
 matrix.py       t, diagonal, diag, trace, tensordot, kron, meshgrid, diff (derived)
-compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient)
+compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient); floor_divide,
+                remainder, fmod
 cumulative.py   cumprod (zero-safe rule), cummax/cummin, logcumsumexp
 nan_ops.py      nan_to_num, nansum, nanmean
 bucketize.py    searchsorted, bucketize, isin (no gradient)

@@ -13,7 +13,7 @@ from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
            "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan",
-           "isinf", "isfinite", "floor_divide", "remainder", "equal", "allclose", "isclose",
+           "isinf", "isfinite", "floor_divide", "remainder", "fmod", "equal", "allclose", "isclose",
            "nonzero", "count_nonzero"]
 
 
@@ -211,6 +211,46 @@ def remainder(input, other) -> Tensor:
     if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
         raise ZeroDivisionError("remainder: integer division by zero")
     return Remainder.apply(input, other)
+
+
+class Fmod(Op):
+    """z = x - trunc(x / y) * y (the sign of x, as C's fmod);
+    dz/dx = grad, dz/dy = -grad * trunc(x / y)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        xp = array_module(y if isinstance(x, (int, float)) else x)
+        with _quiet(xp, divide="ignore", invalid="ignore"):  # fmod(x, 0.0) is nan, silently
+            return xp.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad
+        if not need_y:
+            return grad, None
+        x, y = map(_raw, ctx.saved_tensors)
+        xp = array_module(y)
+        return (grad if need_x else None), -grad * xp.trunc(xp.true_divide(x, y))
+
+
+def fmod(input, other) -> Tensor:
+    """C's remainder of input / other elementwise (result has the sign of ``input``).
+
+    Differentiable: d/dinput = 1, d/dother = -trunc(input / other).
+
+    Args:
+        input: tensor (or number, if ``other`` is a tensor).
+        other: tensor or number, broadcastable with ``input``.
+
+    Returns:
+        The broadcast shape.
+    """
+    if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
+        raise ZeroDivisionError("fmod: integer division by zero")
+    return Fmod.apply(input, other)
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
