@@ -2,9 +2,13 @@
 ``x.lerp_(y, w)``, ``x.index_add_(...)`` and the other ``op_`` methods (the op of the same name,
 written back); random fills (``normal_``, ``bernoulli_``, ...).
 
-They are allowed on tensors that need no gradient, or under ``no_grad()`` (as optimizers and
-``nn.init`` do), and each bumps the tensor's version counter, so a backward that needs the old
-values raises instead of computing a wrong gradient. (Graph tensors are changed out of place.)
+Without a gradient involved (no_grad, as optimizers and ``nn.init`` write, or plain tensors) the
+values are written into the tensor's memory and its version counter is bumped. In grad mode, when
+the tensor or an argument requires grad, the op is recorded as PyTorch records it: on a snapshot
+of the old value, after which the tensor is the op's output in the graph (``_rebase``). A node
+that saved the old memory sees the version bump and refuses to backward instead of computing a
+wrong gradient. Refused, as in PyTorch: a leaf that requires grad; and, unlike PyTorch, a view
+whose base would have to record the write (clone it first).
 """
 
 import nabla  # resolved at call time, as in tensor_methods.py
@@ -32,11 +36,43 @@ class InPlaceMethods:
         self._version[0] += 1
         return self
 
+    def _in_graph(self, *args) -> bool:
+        """Whether an in-place op on this tensor must be recorded: grad mode is on and this
+        tensor or an argument requires grad."""
+        return _mode.enabled and (self._requires_grad or any(
+            getattr(a, "_requires_grad", False) for a in args))
+
+    def _rebase(self, where: str, op, *args, **kwargs) -> "nabla.Tensor":
+        """PyTorch's in-place semantics in the graph: ``op`` is recorded on a snapshot of the old
+        value (which keeps this tensor's place in the graph), its result is written into this
+        tensor's memory, and this tensor becomes that result's node. Nodes that saved the old
+        value see the version bump and refuse to backward, as in PyTorch."""
+        if _trace.tracer is not None:
+            _trace.tracer.refuse(f"the in-place write {where}")
+        if self._requires_grad and self.grad_fn is None:
+            self._write(None, where)  # raises: a leaf that requires grad (as PyTorch)
+        if self._data.base is not None:  # may share memory with another tensor
+            raise RuntimeError(
+                f"{where}: in-place operation that needs a gradient on a view or slice (shape "
+                f"{tuple(self.shape)}): its base would not record it. Use the out-of-place "
+                "version and rebind the name, or clone() the view first."
+            )
+        old = nabla.Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn,
+                                 self._output_nr)
+        out = op(old, *args, **kwargs)
+        _check_cast(where, out._data.dtype, self._data.dtype)
+        self._data[...] = out._data
+        self._version[0] += 1
+        self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        self._requires_grad = out._requires_grad
+        return self
+
     def __setitem__(self, key, value) -> None:
+        if self._in_graph(value):
+            self._rebase("__setitem__", nabla.ops.index.assign, key, value)
+            return
         if _trace.tracer is not None:
             _trace.tracer.refuse("the in-place write __setitem__")
-        if self._requires_grad and _mode.enabled:
-            self._write(None, "__setitem__")
         nabla.ops.index.setitem(self._data, key, value._data if hasattr(value, "_data") else value)
         self._version[0] += 1
 
@@ -50,25 +86,37 @@ class InPlaceMethods:
         return self._write(value, "fill_")
 
     def add_(self, other, alpha=1) -> "nabla.Tensor":
+        if self._in_graph(other):
+            return self._rebase("add_", nabla.ops.add, other if alpha == 1 else other * alpha)
         o = other._data if hasattr(other, "_data") else other
         return self._write(self._data + (o if alpha == 1 else alpha * o), "add_")
 
     def sub_(self, other, alpha=1) -> "nabla.Tensor":
+        if self._in_graph(other):
+            return self._rebase("sub_", nabla.ops.sub, other if alpha == 1 else other * alpha)
         o = other._data if hasattr(other, "_data") else other
         return self._write(self._data - (o if alpha == 1 else alpha * o), "sub_")
 
     def mul_(self, other) -> "nabla.Tensor":
+        if self._in_graph(other):
+            return self._rebase("mul_", nabla.ops.mul, other)
         return self._write(self._data * (other._data if hasattr(other, "_data") else other),
                            "mul_")
 
     def div_(self, other) -> "nabla.Tensor":
+        if self._in_graph(other):
+            return self._rebase("div_", nabla.ops.div, other)
         return self._write(self._data / (other._data if hasattr(other, "_data") else other),
                            "div_")
 
     def clamp_(self, min=None, max=None) -> "nabla.Tensor":
+        if self._in_graph(min, max):
+            return self._rebase("clamp_", nabla.ops.clamp, min, max)
         return self._write(array_module(self._data).clip(self._data, min, max), "clamp_")
 
     def masked_fill_(self, mask, value) -> "nabla.Tensor":
+        if self._in_graph(value):
+            return self._rebase("masked_fill_", nabla.ops.masked_fill, mask, value)
         xp = array_module(self._data)
         m = mask._data if hasattr(mask, "_data") else mask
         return self._write(xp.where(m, value, self._data), "masked_fill_")
@@ -85,14 +133,12 @@ class InPlaceMethods:
 
     # -- the op of the same name, written back: x.exp_() is x.copy_(nabla.exp(x)) --------------
     def _apply_(self, where: str, op, *args, **kwargs) -> "nabla.Tensor":
-        """Write ``op(self, *args)`` into this tensor (computed without recording)."""
+        """Write ``op(self, *args)`` into this tensor (recorded when a gradient is needed)."""
+        if self._in_graph(*args, *kwargs.values()):
+            return self._rebase(where, op, *args, **kwargs)
         with nabla.no_grad():
             out = op(self.detach(), *args, **kwargs)
-        xp = array_module(self._data)
-        if not xp.can_cast(out.dtype, self._data.dtype, "same_kind"):
-            raise RuntimeError(f"{where}: the result type {out.dtype} can't be cast to this "
-                               f"tensor's dtype {self._data.dtype}; use the out-of-place "
-                               f"{where[:-1]}() or convert the tensor first (.float())")
+        _check_cast(where, out.dtype, self._data.dtype)
         return self._write(out, where)
 
     def exp_(self):
@@ -270,6 +316,15 @@ class InPlaceMethods:
 
     def __itruediv__(self, other):
         return self.div_(other) if _inplace_ok(self) else self / other
+
+
+def _check_cast(where: str, result, dtype) -> None:
+    """A result that the tensor's dtype cannot hold (a float into an integer tensor) is refused,
+    as in PyTorch."""
+    if not array_module(None).can_cast(result, dtype, "same_kind"):
+        raise RuntimeError(f"{where}: the result type {result} can't be cast to this tensor's "
+                           f"dtype {dtype}; use the out-of-place {where.strip('_')}() or convert "
+                           "the tensor first (.float())")
 
 
 def _inplace_ok(t) -> bool:

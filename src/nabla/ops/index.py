@@ -10,7 +10,8 @@ assignment, which is much faster.
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module, as_array, ndarray
-from nabla.ops.shape import _dim
+from nabla.ops.elementwise import to_dtype, where
+from nabla.ops.shape import _dim, broadcast_to, reshape
 from nabla.tensor import Tensor
 
 __all__ = ["getitem", "index_key", "index_select", "index_add", "masked_select"]
@@ -178,6 +179,27 @@ def setitem(array, key, value) -> None:
     (PyTorch's rules, which differ from NumPy's for ints mixed with index arrays)."""
     target, parts, _ = _torch_placement(array, key)
     target[parts] = value
+
+
+def assign(input: Tensor, key, value) -> Tensor:
+    """``input`` with ``value`` written at ``key``: ``input[key] = value`` out of place, which is
+    how the graph records an assignment (``Tensor.__setitem__`` in grad mode). Gradients: that of
+    ``input`` is zero at ``key``, that of ``value`` is the gradient read at ``key`` (summed over
+    broadcasting). A position written twice keeps the last value, as NumPy's assignment."""
+    xp = array_module(input._data)
+    target, parts, _ = _torch_placement(xp.arange(input._data.size).reshape(input.shape), key)
+    flat = as_array(target[parts]).ravel()  # the flat positions key selects, in value's order
+    if not isinstance(value, Tensor):
+        value = Tensor._make(as_array(value, input._data.dtype))
+    picked = reshape(broadcast_to(to_dtype(value, input._data.dtype), target[parts].shape), (-1,))
+    _, last = xp.unique(flat[::-1], return_index=True)
+    if len(last) < len(flat):  # repeated positions: the last write wins
+        keep = xp.sort(len(flat) - 1 - last)
+        flat, picked = flat[keep], AdvancedGetitem.apply(picked, (keep,))
+    written = xp.zeros(input._data.size, bool)
+    written[flat] = True
+    placed = AdvancedGetitemBackward.apply(picked, (input._data.size,), (flat,))
+    return where(Tensor._make(written.reshape(input.shape)), reshape(placed, input.shape), input)
 
 
 def _torch_placement(input, key) -> tuple:
