@@ -92,9 +92,21 @@ GRAPH_CASES = {  # in-place ops inside a graph: recorded as in PyTorch
     "setitem with a mask": lambda lib, w, v: _set(w * 1.0, v > 1.0, 7.0),
     "setitem with an index array": lambda lib, w, v: _set(w * v, (slice(None), lib.tensor([2, 0])),
                                                        v[:, :2] * 3),
+    "out[i] op= v into a buffer": lambda lib, w, v: _augmented_rows(lib.zeros(2, 3), w, v),
+    "copy_ of a graph tensor": lambda lib, w, v: lib.zeros(2, 3).copy_(w * v),
+    "copy_ broadcasting a leaf": lambda lib, w, v: lib.zeros(2, 3).copy_(v[0]),
     "index_add_ of a graph source": lambda lib, w, v: (w * 1.0).index_add_(1, lib.tensor([0, 2]),
                                                                            v[:, :2]),
 }
+
+
+def _augmented_rows(t, w, v):
+    t[0] += w[0] * v[0]
+    t[1] += v[1]
+    t[1] *= w[1]
+    t[0] /= v[1] + 2
+    t[1] -= w[0]
+    return t
 
 
 def _iadd(t, other):

@@ -60,6 +60,8 @@ class InPlaceMethods:
         old = nabla.Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn,
                                  self._output_nr)
         out = op(old, *args, **kwargs)
+        if out.grad_fn is None and out._requires_grad:  # an argument itself: copy it, so that
+            out = nabla.ops.clone(out)  # this tensor gets a node, never a leaf's place
         _check_cast(where, out._data.dtype, self._data.dtype)
         self._data[...] = out._data
         self._version[0] += 1
@@ -77,6 +79,8 @@ class InPlaceMethods:
         self._version[0] += 1
 
     def copy_(self, src) -> "nabla.Tensor":
+        if self._in_graph(src):  # the copy's gradient flows to src (self's old value gets none)
+            return self._rebase("copy_", _copied, src)
         return self._write(src, "copy_")
 
     def zero_(self) -> "nabla.Tensor":
@@ -306,16 +310,16 @@ class InPlaceMethods:
                            "random_")
 
     def __iadd__(self, other):
-        return self.add_(other) if _inplace_ok(self) else self + other
+        return self.add_(other) if _inplace_ok(self, other) else self + other
 
     def __isub__(self, other):
-        return self.sub_(other) if _inplace_ok(self) else self - other
+        return self.sub_(other) if _inplace_ok(self, other) else self - other
 
     def __imul__(self, other):
-        return self.mul_(other) if _inplace_ok(self) else self * other
+        return self.mul_(other) if _inplace_ok(self, other) else _unshared(self) * other
 
     def __itruediv__(self, other):
-        return self.div_(other) if _inplace_ok(self) else self / other
+        return self.div_(other) if _inplace_ok(self, other) else _unshared(self) / other
 
 
 def _check_cast(where: str, result, dtype) -> None:
@@ -327,10 +331,26 @@ def _check_cast(where: str, result, dtype) -> None:
                            "the tensor first (.float())")
 
 
-def _inplace_ok(t) -> bool:
-    """``x += y`` works in place unless x needs its old value for a graph (then it rebinds)."""
-    if not t._requires_grad or not _mode.enabled:
+def _unshared(t):
+    """``t``, or a copy of it if it is a view: ``out[i] *= w`` saves its left operand for the
+    gradient, and the store back into ``out`` would overwrite a view's memory."""
+    return nabla.ops.clone(t) if t._data.base is not None else t
+
+
+def _copied(old, src):
+    """``src`` as a new tensor of ``old``'s shape and dtype (copy_ in the graph)."""
+    return nabla.ops.clone(nabla.ops.broadcast_to(nabla.ops.to_dtype(src, old.dtype), old.shape))
+
+
+def _inplace_ok(t, other) -> bool:
+    """``x += y`` works in place (recorded when a gradient is involved), except that it rebinds
+    ``x`` to ``x + y`` where x needs its old value for a graph, or where x is a view that a
+    gradient would have to reach through: ``out[i] += v`` then stores the new value back with
+    ``__setitem__``, which records it."""
+    if not _mode.enabled:
         return True
-    if t.grad_fn is None:
-        t._write(None, "in-place operator")  # raises: PyTorch forbids this on leaves too
-    return False
+    if t._requires_grad:
+        if t.grad_fn is None:
+            t._write(None, "in-place operator")  # raises: PyTorch forbids this on leaves too
+        return False
+    return not (getattr(other, "_requires_grad", False) and t._data.base is not None)
