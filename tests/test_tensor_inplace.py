@@ -142,6 +142,17 @@ def test_a_chain_pytorch_refuses_gets_the_exact_gradient():
     np.testing.assert_allclose(w.grad.numpy(), 4 * (1 - np.tanh(2 * X) ** 2), rtol=1e-5)
 
 
+def test_augmented_assignment_on_a_view_writes_its_base_as_pytorch():
+    """t = x[0]; t += v: x holds the new values (as in PyTorch); t is the recorded result."""
+    v = nabla.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = nabla.zeros(2, 3)
+    t = x[0]
+    t += v * 2
+    np.testing.assert_array_equal(x.numpy(), [[2.0, 4.0, 6.0], [0.0, 0.0, 0.0]])
+    t.sum().backward()
+    np.testing.assert_array_equal(v.grad.numpy(), [2.0, 2.0, 2.0])
+
+
 def test_a_node_that_saved_the_old_value_refuses_to_backward():
     w = nabla.tensor(X.copy(), requires_grad=True)
     h = w * 2

@@ -11,6 +11,8 @@ wrong gradient. Refused, as in PyTorch: a leaf that requires grad; and, unlike P
 whose base would have to record the write (clone it first).
 """
 
+import operator
+
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.autograd.grad_mode import _mode, _trace
 from nabla.backend import array_module
@@ -310,16 +312,16 @@ class InPlaceMethods:
                            "random_")
 
     def __iadd__(self, other):
-        return self.add_(other) if _inplace_ok(self, other) else self + other
+        return _augmented(self, other, self.add_, operator.add)
 
     def __isub__(self, other):
-        return self.sub_(other) if _inplace_ok(self, other) else self - other
+        return _augmented(self, other, self.sub_, operator.sub)
 
     def __imul__(self, other):
-        return self.mul_(other) if _inplace_ok(self, other) else _unshared(self) * other
+        return _augmented(self, other, self.mul_, operator.mul)
 
     def __itruediv__(self, other):
-        return self.div_(other) if _inplace_ok(self, other) else _unshared(self) / other
+        return _augmented(self, other, self.div_, operator.truediv)
 
 
 def _check_cast(where: str, result, dtype) -> None:
@@ -342,15 +344,20 @@ def _copied(old, src):
     return nabla.ops.clone(nabla.ops.broadcast_to(nabla.ops.to_dtype(src, old.dtype), old.shape))
 
 
-def _inplace_ok(t, other) -> bool:
-    """``x += y`` works in place (recorded when a gradient is involved), except that it rebinds
-    ``x`` to ``x + y`` where x needs its old value for a graph, or where x is a view that a
-    gradient would have to reach through: ``out[i] += v`` then stores the new value back with
-    ``__setitem__``, which records it."""
+def _augmented(t, other, in_place, out_of_place):
+    """``x op= y``: in place (recorded when a gradient is involved), except where x needs its old
+    value for a graph (then x is rebound to ``x op y``), and where x is a view that a gradient
+    would have to reach through: then the view's memory gets the new values as in PyTorch, and
+    x is rebound to the recorded result, so that ``out[i] += v`` (which stores x back with
+    ``__setitem__``) records the gradient."""
     if not _mode.enabled:
-        return True
+        return in_place(other)
     if t._requires_grad:
         if t.grad_fn is None:
             t._write(None, "in-place operator")  # raises: PyTorch forbids this on leaves too
-        return False
-    return not (getattr(other, "_requires_grad", False) and t._data.base is not None)
+        return out_of_place(_unshared(t), other)
+    if getattr(other, "_requires_grad", False) and t._data.base is not None:
+        result = out_of_place(_unshared(t), other)
+        t._write(result, "in-place operator")
+        return result
+    return in_place(other)
