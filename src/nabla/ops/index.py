@@ -188,10 +188,11 @@ def assign(input: Tensor, key, value) -> Tensor:
     broadcasting). A position written twice keeps the last value, as NumPy's assignment."""
     xp = array_module(input._data)
     target, parts, _ = _torch_placement(xp.arange(input._data.size).reshape(input.shape), key)
-    flat = as_array(target[parts]).ravel()  # the flat positions key selects, in value's order
+    selected = as_array(target[parts])  # the flat position of each selected element
+    flat = selected.ravel()
     if not isinstance(value, Tensor):
         value = Tensor._make(as_array(value, input._data.dtype))
-    picked = reshape(broadcast_to(to_dtype(value, input._data.dtype), target[parts].shape), (-1,))
+    picked = reshape(broadcast_to(to_dtype(value, input._data.dtype), selected.shape), (-1,))
     _, last = xp.unique(flat[::-1], return_index=True)
     if len(last) < len(flat):  # repeated positions: the last write wins
         keep = xp.sort(len(flat) - 1 - last)
