@@ -55,6 +55,7 @@ from nabla.dtype import (
     uint8,
 )
 from nabla.ops import *  # noqa: F403  (the functional API: nabla.exp, nabla.matmul, ...)
+from nabla.printing import set_printoptions
 from nabla.random import (
     Generator,
     get_rng_state,

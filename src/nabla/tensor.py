@@ -6,9 +6,11 @@ in-place writes (``x.add_(y)``, ``x[i] = v``) are in ``tensor_inplace.py``. This
 tensor's own state: its array, its autograd fields, conversion and the Python operators.
 """
 
+import sys
 import weakref
 
 from nabla import dtype as _dt
+from nabla import printing as _printing
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module, as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
@@ -237,13 +239,22 @@ class Tensor(InPlaceMethods, TensorMethods, MoreTensorMethods):
     def __repr__(self) -> str:
         xp = array_module(self._data)
         data = self._data
-        # As PyTorch: integral floats print as "1.", fractions or exponents with 4 fixed digits
-        fixed = data.dtype.kind == "f" and bool((data[xp.isfinite(data)] % 1 != 0).any())
-        body = xp.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                               threshold=1000, floatmode="fixed" if fixed else "maxprec")
-        if not fixed and data.dtype.kind == "f" and "e" in body:
-            body = xp.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                                   threshold=1000, floatmode="fixed")
+        opts = _printing.options
+        threshold, p, sci = opts["threshold"], opts["precision"], opts["sci_mode"]
+        style = dict(separator=", ", prefix="tensor(", precision=p, edgeitems=opts["edgeitems"],
+                     max_line_width=opts["linewidth"] + 1,  # NumPy counts one more char
+                     threshold=sys.maxsize if threshold == float("inf") else int(threshold))
+        if data.dtype.kind == "f" and sci:
+            body = xp.array2string(data, formatter={"float_kind": lambda v: f"{v:.{p}e}"},
+                                   **style)
+        else:
+            # As PyTorch: integral floats print as "1.", fractions or exponents with fixed digits
+            fixed = data.dtype.kind == "f" and bool((data[xp.isfinite(data)] % 1 != 0).any())
+            body = xp.array2string(data, floatmode="fixed" if fixed else "maxprec", **style)
+            if data.dtype.kind == "f" and "e" in body:  # sci_mode=False: never an exponent
+                body = xp.array2string(data, floatmode="fixed", **style) if sci is None else \
+                    xp.array2string(data, formatter={"float_kind": lambda v: f"{v:.{p}f}"},
+                                    **style)
         body = body.replace(", ...,", ",  ...,")  # PyTorch pads the elided columns
         extra = ""
         if data.size == 0 and data.shape != (0,):
