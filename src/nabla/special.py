@@ -4,16 +4,20 @@ nabla ops (each with its gradient rule in ``nabla/ops``)."""
 import math
 
 from nabla.ops import (
+    digamma,
     erf,
     erfc,
     exp2,
     expm1,
+    lgamma,
     log,
     log1p,
     log_softmax,
     logit,
     logsumexp,
     masked_fill,
+    mvlgamma,
+    polygamma,
     sigmoid,
     softmax,
     where,
@@ -21,9 +25,13 @@ from nabla.ops import (
 )
 
 __all__ = ["erf", "erfc", "expit", "logit", "xlogy", "exp2", "expm1", "log1p", "logsumexp",
-           "softmax", "log_softmax", "entr"]
+           "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi", "polygamma",
+           "multigammaln"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
+gammaln = lgamma  # log|Gamma(x)|
+psi = digamma
+multigammaln = mvlgamma
 
 
 def entr(input):

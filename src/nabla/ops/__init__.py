@@ -4,6 +4,7 @@ arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
 elementwise.py  exp/log, roots, sin/cos, tanh/sigmoid/relu, where, clamp, casts
 logexp.py       log2/log10/exp2, logaddexp, logit, xlogy
 erf.py          erf, erfc
+gamma.py        lgamma, digamma, polygamma (each the next one's rule), mvlgamma
 trigonometry.py tan, sinh/cosh, asin/acos/atan, atan2, asinh/acosh/atanh
 rounding.py     floor, ceil, round, trunc (gradient 0), frac
 reduce.py       sum, mean, var/std (and var_mean/std_mean), prod, cumsum, all/any
@@ -44,6 +45,7 @@ from nabla.ops import (
     elementwise,
     erf,
     extrema,
+    gamma,
     grids,
     index,
     join,
@@ -74,6 +76,7 @@ __all__ = [
     *elementwise.__all__,
     *erf.__all__,
     *extrema.__all__,
+    *gamma.__all__,
     *grids.__all__,
     *index.__all__,
     *join.__all__,
@@ -101,6 +104,7 @@ from nabla.ops.cumulative import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.erf import *  # noqa: F401,F403
 from nabla.ops.extrema import *  # noqa: F401,F403
+from nabla.ops.gamma import *  # noqa: F401,F403
 from nabla.ops.grids import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403
 from nabla.ops.join import *  # noqa: F401,F403
