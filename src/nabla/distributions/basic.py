@@ -1,6 +1,5 @@
-"""Probability distributions, as ``torch.distributions``: Normal, Bernoulli, Categorical and
-``kl_divergence``. Written with nabla ops, so log-probabilities, entropies and KL terms have
-gradients with respect to the parameters.
+"""Normal, Bernoulli, Categorical and ``kl_divergence`` in closed form. Written with nabla ops,
+so log-probabilities, entropies and KL terms have gradients with respect to the parameters.
 
 The reparameterization trick (VAEs) is ``Normal.rsample``: the draw is loc + scale * eps with
 eps ~ N(0, 1) drawn apart, so the gradient reaches loc and scale through a sample; ``sample``
@@ -12,6 +11,7 @@ import math
 from nabla.autograd.grad_mode import no_grad
 from nabla.backend import array_module
 from nabla.creation import bernoulli, randn
+from nabla.distributions.base import Distribution, _shape, _tensor
 from nabla.nn.functional import binary_cross_entropy_with_logits, softplus
 from nabla.ops import (
     broadcast_to,
@@ -27,31 +27,7 @@ from nabla.ops import (
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
-__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"]
-
-
-def _tensor(value, like: Tensor | None = None) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    return Tensor(value) if like is None else Tensor(like._data.dtype.type(value))
-
-
-def _shape(shape) -> tuple:
-    return (shape,) if isinstance(shape, int) else tuple(shape)
-
-
-class Distribution:
-    """Base: ``batch_shape``, and ``sample`` as ``rsample`` without gradient."""
-
-    batch_shape: tuple = ()
-
-    def rsample(self, sample_shape=()) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling; "
-                                  "use sample()")
-
-    def sample(self, sample_shape=()) -> Tensor:
-        with no_grad():
-            return self.rsample(sample_shape).detach()
+__all__ = ["Normal", "Bernoulli", "Categorical", "kl_divergence"]
 
 
 class Normal(Distribution):

@@ -1,0 +1,183 @@
+"""Uniform, Exponential, Laplace (reparameterized: ``rsample``), Gamma and Beta (``sample`` only:
+their draws are not a smooth function of the parameters here). Log-probabilities and entropies
+are nabla ops, differentiable in the parameters; Gamma and Beta use lgamma and digamma."""
+
+import math
+
+from nabla.autograd.grad_mode import no_grad
+from nabla.creation import rand
+from nabla.distributions.base import Distribution, _broadcast, _shape, _tensor
+from nabla.ops import abs, digamma, lgamma, log, log1p, sign, where, xlogy
+from nabla.random import numpy_generator
+from nabla.tensor import Tensor
+
+__all__ = ["Uniform", "Exponential", "Laplace", "Gamma", "Beta"]
+
+
+def _positive(name: str, what: str, t: Tensor) -> None:
+    if (t._data <= 0).any():
+        raise ValueError(f"{name}: {what} must be positive, got a minimum of "
+                         f"{float(t._data.min())}")
+
+
+class Uniform(Distribution):
+    """U[low, high): log p(x) = -log(high - low) inside, -inf outside; entropy log(high - low)."""
+
+    def __init__(self, low, high, validate_args=None) -> None:
+        self.low, self.high = _broadcast(low, high)
+        _positive("Uniform", "high - low", self.high - self.low)
+        self.batch_shape = tuple(self.low.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low) ** 2 / 12
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        u = rand(*(_shape(sample_shape) + self.batch_shape), dtype=self.low.dtype)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.low)
+        inside = (value >= self.low) & (value < self.high)
+        return where(inside, -log(self.high - self.low), -math.inf)
+
+    def entropy(self) -> Tensor:
+        return log(self.high - self.low)
+
+
+class Exponential(Distribution):
+    """rate e^(-rate x) for x >= 0: log p(x) = log(rate) - rate x; entropy 1 - log(rate);
+    rsample = E / rate with E ~ Exp(1)."""
+
+    def __init__(self, rate, validate_args=None) -> None:
+        (self.rate,) = _broadcast(rate)
+        _positive("Exponential", "rate", self.rate)
+        self.batch_shape = tuple(self.rate.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return 1 / self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate ** -2
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        e = Tensor(numpy_generator().exponential(1.0, shape).astype(self.rate._data.dtype))
+        return e / self.rate
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.rate)
+        return where(value >= 0, log(self.rate) - self.rate * value, -math.inf)
+
+    def entropy(self) -> Tensor:
+        return 1 - log(self.rate)
+
+
+class Laplace(Distribution):
+    """exp(-|x - loc| / scale) / (2 scale): log p(x) = -log(2 scale) - |x - loc| / scale;
+    entropy 1 + log(2 scale); rsample = loc - scale sign(u) log(1 - |u|), u ~ U(-1, 1)."""
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = _broadcast(loc, scale)
+        _positive("Laplace", "scale", self.scale)
+        self.batch_shape = tuple(self.loc.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale ** 2
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        u = rand(*(_shape(sample_shape) + self.batch_shape), dtype=self.loc.dtype) * 2 - 1
+        return self.loc - self.scale * sign(u) * log1p(-abs(u))
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        return -log(2 * self.scale) - abs(value - self.loc) / self.scale
+
+    def entropy(self) -> Tensor:
+        return 1 + log(2 * self.scale)
+
+
+class Gamma(Distribution):
+    """Gamma(a = concentration, b = rate): log p(x) = a log b + (a - 1) log x - b x - lgamma(a);
+    entropy a - log b + lgamma(a) + (1 - a) digamma(a)."""
+
+    def __init__(self, concentration, rate, validate_args=None) -> None:
+        self.concentration, self.rate = _broadcast(concentration, rate)
+        _positive("Gamma", "concentration", self.concentration)
+        _positive("Gamma", "rate", self.rate)
+        self.batch_shape = tuple(self.rate.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate ** 2
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        a, b = self.concentration._data, self.rate._data
+        with no_grad():
+            return Tensor(numpy_generator().gamma(a, 1.0 / b, shape).astype(a.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        a, b = self.concentration, self.rate
+        value = _tensor(value, b)
+        return xlogy(a, b) + xlogy(a - 1, value) - b * value - lgamma(a)
+
+    def entropy(self) -> Tensor:
+        a = self.concentration
+        return a - log(self.rate) + lgamma(a) + (1 - a) * digamma(a)
+
+
+class Beta(Distribution):
+    """Beta(a, b) on (0, 1): log p(x) = (a - 1) log x + (b - 1) log(1 - x) - log B(a, b), with
+    log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b)."""
+
+    def __init__(self, concentration1, concentration0, validate_args=None) -> None:
+        self.concentration1, self.concentration0 = _broadcast(concentration1, concentration0)
+        _positive("Beta", "concentration1", self.concentration1)
+        _positive("Beta", "concentration0", self.concentration0)
+        self.batch_shape = tuple(self.concentration1.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def variance(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        total = a + b
+        return a * b / (total ** 2 * (total + 1))
+
+    def _log_beta(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        a, b = self.concentration1._data, self.concentration0._data
+        with no_grad():
+            return Tensor(numpy_generator().beta(a, b, shape).astype(a.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        value = _tensor(value, a)
+        return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - self._log_beta()
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return (self._log_beta() - (a - 1) * digamma(a) - (b - 1) * digamma(b)
+                + (a + b - 2) * digamma(a + b))
