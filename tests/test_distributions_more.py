@@ -84,3 +84,32 @@ def test_errors_name_the_distribution():
         D.Uniform(1.0, 1.0)
     with pytest.raises(NotImplementedError, match="Beta has no reparameterized sampling"):
         D.Beta(1.0, 2.0).rsample()
+
+
+KL_PAIRS = {  # name -> (p's parameters, q's parameters)
+    "Uniform": ((REAL, REAL + POS), (REAL - 0.5, REAL + POS + 1.0)),
+    "Exponential": ((POS,), (POS2,)),
+    "Laplace": ((REAL, POS), (REAL * 0.5, POS2)),
+    "Gamma": ((POS, POS2), (POS2, POS)),
+    "Beta": ((POS, POS2), (POS2 * 1.5, POS)),
+    "Poisson": ((POS,), (POS2,)),
+}
+
+
+@pytest.mark.parametrize("name", KL_PAIRS)
+def test_kl_divergence_matches_torch_with_gradients(name):
+    results = {}
+    for lib in (nabla, torch):
+        first = [lib.tensor(a, requires_grad=True) for a in KL_PAIRS[name][0]]
+        second = [lib.tensor(a) for a in KL_PAIRS[name][1]]
+        family = getattr(lib.distributions, name)
+        kl = lib.distributions.kl_divergence(family(*first), family(*second))
+        kl.sum().backward()
+        results[lib.__name__] = [kl.detach().numpy()] + [p.grad.numpy() for p in first]
+    for a, b in zip(results["nabla"], results["torch"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_kl_of_uniforms_is_inf_outside_the_support():
+    kl = D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.5, 3.0))
+    assert kl.item() == np.inf

@@ -1,9 +1,10 @@
 """Probability distributions, as ``torch.distributions``. Written with nabla ops, so
 log-probabilities, entropies and KL terms have gradients with respect to the parameters.
 
-basic.py       Normal, Bernoulli, Categorical, kl_divergence (closed forms)
+basic.py       Normal, Bernoulli, Categorical
 continuous.py  Uniform, Exponential, Laplace (rsample), Gamma, Beta
 poisson.py     Poisson
+kl.py          kl_divergence in closed form, one function per pair of families
 base.py        Distribution and the shared helpers
 
 The reparameterization trick (VAEs) is ``rsample``: for Normal the draw is loc + scale * eps with
@@ -12,8 +13,9 @@ draws without gradient. Draws use nabla's global generator (``nabla.manual_seed`
 """
 
 from nabla.distributions.base import Distribution
-from nabla.distributions.basic import Bernoulli, Categorical, Normal, kl_divergence
+from nabla.distributions.basic import Bernoulli, Categorical, Normal
 from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Uniform
+from nabla.distributions.kl import kl_divergence
 from nabla.distributions.poisson import Poisson
 
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exponential",

@@ -1,4 +1,4 @@
-"""Normal, Bernoulli, Categorical and ``kl_divergence`` in closed form. Written with nabla ops,
+"""Normal, Bernoulli and Categorical. Written with nabla ops,
 so log-probabilities, entropies and KL terms have gradients with respect to the parameters.
 
 The reparameterization trick (VAEs) is ``Normal.rsample``: the draw is loc + scale * eps with
@@ -12,7 +12,7 @@ from nabla.autograd.grad_mode import no_grad
 from nabla.backend import array_module
 from nabla.creation import bernoulli, randn
 from nabla.distributions.base import Distribution, _shape, _tensor
-from nabla.nn.functional import binary_cross_entropy_with_logits, softplus
+from nabla.nn.functional import binary_cross_entropy_with_logits
 from nabla.ops import (
     broadcast_to,
     gather,
@@ -27,7 +27,7 @@ from nabla.ops import (
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
-__all__ = ["Normal", "Bernoulli", "Categorical", "kl_divergence"]
+__all__ = ["Normal", "Bernoulli", "Categorical"]
 
 
 class Normal(Distribution):
@@ -144,20 +144,3 @@ class Categorical(Distribution):
     def entropy(self) -> Tensor:
         p_log_p = where(self.probs > 0, self.probs * self.logits, 0.0)
         return -p_log_p.sum(-1)
-
-
-def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """KL(p || q) = E_p[log p - log q], in closed form for two distributions of the same kind
-    (Normal, Bernoulli, Categorical)."""
-    if isinstance(p, Normal) and isinstance(q, Normal):
-        ratio = p.variance / q.variance
-        return 0.5 * (ratio + (p.loc - q.loc) ** 2 / q.variance - 1 - log(ratio))
-    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
-        return p.probs * (softplus(-q.logits) - softplus(-p.logits)) + \
-            (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
-    if isinstance(p, Categorical) and isinstance(q, Categorical):
-        return where(p.probs > 0, p.probs * (p.logits - q.logits), 0.0).sum(-1)
-    raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and "
-                              f"{type(q).__name__}; estimate it from samples: "
-                              "(p.log_prob(x) - q.log_prob(x)).mean() with x = p.sample((n,))")
-
