@@ -60,3 +60,9 @@ def test_define_and_run_example_gives_the_same_gradient(capsys):
     times = load("define_and_run").main(seconds=0.03)  # timings: benchmarks/bench.py
     assert "same gradient: True" in capsys.readouterr().out
     assert len(times) == 4 and all(t > 0 for t in times.values())
+
+
+def test_newton_with_the_autograd_hessian_reaches_the_minimum(capsys):
+    history = load("newton_hessian").main()
+    assert len(history) <= 31 and history[-1] < 1e-12  # first-order methods need thousands
+    assert "H v at the start" in capsys.readouterr().out
