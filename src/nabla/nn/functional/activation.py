@@ -237,15 +237,32 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return input * tanh(Softplus.apply(input, 1.0, 20.0))
 
 
+class Hardtanh(Op):
+    """y = min(max(x, lo), hi);  dy/dx = grad where lo < x < hi, 0 at the bounds (PyTorch's
+    convention, unlike clamp's, which passes the gradient at the bounds)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward((x > lo) & (x < hi))
+        return array_module(x).clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
-    return ops.clamp(input, min_val, max_val)
+    return Hardtanh.apply(input, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6)."""
-    return ops.clamp(input, 0.0, 6.0)
+    return Hardtanh.apply(input, 0.0, 6.0)
 
 
 def _softmax_dim(ndim: int) -> int:
