@@ -3,10 +3,14 @@
 
 from nabla.nn import functional, init, utils
 from nabla.nn.modules import *  # the core layers (Linear, activations, norms, containers, ...)
+from nabla.nn.modules.activation_more import *  # PReLU, Hardswish, Softshrink, ...
 from nabla.nn.modules.attention import *  # MultiheadAttention
 from nabla.nn.modules.conv import *  # Conv1d/2d, ConvTranspose1d/2d
 from nabla.nn.modules.loss import *  # the loss modules
+from nabla.nn.modules.loss_more import *  # GaussianNLLLoss, TripletMarginLoss, ...
 from nabla.nn.modules.module import Module
+from nabla.nn.modules.normalization_more import *  # InstanceNorm, RMSNorm, ...
+from nabla.nn.modules.padding import *  # ZeroPad2d, ReflectionPad2d, ...
 from nabla.nn.modules.pooling import *  # max/avg/adaptive pooling
 from nabla.nn.modules.positional import *  # positional encodings
 from nabla.nn.modules.recurrent import *  # RNN, LSTM, GRU and their cells

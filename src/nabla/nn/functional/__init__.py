@@ -18,6 +18,7 @@ from nabla.nn.functional.activation import (
     softplus,
     tanh,
 )
+from nabla.nn.functional.activation_more import *  # noqa: F403
 from nabla.nn.functional.adaptive_pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -41,7 +42,9 @@ from nabla.nn.functional.embedding import embedding, one_hot
 from nabla.nn.functional.fold import fold, unfold
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
+from nabla.nn.functional.loss_more import *  # noqa: F403
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
+from nabla.nn.functional.normalization_more import *  # noqa: F403
 from nabla.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from nabla.nn.functional.vision import (
     interpolate,
