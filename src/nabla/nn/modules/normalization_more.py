@@ -1,10 +1,10 @@
 """More normalization layers: InstanceNorm1d/2d/3d, RMSNorm and LocalResponseNorm."""
 
-from nabla.creation import empty, ones, tensor, zeros
-from nabla.dtype import int64
+from nabla.creation import ones
 from nabla.nn import functional as F
 from nabla.nn import init
 from nabla.nn.modules.module import Module
+from nabla.nn.modules.normalization import _BatchNorm
 from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor
 
@@ -12,48 +12,17 @@ __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
            "LocalResponseNorm"]
 
 
-class _InstanceNorm(Module):
-    """Shared by InstanceNorm1d/2d/3d: optional parameters weight, bias (C) and optional buffers
-    running_mean, running_var (C), num_batches_tracked (0-d int64, kept at 0 as in PyTorch)."""
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d/2d/3d: the parameters and buffers of batch norm (PyTorch's
+    defaults differ: affine=False, track_running_stats=False; num_batches_tracked stays at 0),
+    statistics per sample and channel."""
 
     _no_batch_dim: int = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None) -> None:
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype))
-            self.bias = Parameter(empty(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            init.zeros_(self.num_batches_tracked)
-
-    def reset_parameters(self) -> None:
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         name, nb = type(self).__name__, self._no_batch_dim
@@ -70,11 +39,6 @@ class _InstanceNorm(Module):
                             self.training or not self.track_running_stats,
                             0.0 if self.momentum is None else self.momentum, self.eps)
         return y if batched else y.squeeze(0)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):
