@@ -12,8 +12,10 @@ from nabla.nn.modules.module import Module
 from nabla.nn.modules.normalization_more import *  # InstanceNorm, RMSNorm, ...
 from nabla.nn.modules.padding import *  # ZeroPad2d, ReflectionPad2d, ...
 from nabla.nn.modules.pooling import *  # max/avg/adaptive pooling
+from nabla.nn.modules.pooling_more import *  # LPPool, MaxUnpool
 from nabla.nn.modules.positional import *  # positional encodings
 from nabla.nn.modules.recurrent import *  # RNN, LSTM, GRU and their cells
+from nabla.nn.modules.sparse_more import *  # EmbeddingBag, ChannelShuffle
 from nabla.nn.modules.transformer import *  # Transformer and its layers
 from nabla.nn.modules.vision import *  # Upsample, PixelShuffle, ...
 from nabla.nn.parameter import Parameter

@@ -39,13 +39,17 @@ from nabla.nn.functional.dropout import (
     feature_alpha_dropout,
 )
 from nabla.nn.functional.embedding import embedding, one_hot
+from nabla.nn.functional.embedding_bag import embedding_bag
 from nabla.nn.functional.fold import fold, unfold
+from nabla.nn.functional.grid import *  # noqa: F403
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
 from nabla.nn.functional.loss_more import *  # noqa: F403
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
 from nabla.nn.functional.normalization_more import *  # noqa: F403
 from nabla.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from nabla.nn.functional.pooling_more import *  # noqa: F403
+from nabla.nn.functional.sampling_more import *  # noqa: F403
 from nabla.nn.functional.vision import (
     interpolate,
     pixel_shuffle,
