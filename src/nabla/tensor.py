@@ -6,13 +6,12 @@ in-place writes (``x.add_(y)``, ``x[i] = v``) are in ``tensor_inplace.py``. This
 tensor's own state: its array, its autograd fields, conversion and the Python operators.
 """
 
-import sys
 import weakref
 
 from nabla import dtype as _dt
 from nabla import printing as _printing
 from nabla.autograd.grad_mode import _trace
-from nabla.backend import array_module, as_array, device_of, ndarray
+from nabla.backend import as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
 from nabla.tensor_methods_more import MoreTensorMethods
@@ -237,35 +236,7 @@ class Tensor(InPlaceMethods, TensorMethods, MoreTensorMethods):
         return int(self._data)
 
     def __repr__(self) -> str:
-        xp = array_module(self._data)
-        data = self._data
-        opts = _printing.options
-        threshold, p, sci = opts["threshold"], opts["precision"], opts["sci_mode"]
-        style = dict(separator=", ", prefix="tensor(", precision=p, edgeitems=opts["edgeitems"],
-                     max_line_width=opts["linewidth"] + 1,  # NumPy counts one more char
-                     threshold=sys.maxsize if threshold == float("inf") else int(threshold))
-        if data.dtype.kind == "f" and sci:
-            body = xp.array2string(data, formatter={"float_kind": lambda v: f"{v:.{p}e}"},
-                                   **style)
-        else:
-            # As PyTorch: integral floats print as "1.", fractions or exponents with fixed digits
-            fixed = data.dtype.kind == "f" and bool((data[xp.isfinite(data)] % 1 != 0).any())
-            body = xp.array2string(data, floatmode="fixed" if fixed else "maxprec", **style)
-            if data.dtype.kind == "f" and "e" in body:  # sci_mode=False: never an exponent
-                body = xp.array2string(data, floatmode="fixed", **style) if sci is None else \
-                    xp.array2string(data, formatter={"float_kind": lambda v: f"{v:.{p}f}"},
-                                    **style)
-        body = body.replace(", ...,", ",  ...,")  # PyTorch pads the elided columns
-        extra = ""
-        if data.size == 0 and data.shape != (0,):
-            extra += f", size={data.shape}"
-        if self._data.dtype not in (_dt.float32, _dt.int64, _dt.bool):
-            extra += f", dtype=nabla.{self._data.dtype}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn={self.grad_fn!r}"
-        elif self._requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return _printing.tensor_repr(self)
 
     # -- conversion ------------------------------------------------------------------------------
     def to(self, *args, dtype=None, **kwargs) -> "Tensor":
