@@ -106,3 +106,41 @@ def layout(request, monkeypatch):
     limit = 0 if request.param == "sample_major" else 1 << 30
     monkeypatch.setattr(nabla.nn.functional._im2col, "_POSITION_MAJOR_MAX", limit)
     return request.param
+
+
+# -- a nabla layer and its PyTorch twin, run side by side ---------------------------------------
+def perturb(tmod) -> None:
+    """Random parameters and float buffers, so that weight = 1, bias = 0 hide nothing."""
+    with torch.no_grad():
+        for p in tmod.parameters():
+            p.copy_(torch.randn_like(p))
+        for name, b in tmod.named_buffers():
+            if b.is_floating_point():
+                b.copy_(torch.rand_like(b) + (0.5 if "var" in name else 0.0))
+
+
+def run_twins(nmod, tmod, shapes, dtype, rng, steps: int = 1, shift: float = 0.0) -> None:
+    """Forward and backward ``steps`` times on both (inputs of ``shapes``, N(shift, 4)); compare
+    outputs, the gradients of the inputs and of every parameter, then the buffers."""
+    for step in range(steps):
+        xs = [rng.standard_normal(s) * 2 + shift for s in shapes]
+        tx = [torch.tensor(x, dtype=dtype, requires_grad=True) for x in xs]
+        nx = [nabla.tensor(x.astype(tx[0].detach().numpy().dtype), requires_grad=True)
+              for x in xs]
+        ty, ny = tmod(*tx), nmod(*nx)
+        assert_close(ny, ty, what=f"output (step {step})")
+        g = rng.standard_normal(tuple(ty.shape))
+        for p in tmod.parameters():
+            p.grad = None
+        nmod.zero_grad()
+        ty.backward(torch.tensor(g, dtype=dtype))
+        ny.backward(nabla.tensor(g.astype(ny.dtype)))
+        for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
+            assert_close(a.grad, b.grad, what=f"grad of input {i}")
+        pairs = zip(tmod.named_parameters(), nmod.named_parameters(), strict=True)
+        for (name, tp), (nname, np_) in pairs:
+            assert name == nname
+            assert_close(np_.grad, tp.grad, what=f"grad of {name}")
+    for (name, tb), (nname, nb) in zip(tmod.named_buffers(), nmod.named_buffers(), strict=True):
+        assert name == nname
+        assert_close(nb, tb, what=f"buffer {name}")

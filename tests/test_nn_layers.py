@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from conftest import assert_close, to_torch
+from conftest import assert_close, perturb, run_twins, to_torch
 
 import nabla
 import nabla.nn as nn
@@ -75,55 +75,19 @@ LAYERS = [
 ]
 
 
-def _perturb(tmod: tnn.Module) -> None:
-    """Random values for every parameter and float buffer, so that default inits such as
-    weight = 1, bias = 0 cannot hide a wrong gradient."""
-    with torch.no_grad():
-        for p in tmod.parameters():
-            p.copy_(torch.randn_like(p))
-        for name, b in tmod.named_buffers():
-            if b.is_floating_point():
-                b.copy_(torch.rand_like(b) + (0.5 if "var" in name else 0.0))
-
-
-def _run_pair(nmod, tmod, shapes, dtype, rng, steps=1):
-    """Forward and backward ``steps`` times on both; compare outputs and all gradients."""
-    for step in range(steps):
-        xs = [rng.standard_normal(s) * 2 for s in shapes]
-        tx = [torch.tensor(x, dtype=dtype, requires_grad=True) for x in xs]
-        nx = [nabla.tensor(x.astype(tx[0].detach().numpy().dtype), requires_grad=True)
-              for x in xs]
-        ty, ny = tmod(*tx), nmod(*nx)
-        assert_close(ny, ty, what=f"output (step {step})")
-        g = rng.standard_normal(tuple(ty.shape))
-        for p in tmod.parameters():
-            p.grad = None
-        nmod.zero_grad()
-        ty.backward(torch.tensor(g, dtype=dtype))
-        ny.backward(nabla.tensor(g.astype(ny.dtype)))
-        for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
-            assert_close(a.grad, b.grad, what=f"grad of input {i}")
-        pairs = zip(tmod.named_parameters(), nmod.named_parameters(), strict=True)
-        for (name, tp), (nname, np_) in pairs:
-            assert name == nname
-            assert_close(np_.grad, tp.grad, what=f"grad of {name}")
-    for (name, tb), (_, nb) in zip(tmod.named_buffers(), nmod.named_buffers(), strict=True):
-        assert_close(nb, tb, what=f"buffer {name}")
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("case", LAYERS, ids=[c[0] for c in LAYERS])
 def test_layer_matches_torch(case, train, dtype, rng):
     _, make_n, make_t, shapes = case
     tmod, nmod = make_t().to(dtype), make_n()
-    _perturb(tmod)
+    perturb(tmod)
     nmod.to(nabla.float64 if dtype == torch.float64 else nabla.float32)
     result = nmod.load_state_dict(tmod.state_dict())  # torch tensors load directly
     assert not result.missing_keys and not result.unexpected_keys
     tmod.train(train)
     nmod.train(train)
-    _run_pair(nmod, tmod, shapes, dtype, rng, steps=3)
+    run_twins(nmod, tmod, shapes, dtype, rng, steps=3)
 
 
 @pytest.mark.parametrize("case", LAYERS, ids=[c[0] for c in LAYERS])

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from conftest import GRADCHECK_TOL, assert_close, to_torch
+from conftest import GRADCHECK_TOL, assert_close, perturb, run_twins, to_torch
 
 import nabla
 import nabla.nn as nn
@@ -48,53 +48,19 @@ NORM_LAYERS = [
 ]
 
 
-def _perturb(tmod: tnn.Module) -> None:
-    """Random parameters and float buffers, so that weight = 1, bias = 0 hide nothing."""
-    with torch.no_grad():
-        for p in tmod.parameters():
-            p.copy_(torch.randn_like(p))
-        for name, b in tmod.named_buffers():
-            if b.is_floating_point():
-                b.copy_(torch.rand_like(b) + (0.5 if "var" in name else 0.0))
-
-
-def _run_pair(nmod, tmod, shape, dtype, rng, steps=3) -> None:
-    """Forward and backward ``steps`` times on both; compare outputs, all gradients, buffers."""
-    for step in range(steps):
-        x = rng.standard_normal(shape) * 2 + 0.5
-        tx = torch.tensor(x, dtype=dtype, requires_grad=True)
-        nx = nabla.tensor(x.astype(tx.detach().numpy().dtype), requires_grad=True)
-        ty, ny = tmod(tx), nmod(nx)
-        assert_close(ny, ty, what=f"output (step {step})")
-        g = rng.standard_normal(tuple(ty.shape))
-        for p in tmod.parameters():
-            p.grad = None
-        nmod.zero_grad()
-        ty.backward(torch.tensor(g, dtype=dtype))
-        ny.backward(nabla.tensor(g.astype(ny.dtype)))
-        assert_close(nx.grad, tx.grad, what="grad of input")
-        pairs = zip(tmod.named_parameters(), nmod.named_parameters(), strict=True)
-        for (name, tp), (nname, np_) in pairs:
-            assert name == nname
-            assert_close(np_.grad, tp.grad, what=f"grad of {name}")
-    for (name, tb), (nname, nb) in zip(tmod.named_buffers(), nmod.named_buffers(), strict=True):
-        assert name == nname
-        assert_close(nb, tb, what=f"buffer {name}")
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("case", NORM_LAYERS, ids=[c[0] for c in NORM_LAYERS])
 def test_norm_layer_matches_torch(case, train, dtype, rng):
     _, make_n, make_t, shape = case
     tmod, nmod = make_t().to(dtype), make_n()
-    _perturb(tmod)
+    perturb(tmod)
     nmod.to(nabla.float64 if dtype == torch.float64 else nabla.float32)
     result = nmod.load_state_dict(tmod.state_dict())
     assert not result.missing_keys and not result.unexpected_keys
     tmod.train(train)
     nmod.train(train)
-    _run_pair(nmod, tmod, shape, dtype, rng)
+    run_twins(nmod, tmod, [shape], dtype, rng, steps=3, shift=0.5)
 
 
 @pytest.mark.parametrize("case", NORM_LAYERS, ids=[c[0] for c in NORM_LAYERS])
