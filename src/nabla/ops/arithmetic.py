@@ -5,8 +5,7 @@ broadcast gradient back to each input's shape, so no rule here deals with broadc
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype, result_type
-from nabla.ops.compare import _integer, _raw
-from nabla.ops.compare import _xp as _xp_of
+from nabla.ops.compare import _check_integer_divisor
 from nabla.ops.elementwise import as_tensor_like, log, where
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
@@ -233,9 +232,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
-    if _integer(input) and _integer(other) and (_xp_of(input, other).asarray(_raw(other))
-                                                == 0).any():
-        raise ZeroDivisionError("div: integer division by zero")
+    _check_integer_divisor("div", input, other)
     return DivideRounded.apply(input, other, rounding_mode)
 
 

@@ -161,11 +161,16 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def floor_divide(input, other) -> Tensor:
     """floor(input / other) elementwise, broadcasting (no gradient, as in PyTorch)."""
+    _check_integer_divisor("floor_divide", input, other)
     xp = _xp(input, other)
-    if _integer(input) and _integer(other) and (xp.asarray(_raw(other)) == 0).any():
-        raise ZeroDivisionError("floor_divide: integer division by zero")
     with _quiet(xp, divide="ignore", invalid="ignore"):  # x // 0.0: inf or nan, silently
         return _binary("floor_divide", xp.floor_divide, input, other)
+
+
+def _check_integer_divisor(name: str, input, other) -> None:
+    """Integer division by zero raises, as in PyTorch (floats give inf or nan)."""
+    if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
+        raise ZeroDivisionError(f"{name}: integer division by zero")
 
 
 def _integer(value) -> bool:
@@ -208,8 +213,7 @@ def remainder(input, other) -> Tensor:
     Returns:
         The broadcast shape.
     """
-    if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
-        raise ZeroDivisionError("remainder: integer division by zero")
+    _check_integer_divisor("remainder", input, other)
     return Remainder.apply(input, other)
 
 
@@ -248,8 +252,7 @@ def fmod(input, other) -> Tensor:
     Returns:
         The broadcast shape.
     """
-    if _integer(input) and _integer(other) and (_xp(input, other).asarray(_raw(other)) == 0).any():
-        raise ZeroDivisionError("fmod: integer division by zero")
+    _check_integer_divisor("fmod", input, other)
     return Fmod.apply(input, other)
 
 
