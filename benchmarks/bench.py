@@ -3,17 +3,18 @@
     python benchmarks/bench.py            # full run, prints a Markdown table
     python benchmarks/bench.py --quick    # fewer repetitions
 
-Each workload reports the best of several timed repetitions. PyTorch is timed at its default
+Each workload's variants (nabla eager and traced, NumPy by hand, PyTorch) run in turns, several
+rounds, and each reports its fastest round (see timing.py: a busy machine then slows all of them
+alike, so the ratios hold even when the absolute times drift). PyTorch is timed at its default
 thread count and at one thread; the faster of the two is the reference. Ratio = nabla / reference
 (below 1: nabla is faster). Rows marked "jit.trace" run the same nabla code traced once with
 ``nabla.jit.trace`` and replayed (define-and-run); the others run eagerly (define-by-run).
 """
 
 import argparse
-import time
 
 import numpy as np
-from timing import PAUSE
+from timing import interleaved
 
 import nabla
 
@@ -21,21 +22,6 @@ try:
     import torch
 except ImportError:  # the benchmark still runs nabla and NumPy without PyTorch
     torch = None
-
-
-def best_time(fn, repeat: int, number: int) -> float:
-    """Seconds per call: the best of ``repeat`` runs of ``number`` calls, each run after a
-    pause (the previous workload's spinning threads fall asleep, see timing.py) and a warm-up
-    call."""
-    best = float("inf")
-    for _ in range(repeat):
-        time.sleep(PAUSE)
-        fn()
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 # -- workload 1: a chain of 100 elementwise ops on 16x16, forward + backward ---------------------
@@ -185,18 +171,33 @@ def mlp_numpy(sizes, batch, opt_name):
     return step
 
 
-def _torch_best(make_step, repeat, number):
-    """PyTorch at its default threads and at one thread: the faster is the reference."""
+def _one_thread(step):
+    """``step`` run with PyTorch on one thread (set for the call, then restored)."""
     default = torch.get_num_threads()
-    t_default = best_time(make_step(), repeat, number)
-    torch.set_num_threads(1)
-    t_one = best_time(make_step(), repeat, number)
-    torch.set_num_threads(default)
-    return min(t_default, t_one)
+
+    def run():
+        torch.set_num_threads(1)
+        step()
+        torch.set_num_threads(default)
+
+    return run
+
+
+def _timed(fns: dict, rounds: int, number: int) -> dict:
+    """Seconds per call of each workload variant, timed in turns (see timing.py); PyTorch's
+    reference is the faster of its default threads and one thread."""
+    if torch is not None:
+        fns["torch 1 thread"] = _one_thread(fns["torch"])
+    best = interleaved(fns, rounds, number)
+    if torch is None:
+        best["torch"] = float("nan")
+    else:
+        best["torch"] = min(best["torch"], best.pop("torch 1 thread"))
+    return best
 
 
 def run(quick: bool) -> list:
-    repeat, scale = (3, 0.3) if quick else (7, 1.0)
+    rounds, scale = (3, 0.3) if quick else (9, 1.0)
     rows = []
 
     def n(k):
@@ -208,27 +209,26 @@ def run(quick: bool) -> list:
     def torch_tensor(a, grad=True):
         return torch.tensor(a, requires_grad=grad)
 
-    us = 1e6 / CHAIN_OPS
-    t_nabla = best_time(chain_framework(nabla, nabla_tensor), repeat, n(100)) * us
-    t_traced = best_time(chain_framework(nabla, nabla_tensor, True), repeat, n(100)) * us
-    t_numpy = best_time(chain_numpy(), repeat, n(100)) * us
-    t_torch = _torch_best(lambda: chain_framework(torch, torch_tensor), repeat, n(100)) * us \
-        if torch else float("nan")
+    fns = {"nabla": chain_framework(nabla, nabla_tensor),
+           "traced": chain_framework(nabla, nabla_tensor, True), "numpy": chain_numpy()}
+    if torch is not None:
+        fns["torch"] = chain_framework(torch, torch_tensor)
+    t = {k: v * 1e6 / CHAIN_OPS for k, v in _timed(fns, rounds, n(100)).items()}
     label = "100 elementwise ops on 16x16, fwd+bwd"
-    rows.append((label, "us/op", t_nabla, t_torch, t_numpy))
-    rows.append((label + ", jit.trace", "us/op", t_traced, t_torch, t_numpy))
+    rows.append((label, "us/op", t["nabla"], t["torch"], t["numpy"]))
+    rows.append((label + ", jit.trace", "us/op", t["traced"], t["torch"], t["numpy"]))
 
     mlps = [((784, 512, 512, 10), 128, "sgd", "MLP 784-512-512-10, b128, SGD"),
             ((40, 100, 100, 10), 32, "adam", "MLP 40-100-100-10, b32, Adam")]
     for sizes, batch, opt, label in mlps:
+        fns = {"nabla": mlp_nabla(sizes, batch, opt), "traced": mlp_nabla(sizes, batch, opt, True),
+               "numpy": mlp_numpy(sizes, batch, opt)}
+        if torch is not None:
+            fns["torch"] = mlp_torch(sizes, batch, opt)
         k = 20 if sizes[0] == 784 else 200
-        t_n = best_time(mlp_nabla(sizes, batch, opt), repeat, n(k)) * 1e3
-        t_tr = best_time(mlp_nabla(sizes, batch, opt, True), repeat, n(k)) * 1e3
-        t_np = best_time(mlp_numpy(sizes, batch, opt), repeat, n(k)) * 1e3
-        t_t = _torch_best(lambda s=sizes, b=batch, o=opt: mlp_torch(s, b, o), repeat, n(k)) * 1e3 \
-            if torch else float("nan")
-        rows.append((label + " step", "ms", t_n, t_t, t_np))
-        rows.append((label + " step, jit.trace", "ms", t_tr, t_t, t_np))
+        t = {k: v * 1e3 for k, v in _timed(fns, rounds, n(k)).items()}
+        rows.append((label + " step", "ms", t["nabla"], t["torch"], t["numpy"]))
+        rows.append((label + " step, jit.trace", "ms", t["traced"], t["torch"], t["numpy"]))
     return rows
 
 
