@@ -179,7 +179,10 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
             else:
                 tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
     for leaf, g in leaf_grads.items():
-        _deliver_leaf(leaf, g, fast, capture, stored)
+        if fast and capture is None and leaf.grad is None and not leaf._hooks:
+            leaf.grad = _make(_own(_as_ndarray(g), stored))  # the common case of _deliver_leaf
+        else:
+            _deliver_leaf(leaf, g, fast, capture, stored)
     if capture is not None:
         for key, g in capture.items():
             if g is not None and fast:
@@ -301,7 +304,8 @@ def _accumulate(leaf, g, fast, stored):
 
 def _own(array, stored):
     """An array to keep in a ``.grad``: copied if its memory is held elsewhere or read-only."""
-    key = _base_id(array)
+    base = array.base
+    key = id(array if base is None else base)
     if key in stored or not array.flags.writeable:
         array = array.copy()
         key = id(array)

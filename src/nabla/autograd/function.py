@@ -39,6 +39,7 @@ class Function:
     _saved = ()  # the values forward saved, as it passed them; None once backward freed them
     # per saved value: (kind, input tensor or output index, version counter, version at saving)
     _saved_refs = None
+    _versions = ()  # (version counter, version at saving) of each saved input or output
     _edges = ()
     _pre_hooks = None
     _non_differentiable = ()
@@ -73,20 +74,14 @@ class Function:
                 "saved tensors after they were freed). Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice."
             )
-        refs = self._saved_refs
-        if refs is not None:
-            for i, (_, _, counter, version) in enumerate(refs):
-                if counter is not None and counter[0] != version:
-                    raise RuntimeError(
-                        f"{self.name()}: a tensor of shape {tuple(saved[i].shape)} needed for "
-                        f"gradient computation was modified by an in-place operation (it is at "
-                        f"version {counter[0]}, expected {version}). Clone it (x.clone()) "
-                        "before changing it in place, or change it only after backward."
-                    )
+        for counter, version in self._versions:
+            if counter[0] != version:
+                self._raise_modified()
         if self.array_backward and not _mode.enabled:  # see engine: fast mode
             return saved
         out = []
-        for value, (kind, ref, counter, _) in zip(saved, refs or [_CONSTANT_REF] * len(saved)):
+        for value, (kind, ref, counter, _) in zip(saved, self._saved_refs or
+                                                  [_CONSTANT_REF] * len(saved)):
             if kind == _INPUT:
                 out.append(ref)
             elif kind == _OUTPUT:
@@ -95,9 +90,22 @@ class Function:
                 out.append(Tensor._make(value) if isinstance(value, ndarray) else value)
         return tuple(out)
 
+    def _raise_modified(self):
+        for value, (_, _, counter, version) in zip(self._saved, self._saved_refs):
+            if counter is not None and counter[0] != version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {tuple(value.shape)} needed for "
+                    f"gradient computation was modified by an in-place operation (it is at "
+                    f"version {counter[0]}, expected {version}). Clone it (x.clone()) "
+                    "before changing it in place, or change it only after backward."
+                )
+
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(map(bool, self._edges))  # an edge is a tuple, or None
+        edges = self._edges  # an edge is a tuple, or None
+        if len(edges) == 2:  # the most common case, spelled out: this runs in most rules
+            return edges[0] is not None, edges[1] is not None
+        return tuple([e is not None for e in edges])
 
     @property
     def next_functions(self) -> tuple:
@@ -245,12 +253,17 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
     """Remember which input or output each saved value was (so backward in graph mode gets the
     graph's tensors back) and its version, to detect in-place changes since saving."""
     refs = []
+    versions = []
     for v in ctx._saved:  # plain loops: this runs for every recorded op
+        if v is None:  # an optional input that was not given
+            refs.append(_CONSTANT_REF)
+            continue
         k = 0
         for o in outs:
             if v is o:
                 counter = results[k]._version  # a view's output shares its input's counter
                 refs.append((_OUTPUT, k, counter, counter[0]))
+                versions.append((counter, counter[0]))
                 break
             k += 1
         else:
@@ -261,11 +274,13 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
                     if isinstance(a, Tensor):
                         counter = a._version
                         refs.append((_INPUT, a, counter, counter[0]))
+                        versions.append((counter, counter[0]))
                         break
                 i += 1
             else:
                 refs.append(_CONSTANT_REF)
     ctx._saved_refs = refs
+    ctx._versions = versions
 
 
 def _op_error(cls, args, err: Exception) -> Exception:

@@ -9,7 +9,7 @@ from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
 from nabla.ops._erf import erf as _erf_array
-from nabla.ops.elementwise import exp, sigmoid, tanh, where
+from nabla.ops.elementwise import Relu, exp, sigmoid, tanh, where
 from nabla.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -191,7 +191,7 @@ class Softplus(Op):
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0), elementwise. ``inplace`` is accepted for PyTorch compatibility; the result is
     always a new tensor (safe for autograd)."""
-    return ops.relu(input)
+    return Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
