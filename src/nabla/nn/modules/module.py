@@ -146,7 +146,10 @@ class Module:
 
     def __getattr__(self, name: str):
         d = self.__dict__  # not self._parameters: that would recurse while unpickling
-        for key in ("_parameters", "_buffers", "_modules"):
+        params = d.get("_parameters")
+        if params is not None and name in params:  # the common case (self.weight), first
+            return params[name]
+        for key in ("_buffers", "_modules"):
             table = d.get(key)
             if table is not None and name in table:
                 return table[name]
