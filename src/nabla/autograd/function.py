@@ -258,25 +258,19 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
         if v is None:  # an optional input that was not given
             refs.append(_CONSTANT_REF)
             continue
-        k = 0
-        for o in outs:
+        for k, o in enumerate(outs):
             if v is o:
                 counter = results[k]._version  # a view's output shares its input's counter
                 refs.append((_OUTPUT, k, counter, counter[0]))
                 versions.append((counter, counter[0]))
                 break
-            k += 1
         else:
-            i = 0
-            for r in raw:
-                if v is r:
-                    a = args[i]
-                    if isinstance(a, Tensor):
-                        counter = a._version
-                        refs.append((_INPUT, a, counter, counter[0]))
-                        versions.append((counter, counter[0]))
-                        break
-                i += 1
+            for i, r in enumerate(raw):
+                if v is r and isinstance(args[i], Tensor):
+                    counter = args[i]._version
+                    refs.append((_INPUT, args[i], counter, counter[0]))
+                    versions.append((counter, counter[0]))
+                    break
             else:
                 refs.append(_CONSTANT_REF)
     ctx._saved_refs = refs
