@@ -81,6 +81,35 @@ def torch_step():
     return step
 
 
+def gemm_floor_step():
+    """The matrix products alone that any NumPy implementation of the step must run (float32,
+    NumPy's BLAS): per step the recurrent product forward and its dh backward, then once the
+    input projection (forward and dW_ih), dW_hh over all steps and the head (forward, dW, dx).
+    Their time is a floor for nabla, and for any NumPy framework, on this machine."""
+    rng = np.random.default_rng(0)
+
+    def f32(*shape):
+        return rng.normal(size=shape).astype(np.float32)
+
+    rows, gates = STEPS * BATCH, 4 * HIDDEN
+    h, d_pre, w_hh = f32(BATCH, HIDDEN), f32(BATCH, gates), f32(gates, HIDDEN)
+    x, w_ih, d_all, h_all = f32(rows, INPUT), f32(gates, INPUT), f32(rows, gates), f32(rows, HIDDEN)
+    w_out, d_out = f32(CLASSES, HIDDEN), f32(rows, CLASSES)
+
+    def step():
+        for _ in range(STEPS):
+            h @ w_hh.T
+            d_pre @ w_hh
+        x @ w_ih.T
+        d_all.T @ x
+        d_all.T @ h_all
+        h_all @ w_out.T
+        d_out.T @ h_all
+        d_out @ w_out
+
+    return step
+
+
 def bench_lstm(rounds: int = 20, clock=time.perf_counter) -> dict:
     """Seconds per training step: {'nabla': s, 'torch': s or None, 'ratio': nabla / torch}.
     PyTorch runs at its default thread count and at one thread; the faster is the reference.
@@ -98,13 +127,19 @@ def bench_lstm(rounds: int = 20, clock=time.perf_counter) -> dict:
 
 
 if __name__ == "__main__":
+    results = {}
     for label, clock in (("wall", time.perf_counter), ("CPU", time.process_time)):
-        r = bench_lstm(clock=clock)
+        r = results[label] = bench_lstm(clock=clock)
         line = (f"LSTM 64->256, 35 steps x 32, full BPTT + SGD ({label} time): "
                 f"nabla {r['nabla'] * 1e3:.1f} ms")
         if r["torch"] is not None:
             line += f", PyTorch {r['torch'] * 1e3:.1f} ms, ratio {r['ratio']:.2f}"
         print(line)
+    floor = interleaved({"gemm": gemm_floor_step()}, 20)["gemm"]
+    line = f"NumPy's matrix products of the step alone (wall time): {floor * 1e3:.1f} ms"
+    if torch is not None:
+        line += f", {floor / results['wall']['torch']:.2f}x PyTorch's whole step"
+    print(line)
     if torch is not None:  # for reference: PyTorch's per-step path, without its fused kernel
         with torch.backends.mkldnn.flags(enabled=False):
             best = interleaved({"nabla": nabla_step(), "torch": torch_step()}, 20)

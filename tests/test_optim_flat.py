@@ -89,3 +89,28 @@ def test_adam_counts_the_steps_of_a_flat_group_in_one_array():
             assert len({id(c._data.base) for c in counts}) == 1
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+
+
+def test_a_group_whose_parameters_change_dtype_is_rebuilt_in_the_new_dtype():
+    """After float32 steps the parameters become float64 (as model.double() does): the flat
+    buffers follow, so the update runs in float64 like PyTorch's, state values carried over."""
+    ours, theirs, rng = _pair(3)
+    for a, b in zip(ours, theirs):
+        a.data, b.data = a.data.float(), b.data.float()
+    opt, ref = optim.Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for step in range(4):
+        if step == 2:
+            for a, b in zip(ours, theirs):
+                a.data, b.data = a.data.double(), b.data.double()
+            for sb in ref.state.values():  # PyTorch keeps its state's dtype: convert it
+                for key in ("exp_avg", "exp_avg_sq"):
+                    sb[key] = sb[key].double()
+        for a, b in zip(ours, theirs):
+            g = rng.normal(size=a.shape)
+            a.grad = nabla.tensor(g, dtype=a.dtype)
+            b.grad = torch.tensor(g, dtype=b.dtype)
+        opt.step()
+        ref.step()
+    for a, b in zip(ours, theirs):
+        assert a.dtype == nabla.float64 and opt.state[a]["exp_avg"].dtype == nabla.float64
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)

@@ -56,22 +56,29 @@ class FlatGroup:
             self.step_views = [self.steps[i:i + 1].reshape(()) for i in range(len(params))]
             for p, view in zip(params, self.step_views):
                 state[p]["step"] = Tensor._make(view)
+        # per parameter, its (state key, array) pairs that ready() checks are still in place
+        self.views = [[(key, self.state_views[key][i]) for key in keys] for i in range(len(params))]
+        if step is not None:
+            for pairs, view in zip(self.views, self.step_views):
+                pairs.append(("step", view))
 
-    def matches(self, params: list, state: dict) -> bool:
-        """Still valid: the same parameters (and shapes) and state tensors as when built."""
+    def ready(self, params: list, state: dict) -> bool:
+        """Still valid for this step: the same parameters (shapes, dtype, array type), each with
+        a gradient of its shape, and the same state tensors as when built. One pass: this runs
+        at every step."""
         if len(params) != len(self.params):
             return False
-        for i, p in enumerate(params):
-            if p is not self.params[i] or p._data.shape != self.shapes[i]:
+        atype, dtype = type(self.param), self.param.dtype
+        for p, mine, shape, views in zip(params, self.params, self.shapes, self.views):
+            data, g = p._data, p.grad
+            if p is not mine or g is None or type(data) is not atype or data.shape != shape \
+                    or data.dtype != dtype or g._data.shape != shape:
                 return False
             st = state[p]
-            for key in self.keys:
+            for key, view in views:
                 t = st.get(key)
-                if t is None or t._data is not self.state_views[key][i]:
+                if t is None or t._data is not view:
                     return False
-            if self.steps is not None and (st.get("step") is None or
-                                           st["step"]._data is not self.step_views[i]):
-                return False
         return True
 
     def gather(self) -> None:
@@ -94,6 +101,9 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool
     params = group["params"]
     if len(params) < 2:
         return None  # nothing to gain
+    flat = cache.get(id(group))
+    if flat is not None and flat.ready(params, state):
+        return flat  # the common case: nothing changed since the last step
     first = params[0]._data
     xp = array_module(first)
     for p in params:
@@ -101,18 +111,16 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool
         if g is None or p._data.dtype != first.dtype or array_module(p._data) is not xp \
                 or g._data.shape != p._data.shape:
             return None
-    flat = cache.get(id(group))
-    if flat is None or not flat.matches(params, state):
-        present = {all(state[p].get(k) is not None for k in keys) for p in params}
-        if len(present) > 1 or any(state[p].get(k) is not None for p in params
-                                   for k in keys) and present == {False}:
-            return None  # some parameters have state and others not: update one by one
-        step = None
-        if counted:
-            steps = {float(state[p]["step"]._data) if "step" in state[p] else 0.0
-                     for p in params}
-            if len(steps) > 1:
-                return None
-            step = steps.pop()
-        flat = cache[id(group)] = FlatGroup(params, state, keys, step)
+    present = {all(state[p].get(k) is not None for k in keys) for p in params}
+    if len(present) > 1 or any(state[p].get(k) is not None for p in params
+                               for k in keys) and present == {False}:
+        return None  # some parameters have state and others not: update one by one
+    step = None
+    if counted:
+        steps = {float(state[p]["step"]._data) if "step" in state[p] else 0.0
+                 for p in params}
+        if len(steps) > 1:
+            return None
+        step = steps.pop()
+    flat = cache[id(group)] = FlatGroup(params, state, keys, step)
     return flat
