@@ -7,18 +7,17 @@ step; full backpropagation through time; one SGD step.
 
 PyTorch is timed at its default thread count and at one thread; the faster is the reference.
 
-Measured on the shared 2-core machine (2026-11-22, each run after a pause, see timing.py):
-* wall time, both at their default threads: nabla 26.9 ms, PyTorch 18.2 ms, ratio 1.48;
-* OPENBLAS_NUM_THREADS=1, CPU time: nabla 38.6 ms, PyTorch 33.4 ms, ratio 1.16.
+Measured on the shared 2-core machine, each run after a pause (see timing.py):
+* 2026-11-22, an AMD EPYC with AVX-512: nabla 17.3 ms, PyTorch 9.1 ms, ratio 1.91. NumPy's
+  matrix products of the step alone take 11.5 ms (1.26x PyTorch's whole step): OpenBLAS runs its
+  Haswell (AVX2) kernels on this CPU, PyTorch's fused oneDNN RNN (aten::mkldnn_rnn_layer) uses
+  AVX-512. With oneDNN off, PyTorch's per-step path takes 20.2 ms (nabla 0.82x of it).
+* earlier, a slower machine of the same 2-core kind: nabla 26.9 ms, PyTorch 18.2 ms, ratio 1.48; most of the
+  gap in the forward pass (nabla 11.4 ms, PyTorch 6.0).
 Without the pause, OpenBLAS's threads (still spinning after nabla's step) slowed PyTorch to
-33-44 ms, which earlier showed nabla ahead (0.84-0.92). With oneDNN off, PyTorch's own
-per-step path takes 29-30 ms (nabla 0.87-0.93x of it). Most of the gap is in the forward pass
-(nabla 11.4 ms, PyTorch 6.0), which PyTorch runs as one fused oneDNN kernel for the whole layer
-(aten::mkldnn_rnn_layer in its profiler). nabla's step: a GEMM with 32 rows (about 125 us on two
-threads; PyTorch's matmul of the same shape takes 142 us), NumPy's float32 exp over all four
-gates (42 us for 32 x 1024 values; torch.exp 19 us) and tanh of the cell (21 us), plus about 15
-small NumPy calls (jit.trace of the whole step saves only about 2%). Backward: 12.9 against
-10.8 ms.
+33-44 ms, which earlier showed nabla ahead (0.84-0.92). nabla's step: per time step one GEMM with
+32 rows and the gate arithmetic on (32, 1024) values in a dozen NumPy calls (jit.trace of the
+whole step saves only about 2%); the weight gradient of all steps is one product at the end.
 """
 
 import time
