@@ -142,3 +142,15 @@ def test_embedding_bag_gradcheck_and_errors():
         embedding_bag(idx, w)
     with pytest.raises(NotImplementedError, match="embedding_bag"):
         embedding_bag(idx, w, off, mode="mean", per_sample_weights=nabla.tensor(np.ones(4)))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Embedding(5, 3, padding_idx=5),
+                                  lambda: nn.EmbeddingBag(5, 3, padding_idx=-6)])
+def test_embedding_padding_idx_out_of_range_is_refused(make):
+    with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings: got"):
+        make()
+
+
+def test_embedding_negative_padding_idx_counts_from_the_end():
+    assert nn.Embedding(5, 3, padding_idx=-1).padding_idx == 4
+    assert nn.EmbeddingBag(5, 3, padding_idx=-2).padding_idx == 3

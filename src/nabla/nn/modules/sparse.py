@@ -8,6 +8,16 @@ from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor
 
 
+def padding_index(padding_idx, num_embeddings: int):
+    """``padding_idx`` as a row in [0, num_embeddings) (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(f"padding_idx must be within num_embeddings: got {padding_idx} "
+                             f"for {num_embeddings} rows")
+    return padding_idx % num_embeddings
+
+
 class Embedding(Module):
     """Map integer indices to rows of ``weight`` (num_embeddings, embedding_dim), drawn from
     N(0, 1); the ``padding_idx`` row starts at zero and receives no gradient.
@@ -22,11 +32,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = padding_index(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq

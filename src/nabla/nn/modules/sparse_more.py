@@ -6,6 +6,7 @@ from nabla.nn import init
 from nabla.nn.functional.embedding_bag import embedding_bag
 from nabla.nn.functional.sampling_more import channel_shuffle
 from nabla.nn.modules.module import Module
+from nabla.nn.modules.sparse import padding_index
 from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor
 
@@ -43,11 +44,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = padding_index(padding_idx, num_embeddings)
         if _weight is None:
             self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
             self.reset_parameters()
