@@ -253,7 +253,7 @@ def test_no_graph_under_no_grad():
 
 def test_checks_can_fail(monkeypatch, rng):
     """A deliberately wrong rule (flip's gradient not flipped back) must fail both checks."""
-    from nabla.ops.shape import Flip
+    from nabla.ops.flip import Flip
 
     monkeypatch.setattr(Flip, "backward", staticmethod(lambda ctx, grad: (grad, None)))
     call = CASES[[c[0] for c in CASES].index("flip")][1]

@@ -17,8 +17,8 @@ from nabla.linalg._common import (
     where_batch,
 )
 from nabla.linalg.inverse import Solve
+from nabla.ops.flip import tril
 from nabla.ops.join import cat
-from nabla.ops.shape import tril
 from nabla.tensor import Tensor
 
 __all__ = ["cholesky", "qr"]

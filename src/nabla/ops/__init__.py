@@ -12,7 +12,8 @@ extrema.py      max/min (values, indices), amax/amin, argmax/argmin
 softmax_family.py  logsumexp, softmax, log_softmax (stable)
 sorting.py      sort, argsort, topk, median (derived: values taken at the order), unique,
                 bincount, multinomial
-shape.py        reshape, permute, squeeze, expand/broadcast, repeat, flip/roll, tril/triu
+shape.py        reshape, permute, squeeze, expand/broadcast, repeat
+flip.py         flip, roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, index_select/index_add, masked_select
 scatter.py      gather, scatter_add/scatter, take_along_dim
@@ -45,6 +46,7 @@ from nabla.ops import (
     elementwise,
     erf,
     extrema,
+    flip,
     gamma,
     grids,
     index,
@@ -76,6 +78,7 @@ __all__ = [
     *elementwise.__all__,
     *erf.__all__,
     *extrema.__all__,
+    *flip.__all__,
     *gamma.__all__,
     *grids.__all__,
     *index.__all__,
@@ -104,6 +107,7 @@ from nabla.ops.cumulative import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403
 from nabla.ops.erf import *  # noqa: F401,F403
 from nabla.ops.extrema import *  # noqa: F401,F403
+from nabla.ops.flip import *  # noqa: F401,F403
 from nabla.ops.gamma import *  # noqa: F401,F403
 from nabla.ops.grids import *  # noqa: F401,F403
 from nabla.ops.index import *  # noqa: F401,F403

@@ -13,10 +13,11 @@ import operator
 from nabla import dtype as _dt
 from nabla.backend import array_module
 from nabla.ops.elementwise import clone
+from nabla.ops.flip import flip
 from nabla.ops.index import AdvancedGetitemBackward, index_select
 from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
 from nabla.ops.reduce import _unary
-from nabla.ops.shape import _dim, broadcast_to, expand, flip, movedim, reshape, transpose
+from nabla.ops.shape import _dim, broadcast_to, expand, movedim, reshape, transpose
 from nabla.tensor import Tensor
 
 __all__ = ["repeat_interleave", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "fliplr",

@@ -14,9 +14,10 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.elementwise import exp, log, to_dtype, where
+from nabla.ops.flip import Flip
 from nabla.ops.reduce import Cumsum, ReverseCumsum, _int_to_long, _quiet, _raw, _unary
 from nabla.ops.scatter import gather
-from nabla.ops.shape import Flip, reshape
+from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
 
 __all__ = ["cumprod", "cummax", "cummin", "logcumsumexp"]

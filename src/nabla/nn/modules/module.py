@@ -6,22 +6,12 @@ All three are ordered, so ``parameters()`` and ``state_dict()`` keys come out in
 named exactly as PyTorch names them ("0.weight", "bn.running_mean").
 """
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
-from nabla.autograd.grad_mode import no_grad
-from nabla.backend import as_array
 from nabla.dtype import to_dtype
+from nabla.nn.modules.module_state import StateDictMixin
 from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 class RemovableHandle:
@@ -51,7 +41,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module:
+class Module(StateDictMixin):
     """Base class for all neural network modules; subclass it and define ``forward``.
 
     Example::
@@ -357,84 +347,6 @@ class Module:
         raise RuntimeError("cuda: nabla has no GPU backend yet (nabla.cuda.is_available() is "
                            "False); keep modules on 'cpu'")
 
-    # -- state dict ------------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An OrderedDict of every parameter and persistent buffer, by dotted name.
-
-        Values share memory with the module's state (detached unless ``keep_vars``).
-        """
-        if args:  # PyTorch's deprecated positional form: state_dict(destination, prefix, ...)
-            destination = args[0]
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, mod in self._modules.items():
-            if mod is not None:
-                mod.state_dict(destination=destination, prefix=prefix + name + ".",
-                               keep_vars=keep_vars)
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, strict, missing_keys, unexpected_keys,
-                              error_msgs) -> None:
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local = {k: v for k, v in {**self._parameters, **persistent}.items() if v is not None}
-        for name, target in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = _as_array(state_dict[key])
-            if value.shape != target.shape:
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
-                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-                continue
-            with no_grad():
-                target.copy_(value)
-        # unexpected keys are listed even when not strict (they only raise when strict)
-        for key in state_dict:
-            if key.startswith(prefix):
-                head = key[len(prefix):].split(".", 1)[0]
-                if head not in self._modules and head not in local:
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values from ``state_dict`` into this module's parameters and buffers.
-
-        Values may be nabla Tensors, NumPy arrays or anything with ``.numpy()`` (PyTorch
-        tensors). Returns ``(missing_keys, unexpected_keys)``; with ``strict`` any of those, and
-        always a shape mismatch, raises a RuntimeError listing them all.
-        """
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
-        for prefix, mod in self.named_modules(remove_duplicate=False):
-            mod._load_from_state_dict(state_dict, prefix + "." if prefix else "", strict,
-                                      missing, unexpected, errors)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self._get_name(), "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
-
     # -- hooks -----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
         """``hook(module, args)`` runs before forward; a non-None return replaces ``args``."""
@@ -490,12 +402,3 @@ def _check_name(module: Module, name: str, kind: str) -> None:
     table = {"parameter": "_parameters", "buffer": "_buffers", "module": "_modules"}[kind]
     if hasattr(module, name) and name not in getattr(module, table):
         raise KeyError(f"attribute '{name}' already exists")
-
-
-def _as_array(value):
-    """A state-dict value as an array: nabla Tensor, NumPy array, or a PyTorch tensor."""
-    if isinstance(value, Tensor):
-        return value._data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return value.detach().cpu().numpy()
-    return as_array(value)

@@ -27,7 +27,7 @@ from nabla.nn.modules.linear import Linear
 from nabla.nn.modules.module import Module
 from nabla.nn.modules.normalization import LayerNorm
 from nabla.ops.elementwise import masked_fill
-from nabla.ops.shape import triu
+from nabla.ops.flip import triu
 from nabla.tensor import Tensor
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
