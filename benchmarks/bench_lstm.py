@@ -10,10 +10,12 @@ PyTorch is timed at its default thread count and at one thread; the faster is th
 Measured on the shared 2-core machine, each run after a pause (see timing.py):
 * 2026-11-22, an AMD EPYC with AVX-512: nabla 17.3 ms, PyTorch 9.1 ms, ratio 1.91. NumPy's
   matrix products of the step alone take 11.5 ms (1.26x PyTorch's whole step): OpenBLAS runs its
-  Haswell (AVX2) kernels on this CPU, PyTorch's fused oneDNN RNN (aten::mkldnn_rnn_layer) uses
-  AVX-512. With oneDNN off, PyTorch's per-step path takes 20.2 ms (nabla 0.82x of it).
-* earlier, a slower machine of the same 2-core kind: nabla 26.9 ms, PyTorch 18.2 ms, ratio 1.48; most of the
-  gap in the forward pass (nabla 11.4 ms, PyTorch 6.0).
+  Haswell (AVX2) kernels (the machine's environment sets OPENBLAS_CORETYPE=Haswell), PyTorch's
+  fused oneDNN RNN (aten::mkldnn_rnn_layer) uses AVX-512. With oneDNN off, PyTorch's per-step
+  path takes 20.2 ms (nabla 0.82x of it). With OPENBLAS_CORETYPE unset (SkylakeX kernels), one
+  run: nabla 14.4 ms, PyTorch 7.9 ms, ratio 1.82; the matrix products alone 1.27x.
+* earlier, a slower machine of the same 2-core kind: nabla 26.9 ms, PyTorch 18.2 ms, ratio 1.48;
+  most of the gap in the forward pass (nabla 11.4 ms, PyTorch 6.0).
 Without the pause, OpenBLAS's threads (still spinning after nabla's step) slowed PyTorch to
 33-44 ms, which earlier showed nabla ahead (0.84-0.92). nabla's step: per time step one GEMM with
 32 rows and the gate arithmetic on (32, 1024) values in a dozen NumPy calls (jit.trace of the

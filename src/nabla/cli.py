@@ -2,6 +2,7 @@
 
     nabla train --model mlp --dataset digits --epochs 20 --optimizer adam --lr 1e-3
     nabla datasets
+    nabla info          # versions, BLAS, CPU features and speed advice (for bug reports)
 """
 
 import argparse
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue from OUT/checkpoint.pt if it exists")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     sub.add_parser("datasets", help="list the built-in data sets")
+    sub.add_parser("info", help="versions, BLAS library, CPU features and speed advice")
     return parser
 
 
@@ -79,6 +81,10 @@ def main(argv=None) -> int:
         for name, about in DATASETS.items():
             print(f"{name:<{width}}  {about}")
         return 0
+    if args.command == "info":
+        from nabla.utils.collect_env import main as info
+
+        return info()
     if args.command == "train" and args.model in EXAMPLE_MODELS:
         return _train_example(args)
     if args.command == "train":
