@@ -199,6 +199,9 @@ def _clamp_samples(m):
     return [S(x(3, 4), -0.5, 0.5, name="both"), S(x(3, 4), min=-0.5, name="min"),
             S(x(3, 4), 0.5, -0.5, name="min > max"),
             S(x(3, 4), Const(x(3, 4) * 0 - 0.5), Const(x(4) * 0 + 0.5), name="tensor bounds"),
+            S(x(3, 4), x(3, 4) * 0 - 0.5, x(4) * 0 + 0.5, name="tensor bounds with grad"),
+            S(x(3, 4), x(4) * 0 + 0.5, x(3, 1) * 0 - 0.5, name="tensor bounds, min > max"),
+            S(x(3, 4), None, x(1, 4) * 0 + 0.5, name="tensor max with grad"),
             S(x(3, 4, layout="t"), max=0.5, name="max, transposed"), S(x(), -0.5, 0.5, name="0-d"),
             S(x(0, 2), min=0.5, name="empty")]
 

@@ -246,7 +246,8 @@ class Relu(Op):
 
 
 class Clamp(Op):
-    """y = min(max(x, lo), hi);  dy/dx = grad where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi);  dy/dx = grad where lo <= x <= hi, else 0; for tensor bounds
+    dy/dlo = grad where x < lo < hi, dy/dhi = grad where x > hi or hi < lo (as PyTorch)."""
 
     array_backward = True
 
@@ -258,13 +259,19 @@ class Clamp(Op):
             mask &= x >= lo
         if hi is not None:
             mask &= x <= hi
-        ctx.save_for_backward(mask)
+        below = above = None  # where a tensor bound is the result (Python numbers need none)
+        if hasattr(lo, "shape"):
+            below = (x < lo) if hi is None else (x < lo) & (lo < hi)
+        if hasattr(hi, "shape"):
+            above = (x > hi) if lo is None else (x > hi) | (hi < lo)
+        ctx.save_for_backward(mask, below, above)
         return xp.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return grad * mask, None, None
+        mask, below, above = ctx.saved_tensors
+        return (grad * mask, None if below is None else grad * below,
+                None if above is None else grad * above)
 
 
 class Where(Op):
@@ -372,8 +379,6 @@ def clamp(input, min=None, max=None) -> Tensor:
     """Limit values to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    min = min._data if isinstance(min, Tensor) else min
-    max = max._data if isinstance(max, Tensor) else max
     return Clamp.apply(input, min, max)
 
 
