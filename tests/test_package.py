@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-OPTIONAL = ("torch", "sklearn", "matplotlib", "scipy", "tqdm", "safetensors", "mnist1d", "PIL")
+OPTIONAL = ("torch", "sklearn", "matplotlib", "scipy", "tqdm", "safetensors", "mnist1d", "PIL",
+            "onnx", "onnxruntime", "threadpoolctl")
 
 
 def _run(code: str) -> str:

@@ -80,7 +80,7 @@ def numel(input: Tensor) -> int:
 
 # Subpackages reachable as attributes after `import nabla`, as torch.nn / torch.optim are.
 # transforms: torchvision-style data augmentation.
-from nabla import diagnostics, distributions, jit, linalg, nn, optim, transforms, utils  # noqa: E402
+from nabla import diagnostics, distributions, jit, linalg, nn, onnx, optim, transforms, utils  # noqa: E402,I001
 from nabla.diagnostics.summary import summary  # noqa: E402
 from nabla.jit import compile  # noqa: E402  (torch.compile: a no-op here, see jit.py)
 

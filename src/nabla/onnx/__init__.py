@@ -1,0 +1,14 @@
+"""Export to ONNX (the ``onnx`` extra), PyTorch's ``torch.onnx.export``:
+
+    nabla.onnx.export(model, (x,), "model.onnx", input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+
+The model runs once on the example inputs, in eval mode; each op it runs is written as ONNX
+nodes (``converters.py``: one small function per op), its parameters and buffers as named
+initializers. The file runs in onnxruntime or any other ONNX runtime. An op without a conversion
+raises ``ExportError`` naming it and listing the supported ones.
+"""
+
+from nabla.onnx.export import ExportError, export
+
+__all__ = ["export", "ExportError"]

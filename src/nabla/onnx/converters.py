@@ -1,0 +1,373 @@
+"""One ONNX conversion per nabla op: ``convert(g, args, out)`` writes the nodes that compute the
+op's output ``out`` (a ``Value``; a list for several outputs) from its arguments ``args``, in the
+order the op's ``forward`` takes them: a ``Value`` for each tensor, constants (dims, shapes,
+scalars, window geometry) as they were. Composite functions (flatten, batch norm in eval mode,
+adaptive pooling, attention) need no entry: they ran as the primitive ops below.
+"""
+
+import math
+
+import numpy as np
+
+from nabla.autograd.function import Op
+from nabla.nn.functional import activation as act
+from nabla.nn.functional.conv import Conv2d
+from nabla.nn.functional.embedding import Embedding
+from nabla.nn.functional.linear import Linear
+from nabla.nn.functional.normalization import _Normalize
+from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
+from nabla.onnx.export import ExportError, Graph, Value
+from nabla.ops import arithmetic as ar
+from nabla.ops import elementwise as el
+from nabla.ops.extrema import Amax, Amin
+from nabla.ops.index import Getitem
+from nabla.ops.join import Cat, Pad, Split, Stack, Unbind
+from nabla.ops.linalg import Matmul
+from nabla.ops.reduce import Mean, Sum
+from nabla.ops.shape import BroadcastTo, Permute, Reshape
+from nabla.ops.softmax_family import LogSoftmax, Softmax
+
+CONVERTERS: dict = {}
+
+
+def converts(*classes: type[Op]):
+    """Register the decorated function as the conversion of ``classes``."""
+    def register(fn):
+        for cls in classes:
+            CONVERTERS[cls] = fn
+        return fn
+    return register
+
+
+def _out(out: Value) -> list:
+    return [out.name]
+
+
+# -- elementwise ---------------------------------------------------------------------------------
+_BINARY = {ar.Add: "Add", ar.Sub: "Sub", ar.Mul: "Mul", ar.Div: "Div", ar.Pow: "Pow",
+           ar.Maximum: "Max", ar.Minimum: "Min"}
+_UNARY = {el.Exp: "Exp", el.Log: "Log", el.Sqrt: "Sqrt", el.Abs: "Abs", el.Sign: "Sign",
+          el.Sin: "Sin", el.Cos: "Cos", el.Tanh: "Tanh", el.Sigmoid: "Sigmoid", el.Relu: "Relu",
+          ar.Neg: "Neg", el.Clone: "Identity"}
+
+
+@converts(*_BINARY)
+def binary(g: Graph, args, out: Value):
+    """x op y, both operands in the output's dtype (type promotion decided it when tracing)."""
+    x, y = args
+    g.node(_BINARY[g.current], [g.cast(x, out.dtype), g.cast(y, out.dtype)], _out(out))
+
+
+@converts(*_UNARY)
+def unary(g: Graph, args, out: Value):
+    g.node(_UNARY[g.current], [g.cast(args[0], out.dtype)], _out(out))
+
+
+@converts(el.Log1p)
+def log1p(g: Graph, args, out: Value):
+    g.node("Log", [g.node("Add", [args[0], g.cast(1, out.dtype)])], _out(out))
+
+
+@converts(el.Expm1)
+def expm1(g: Graph, args, out: Value):
+    g.node("Sub", [g.node("Exp", [args[0]]), g.cast(1, out.dtype)], _out(out))
+
+
+@converts(el.Rsqrt)
+def rsqrt(g: Graph, args, out: Value):
+    g.node("Reciprocal", [g.node("Sqrt", [args[0]])], _out(out))
+
+
+@converts(el.ToDtype)
+def to_dtype(g: Graph, args, out: Value):
+    g.node("Cast", [args[0]], _out(out), to=g.onnx.helper.np_dtype_to_tensor_dtype(out.dtype))
+
+
+@converts(el.Clamp, act.Hardtanh)
+def clamp(g: Graph, args, out: Value):
+    """max(x, lo), then min(., hi): bounds may be scalars or tensors, either may be None."""
+    x, lo, hi = args
+    y = g.cast(x, out.dtype)
+    if lo is not None:
+        y = g.node("Max", [y, g.cast(lo, out.dtype)])
+    if hi is not None:
+        y = g.node("Min", [y, g.cast(hi, out.dtype)])
+    g.node("Identity", [y], _out(out))
+
+
+# -- activations ---------------------------------------------------------------------------------
+@converts(act.LeakyRelu)
+def leaky_relu(g: Graph, args, out: Value):
+    g.node("LeakyRelu", [args[0]], _out(out), alpha=float(args[1]))
+
+
+@converts(act.Elu)
+def elu(g: Graph, args, out: Value):
+    g.node("Elu", [args[0]], _out(out), alpha=float(args[1]))
+
+
+@converts(act.Silu)
+def silu(g: Graph, args, out: Value):
+    g.node("Mul", [args[0], g.node("Sigmoid", [args[0]])], _out(out))
+
+
+@converts(act.Gelu)
+def gelu(g: Graph, args, out: Value):
+    """0.5 x (1 + erf(x / sqrt 2)), or with tanh(sqrt(2/pi) (x + 0.044715 x^3)) for 'tanh'."""
+    x, approximate = args
+    c = lambda v: g.cast(v, out.dtype)  # noqa: E731 (a constant in the output's dtype)
+    if approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x]), x])
+        inner = g.node("Mul", [g.node("Add", [x, g.node("Mul", [cube, c(0.044715)])]),
+                               c(math.sqrt(2 / math.pi))])
+        s = g.node("Tanh", [inner])
+    else:
+        s = g.node("Erf", [g.node("Mul", [x, c(1 / math.sqrt(2))])])
+    g.node("Mul", [g.node("Mul", [x, c(0.5)]), g.node("Add", [s, c(1.0)])], _out(out))
+
+
+@converts(act.Softplus)
+def softplus(g: Graph, args, out: Value):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    x, beta, threshold = args
+    bx = g.node("Mul", [x, g.cast(beta, out.dtype)])
+    soft = g.node("Div", [g.node("Softplus", [bx]), g.cast(beta, out.dtype)])
+    big = g.node("Greater", [bx, g.cast(threshold, out.dtype)])
+    g.node("Where", [big, x, soft], _out(out))
+
+
+@converts(Softmax, LogSoftmax)
+def softmax(g: Graph, args, out: Value):
+    g.node("Softmax" if g.current is Softmax else "LogSoftmax", [args[0]], _out(out),
+           axis=int(args[1]))
+
+
+# -- products, convolution, pooling ----------------------------------------------------------------
+@converts(Linear)
+def linear(g: Graph, args, out: Value):
+    """Gemm for 2-D input (y = x W^T + b), else MatMul with W transposed, then the bias."""
+    x, w, b = args
+    if x.ndim == 2:
+        g.node("Gemm", [x, w] + ([b] if b is not None else []), _out(out), transB=1)
+        return
+    y = g.node("MatMul", [x, g.node("Transpose", [w], perm=[1, 0])])
+    g.node("Add" if b is not None else "Identity", [y] + ([b] if b is not None else []),
+           _out(out))
+
+
+@converts(Matmul)
+def matmul(g: Graph, args, out: Value):
+    g.node("MatMul", [g.cast(args[0], out.dtype), g.cast(args[1], out.dtype)], _out(out))
+
+
+def _window(geom) -> dict:
+    top, bottom, left, right = geom.pad
+    return dict(kernel_shape=list(geom.kernel), strides=list(geom.stride),
+                pads=[top, left, bottom, right])
+
+
+@converts(Conv2d)
+def conv2d(g: Graph, args, out: Value):
+    x, w, b, geom = args
+    g.node("Conv", [x, w] + ([b] if b is not None else []), _out(out), **_window(geom),
+           dilations=list(geom.dilation), group=geom.groups)
+
+
+@converts(MaxPool2d)
+def max_pool2d(g: Graph, args, out):
+    x, geom, with_indices = args
+    if with_indices:
+        raise ExportError("onnx.export: max_pool2d with return_indices=True has no ONNX "
+                          "conversion yet")
+    g.node("MaxPool", [x], _out(out), **_window(geom), dilations=list(geom.dilation))
+
+
+@converts(AvgPool2d)
+def avg_pool2d(g: Graph, args, out: Value):
+    """AveragePool counting the zero padding (window sum / window size), then nabla's own
+    divisor per output position (count_include_pad=False, divisor_override)."""
+    x, geom, scale = args
+    y = g.node("AveragePool", [x], **_window(geom), count_include_pad=1)
+    factor = np.asarray(scale, out.dtype) * (geom.kernel[0] * geom.kernel[1])
+    if np.allclose(factor, 1):
+        g.node("Identity", [y], _out(out))
+    else:
+        g.node("Mul", [y, g.const(factor.astype(out.dtype), "divisor")], _out(out))
+
+
+# -- normalization, embedding ----------------------------------------------------------------------
+@converts(_Normalize)
+def normalize(g: Graph, args, out: Value):
+    """(x - mean) / sqrt(var + eps) over the normalized axes, then * w + b (layer, group,
+    instance norm, and batch norm in training mode)."""
+    x, w, b, stat_shape, param_shape, eps, _ = args
+    axes = [i for i, n in enumerate(stat_shape) if n == 1 and x.shape[i] != 1]
+    mean = _reduce(g, "ReduceMean", x, axes, keepdims=1)
+    d = g.node("Sub", [x, mean])
+    var = _reduce(g, "ReduceMean", g.node("Mul", [d, d]), axes, keepdims=1)
+    y = g.node("Div", [d, g.node("Sqrt", [g.node("Add", [var, g.cast(eps, out.dtype)])])])
+    if w is not None:
+        y = g.node("Mul", [y, g.node("Reshape", [w, g.ints(param_shape)])])
+    if b is not None:
+        y = g.node("Add", [y, g.node("Reshape", [b, g.ints(param_shape)])])
+    g.node("Identity", [y], _out(out))
+
+
+@converts(Embedding)
+def embedding(g: Graph, args, out: Value):
+    w, idx, _ = args
+    g.node("Gather", [w, g.cast(idx, np.dtype(np.int64))], _out(out), axis=0)
+
+
+# -- shapes -------------------------------------------------------------------------------------
+@converts(Reshape)
+def reshape(g: Graph, args, out: Value):
+    """The target shape with the leading dims it keeps as 0 (ONNX: copy the input's) and the
+    next one as -1 (without such dims: the one of the input's first size, if any), so that a
+    dynamic batch dim stays dynamic where it can; export's dynamic check catches the rest."""
+    x, _ = args
+    target = list(out.shape)
+    if 0 not in target:
+        k = 0
+        while k < min(x.ndim, len(target)) and target[k] == x.shape[k]:
+            target[k] = 0
+            k += 1
+        if k == 0 and x.ndim and x.shape[0] in target:  # (N,) -> (1, N, 1): N moves
+            target[target.index(x.shape[0])] = -1
+        elif k < len(target):
+            target[k] = -1
+    g.node("Reshape", [x, g.ints(target)], _out(out))
+
+
+@converts(Permute)
+def permute(g: Graph, args, out: Value):
+    g.node("Transpose", [args[0]], _out(out), perm=list(args[1]))
+
+
+@converts(BroadcastTo)
+def broadcast_to(g: Graph, args, out: Value):
+    g.node("Expand", [args[0], g.ints(out.shape)], _out(out))
+
+
+@converts(Cat)
+def cat(g: Graph, args, out: Value):
+    dim, *xs = args
+    g.node("Concat", [g.cast(x, out.dtype) for x in xs], _out(out), axis=int(dim))
+
+
+@converts(Stack)
+def stack(g: Graph, args, out: Value):
+    dim, *xs = args
+    axis = int(dim) % out.ndim
+    parts = [g.node("Unsqueeze", [g.cast(x, out.dtype), g.ints([axis], "axes")]) for x in xs]
+    g.node("Concat", parts, _out(out), axis=axis)
+
+
+@converts(Split)
+def split(g: Graph, args, outs: list):
+    x, sizes, dim = args
+    g.node("Split", [x, g.ints(sizes, "sizes")], [o.name for o in outs], axis=int(dim))
+
+
+@converts(Unbind)
+def unbind(g: Graph, args, outs: list):
+    """Split into pieces of size 1, each squeezed along ``dim``."""
+    x, dim = args
+    axis = int(dim) % x.ndim
+    pieces = [g.fresh("piece") for _ in outs]
+    g.node("Split", [x, g.ints([1] * len(outs), "sizes")], pieces, axis=axis)
+    for piece, o in zip(pieces, outs):
+        g.node("Squeeze", [piece, g.ints([axis], "axes")], [o.name])
+
+
+@converts(Pad)
+def pad(g: Graph, args, out: Value):
+    """Constant padding; negative widths crop, as ONNX's Pad does too."""
+    x, widths, value = args
+    pads = [a for a, _ in widths] + [b for _, b in widths]
+    g.node("Pad", [x, g.ints(pads, "pads"), g.cast(value, out.dtype)], _out(out),
+           mode="constant")
+
+
+_END = 2**63 - 1  # a slice bound past the end of any dim (ONNX clamps it)
+
+
+@converts(Getitem)
+def getitem(g: Graph, args, out: Value):
+    """A basic index (ints, slices, None, Ellipsis): one Slice, then Squeeze for the ints and
+    Unsqueeze for the Nones."""
+    x, key = args
+    key = key if isinstance(key, tuple) else (key,)
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        fill = x.ndim - (len(key) - 1 - key.count(None))
+        key = key[:i] + (slice(None),) * fill + key[i + 1:]
+    starts, ends, axes, steps, squeeze, new_axes = [], [], [], [], [], []
+    dim = pos = 0  # dim of x, position in the output before squeezing
+    for k in key:
+        if k is None:
+            new_axes.append(pos)
+            pos += 1
+            continue
+        n = x.shape[dim]
+        if isinstance(k, slice):
+            pos += 1
+            if k == slice(None) or k == slice(None, None, 1):  # the whole dim (any size)
+                dim += 1
+                continue
+            start, stop, step = k.indices(n)
+            if k.stop is None or (step < 0 and stop < 0):  # to the end, in the step's direction
+                stop = _END if step > 0 else -_END
+            if k.start is None and step < 0:
+                start = _END
+        else:
+            start = int(k) % n
+            stop, step = start + 1, 1
+            squeeze.append(dim)
+        starts.append(start)
+        ends.append(stop)
+        axes.append(dim)
+        steps.append(step)
+        dim += 1
+    y = x.name
+    if axes:
+        y = g.node("Slice", [x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+    if squeeze:
+        y = g.node("Squeeze", [y, g.ints(squeeze)])
+    if new_axes:
+        y = g.node("Unsqueeze", [y, g.ints(new_axes)])
+    g.node("Identity", [y], _out(out))
+
+
+# -- reductions -----------------------------------------------------------------------------------
+def _axes(dims, ndim: int) -> list | None:
+    if dims is None:
+        return None
+    dims = (dims,) if isinstance(dims, int) else dims
+    return sorted(d % ndim for d in dims)
+
+
+def _reduce(g: Graph, op_type: str, x, axes, keepdims: int, output=None) -> str:
+    """A reduction over ``axes`` (None: all): axes is an input from opset 18 on (ReduceSum:
+    13), an attribute before."""
+    outputs = [output] if output else None
+    if axes is None:
+        return g.node(op_type, [x], outputs, keepdims=keepdims)
+    if op_type == "ReduceSum" or g.opset >= 18:
+        return g.node(op_type, [x, g.ints(axes, "axes")], outputs, keepdims=keepdims)
+    return g.node(op_type, [x], outputs, axes=axes, keepdims=keepdims)
+
+
+@converts(Sum, Mean)
+def sum_mean(g: Graph, args, out: Value):
+    x, dims, keepdim, _ = args
+    op_type = "ReduceSum" if g.current is Sum else "ReduceMean"
+    y = _reduce(g, op_type, g.cast(x, out.dtype), _axes(dims, x.ndim), int(bool(keepdim)))
+    g.node("Identity", [y], _out(out))
+
+
+@converts(Amax, Amin)
+def amax(g: Graph, args, out: Value):
+    x, dims, keepdim = args
+    op_type = "ReduceMax" if g.current is Amax else "ReduceMin"
+    _reduce(g, op_type, x, _axes(dims, x.ndim), int(bool(keepdim)), out.name)

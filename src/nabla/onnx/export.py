@@ -1,0 +1,252 @@
+"""``export``: run the model once with ``jit``'s tracer listening, then write each recorded op as
+ONNX nodes (``converters.py`` has one function per op) into a ``ModelProto``."""
+
+import os
+
+from nabla.autograd.grad_mode import _trace, no_grad
+from nabla.jit import TraceError, _Tracer
+from nabla.serialization import _atomic_write
+from nabla.tensor import Tensor
+
+DEFAULT_OPSET = 17  # LayerNormalization is in 17; onnxruntime runs it everywhere
+
+
+class ExportError(RuntimeError):
+    """The model does something the ONNX exporter cannot write."""
+
+
+class Value:
+    """An ONNX value of the graph being built: its name, shape and NumPy dtype at trace time."""
+
+    __slots__ = ("name", "shape", "dtype")
+
+    def __init__(self, name: str, shape: tuple, dtype) -> None:
+        self.name, self.shape, self.dtype = name, tuple(shape), dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class Graph:
+    """The nodes and initializers written so far; converters add to it through ``node``,
+    ``const`` and ``cast``. ``current`` is the op class being converted (for conversions that
+    serve several ops), ``opset`` the target opset."""
+
+    def __init__(self, onnx, opset: int) -> None:
+        self.onnx, self.opset = onnx, opset
+        self.nodes, self.initializers = [], []
+        self.current = None
+        self.owners = {}  # initializer name -> the op class whose conversion made it
+        self._count = 0
+
+    def fresh(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def node(self, op_type: str, inputs: list, outputs=None, **attrs) -> str:
+        """Add a node; return the name of its (first) output."""
+        outputs = outputs or [self.fresh(op_type.lower())]
+        names = ["" if i is None else i.name if isinstance(i, Value) else i for i in inputs]
+        self.nodes.append(self.onnx.helper.make_node(op_type, names, outputs, **attrs))
+        return outputs[0]
+
+    def const(self, array, hint: str = "const") -> str:
+        """An initializer holding ``array`` (a NumPy array or scalar); its name."""
+        import numpy as np
+
+        name = self.fresh(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
+        self.owners[name] = self.current
+        return name
+
+    def ints(self, values, hint: str = "shape") -> str:
+        import numpy as np
+
+        return self.const(np.asarray(list(values), np.int64), hint)
+
+    def cast(self, v, dtype) -> str:
+        """``v`` (a Value or a Python/NumPy constant) as an input of ``dtype``."""
+        import numpy as np
+
+        if not isinstance(v, Value):
+            return self.const(np.asarray(v, dtype))
+        if v.dtype == dtype:
+            return v.name
+        return self.node("Cast", [v], to=self.onnx.helper.np_dtype_to_tensor_dtype(dtype))
+
+
+def export(model, args, f, input_names=None, output_names=None, opset_version: int = DEFAULT_OPSET,
+           dynamic_axes: dict | None = None):
+    """Export ``model(*args)`` to ONNX, as ``torch.onnx.export``.
+
+    The model runs once on ``args`` in eval mode (dropout off, batch norm on its running
+    statistics; its modes are restored afterwards); every op it runs becomes ONNX nodes, its
+    parameters and buffers initializers named by their state-dict keys. Control flow is frozen
+    at the path ``args`` took, as in any trace.
+
+    Args:
+        model: a Module or a function of Tensors returning a Tensor or a tuple of Tensors.
+        args: a Tensor or a tuple of Tensors, the example inputs.
+        f: a path to write the ``.onnx`` file to (written atomically), or None to only return
+            the model.
+        input_names, output_names: names of the graph's inputs and outputs (default input_0,
+            ..., output_0, ...).
+        opset_version: the ONNX opset (17 or newer).
+        dynamic_axes: ``{name: {dim: label}}`` or ``{name: [dims]}``: dims of inputs or outputs
+            left symbolic (a batch dim, so the file runs on any batch size).
+
+    Returns:
+        The ``onnx.ModelProto``.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("onnx.export needs the onnx package: pip install nabla[onnx]") \
+            from None
+    if opset_version < DEFAULT_OPSET:
+        raise ValueError(f"onnx.export: opset_version must be >= {DEFAULT_OPSET}, got "
+                         f"{opset_version}")
+    inputs = (args,) if isinstance(args, Tensor) else tuple(args)
+    if not inputs or not all(isinstance(t, Tensor) for t in inputs):
+        raise TypeError("onnx.export: args must be a Tensor or a tuple of Tensors")
+    input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
+    graph, outputs, output_names = _build(onnx, model, inputs, input_names, output_names,
+                                          opset_version)
+    if dynamic_axes:
+        _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset_version,
+                       dynamic_axes)
+    onnx_graph = onnx.helper.make_graph(
+        graph.nodes, getattr(model, "_get_name", lambda: "nabla")(),
+        [_info(onnx, name, t, dynamic_axes) for name, t in zip(input_names, inputs)],
+        [_info(onnx, name, t, dynamic_axes) for name, t in zip(output_names, outputs)],
+        graph.initializers)
+    proto = onnx.helper.make_model(onnx_graph, producer_name="nabla",
+                                   opset_imports=[onnx.helper.make_opsetid("", opset_version)])
+    onnx.checker.check_model(proto)
+    if f is not None:
+        _atomic_write(os.fspath(f), proto.SerializeToString())
+    return proto
+
+
+def _build(onnx, model, inputs, input_names, output_names, opset_version):
+    """Trace the model on ``inputs`` and convert every op; the graph, outputs, output names."""
+    from nabla.onnx.converters import CONVERTERS
+
+    tracer, outputs = _record(model, inputs)
+    output_names = list(output_names or [f"output_{i}" for i in range(len(outputs))])
+    if len(input_names) != len(inputs) or len(output_names) != len(outputs):
+        raise ValueError(f"onnx.export: {len(inputs)} inputs and {len(outputs)} outputs, got "
+                         f"{len(input_names)} input names and {len(output_names)} output names")
+    graph = Graph(onnx, opset_version)
+    values = {}  # slot -> Value
+    for i, (t, name) in enumerate(zip(inputs, input_names)):
+        values[i] = Value(name, t.shape, t.dtype)
+    names = _state_names(model)
+    for slot, t in tracer.captured:  # parameters and buffers, or constants of the trace
+        name = names.get(id(t)) or graph.fresh("constant")
+        graph.initializers.append(onnx.numpy_helper.from_array(t._data, name))
+        values[slot] = Value(name, t.shape, t.dtype)
+    for step in tracer.steps:
+        _convert(graph, CONVERTERS, step, values, tracer.arrays)
+    out_slots = [tracer.slots[id(t._data)] for t in outputs]
+    for slot, name in zip(out_slots, output_names):
+        graph.node("Identity", [values[slot]], [name])
+    return graph, outputs, output_names
+
+
+def _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset, dynamic_axes):
+    """Trace again with each dynamic dim one larger: a size the model computed in Python from a
+    dynamic dim (x.shape[0]) shows up as a constant that changed, which the file would freeze."""
+    import numpy as np
+
+    grown = []
+    for t, name in zip(inputs, input_names):
+        a = t._data
+        for d in dynamic_axes.get(name, ()):
+            a = np.take(a, np.arange(a.shape[d] + 1), axis=d, mode="wrap")  # valid values
+        grown.append(Tensor._make(a))
+    other, _, _ = _build(onnx, model, grown, input_names, output_names, opset)
+    if [n.op_type for n in other.nodes] != [n.op_type for n in graph.nodes]:
+        raise ExportError("onnx.export: the model runs other ops when a dynamic dim changes "
+                          "size (Python control flow on the shape); export without dynamic_axes")
+    for mine, theirs in zip(graph.initializers, other.initializers):
+        if mine.SerializeToString() != theirs.SerializeToString():
+            owner = graph.owners.get(mine.name)
+            what = f"the op {owner.__name__}" if owner else "a tensor the model creates"
+            raise ExportError(
+                f"onnx.export: {what} uses a size computed in Python from a dynamic dim (such "
+                "as x.shape[0]); the file would keep the size of the example inputs. Export "
+                "without dynamic_axes, or compute the size from the tensor (-1 in reshape)")
+
+
+def _record(model, inputs):
+    """Run the model once with a tracer listening (eval mode, no graph); its outputs."""
+    modules = list(model.modules()) if hasattr(model, "modules") else []
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.training = False
+    tracer = _Tracer(inputs)
+    if _trace.tracer is not None:
+        raise ExportError("onnx.export cannot run inside jit.trace")
+    _trace.tracer = tracer
+    try:
+        with no_grad():
+            result = model(*inputs)
+    except TraceError as err:
+        raise ExportError(str(err).replace("jit.trace", "onnx.export")) from None
+    finally:
+        _trace.tracer = None
+        for m, mode in zip(modules, modes):
+            m.training = mode
+    outputs = [result] if isinstance(result, Tensor) else list(result) \
+        if isinstance(result, (tuple, list)) else None
+    if outputs is None or not all(isinstance(t, Tensor) for t in outputs):
+        raise ExportError("onnx.export: the model must return a Tensor or a tuple of Tensors")
+    for t in outputs:
+        tracer.slot(t)  # an output that no op made (an input, a parameter) is captured here
+    return tracer, outputs
+
+
+def _convert(graph: Graph, converters: dict, step, values: dict, arrays: list) -> None:
+    """Write one traced op: its converter gets the arguments (Values for tensors, the
+    constants as they were) and the names of its outputs."""
+    if step.cls is None:
+        raise ExportError(f"onnx.export: {getattr(step.fn, '__name__', step.fn)} (a comparison "
+                          "or other op without gradient) has no ONNX conversion yet")
+    convert = converters.get(step.cls)
+    if convert is None:
+        raise ExportError(
+            f"onnx.export: the op {step.cls.__name__} has no ONNX conversion yet. Supported: "
+            f"{', '.join(sorted(c.__name__ for c in converters))}")
+    graph.current = step.cls
+    args = list(step.template)
+    for pos, slot in step.reads:
+        args[pos] = values[slot]
+    outs = []
+    for slot in step.outs:
+        a = arrays[slot]
+        values[slot] = Value(f"t{slot}", a.shape, a.dtype)
+        outs.append(values[slot])
+    convert(graph, args, outs if step.meta is not None else outs[0])
+
+
+def _state_names(model) -> dict:
+    """id(tensor) -> its state-dict name, for the model's parameters and buffers."""
+    if not hasattr(model, "named_parameters"):
+        return {}
+    named = list(model.named_parameters()) + list(model.named_buffers())
+    return {id(t): name for name, t in named}
+
+
+def _info(onnx, name: str, t: Tensor, dynamic_axes):
+    """The ValueInfo of a graph input or output, with its dynamic dims named."""
+    dims = list(t.shape)
+    dynamic = (dynamic_axes or {}).get(name, {})
+    if not isinstance(dynamic, dict):
+        dynamic = {d: f"{name}_dim_{d}" for d in dynamic}
+    for d, label in dynamic.items():
+        dims[d] = label
+    elem = onnx.helper.np_dtype_to_tensor_dtype(t.dtype)
+    return onnx.helper.make_tensor_value_info(name, elem, dims)
+
