@@ -162,3 +162,34 @@ def test_bad_arguments():
         nabla.onnx.export(lambda x: x * 2, x, None, input_names=["a", "b"])
     with pytest.raises(nabla.onnx.ExportError, match="must return a Tensor"):
         nabla.onnx.export(lambda x: 3, x, None)
+
+
+class _Recurrent(nn.Module):
+    """An LSTM, a GRU and a ReLU RNN over (N, L, E), their last hidden states summed."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, num_layers=2, batch_first=True)
+        self.gru = nn.GRU(6, 5, batch_first=True, bidirectional=True)
+        self.rnn = nn.RNN(10, 3, nonlinearity="relu", batch_first=True, bias=False)
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x)
+        y, _ = self.gru(y)
+        y, h_rnn = self.rnn(y)
+        return y.sum(1) + h_rnn[0] + c[-1, :, :3]
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_recurrent_layers_unrolled(opset, tmp_path):
+    nabla.manual_seed(0)
+    _agrees(_Recurrent(), nabla.randn(2, 5, 4), tmp_path, dynamic=False, opset_version=opset)
+
+
+def test_recurrent_layers_refuse_a_dynamic_batch():
+    """Recurrent layers run on rows of packed time steps, split by batch size (and start from
+    a zero state of the example's batch size): a file for one batch size, refused otherwise."""
+    lstm = nn.LSTM(4, 6, batch_first=True)
+    with pytest.raises(nabla.onnx.ExportError, match="uses a size computed in Python"):
+        nabla.onnx.export(lambda x: lstm(x)[0], nabla.randn(2, 5, 4), None, input_names=["x"],
+                          output_names=["y"], dynamic_axes=DYNAMIC)

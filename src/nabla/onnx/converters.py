@@ -16,6 +16,7 @@ from nabla.nn.functional.embedding import Embedding
 from nabla.nn.functional.linear import Linear
 from nabla.nn.functional.normalization import _Normalize
 from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
+from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
 from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops import arithmetic as ar
 from nabla.ops import elementwise as el
@@ -217,6 +218,52 @@ def normalize(g: Graph, args, out: Value):
 def embedding(g: Graph, args, out: Value):
     w, idx, _ = args
     g.node("Gather", [w, g.cast(idx, np.dtype(np.int64))], _out(out), axis=0)
+
+
+# -- recurrent steps (one per time step, as the model ran them) ---------------------------------
+def _recurrent(g: Graph, h, w_hh, b_hh) -> str:
+    """h W_hh^T + b_hh."""
+    y = g.node("MatMul", [h, g.node("Transpose", [w_hh], perm=[1, 0])])
+    return y if b_hh is None else g.node("Add", [y, b_hh])
+
+
+def _gates(g: Graph, a, k: int) -> list:
+    """The k equal parts of the last dim of ``a`` (the gates, side by side)."""
+    parts = [g.fresh("gate") for _ in range(k)]
+    g.node("Split", [a], parts, axis=-1, num_outputs=k) if g.opset >= 18 else \
+        g.node("Split", [a], parts, axis=-1)
+    return parts
+
+
+@converts(RnnStep)
+def rnn_step(g: Graph, args, out: Value):
+    """h' = act(gi + h W_hh^T + b_hh)."""
+    gi, h, w_hh, b_hh, nonlinearity, _ = args
+    pre = g.node("Add", [gi, _recurrent(g, h, w_hh, b_hh)])
+    g.node("Tanh" if nonlinearity == "tanh" else "Relu", [pre], _out(out))
+
+
+@converts(LstmStep)
+def lstm_step(g: Graph, args, outs: list):
+    """[i f g o] = [sig sig tanh sig](gi + h W_hh^T + b_hh); c' = f c + i g; h' = o tanh(c')."""
+    gi, h, c, w_hh, b_hh, _ = args
+    i, f, cand, o = _gates(g, g.node("Add", [gi, _recurrent(g, h, w_hh, b_hh)]), 4)
+    i, f, o = (g.node("Sigmoid", [v]) for v in (i, f, o))
+    c_new = g.node("Add", [g.node("Mul", [f, c]), g.node("Mul", [i, g.node("Tanh", [cand])])],
+                   [outs[1].name])
+    g.node("Mul", [o, g.node("Tanh", [c_new])], [outs[0].name])
+
+
+@converts(GruStep)
+def gru_step(g: Graph, args, out: Value):
+    """[r z] = sig(gi_rz + gh_rz), n = tanh(gi_n + r gh_n), h' = n + z (h - n)."""
+    gi, h, w_hh, b_hh, _ = args
+    gi_r, gi_z, gi_n = _gates(g, gi, 3)
+    gh_r, gh_z, gh_n = _gates(g, _recurrent(g, h, w_hh, b_hh), 3)
+    r = g.node("Sigmoid", [g.node("Add", [gi_r, gh_r])])
+    z = g.node("Sigmoid", [g.node("Add", [gi_z, gh_z])])
+    n = g.node("Tanh", [g.node("Add", [gi_n, g.node("Mul", [r, gh_n])])])
+    g.node("Add", [n, g.node("Mul", [z, g.node("Sub", [h, n])])], _out(out))
 
 
 # -- shapes -------------------------------------------------------------------------------------
