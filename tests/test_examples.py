@@ -23,6 +23,13 @@ def test_autograd_basics_runs(capsys):
     assert "digraph" in out and "gradcheck(softmax): True" in out
 
 
+def test_export_onnx_example_agrees_with_nabla(tmp_path):
+    pytest.importorskip("onnxruntime")
+    result = load("export_onnx").main(epochs=1, out=str(tmp_path), verbose=False)
+    assert result["same_predictions"] == 1.0 and result["max_abs_diff"] < 1e-4
+    assert (tmp_path / "digits_cnn.onnx").exists()
+
+
 def test_mlp_on_digits_reaches_95_percent():
     assert load("mlp_digits").main(epochs=30) >= 0.95
 
