@@ -3,6 +3,8 @@ ONNX nodes (``converters.py`` has one function per op) into a ``ModelProto``."""
 
 import os
 
+import numpy as np
+
 from nabla.autograd.grad_mode import _trace, no_grad
 from nabla.jit import TraceError, _Tracer
 from nabla.serialization import _atomic_write
@@ -53,22 +55,16 @@ class Graph:
 
     def const(self, array, hint: str = "const") -> str:
         """An initializer holding ``array`` (a NumPy array or scalar); its name."""
-        import numpy as np
-
         name = self.fresh(hint)
         self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
         self.owners[name] = self.current
         return name
 
     def ints(self, values, hint: str = "shape") -> str:
-        import numpy as np
-
         return self.const(np.asarray(list(values), np.int64), hint)
 
     def cast(self, v, dtype) -> str:
         """``v`` (a Value or a Python/NumPy constant) as an input of ``dtype``."""
-        import numpy as np
-
         if not isinstance(v, Value):
             return self.const(np.asarray(v, dtype))
         if v.dtype == dtype:
@@ -158,8 +154,6 @@ def _build(onnx, model, inputs, input_names, output_names, opset_version):
 def _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset, dynamic_axes):
     """Trace again with each dynamic dim one larger: a size the model computed in Python from a
     dynamic dim (x.shape[0]) shows up as a constant that changed, which the file would freeze."""
-    import numpy as np
-
     grown = []
     for t, name in zip(inputs, input_names):
         a = t._data
