@@ -29,6 +29,15 @@ def test_forward_nan_names_op_shapes_cause_and_line():
     assert "test_anomaly.py" in msg and "y.log()" in msg
 
 
+def test_overflow_names_the_dtype_limit_and_the_remedies():
+    x = nabla.tensor([1e20, 1.0], requires_grad=True)  # float32: 1e40 does not fit
+    with detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        x * x
+    msg = str(info.value)
+    assert "Mul (forward)" in msg and "float32's largest value, 3.4e+38" in msg
+    assert "clip gradients" in msg
+
+
 def test_non_finite_inputs_point_upstream():
     data = nabla.tensor([1.0, float("nan")])
     w = nabla.tensor([2.0, 3.0], requires_grad=True)

@@ -1,6 +1,7 @@
 """The examples run, and the ones with an accuracy bar reach it."""
 
 import importlib.util
+import math
 import pathlib
 import sys
 
@@ -73,3 +74,13 @@ def test_newton_with_the_autograd_hessian_reaches_the_minimum(capsys):
     history = load("newton_hessian").main()
     assert len(history) <= 31 and history[-1] < 1e-12  # first-order methods need thousands
     assert "H v at the start" in capsys.readouterr().out
+
+
+def test_exploding_gradients_example_goes_nan_without_clipping_and_trains_with_it(tmp_path):
+    runs = load("exploding_gradients").main(fast=True, out=str(tmp_path))
+    plain, clipped = runs["no clipping"], runs["clip_grad_norm_(1)"]
+    assert plain["grad_norm"][0] > 1e5 and plain["first_non_finite"] is not None
+    assert plain["nan_parameters"] == plain["parameters"]  # every weight NaN afterwards
+    assert clipped["first_non_finite"] is None and clipped["nan_parameters"] == 0
+    assert all(map(math.isfinite, clipped["loss"]))
+    assert sum(clipped["loss"][-10:]) / 10 < clipped["loss"][0]

@@ -67,6 +67,14 @@ def _count_bad(array) -> int:
     return int(array.size - xp.isfinite(array).sum())
 
 
+def _largest(outs) -> str:
+    """'float32's largest value, 3.4e+38' for the first floating output (or a generic phrase)."""
+    for o in outs:
+        if getattr(o, "dtype", None) is not None and o.dtype.kind == "f":
+            return f"{o.dtype}'s largest value, {float(array_module(o).finfo(o.dtype).max):.2g}"
+    return "the dtype's largest value"
+
+
 def _describe(arrays) -> str:
     parts = []
     for a in arrays:
@@ -91,7 +99,9 @@ def check_forward(cls, ctx, raw, out) -> None:
     cause = ("its inputs were already non-finite, so the cause is upstream (the data, or an op "
              "run outside anomaly mode)" if inputs_bad else
              "its inputs were finite, so this op produced them: check its domain (log or sqrt "
-             "of negatives, division by zero, exp overflow) or lower the learning rate")
+             f"of negatives, division by zero) or an overflow past {_largest(outs)} (exp of a "
+             "large value, or values that grew step after step: exploding activations or "
+             "gradients; lower the learning rate, clip gradients)")
     raise FloatingPointError(
         f"detect_anomaly: {cls.name()} (forward) produced {bad} NaN/Inf value(s). "
         f"Inputs: {_describe(raw)}; {cause}. Called at {ctx._anomaly_trace}"
