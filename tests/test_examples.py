@@ -90,3 +90,8 @@ def test_variable_length_example_packing_beats_padding_and_matches_one_by_one():
     results = load("variable_length").main(fast=True)
     assert results["max_difference"] < 1e-5
     assert results["packed"] > 0.95 and results["padded"] < 0.5
+
+
+def test_conv_backprop_example_gradients_are_convolutions():
+    results = load("conv_backprop").main()
+    assert max(max(v) if isinstance(v, tuple) else v for v in results.values()) < 1e-12
