@@ -21,7 +21,11 @@ Measured, the transposes cost more than they save past about 160 columns per sam
 outputs), and in the forward pass (one copy, no col2im) at every size.
 """
 
+import math
+
 from nabla.backend import array_module
+from nabla.nn.functional._windows import add_windows as col2im_add
+from nabla.nn.functional._windows import window_view as windows
 from nabla.nn.utils.conv_utils import Geom
 
 # about this many bytes of column matrix per chunk: large GEMMs, yet bounded memory
@@ -65,17 +69,6 @@ def padded_zeros(n: int, c: int, g: Geom, dtype, xp):
     return xp.zeros((n, c, hp + (1 if _wide(g) else 0), wp), dtype)
 
 
-def windows(xpad, g: Geom):
-    """A no-copy view (N, C, kh, kw, Ho, Wo) of the padded input: [n, c, i, j, p, q] is
-    x_pad[n, c, p*sh + i*dh, q*sw + j*dw]."""
-    sn, sc, sy, sx = xpad.strides
-    (sh, sw), (dh, dw) = g.stride, g.dilation
-    shape = xpad.shape[:2] + g.kernel + g.out_hw
-    strides = (sn, sc, sy * dh, sx * dw, sy * sh, sx * sw)
-    return array_module(xpad).lib.stride_tricks.as_strided(xpad, shape, strides,
-                                                           writeable=False)
-
-
 def column_view(xpad, g: Geom, by_position: bool = False):
     """The windows as (N, C, kh, kw, columns...) in the layout of ``grid`` (no copy); the padded
     input itself ``by_position`` (position-major: chunk_columns transposes each chunk)."""
@@ -95,8 +88,7 @@ def chunks(n: int, c: int, g: Geom, itemsize: int) -> list:
     of near-equal ones (when n > 1), so that two threads get the same work."""
     if n == 0:
         return []
-    ho, wo = grid(g)
-    per_sample = c * g.kernel[0] * g.kernel[1] * ho * wo * itemsize
+    per_sample = c * math.prod(g.kernel) * math.prod(grid(g)) * itemsize
     count = max(2, -(-n * per_sample // _CHUNK_BYTES))
     count = min(n, count + count % 2)
     ends = [i * n // count for i in range(count + 1)]
@@ -107,8 +99,8 @@ def worth_threads(n: int, c: int, o: int, g: Geom) -> bool:
     """Whether one pass (n samples, c -> o channels) has enough arithmetic to split over two
     threads: below about 50M multiply-adds (LeNet's convolutions) the hand-over and BLAS held
     to one thread cost more than the second core gives (measured on a 2-core machine)."""
-    ho, wo = grid(g)
-    return n * o * (c // g.groups) * g.kernel[0] * g.kernel[1] * ho * wo >= _THREAD_MIN_MACS
+    macs = n * o * (c // g.groups) * math.prod(g.kernel) * math.prod(grid(g))
+    return macs >= _THREAD_MIN_MACS
 
 
 def chunk_columns(view, a: int, z: int, g: Geom, by_position: bool = False):
@@ -164,16 +156,6 @@ def store_output(out, y, g: Geom, bias=None) -> None:
         out[...] = v
     else:
         array_module(out).add(v, bias, out=out)
-
-
-def col2im_add(out, cols, g: Geom) -> None:
-    """out (N, C, Hp, Wp) += the adjoint of the window view applied to cols (N, C, kh, kw, Ho,
-    Wo), any strides: kh*kw vectorized adds of strided slices."""
-    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
-    for i in range(g.kernel[0]):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(g.kernel[1]):
-            out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
 
 
 def col2im_buffer(n: int, c: int, g: Geom, dtype, xp):

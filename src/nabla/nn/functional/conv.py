@@ -192,7 +192,7 @@ class Conv2dBackwardWeight(Op):
 
 
 # -- argument handling ---------------------------------------------------------------------------
-def _check_dtypes(op: str, input: Tensor, weight: Tensor, bias) -> None:
+def check_dtypes(op: str, input: Tensor, weight: Tensor, bias) -> None:
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
         raise RuntimeError(
             f"{op}: input ({input.dtype}), weight ({weight.dtype})"
@@ -200,28 +200,37 @@ def _check_dtypes(op: str, input: Tensor, weight: Tensor, bias) -> None:
         )
 
 
+def _kernel_letters(n: int) -> str:
+    return ", ".join(("kD", "kH", "kW")[-n:])
+
+
 def _conv_pad(op: str, padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
-    """padding (int, tuple, 'same' or 'valid') as (top, bottom, left, right)."""
+    """padding (int, tuple, 'same' or 'valid') as (before, after) per spatial dimension:
+    (top, bottom, left, right) in 2-D."""
+    n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0, 0, 0)
+            return (0,) * (2 * n)
         if padding != "same":
             raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
                              "'valid' or 'same'")
         if any(s != 1 for s in stride):
             raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
         return same_padding(kernel, dilation)
-    p = ntuple(padding, 2, "padding")
+    p = ntuple(padding, n, "padding")
     if any(v < 0 for v in p):
         raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
-    return (p[0], p[0], p[1], p[1])
+    return tuple(v for v in p for _ in range(2))
 
 
-def _conv_geom(op: str, input: Tensor, weight: Tensor, stride, padding, dilation,
-               groups: int) -> Geom:
-    if weight.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4D weight (out, in/groups, kH, kW), got shape "
-                           f"{tuple(weight.shape)}")
+def conv_geom(op: str, input: Tensor, weight: Tensor, stride, padding, dilation,
+              groups: int) -> Geom:
+    """The window geometry of a convolution of batched ``input`` (N, C, *spatial) with
+    ``weight`` (O, C / groups, *kernel), its arguments checked."""
+    n = input.ndim - 2
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"{op}: expected a {n + 2}D weight (out, in/groups, "
+                           f"{_kernel_letters(n)}), got shape {tuple(weight.shape)}")
     c = input.shape[1]
     if groups <= 0 or c % groups or weight.shape[0] % groups or weight.shape[1] * groups != c:
         raise RuntimeError(
@@ -229,10 +238,35 @@ def _conv_geom(op: str, input: Tensor, weight: Tensor, stride, padding, dilation
             f"{tuple(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
             "channels instead (and out channels divisible by groups)"
         )
-    kernel, stride = tuple(weight.shape[2:]), ntuple(stride, 2, "stride")
-    dilation = ntuple(dilation, 2, "dilation")
+    kernel, stride = tuple(weight.shape[2:]), ntuple(stride, n, "stride")
+    dilation = ntuple(dilation, n, "dilation")
     pad = _conv_pad(op, padding, kernel, stride, dilation)
     return make_geom(op, tuple(input.shape[2:]), kernel, stride, pad, dilation, groups)
+
+
+def conv_transpose_geom(op: str, input: Tensor, weight: Tensor, stride, padding,
+                        output_padding, groups: int, dilation) -> Geom:
+    """The geometry of the convolution whose input adjoint is the transposed convolution of
+    batched ``input`` (N, C_in, *spatial) with ``weight`` (C_in, C_out / groups, *kernel): its
+    input size is the transposed convolution's output size."""
+    n = input.ndim - 2
+    if weight.ndim != n + 2 or input.shape[1] != weight.shape[0] or groups <= 0 or \
+            weight.shape[0] % groups:
+        raise RuntimeError(
+            f"{op}: weight of size {tuple(weight.shape)} (C_in, C_out/groups, "
+            f"{_kernel_letters(n)}) does not fit input of size {tuple(input.shape)} with "
+            f"groups={groups}"
+        )
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
+    pad, extra = ntuple(padding, n, "padding"), ntuple(output_padding, n, "output_padding")
+    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)) or min(extra) < 0:
+        raise RuntimeError(f"{op}: output padding {extra} must be smaller than either stride "
+                           f"{stride} or dilation {dilation}")
+    out_size = tuple((i - 1) * s - 2 * p + d * (k - 1) + e + 1 for i, s, p, d, k, e in
+                     zip(input.shape[2:], stride, pad, dilation, kernel, extra))
+    return make_geom(op, out_size, kernel, stride, tuple(p for p in pad for _ in range(2)),
+                     dilation, groups)
 
 
 # -- public functions ----------------------------------------------------------------------------
@@ -254,8 +288,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         (N, O, Ho, Wo), Ho = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1 (likewise Wo).
     """
     x, unbatched = batched("conv2d", input, 4)
-    _check_dtypes("conv2d", x, weight, bias)
-    g = _conv_geom("conv2d", x, weight, stride, padding, dilation, groups)
+    check_dtypes("conv2d", x, weight, bias)
+    g = conv_geom("conv2d", x, weight, stride, padding, dilation, groups)
     y = Conv2d.apply(x, weight, bias, g)
     return reshape(y, y.shape[1:]) if unbatched else y
 
@@ -305,23 +339,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """
     op = "conv_transpose2d"
     x, unbatched = batched(op, input, 4)
-    _check_dtypes(op, x, weight, bias)
-    if weight.ndim != 4 or x.shape[1] != weight.shape[0] or groups <= 0 or \
-            weight.shape[0] % groups:
-        raise RuntimeError(
-            f"{op}: weight of size {tuple(weight.shape)} (C_in, C_out/groups, kH, kW) does not "
-            f"fit input of size {tuple(x.shape)} with groups={groups}"
-        )
-    kernel = tuple(weight.shape[2:])
-    stride, dilation = ntuple(stride, 2, "stride"), ntuple(dilation, 2, "dilation")
-    pad, extra = ntuple(padding, 2, "padding"), ntuple(output_padding, 2, "output_padding")
-    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)) or min(extra) < 0:
-        raise RuntimeError(f"{op}: output padding {extra} must be smaller than either stride "
-                           f"{stride} or dilation {dilation}")
-    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in
-                   zip(x.shape[2:], stride, pad, dilation, kernel, extra))
-    g = make_geom(op, out_hw, kernel, stride, (pad[0], pad[0], pad[1], pad[1]), dilation,
-                  groups)
+    check_dtypes(op, x, weight, bias)
+    g = conv_transpose_geom(op, x, weight, stride, padding, output_padding, groups, dilation)
     y = Conv2dBackwardInput.apply(x, weight, g)
     if bias is not None:
         y = y + reshape(bias, (1, -1, 1, 1))

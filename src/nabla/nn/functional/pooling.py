@@ -1,15 +1,19 @@
 """Pooling: max and average over sliding windows (their adaptive forms: adaptive_pooling.py).
 
-Max and average pooling loop over the kh*kw kernel offsets, each step one vectorized operation
-on a strided slice of the padded input (no loop over pixels). Their backward rules scatter the
-gradient back the same way, as a pair of linear ops that are each other's adjoint (so second
-derivatives work): gather <-> scatter for max pooling (the argmax fixed), window sum <-> window
-scatter for average pooling. 1-D pooling is 2-D pooling of height 1.
+Max and average pooling loop over the kernel offsets (kh*kw, or kd*kh*kw), each step one
+vectorized operation on a strided slice of the padded input (no loop over pixels). Their backward
+rules scatter the gradient back the same way, as a pair of linear ops that are each other's
+adjoint (so second derivatives work): gather <-> scatter for max pooling (the argmax fixed),
+window sum <-> window scatter for average pooling. 1-D pooling is 2-D pooling of height 1; the
+ops work on 3-D windows unchanged.
 """
+
+import math
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.nn.functional._shapes import batched, squeeze_h, unsqueeze_h
+from nabla.nn.functional._windows import pad_array, tap_slices, unpad
 from nabla.nn.utils.conv_utils import Geom, ntuple, pool_output_size
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
@@ -17,30 +21,9 @@ from nabla.tensor import Tensor
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 
-# -- strided slices of the padded input, one per kernel offset -----------------------------------
-def _pad(x, g: Geom, value):
-    if not any(g.pad):
-        return x
-    pt, _, pl, _ = g.pad
-    h, w = x.shape[2:]
-    out = array_module(x).full(x.shape[:2] + g.padded_hw, value, x.dtype)
-    out[:, :, pt:pt + h, pl:pl + w] = x
-    return out
-
-
-def _offsets(g: Geom):
-    """(k, index of the slice of the padded input seen by kernel offset k) for each k."""
-    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
-    kh, kw = g.kernel
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            yield i * kw + j, (slice(None), slice(None), rows,
-                               slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
-
-
+# -- the padded input's strided slices (one per kernel offset: _windows.tap_slices) -------------
 def _scatter(parts, g: Geom, shape: tuple, dtype, xp):
-    """Sum (k, values (N, C, Ho, Wo)) into the padded input's slices; crop to ``shape``.
+    """Sum (slice index, values (N, C, *out)) into the padded input's slices; crop to ``shape``.
     Windows that cannot overlap (stride >= kernel) never meet: each slice is written, not added
     (a strided add costs twice a strided copy)."""
     out = xp.zeros(shape[:2] + g.padded_hw, dtype)
@@ -50,10 +33,7 @@ def _scatter(parts, g: Geom, shape: tuple, dtype, xp):
             out[idx] += v
         else:
             out[idx] = v
-    if not any(g.pad):
-        return out
-    pt, _, pl, _ = g.pad
-    return xp.ascontiguousarray(out[:, :, pt:pt + shape[2], pl:pl + shape[3]])
+    return unpad(out, g)
 
 
 # -- max pooling ---------------------------------------------------------------------------------
@@ -65,14 +45,14 @@ class MaxPool2d(Op):
     @staticmethod
     def forward(ctx, x, g: Geom, with_indices: bool):
         xp = array_module(x)
-        xpad = _pad(x, g, -xp.inf)
+        xpad = pad_array(x, g, -xp.inf)
         best, arg = _window_max(xp, xpad, g, nan=False)
         if xp.isnan(best).any():  # rare: redo with the NaN rule (two more passes per tap)
             best, arg = _window_max(xp, xpad, g, nan=True)
         ctx.geom, ctx.arg, ctx.shape = g, arg, x.shape
         if not with_indices:
             return best
-        idx = _flat_indices(arg, g, x.shape[3])  # a second output, without gradient
+        idx = _flat_indices(arg, g)  # a second output, without gradient
         ctx.mark_non_differentiable(idx)
         return best, idx
 
@@ -82,16 +62,20 @@ class MaxPool2d(Op):
 
 
 def _taps(xp, xpad, g: Geom):
-    """(k, the input under kernel offset k (N, C, Ho, Wo)) for each offset k. Windows that tile
+    """(k, the input under kernel offset k (N, C, *out)) for each offset k. Windows that tile
     the input (stride = kernel, no dilation: 2x2 pooling) are copied tap-major once, so each
     tap is one contiguous block (ops on the strided slices run several times slower)."""
-    if g.stride != g.kernel or g.dilation != (1, 1):
-        return ((k, xpad[idx]) for k, idx in _offsets(g))
-    (kh, kw), (ho, wo) = g.kernel, g.out_hw
+    if g.stride != g.kernel or any(d != 1 for d in g.dilation):
+        return ((k, xpad[idx]) for k, idx in tap_slices(g))
     n, c = xpad.shape[:2]
-    v = xpad[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
-    return enumerate(xp.ascontiguousarray(v.transpose(3, 5, 0, 1, 2, 4)).reshape(
-        (kh * kw, n, c, ho, wo)))
+    dims = len(g.kernel)
+    tiled = xpad[(slice(None), slice(None)) + tuple(slice(0, o * k) for o, k in
+                                                    zip(g.out_hw, g.kernel))]
+    v = tiled.reshape((n, c) + tuple(m for o, k in zip(g.out_hw, g.kernel) for m in (o, k)))
+    # (n, c, o1, k1, o2, k2, ...) -> (k1, k2, ..., n, c, o1, o2, ...)
+    order = tuple(3 + 2 * i for i in range(dims)) + (0, 1) + tuple(2 + 2 * i for i in range(dims))
+    return enumerate(xp.ascontiguousarray(v.transpose(order)).reshape(
+        (math.prod(g.kernel), n, c) + g.out_hw))
 
 
 def _window_max(xp, xpad, g: Geom, nan: bool):
@@ -99,7 +83,7 @@ def _window_max(xp, xpad, g: Geom, nan: bool):
     later offset if it is larger, or (``nan``) if it is NaN, so NaN propagates; without NaNs
     in the input the NaN test can be left out."""
     best = arg = None
-    small = g.kernel[0] * g.kernel[1] <= 127  # offsets fit in int8: less memory traffic
+    small = math.prod(g.kernel) <= 127  # offsets fit in int8: less memory traffic
     for k, v in _taps(xp, xpad, g):
         if best is None:
             best, arg = v.copy(), xp.zeros(v.shape, xp.int8 if small else xp.int32)
@@ -122,7 +106,7 @@ class MaxPool2dBackward(Op):
     def forward(ctx, grad, arg, g: Geom, shape):
         ctx.arg, ctx.geom = arg, g
         xp = array_module(grad)
-        parts = ((idx, grad * (arg == k)) for k, idx in _offsets(g))
+        parts = ((idx, grad * (arg == k)) for k, idx in tap_slices(g))
         return _scatter(parts, g, shape, grad.dtype, xp)
 
     @staticmethod
@@ -138,9 +122,9 @@ class MaxPool2dGather(Op):
     @staticmethod
     def forward(ctx, x, arg, g: Geom):
         ctx.arg, ctx.geom, ctx.shape = arg, g, x.shape
-        xpad = _pad(x, g, 0)
+        xpad = pad_array(x, g, 0)
         out = array_module(x).zeros(arg.shape, x.dtype)
-        for k, idx in _offsets(g):
+        for k, idx in tap_slices(g):
             v = xpad[idx]
             out += v * (arg == k)
         return out
@@ -159,9 +143,9 @@ class AvgPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, g: Geom, scale):
-        xpad = _pad(x, g, 0)
+        xpad = pad_array(x, g, 0)
         out = array_module(x).zeros(x.shape[:2] + g.out_hw, x.dtype)
-        for _, idx in _offsets(g):
+        for _, idx in tap_slices(g):
             out += xpad[idx]
         out *= scale
         ctx.geom, ctx.scale, ctx.shape = g, scale, x.shape
@@ -182,7 +166,7 @@ class AvgPool2dBackward(Op):
     def forward(ctx, grad, g: Geom, scale, shape):
         ctx.geom, ctx.scale = g, scale
         gs = grad * scale
-        return _scatter(((idx, gs) for _, idx in _offsets(g)), g, shape, grad.dtype,
+        return _scatter(((idx, gs) for _, idx in tap_slices(g)), g, shape, grad.dtype,
                         array_module(grad))
 
     @staticmethod
@@ -192,11 +176,13 @@ class AvgPool2dBackward(Op):
 
 # -- public functions ----------------------------------------------------------------------------
 def _pool_geom(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Geom:
-    """Window geometry; the right/bottom padding grows to cover ceil_mode's last window."""
-    kernel = ntuple(kernel_size, 2, "kernel_size")
+    """Window geometry over the spatial dims of batched ``x`` (N, C, *spatial); the padding
+    after each dim grows to cover ceil_mode's last window."""
+    dims = x.ndim - 2
+    kernel = ntuple(kernel_size, dims, "kernel_size")
     stride = kernel if stride is None or stride == () or stride == [] else \
-        ntuple(stride, 2, "stride")
-    pad, dilation = ntuple(padding, 2, "padding"), ntuple(dilation, 2, "dilation")
+        ntuple(stride, dims, "stride")
+    pad, dilation = ntuple(padding, dims, "padding"), ntuple(dilation, dims, "dilation")
     if any(2 * p > d * (k - 1) + 1 for p, k, d in zip(pad, kernel, dilation)):
         raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
                            f"pad={pad}, kernel_size={kernel} and dilation={dilation}")
@@ -211,18 +197,22 @@ def _pool_geom(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_
                            f"{kernel} (output size {out})")
     after = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
                   for o, s, d, k, n, p in zip(out, stride, dilation, kernel, in_hw, pad))
-    return Geom(kernel, stride, (pad[0], after[0], pad[1], after[1]), dilation, 1, in_hw, out)
+    pads = tuple(v for pair in zip(pad, after) for v in pair)
+    return Geom(kernel, stride, pads, dilation, 1, in_hw, out)
 
 
-def _flat_indices(arg, g: Geom, width: int):
-    """PyTorch's indices: the position h * W + w in the (unpadded) input of each argmax."""
+def _flat_indices(arg, g: Geom):
+    """PyTorch's indices: the position (h * W + w, or (d * H + h) * W + w) in the unpadded
+    input of each argmax, from its kernel offset ``arg`` (N, C, *out)."""
     xp = array_module(arg)
-    (sh, sw), (dh, dw), (ho, wo) = g.stride, g.dilation, g.out_hw
-    kw = g.kernel[1]
-    a = arg.astype(xp.int64)
-    h = (xp.arange(ho) * sh - g.pad[0]).reshape(ho, 1) + (a // kw) * dh
-    w = xp.arange(wo) * sw - g.pad[2] + (a % kw) * dw
-    return h * width + w
+    dims = len(g.kernel)
+    offsets = xp.unravel_index(arg.astype(xp.int64), g.kernel)
+    flat = 0
+    for i, (t, s, d, o, p, n) in enumerate(zip(offsets, g.stride, g.dilation, g.out_hw,
+                                                g.pad[0::2], g.in_hw)):
+        start = (xp.arange(o) * s - p).reshape((o,) + (1,) * (dims - 1 - i))
+        flat = flat * n + start + t * d
+    return flat
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -241,12 +231,19 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         (N, C, Ho, Wo), Ho = floor((H + 2p - d(k - 1) - 1) / s) + 1 (ceil with ceil_mode);
         with return_indices also the int64 indices of the same shape.
     """
-    x, unbatched = batched("max_pool2d", input, 4)
-    g = _pool_geom("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool_nd("max_pool2d", MaxPool2d, input, 2, kernel_size, stride, padding,
+                       dilation, ceil_mode, return_indices)
+
+
+def max_pool_nd(op: str, cls, input: Tensor, dims: int, kernel_size, stride, padding, dilation,
+                ceil_mode: bool, return_indices: bool):
+    """max_pool2d (dims = 2) or max_pool3d (dims = 3) with the node class ``cls``."""
+    x, unbatched = batched(op, input, dims + 2)
+    g = _pool_geom(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices:
-        y = MaxPool2d.apply(x, g, False)
+        y = cls.apply(x, g, False)
         return reshape(y, y.shape[1:]) if unbatched else y
-    y, idx = MaxPool2d.apply(x, g, True)
+    y, idx = cls.apply(x, g, True)
     if unbatched:
         y, idx = reshape(y, y.shape[1:]), reshape(idx, idx.shape[1:])
     return y, idx
@@ -275,16 +272,17 @@ def _one(v, name: str) -> int:
 
 
 def _avg_scale(g: Geom, count_include_pad: bool, divisor_override, dtype, xp):
-    """1 / divisor for each output position (separable: a product of row and column counts)."""
+    """1 / divisor for each output position (separable: a product of per-dimension counts)."""
     if divisor_override:
         return dtype.type(1.0 / divisor_override)
-    counts = []
-    for n, k, s, p, o in zip(g.in_hw, g.kernel, g.stride, g.pad[0::2], g.out_hw):
+    dims, count = len(g.kernel), 1
+    for i, (n, k, s, p, o) in enumerate(zip(g.in_hw, g.kernel, g.stride, g.pad[0::2],
+                                             g.out_hw)):
         start = xp.arange(o) * s - p
         end = xp.minimum(start + k, n + p)
-        counts.append(end - start if count_include_pad else
-                      xp.minimum(end, n) - xp.maximum(start, 0))
-    return (1.0 / (counts[0].reshape(-1, 1) * counts[1])).astype(dtype)
+        c = end - start if count_include_pad else xp.minimum(end, n) - xp.maximum(start, 0)
+        count = count * c.reshape((o,) + (1,) * (dims - 1 - i))
+    return (1.0 / count).astype(dtype)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -303,11 +301,18 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     Returns:
         (N, C, Ho, Wo), Ho = floor((H + 2p - k) / s) + 1 (ceil with ceil_mode).
     """
-    x, unbatched = batched("avg_pool2d", input, 4)
-    g = _pool_geom("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    return avg_pool_nd("avg_pool2d", AvgPool2d, input, 2, kernel_size, stride, padding,
+                       ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool_nd(op: str, cls, input: Tensor, dims: int, kernel_size, stride, padding,
+                ceil_mode: bool, count_include_pad: bool, divisor_override) -> Tensor:
+    """avg_pool2d (dims = 2) or avg_pool3d (dims = 3) with the node class ``cls``."""
+    x, unbatched = batched(op, input, dims + 2)
+    g = _pool_geom(op, x, kernel_size, stride, padding, 1, ceil_mode)
     xp = array_module(x._data)
     scale = _avg_scale(g, count_include_pad, divisor_override, x._data.dtype, xp)
-    y = AvgPool2d.apply(x, g, scale)
+    y = cls.apply(x, g, scale)
     return reshape(y, y.shape[1:]) if unbatched else y
 
 

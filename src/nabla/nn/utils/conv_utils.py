@@ -39,12 +39,13 @@ def ntuple(value, n: int, name: str = "argument") -> tuple:
 
 
 class Geom(NamedTuple):
-    """A 2-D sliding window over a padded input: input (H, W) padded by (top, bottom, left,
-    right), kernel (kh, kw) with dilation, stride, and the resulting output size (Ho, Wo)."""
+    """A sliding window over a padded input, in 2-D or 3-D: input (H, W) (or (D, H, W)) padded
+    by (before, after) per dimension, (top, bottom, left, right) in 2-D, kernel (kh, kw) with
+    dilation, stride, and the resulting output size (Ho, Wo)."""
 
     kernel: tuple
     stride: tuple
-    pad: tuple  # (top, bottom, left, right)
+    pad: tuple  # (before, after) per spatial dimension: (top, bottom, left, right) in 2-D
     dilation: tuple
     groups: int
     in_hw: tuple
@@ -52,8 +53,7 @@ class Geom(NamedTuple):
 
     @property
     def padded_hw(self) -> tuple:
-        return (self.in_hw[0] + self.pad[0] + self.pad[1],
-                self.in_hw[1] + self.pad[2] + self.pad[3])
+        return tuple(n + a + b for n, a, b in zip(self.in_hw, self.pad[0::2], self.pad[1::2]))
 
     @property
     def overlapping(self) -> bool:
@@ -79,7 +79,8 @@ def make_geom(op: str, in_hw, kernel, stride, pad, dilation, groups: int = 1) ->
 
 
 def same_padding(kernel, dilation) -> tuple:
-    """(top, bottom, left, right) for padding='same': total D(K-1), the extra one after."""
+    """(before, after) per dimension for padding='same' ((top, bottom, left, right) in 2-D):
+    total D(K-1), the extra one after."""
     pads = []
     for k, d in zip(kernel, dilation):
         total = d * (k - 1)
