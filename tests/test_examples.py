@@ -95,3 +95,9 @@ def test_variable_length_example_packing_beats_padding_and_matches_one_by_one():
 def test_conv_backprop_example_gradients_are_convolutions():
     results = load("conv_backprop").main()
     assert max(max(v) if isinstance(v, tuple) else v for v in results.values()) < 1e-12
+
+
+def test_bagging_boosting_example_boosting_reduces_bias_bagging_does_not():
+    results = load("bagging_boosting").main()
+    assert abs(results["bagging"] - results["single"]) < 0.02  # same straight line, averaged
+    assert results["boosting"] > results["single"] + 0.05
