@@ -101,3 +101,9 @@ def test_bagging_boosting_example_boosting_reduces_bias_bagging_does_not():
     results = load("bagging_boosting").main()
     assert abs(results["bagging"] - results["single"]) < 0.02  # same straight line, averaged
     assert results["boosting"] > results["single"] + 0.05
+
+
+def test_perceptron_example_separable_converges_xor_needs_a_hidden_layer():
+    results = load("perceptron_xor").main()
+    assert results["AND"] is not None and results["OR"] is not None and results["XOR"] is None
+    assert results["mlp_xor"] == [0, 1, 1, 0]
