@@ -43,8 +43,8 @@ class ModelSummary:
             lines.append(f"{label:<34}{str(list(row.output_shape)):<22}{row.params:>11,}  "
                          f"{row.formula[:23]:<24}{row.macs:>13,}{rf:>6}")
         lines += ["=" * len(head),
-                  "params formula: Linear in*out + out; Conv C_out*(C_in/groups)*k_h*k_w + "
-                  "C_out.  RF: receptive field in input pixels",
+                  "params formula: Linear in*out + out; Conv C_out*(C_in/groups)*k_h*k_w (*k_d in "
+                  "3-D) + C_out.  RF: receptive field in input pixels",
                   f"input shape: {list(self.input_shape)}",
                   f"total params: {self.total_params:,}",
                   f"trainable params: {self.trainable_params:,}",
@@ -134,7 +134,8 @@ def _formula_and_macs(module, x, out):
     if kind.startswith("Conv") and isinstance(out, Tensor):
         w = module.weight
         k = "*".join(str(s) for s in w.shape[2:])
-        bias = f" + {w.shape[0]}" if module.bias is not None else ""
+        # the bias has one value per output channel (w.shape[1] * groups when transposed)
+        bias = f" + {module.bias.shape[0]}" if module.bias is not None else ""
         per_output = int(numpy.prod(w.shape[1:]))
         positions = out.numel() // out.shape[1] if out.ndim > 1 else 1
         if kind.startswith("ConvTranspose"):

@@ -5,7 +5,7 @@ from nabla.nn import functional, init, utils
 from nabla.nn.modules import *  # the core layers (Linear, activations, norms, containers, ...)
 from nabla.nn.modules.activation_more import *  # PReLU, Hardswish, Softshrink, ...
 from nabla.nn.modules.attention import *  # MultiheadAttention
-from nabla.nn.modules.conv import *  # Conv1d/2d, ConvTranspose1d/2d
+from nabla.nn.modules.conv import *  # Conv1d/2d/3d, ConvTranspose1d/2d/3d
 from nabla.nn.modules.loss import *  # the loss modules
 from nabla.nn.modules.loss_more import *  # GaussianNLLLoss, TripletMarginLoss, ...
 from nabla.nn.modules.module import Module

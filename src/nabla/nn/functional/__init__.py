@@ -22,14 +22,17 @@ from nabla.nn.functional.activation_more import *  # noqa: F403
 from nabla.nn.functional.adaptive_pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
 )
 from nabla.nn.functional.attention import (
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from nabla.nn.functional.conv3d import conv3d, conv_transpose3d
 from nabla.nn.functional.distance import cdist, cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout import (
     alpha_dropout,
@@ -48,6 +51,12 @@ from nabla.nn.functional.loss_more import *  # noqa: F403
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm
 from nabla.nn.functional.normalization_more import *  # noqa: F403
 from nabla.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from nabla.nn.functional.pooling3d import (
+    avg_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool3d,
+)
 from nabla.nn.functional.pooling_more import *  # noqa: F403
 from nabla.nn.functional.sampling_more import *  # noqa: F403
 from nabla.nn.functional.vision import (

@@ -2,13 +2,16 @@
 floor(i H / Ho), end ceil((i + 1) H / Ho)).
 
 Derived from other ops, so it has no gradient rule of its own: average pooling is a product with
-two averaging matrices (Y = A_h X A_w^T), max pooling a gather at the argmax (plain pooling when
-the sizes divide).
+an averaging matrix per dimension (Y = A_h X A_w^T in 2-D), max pooling a gather at the argmax
+(plain pooling when the sizes divide). The 2-D and 3-D forms share the code.
 """
+
+import math
 
 from nabla.backend import array_module
 from nabla.nn.functional._shapes import squeeze_h, unsqueeze_h
 from nabla.nn.functional.pooling import avg_pool2d, max_pool2d
+from nabla.nn.functional.pooling3d import avg_pool3d, max_pool3d
 from nabla.nn.utils.conv_utils import ntuple
 from nabla.ops import gather
 from nabla.ops.linalg import matmul
@@ -16,8 +19,8 @@ from nabla.ops.reduce import _unary, mean
 from nabla.ops.shape import reshape, transpose
 from nabla.tensor import Tensor
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
 
 
 def _bounds(n: int, o: int) -> list:
@@ -42,6 +45,34 @@ def _averaging_matrix(n: int, o: int, dtype, xp):
     return Tensor._make(a)
 
 
+def _check_dims(op: str, input: Tensor, k: int) -> None:
+    if input.ndim not in (k + 1, k + 2):
+        raise RuntimeError(f"{op}: expected {k + 1}D (unbatched) or {k + 2}D (batched) input, "
+                           f"got input of size {tuple(input.shape)}")
+
+
+def _adaptive_avg(op: str, input: Tensor, output_size, k: int, pool) -> Tensor:
+    """Adaptive average over the last ``k`` dims: a mean, plain pooling (``pool``) when the
+    sizes divide, else one product with an averaging matrix per dim, the last one first."""
+    _check_dims(op, input, k)
+    out, size = _output_size(op, input, output_size, k), tuple(input.shape[-k:])
+    if all(o == 1 for o in out):
+        return mean(input, tuple(range(-k, 0)), keepdim=True)
+    if all(n % o == 0 for n, o in zip(size, out)):
+        return pool(input, tuple(n // o for n, o in zip(size, out)))
+    xp, dtype = array_module(input._data), input._data.dtype
+    y = matmul(input, transpose(_averaging_matrix(size[-1], out[-1], dtype, xp), 0, 1))
+    for i in reversed(range(k - 1)):  # dim i as the rows of a matrix (its later dims flattened)
+        d = y.ndim - k + i
+        rest = tuple(y.shape[d + 1:])
+        if len(rest) > 1:
+            y = reshape(y, tuple(y.shape[:d + 1]) + (math.prod(rest),))
+        y = matmul(_averaging_matrix(size[i], out[i], dtype, xp), y)
+        if len(rest) > 1:
+            y = reshape(y, tuple(y.shape[:d + 1]) + rest)
+    return y
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive windows (start floor(i H / Ho), end ceil((i+1) H / Ho)).
 
@@ -52,18 +83,21 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     Returns:
         (N, C, Ho, Wo).
     """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected 3D or 4D input, got "
-                           f"{tuple(input.shape)}")
-    (ho, wo), (h, w) = _output_size("adaptive_avg_pool2d", input, output_size, 2), \
-        tuple(input.shape[-2:])
-    if (ho, wo) == (1, 1):
-        return mean(input, (-2, -1), keepdim=True)
-    if h % ho == 0 and w % wo == 0:
-        return avg_pool2d(input, (h // ho, w // wo))
-    xp, dtype = array_module(input._data), input._data.dtype
-    y = matmul(input, transpose(_averaging_matrix(w, wo, dtype, xp), 0, 1))
-    return matmul(_averaging_matrix(h, ho, dtype, xp), y)
+    return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2, avg_pool2d)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average over PyTorch's adaptive windows (start floor(i D / Do), end ceil((i+1) D / Do),
+    likewise in H and W).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: int or (Do, Ho, Wo) (None keeps the input size).
+
+    Returns:
+        (N, C, Do, Ho, Wo).
+    """
+    return _adaptive_avg("adaptive_avg_pool3d", input, output_size, 3, avg_pool3d)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
@@ -72,32 +106,53 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     Returns:
         (N, C, Lo).
     """
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d: expected 2D or 3D input, got "
-                           f"{tuple(input.shape)}")
+    _check_dims("adaptive_avg_pool1d", input, 1)
     (lo,) = _output_size("adaptive_avg_pool1d", input, output_size, 1)
     a = _averaging_matrix(input.shape[-1], lo, input._data.dtype, array_module(input._data))
     return matmul(input, transpose(a, 0, 1))
 
 
-def _adaptive_argmax(x, out_hw: tuple):
-    """Flat indices h * W + w (N, C, Ho, Wo) of the maximum of each adaptive window."""
+def _adaptive_argmax(x, out_size: tuple):
+    """Flat indices (h * W + w in 2-D) (N, C, *out) of the maximum of each adaptive window."""
     xp = array_module(x)
-    h, w = x.shape[-2:]
+    k = len(out_size)
+    sizes = x.shape[-k:]
     picks = []
-    for n, o in ((h, out_hw[0]), (w, out_hw[1])):
+    for n, o in zip(sizes, out_size):
         b = _bounds(n, o)
-        k = max(e - s for s, e in b)
-        # windows padded to k taps by repeating their last element (harmless for a maximum)
-        picks.append(xp.array([[min(s + t, e - 1) for t in range(k)] for s, e in b]))
-    ih, iw = picks
-    v = x[..., ih[:, :, None, None], iw[None, None, :, :]]  # (N, C, Ho, kh, Wo, kw)
-    v = xp.moveaxis(v, -3, -2).reshape(x.shape[:-2] + out_hw + (-1,))
+        taps = max(e - s for s, e in b)
+        # windows padded to ``taps`` taps by repeating their last element (harmless for a max)
+        picks.append(xp.array([[min(s + t, e - 1) for t in range(taps)] for s, e in b]))
+    # the windows' elements as (..., o1, t1, o2, t2, ...): dim i's table on axes 2i, 2i + 1
+    index = tuple(p.reshape((1,) * (2 * i) + p.shape + (1,) * (2 * (k - 1 - i)))
+                  for i, p in enumerate(picks))
+    v = x[(Ellipsis,) + index]
+    lead = x.ndim - k
+    order = tuple(range(lead)) + tuple(lead + 2 * i for i in range(k)) + \
+        tuple(lead + 2 * i + 1 for i in range(k))
+    v = v.transpose(order).reshape(x.shape[:-k] + tuple(out_size) + (-1,))
     a = v.argmax(-1)  # the first maximum; NaN wins, as in PyTorch
-    kw = iw.shape[1]
-    rows = ih[xp.arange(out_hw[0])[:, None], a // kw]
-    cols = iw[xp.arange(out_hw[1]), a % kw]
-    return (rows * w + cols).astype(xp.int64)
+    taps = xp.unravel_index(a, tuple(p.shape[1] for p in picks))  # each dim's tap
+    flat = 0
+    for i, (p, t, n, o) in enumerate(zip(picks, taps, sizes, out_size)):
+        flat = flat * n + p[xp.arange(o).reshape((o,) + (1,) * (k - 1 - i)), t]
+    return flat.astype(xp.int64)
+
+
+def _adaptive_max(op: str, input: Tensor, output_size, k: int, return_indices: bool, pool):
+    """Adaptive maximum over the last ``k`` dims: plain pooling (``pool``) when the sizes
+    divide, else a gather at the argmax."""
+    _check_dims(op, input, k)
+    out, size = _output_size(op, input, output_size, k), tuple(input.shape[-k:])
+    if all(n % o == 0 for n, o in zip(size, out)):
+        return pool(input, tuple(n // o for n, o in zip(size, out)),
+                    return_indices=return_indices)
+    # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
+    idx = _unary(lambda a: _adaptive_argmax(a, out), input)
+    lead = tuple(input.shape[:-k])
+    flat = reshape(input, lead + (math.prod(size),))
+    y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out)
+    return (y, idx) if return_indices else y
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
@@ -111,20 +166,23 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     Returns:
         (N, C, Ho, Wo) (and the int64 indices).
     """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d: expected 3D or 4D input, got "
-                           f"{tuple(input.shape)}")
-    out_hw = _output_size("adaptive_max_pool2d", input, output_size, 2)
-    h, w = input.shape[-2:]
-    if h % out_hw[0] == 0 and w % out_hw[1] == 0:
-        return max_pool2d(input, (h // out_hw[0], w // out_hw[1]),
-                          return_indices=return_indices)
-    # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
-    idx = _unary(lambda a: _adaptive_argmax(a, out_hw), input)
-    lead = tuple(input.shape[:-2])
-    flat = reshape(input, lead + (h * w,))
-    y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out_hw)
-    return (y, idx) if return_indices else y
+    return _adaptive_max("adaptive_max_pool2d", input, output_size, 2, return_indices,
+                         max_pool2d)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over PyTorch's adaptive windows (derived: a gather at the argmax).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: int or (Do, Ho, Wo) (None keeps the input size).
+        return_indices: also return the flat indices (d * H + h) * W + w of the maxima.
+
+    Returns:
+        (N, C, Do, Ho, Wo) (and the int64 indices).
+    """
+    return _adaptive_max("adaptive_max_pool3d", input, output_size, 3, return_indices,
+                         max_pool3d)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):

@@ -16,7 +16,8 @@ whose rules call each other, so second derivatives work:
     T:     dg = conv(grad, w), dw = W(grad, g)
     W:     dx = T(g, grad),   dg = conv(x, grad)
 
-1-D convolutions are 2-D ones of height 1. Everything is computed in NCHW order.
+1-D convolutions are 2-D ones of height 1. Everything is computed in NCHW order. 3-D
+convolutions (conv3d.py) share the argument checks below (conv_geom, conv_transpose_geom).
 """
 
 from nabla.autograd.function import Op
@@ -265,8 +266,11 @@ def conv_transpose_geom(op: str, input: Tensor, weight: Tensor, stride, padding,
                            f"{stride} or dilation {dilation}")
     out_size = tuple((i - 1) * s - 2 * p + d * (k - 1) + e + 1 for i, s, p, d, k, e in
                      zip(input.shape[2:], stride, pad, dilation, kernel, extra))
-    return make_geom(op, out_size, kernel, stride, tuple(p for p in pad for _ in range(2)),
-                     dilation, groups)
+    g = make_geom(op, out_size, kernel, stride, tuple(p for p in pad for _ in range(2)),
+                  dilation, groups)
+    # output_padding >= stride (allowed when smaller than dilation) fits more windows than the
+    # input has positions: the geometry keeps only the input's windows
+    return g._replace(out_hw=tuple(input.shape[2:]))
 
 
 # -- public functions ----------------------------------------------------------------------------

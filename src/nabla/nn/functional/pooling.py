@@ -5,7 +5,7 @@ vectorized operation on a strided slice of the padded input (no loop over pixels
 rules scatter the gradient back the same way, as a pair of linear ops that are each other's
 adjoint (so second derivatives work): gather <-> scatter for max pooling (the argmax fixed),
 window sum <-> window scatter for average pooling. 1-D pooling is 2-D pooling of height 1; the
-ops work on 3-D windows unchanged.
+ops work on 3-D windows unchanged (pooling3d.py names them MaxPool3d and AvgPool3d).
 """
 
 import math
@@ -310,6 +310,8 @@ def avg_pool_nd(op: str, cls, input: Tensor, dims: int, kernel_size, stride, pad
     """avg_pool2d (dims = 2) or avg_pool3d (dims = 3) with the node class ``cls``."""
     x, unbatched = batched(op, input, dims + 2)
     g = _pool_geom(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor_override must not be zero (None: the window size)")
     xp = array_module(x._data)
     scale = _avg_scale(g, count_include_pad, divisor_override, x._data.dtype, xp)
     y = cls.apply(x, g, scale)

@@ -86,7 +86,7 @@ __all__ = [
     "PairwiseDistance",
 ]
 from nabla.nn.modules.attention import *  # noqa: F403  (MultiheadAttention)
-from nabla.nn.modules.conv import *  # noqa: F403  (Conv1d/2d, ConvTranspose1d/2d)
+from nabla.nn.modules.conv import *  # noqa: F403  (Conv1d/2d/3d, ConvTranspose1d/2d/3d)
 from nabla.nn.modules.loss import *  # noqa: F403  (the loss modules)
 from nabla.nn.modules.pooling import *  # noqa: F403  (max/avg/adaptive pooling)
 from nabla.nn.modules.positional import *  # noqa: F403  (positional encodings)

@@ -1,11 +1,12 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d (PyTorch's parameter
-names, shapes and default init), and Unfold / Fold (im2col / col2im)."""
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d (PyTorch's parameter names, shapes and
+default init), and Unfold / Fold (im2col / col2im)."""
 
 import math
 
 from nabla.creation import empty
 from nabla.nn import init
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from nabla.nn.functional.conv3d import conv3d, conv_transpose3d
 from nabla.nn.functional.fold import fold, unfold
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
@@ -13,7 +14,8 @@ from nabla.nn.utils.conv_utils import ntuple, same_padding
 from nabla.ops.join import pad as _pad
 from nabla.tensor import Tensor
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d", "Unfold", "Fold"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -95,7 +97,7 @@ class _ConvNd(Module):
             amounts = (0,) * (2 * self._n)
         else:
             amounts = tuple(p for p in self.padding for _ in range(2))
-        # F.pad lists the last dimension first: (left_W, right_W, top_H, bottom_H)
+        # F.pad lists the last dimension first: (left_W, right_W, top_H, bottom_H, ...)
         pairs = [amounts[2 * i:2 * i + 2] for i in range(self._n)][::-1]
         return _pad(input, tuple(p for pair in pairs for p in pair), self.padding_mode), 0
 
@@ -123,6 +125,22 @@ class Conv2d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         x, padding = self._mode_pad(input)
         return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kD, kH, kW), bias
+    (C_out).
+
+    Shape: (N, C_in, D, H, W) -> (N, C_out, Do, Ho, Wo),
+    Do = floor((D + 2P - dil (K - 1) - 1) / S) + 1 (likewise Ho, Wo).
+    """
+
+    _n = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        x, padding = self._mode_pad(input)
+        return conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                       self.groups)
 
 
@@ -177,6 +195,21 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups,
+                                self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution: weight (C_in, C_out/groups, kD, kH, kW), bias (C_out).
+
+    Shape: (N, C_in, D, H, W) -> (N, C_out, Do, Ho, Wo),
+    Do = (D - 1) S - 2P + dil (K - 1) + output_padding + 1 (likewise Ho, Wo).
+    """
+
+    _n = 3
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        return conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups,
                                 self.dilation)
 

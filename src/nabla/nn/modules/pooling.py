@@ -1,13 +1,17 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d and the adaptive forms (no parameters)."""
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, the adaptive forms and MaxUnpool3d (no
+parameters)."""
 
 from nabla.nn.functional import adaptive_pooling as A
 from nabla.nn.functional import pooling as P
+from nabla.nn.functional import pooling3d as P3
 from nabla.nn.modules.module import Module
+from nabla.nn.modules.pooling_more import _MaxUnpoolNd
 from nabla.nn.utils.conv_utils import ntuple
 from nabla.tensor import Tensor
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -43,6 +47,15 @@ class MaxPool2d(_MaxPoolNd):
                             self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Maximum over windows of (N, C, D, H, W): (N, C, Do, Ho, Wo),
+    Do = floor((D + 2p - d(k-1) - 1)/s) + 1 (ceil with ceil_mode; likewise Ho, Wo)."""
+
+    def forward(self, input: Tensor):
+        return P3.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
+
+
 class AvgPool1d(Module):
     """Mean over windows of (N, C, L): (N, C, Lo), Lo = floor((L + 2p - k)/s) + 1."""
 
@@ -64,9 +77,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """Mean over windows of (N, C, H, W): (N, C, Ho, Wo), Ho = floor((H + 2p - k)/s) + 1."""
-
+class _AvgPoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
@@ -77,12 +88,25 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over windows of (N, C, H, W): (N, C, Ho, Wo), Ho = floor((H + 2p - k)/s) + 1."""
+
     def forward(self, input: Tensor) -> Tensor:
         return P.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over windows of (N, C, D, H, W): (N, C, Do, Ho, Wo),
+    Do = floor((D + 2p - k)/s) + 1 (likewise Ho, Wo)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return P3.avg_pool3d(input, self.kernel_size, self.stride, self.padding,
+                             self.ceil_mode, self.count_include_pad, self.divisor_override)
 
 
 class _AdaptivePool(Module):
@@ -127,3 +151,32 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     def forward(self, input: Tensor):
         return A.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average over adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptivePool):
+    """Maximum over adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+
+    def forward(self, input: Tensor):
+        return A.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Undo max_pool3d: values put back at their indices, zeros elsewhere (N, C, D, H, W) ->
+    (N, C, Do, Ho, Wo), Do = (D - 1) * s - 2p + k unless output_size says otherwise."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__(kernel_size, stride, padding, 3)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return P3.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
+                               output_size)
