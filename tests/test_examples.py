@@ -107,3 +107,10 @@ def test_perceptron_example_separable_converges_xor_needs_a_hidden_layer():
     results = load("perceptron_xor").main()
     assert results["AND"] is not None and results["OR"] is not None and results["XOR"] is None
     assert results["mlp_xor"] == [0, 1, 1, 0]
+
+
+def test_density_outliers_example_vae_likelihood_flags_unseen_data():
+    results = load("density_outliers").main(fast=True)
+    assert results["seen 0-4"] >= results["elbo_seen"] - 0.5  # importance weighting tightens
+    assert results["auroc unseen 5-9"] > 0.65
+    assert results["auroc inverted"] > 0.95 and results["auroc noise"] > 0.95
