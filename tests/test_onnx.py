@@ -55,6 +55,15 @@ class _Arithmetic(nn.Module):
         return nabla.nn.functional.pad(y + ints, (1, 2), value=0.5).to(nabla.float64)
 
 
+class _VaeDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.vae = models.ConvVAE(latent_dim=3, width=4)
+
+    def forward(self, z):
+        return self.vae.decode(z)
+
+
 ACTIVATIONS = nn.Sequential(
     nn.Linear(5, 6), nn.GELU(), nn.Linear(6, 6), nn.GELU("tanh"), nn.SiLU(), nn.ELU(0.7),
     nn.LeakyReLU(0.1), nn.Softplus(2.0, 1.0), nn.Tanh(), nn.Sigmoid(), nn.Hardtanh(-0.2, 0.6),
@@ -75,6 +84,21 @@ ACTIVATIONS = nn.Sequential(
     ("norms", lambda: nn.Sequential(
         nn.Conv2d(4, 8, 3, groups=2, padding=2, dilation=2, stride=2), nn.GroupNorm(2, 8),
         nn.InstanceNorm2d(8, affine=True), nn.BatchNorm2d(8), nn.AvgPool2d(2)), (2, 4, 9, 9)),
+    ("volumes", lambda: nn.Sequential(
+        nn.Conv3d(2, 4, (3, 2, 3), padding=(1, 0, 2), stride=(1, 2, 1), dilation=(2, 1, 1)),
+        nn.BatchNorm3d(4), nn.ReLU(), nn.MaxPool3d(2, ceil_mode=True),
+        nn.AvgPool3d(2, 1, 1, count_include_pad=False), nn.Conv3d(4, 6, 1, groups=2),
+        nn.AdaptiveAvgPool3d(1), nn.Flatten()), (2, 2, 7, 8, 6)),
+    ("transposed", lambda: nn.Sequential(
+        nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1),
+        nn.ConvTranspose2d(6, 4, (3, 2), stride=(1, 3), dilation=2, groups=2, bias=False),
+        nn.Conv2d(4, 2, 1)), (2, 4, 5, 4)),
+    ("transposed_1d_3d", lambda: nn.Sequential(
+        nn.Unflatten(2, (1, 1, 6)), nn.ConvTranspose3d(3, 2, (1, 2, 3), stride=(1, 2, 2),
+                                                       padding=(0, 0, 1), output_padding=(0, 1, 1)),
+        nn.Flatten(2), nn.ConvTranspose1d(2, 3, 4, stride=3, padding=1)), (2, 3, 6)),
+    ("dcgan_generator", lambda: models.DCGANGenerator(latent_dim=8, width=4), (2, 8)),
+    ("conv_vae_decoder", _VaeDecoder, (2, 3)),
     ("indexing", _Indexing, (3, 4, 5, 6)),
     ("arithmetic", _Arithmetic, (3, 4)),
 ])

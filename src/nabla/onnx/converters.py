@@ -11,11 +11,13 @@ import numpy as np
 
 from nabla.autograd.function import Op
 from nabla.nn.functional import activation as act
-from nabla.nn.functional.conv import Conv2d
+from nabla.nn.functional.conv import Conv2d, Conv2dBackwardInput
+from nabla.nn.functional.conv3d import Conv3d, Conv3dBackwardInput
 from nabla.nn.functional.embedding import Embedding
 from nabla.nn.functional.linear import Linear
 from nabla.nn.functional.normalization import _Normalize
 from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
+from nabla.nn.functional.pooling3d import AvgPool3d, MaxPool3d
 from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
 from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops import arithmetic as ar
@@ -162,34 +164,47 @@ def matmul(g: Graph, args, out: Value):
 
 
 def _window(geom) -> dict:
-    top, bottom, left, right = geom.pad
+    """kernel_shape, strides and pads (all the begins, then all the ends) of a 2-D or 3-D
+    window geometry (nabla keeps the pads as (before, after) per dimension)."""
     return dict(kernel_shape=list(geom.kernel), strides=list(geom.stride),
-                pads=[top, left, bottom, right])
+                pads=list(geom.pad[0::2]) + list(geom.pad[1::2]))
 
 
-@converts(Conv2d)
-def conv2d(g: Graph, args, out: Value):
+@converts(Conv2d, Conv3d)
+def conv(g: Graph, args, out: Value):
     x, w, b, geom = args
     g.node("Conv", [x, w] + ([b] if b is not None else []), _out(out), **_window(geom),
            dilations=list(geom.dilation), group=geom.groups)
 
 
-@converts(MaxPool2d)
-def max_pool2d(g: Graph, args, out):
+@converts(Conv2dBackwardInput, Conv3dBackwardInput)
+def conv_transpose(g: Graph, args, out: Value):
+    """The transposed convolution (its bias is a separate Add). ``geom`` is that of the forward
+    convolution whose input gradient this is: its input size is the output size here, and the
+    rows or columns the convolution's stride never reached are ONNX's output_padding."""
+    x, w, geom = args
+    reached = [s * (o - 1) + d * (k - 1) + 1 - a - b for s, o, d, k, a, b in zip(
+        geom.stride, geom.out_hw, geom.dilation, geom.kernel, geom.pad[0::2], geom.pad[1::2])]
+    g.node("ConvTranspose", [x, w], _out(out), **_window(geom), dilations=list(geom.dilation),
+           group=geom.groups, output_padding=[n - r for n, r in zip(geom.in_hw, reached)])
+
+
+@converts(MaxPool2d, MaxPool3d)
+def max_pool(g: Graph, args, out):
     x, geom, with_indices = args
     if with_indices:
-        raise ExportError("onnx.export: max_pool2d with return_indices=True has no ONNX "
+        raise ExportError("onnx.export: max_pool with return_indices=True has no ONNX "
                           "conversion yet")
     g.node("MaxPool", [x], _out(out), **_window(geom), dilations=list(geom.dilation))
 
 
-@converts(AvgPool2d)
-def avg_pool2d(g: Graph, args, out: Value):
+@converts(AvgPool2d, AvgPool3d)
+def avg_pool(g: Graph, args, out: Value):
     """AveragePool counting the zero padding (window sum / window size), then nabla's own
     divisor per output position (count_include_pad=False, divisor_override)."""
     x, geom, scale = args
     y = g.node("AveragePool", [x], **_window(geom), count_include_pad=1)
-    factor = np.asarray(scale, out.dtype) * (geom.kernel[0] * geom.kernel[1])
+    factor = np.asarray(scale, out.dtype) * math.prod(geom.kernel)
     if np.allclose(factor, 1):
         g.node("Identity", [y], _out(out))
     else:
