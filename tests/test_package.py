@@ -9,7 +9,7 @@ import sys
 import pytest
 
 OPTIONAL = ("torch", "sklearn", "matplotlib", "scipy", "tqdm", "safetensors", "mnist1d", "PIL",
-            "onnx", "onnxruntime", "threadpoolctl")
+            "onnx", "onnxruntime", "threadpoolctl", "gymnasium")
 
 
 def _run(code: str) -> str:
@@ -19,7 +19,8 @@ def _run(code: str) -> str:
 
 def test_importing_nabla_and_its_layers_loads_no_optional_dependency():
     loaded = _run(
-        "import sys, nabla, nabla.nn, nabla.optim, nabla.utils.data, nabla.train, nabla.models;"
+        "import sys, nabla, nabla.nn, nabla.optim, nabla.utils.data, nabla.train, nabla.models,"
+        " nabla.models.dqn;"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({OPTIONAL!r})))"
     )
     assert loaded == "[]"
