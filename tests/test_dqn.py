@@ -4,6 +4,10 @@ syncs, the ε schedule, and short end-to-end runs on tiny deterministic environm
 (so the learning logic is tested without gymnasium); the CartPole example's fast mode when
 gymnasium is installed."""
 
+import importlib.util
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -25,6 +29,8 @@ from nabla.models.dqn import (
     td_targets,
     train_dqn,
 )
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
 def filled(capacity: int, n: int) -> ReplayBuffer:
@@ -274,7 +280,23 @@ def test_train_dqn_checks_and_stops_on_callback():
     agent = DQNAgent(QNetwork(1, 2, (4,)))
     with pytest.raises(ValueError, match="learning_starts"):
         train_dqn(MatchSign(), agent, 10, batch_size=32, learning_starts=8)
-    history = train_dqn(MatchSign(), agent, 1000, learning_starts=64,
-                        callback=lambda h: len(h["returns"]) == 3)
+    history = train_dqn(MatchSign(), agent, 1000, batch_size=8, learning_starts=16,
+                        train_every=4, gradient_steps=3, callback=lambda h: len(h["returns"]) == 3)
     assert len(history["returns"]) == 3 and history["steps"][-1] == 30
+    assert len(history["losses"]) == agent.updates == 4 * 3  # at steps 16, 20, 24, 28 (of 0-29)
 
+
+
+def test_cartpole_example_fast_mode(tmp_path):
+    pytest.importorskip("gymnasium")
+    spec = importlib.util.spec_from_file_location("dqn_cartpole", EXAMPLES / "dqn_cartpole.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dqn_cartpole"] = module
+    spec.loader.exec_module(module)
+    assert module.__doc__.startswith("DQN") and "Topics" in module.__doc__[:1500]
+    result = module.main(fast=True, out=str(tmp_path))
+    assert result["episodes"] == len(result["returns"]) > 5
+    assert 0 < result["eval_mean_return"] <= 500 and result["seconds"] < 30
+    if importlib.util.find_spec("matplotlib"):
+        assert result["files"] == [str(tmp_path / "dqn_returns.png")]
+        assert (tmp_path / "dqn_returns.png").stat().st_size > 0

@@ -226,7 +226,7 @@ def greedy_action(q_net: nn.Module, obs) -> int:
     """argmax_a Q(obs, a) for one observation ``obs`` (*obs_shape), without gradient."""
     with no_grad():
         q = q_net(tensor(numpy.asarray(obs, numpy.float32)[None]))
-    return int(q._data[0].argmax())
+    return int(q.argmax(1).item())
 
 
 class DQNAgent:
@@ -288,8 +288,8 @@ class DQNAgent:
 
 def train_dqn(env, agent: DQNAgent, total_steps: int = 50_000, *, buffer_size: int = 50_000,
               batch_size: int = 64, learning_starts: int = 1_000, train_every: int = 1,
-              epsilon: tuple = (1.0, 0.05, 10_000), seed: int = 0, log_every: int = 0,
-              callback=None) -> dict:
+              gradient_steps: int = 1, epsilon: tuple = (1.0, 0.05, 10_000), seed: int = 0,
+              log_every: int = 0, callback=None) -> dict:
     """Interact with ``env`` for ``total_steps`` steps, ε-greedy, storing every transition and
     updating the agent on replayed mini-batches.
 
@@ -300,7 +300,8 @@ def train_dqn(env, agent: DQNAgent, total_steps: int = 50_000, *, buffer_size: i
         buffer_size: replay capacity.
         batch_size: transitions per update.
         learning_starts: steps of pure collection before the first update (>= batch_size).
-        train_every: one update every this many steps.
+        train_every: train every this many steps...
+        gradient_steps: ...with this many updates (each on a fresh mini-batch).
         epsilon: (start, end, decay_steps) of ``linear_epsilon``.
         seed: seeds the environment's first reset and the sampling/exploration generator.
         log_every: print a line every this many episodes (0: silent).
@@ -326,7 +327,8 @@ def train_dqn(env, agent: DQNAgent, total_steps: int = 50_000, *, buffer_size: i
         buffer.push(obs, action, reward, next_obs, terminated)  # truncated: s' still counts
         obs, episode_return, length = next_obs, episode_return + float(reward), length + 1
         if step >= learning_starts and step % train_every == 0:
-            history["losses"].append(agent.update(buffer.sample(batch_size, generator)))
+            for _ in range(gradient_steps):
+                history["losses"].append(agent.update(buffer.sample(batch_size, generator)))
         if terminated or truncated:
             for key, value in zip(("returns", "lengths", "epsilons", "steps"),
                                   (episode_return, length, eps, step + 1)):
