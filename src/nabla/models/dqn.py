@@ -350,7 +350,8 @@ def _log(history: dict, window: int = 20) -> None:
 
 def evaluate_greedy(env, q_net: nn.Module, episodes: int = 20, seed: int = 0) -> list:
     """Returns of ``episodes`` episodes played greedily (ε = 0) by ``q_net``; the first reset is
-    seeded with ``seed``, the later ones continue the environment's random stream."""
+    seeded with ``seed``, the later ones continue the environment's random stream (``env`` must
+    end its episodes: a time limit, as gymnasium.make adds)."""
     returns = []
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed) if episode == 0 else env.reset()
