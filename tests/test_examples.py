@@ -50,7 +50,10 @@ def test_generalization_example_runs_fast_mode():
     assert 0.5 < scores["test"] <= 1.0 and 0.5 < scores["cv"] <= 1.0
 
 
-@pytest.mark.parametrize("name", ["mlp_digits", "optimizers", "generalization", "mlp_mnist1d"])
+@pytest.mark.parametrize("name", [
+    "mlp_digits", "optimizers", "generalization", "mlp_mnist1d", "exploding_gradients",
+    "variable_length", "conv_backprop", "bagging_boosting", "perceptron_xor", "density_outliers",
+    "dqn_cartpole"])
 def test_examples_have_a_docstring_naming_their_topics(name):
     text = (EXAMPLES / f"{name}.py").read_text()
     assert text.startswith('"""') and "Topics" in text[:1500]
