@@ -79,6 +79,26 @@ def assert_close(actual, expected, dtype=None, what: str = "") -> None:
                                err_msg=f"{label}values differ from PyTorch", **tol)
 
 
+def twin_inputs(shapes, dtype, rng) -> tuple:
+    """Random arrays of ``shapes`` as nabla and as PyTorch tensors that require grad."""
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    return ([nabla.tensor(a, requires_grad=True) for a in arrays],
+            [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+def check_against_torch(nf, tf, shapes, kwargs, dtype, rng) -> None:
+    """nf and tf on the same random inputs: outputs equal, and every input's gradient for one
+    random upstream gradient."""
+    nx, tx = twin_inputs(shapes, dtype, rng)
+    ny, ty = nf(*nx, **kwargs), tf(*tx, **kwargs)
+    assert_close(ny, ty, what="output")
+    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    ny.backward(nabla.tensor(g))
+    ty.backward(torch.tensor(g))
+    for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
+        assert_close(a.grad, b.grad, what=f"grad of argument {i}")
+
+
 def _seed_for(request) -> int:
     return zlib.crc32(request.node.nodeid.encode())
 

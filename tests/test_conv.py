@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from conftest import GRADCHECK_TOL, assert_close, to_torch
+from conftest import GRADCHECK_TOL, assert_close, check_against_torch, to_torch, twin_inputs
 
 import nabla
 import nabla.nn as nn
@@ -43,28 +43,11 @@ CASES = [
 ]
 
 
-def _pair(shapes, dtype, rng):
-    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    return ([nabla.tensor(a, requires_grad=True) for a in arrays],
-            [torch.tensor(a, requires_grad=True) for a in arrays])
-
-
-def _check_against_torch(nf, tf, shapes, kwargs, dtype, rng):
-    nx, tx = _pair(shapes, dtype, rng)
-    ny, ty = nf(*nx, **kwargs), tf(*tx, **kwargs)
-    assert_close(ny, ty, what="output")
-    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
-    ny.backward(nabla.tensor(g))
-    ty.backward(torch.tensor(g))
-    for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
-        assert_close(a.grad, b.grad, what=f"grad of argument {i}")
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_conv_matches_torch(case, dtype, rng, layout):
     _, name, shapes, kwargs = case
-    _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
+    check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
 
 
 @pytest.mark.parametrize("case", CASES[1:4] + CASES[11:13], ids=lambda c: c[0])
@@ -73,7 +56,7 @@ def test_conv_in_chunks_of_one_sample(case, rng, monkeypatch, layout):
     results are the same."""
     monkeypatch.setattr(nabla.nn.functional._im2col, "_CHUNK_BYTES", 1)
     _, name, shapes, kwargs = case
-    _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
+    check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
 
 
 @pytest.mark.parametrize("needs", [(True, False), (False, True)], ids=["input", "weight"])
@@ -114,10 +97,10 @@ def test_conv_backward_of_the_bias_alone(rng, monkeypatch):
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_unfold_fold_match_torch(dtype, rng):
     kw = {"kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (2, 1)}
-    _check_against_torch(F.unfold, TF.unfold, [(2, 3, 7, 6)], kw, dtype, rng)
+    check_against_torch(F.unfold, TF.unfold, [(2, 3, 7, 6)], kw, dtype, rng)
     blocks = nabla.nn.utils.conv_utils.conv_output_size
     n_blocks = blocks(7, 2, 2, 1, 2) * blocks(6, 3, 1, 1, 1)
-    _check_against_torch(lambda x, **k: F.fold(x, (7, 6), **k),
+    check_against_torch(lambda x, **k: F.fold(x, (7, 6), **k),
                          lambda x, **k: TF.fold(x, (7, 6), **k), [(2, 18, n_blocks)], kw,
                          dtype, rng)
 
@@ -175,7 +158,7 @@ def test_double_backward_gradgradcheck(case, rng, layout):
 def test_double_backward_matches_torch(rng):
     """d/d(x, w) of <dL/dx, u> + <dL/dw, v> for L = <conv2d(x, w), g>, vs PyTorch."""
     shapes = [(2, 4, 6, 5), (6, 2, 3, 3), (2, 6, 3, 3), (2, 4, 6, 5), (6, 2, 3, 3)]
-    (nx, nw, ng, nu, nv), (tx, tw, tg, tu, tv) = _pair(shapes, np.float64, rng)
+    (nx, nw, ng, nu, nv), (tx, tw, tg, tu, tv) = twin_inputs(shapes, np.float64, rng)
     kw = {"stride": 2, "padding": 1, "groups": 2}
     results = []
     for lib, f, (x, w, g, u, v) in ((nabla, F, (nx, nw, ng, nu, nv)),

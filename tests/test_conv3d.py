@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from conftest import GRADCHECK_TOL, assert_close, run_twins
+from conftest import GRADCHECK_TOL, assert_close, check_against_torch, run_twins, twin_inputs
 
 import nabla
 import nabla.nn as nn
@@ -44,28 +44,11 @@ CONV_CASES = [
 ]
 
 
-def _pair(shapes, dtype, rng, requires_grad=True):
-    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    return ([nabla.tensor(a, requires_grad=requires_grad) for a in arrays],
-            [torch.tensor(a, requires_grad=requires_grad) for a in arrays])
-
-
-def _check_against_torch(nf, tf, shapes, kwargs, dtype, rng):
-    nx, tx = _pair(shapes, dtype, rng)
-    ny, ty = nf(*nx, **kwargs), tf(*tx, **kwargs)
-    assert_close(ny, ty, what="output")
-    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
-    ny.backward(nabla.tensor(g))
-    ty.backward(torch.tensor(g))
-    for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
-        assert_close(a.grad, b.grad, what=f"grad of argument {i}")
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
 def test_conv3d_matches_torch(case, dtype, rng):
     _, name, shapes, kwargs = case
-    _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
+    check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, dtype, rng)
 
 
 @pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[2], CONV_CASES[11]],
@@ -77,7 +60,7 @@ def test_conv3d_in_chunks_on_two_threads(case, rng, monkeypatch):
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)
     monkeypatch.setattr(im2col, "_THREAD_MIN_MACS", 0)
     _, name, shapes, kwargs = case
-    _check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
+    check_against_torch(getattr(F, name), getattr(TF, name), shapes, kwargs, np.float64, rng)
 
 
 @pytest.mark.parametrize("needs", [(True, False, False), (False, True, False),
@@ -135,7 +118,7 @@ def test_conv3d_double_backward_matches_torch(name, rng):
     if name == "conv_transpose3d":
         kw["output_padding"] = 1
     y_shape = tuple(getattr(TF, name)(torch.zeros(x_shape), torch.zeros(w_shape), **kw).shape)
-    (nx, nw, ng, nu, nv), (tx, tw, tg, tu, tv) = _pair(
+    (nx, nw, ng, nu, nv), (tx, tw, tg, tu, tv) = twin_inputs(
         [x_shape, w_shape, y_shape, x_shape, w_shape], np.float64, rng)
     results = []
     for lib, f, (x, w, g, u, v) in ((nabla, F, (nx, nw, ng, nu, nv)),
@@ -150,7 +133,7 @@ def test_conv3d_double_backward_matches_torch(name, rng):
 def test_conv_transpose2d_output_padding_over_stride(rng):
     """output_padding >= stride (allowed when below dilation) in the shared geometry: the 2-D
     transposed convolution gets it right too."""
-    _check_against_torch(F.conv_transpose2d, TF.conv_transpose2d, [(1, 2, 4, 3), (2, 3, 3, 2)],
+    check_against_torch(F.conv_transpose2d, TF.conv_transpose2d, [(1, 2, 4, 3), (2, 3, 3, 2)],
                          {"stride": (1, 2), "dilation": (2, 3), "output_padding": (1, 2)},
                          np.float64, rng)
 
@@ -222,7 +205,7 @@ WITH_INDICES = {"max_pool3d", "adaptive_max_pool3d"}
 @pytest.mark.parametrize("case", POOL_CASES, ids=[c[0] for c in POOL_CASES])
 def test_pool3d_matches_torch(case, dtype, rng):
     _, name, shape, kwargs = case
-    _check_against_torch(getattr(F, name), getattr(TF, name), [shape], kwargs, dtype, rng)
+    check_against_torch(getattr(F, name), getattr(TF, name), [shape], kwargs, dtype, rng)
     if name in WITH_INDICES:
         a = rng.standard_normal(shape).astype(dtype)
         (ny, ni), (ty, ti) = (getattr(F, name)(nabla.tensor(a), **kwargs, return_indices=True),
