@@ -5,6 +5,7 @@ from nabla.models.char_lm import CharLM, CharVocab, sample
 from nabla.models.cnn1d import CNN1d, cnn1d_bn
 from nabla.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from nabla.models.densenet import DenseNet, densenet121
+from nabla.models.dqn import DQNAgent, QNetwork, ReplayBuffer, dqn_loss, td_targets, train_dqn
 from nabla.models.gan import MLPDiscriminator, MLPGenerator
 from nabla.models.googlenet import GoogLeNet, googlenet
 from nabla.models.gpt import GPT
