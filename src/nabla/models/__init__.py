@@ -1,6 +1,14 @@
 """The model zoo: one file per family, each docstring saying what idea the model introduced."""
 
 from nabla.models.alexnet import AlexNet, AlexNetSmall, alexnet
+from nabla.models.bert import (
+    BERT,
+    BertForMaskedLM,
+    BertForSequenceClassification,
+    BertVocab,
+    MaskedLMHead,
+    mask_tokens,
+)
 from nabla.models.char_lm import CharLM, CharVocab, sample
 from nabla.models.cnn1d import CNN1d, cnn1d_bn
 from nabla.models.dcgan import DCGANDiscriminator, DCGANGenerator
