@@ -53,7 +53,7 @@ def test_generalization_example_runs_fast_mode():
 @pytest.mark.parametrize("name", [
     "mlp_digits", "optimizers", "generalization", "mlp_mnist1d", "exploding_gradients",
     "variable_length", "conv_backprop", "bagging_boosting", "perceptron_xor", "density_outliers",
-    "dqn_cartpole"])
+    "dqn_cartpole", "bert_fables"])
 def test_examples_have_a_docstring_naming_their_topics(name):
     text = (EXAMPLES / f"{name}.py").read_text()
     assert text.startswith('"""') and "Topics" in text[:1500]
