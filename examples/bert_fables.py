@@ -13,12 +13,16 @@ The labeled task, a tiny cousin of GLUE's CoLA ("is this sentence acceptable?"):
 of whole words as written, or have its words been shuffled? Every word stays a real word, so
 spelling alone does not tell; one must know how the words of the fables follow one another.
 Masked-character modeling has taught the pre-trained encoder that; the encoder trained from
-scratch has only the few hundred labeled windows to learn it from.
+scratch has only the few hundred labeled windows to learn it from. (Fainter corruptions, one
+misspelled letter or one pair of swapped words, left both encoders near chance at this size.)
 
-Measured (full mode, seed 0: 3 layers, width 64, 64 positions, 1500 pre-training steps,
-500 labeled windows, about 2 minutes on a shared 2-core machine): held-out masked characters
-0.72 nats, 80% right; word order on held-out windows: 85.0% fine-tuned from the pre-trained
-encoder, 52.4% from scratch (about a coin toss).
+Measured (full mode: 3 layers, width 64, 64 positions, 1500 pre-training steps of 32
+windows, 500 labeled windows, 300 fine-tuning steps; 130 to 165 s on a shared 2-core machine):
+held-out masked characters, 0.72 nats and 80% right (seed 0). Word order on 1000 held-out
+windows, pre-trained vs from scratch: 85.0% vs 52.4% (seed 0), 88.5% vs 49.2% (seed 1),
+86.9% vs 49.5% (seed 2). From scratch, the labels teach only themselves: given 1000 steps, it
+fits 97.6% of its 500 training windows and still scores 51.5% on held-out ones (pre-trained:
+85.3%); with 4000 labels and 600 steps it fits nothing (50.0%; pre-trained: 89.6%).
 Run: python examples/bert_fables.py [--fast]
 """
 
@@ -99,7 +103,7 @@ def pretrain(model: BertForMaskedLM, data: np.ndarray, vocab: BertVocab, steps: 
         opt.step()
         sched.step()
         losses.append(loss.item())
-        if step % max(1, steps // 8) == 0:
+        if step % max(1, steps // 6) == 0:
             print(f"  pre-training step {step}: masked-character loss {loss.item():.3f}")
     return losses
 
@@ -122,9 +126,19 @@ def evaluate_mlm(model: BertForMaskedLM, data: np.ndarray, vocab: BertVocab,
     return loss, float(accuracy)
 
 
-def finetune(model: BertForSequenceClassification, train: tuple, test: tuple, steps: int,
-             rng, batch: int = 32) -> float:
-    """AdamW on mini-batches of the labeled windows; returns the test accuracy."""
+def accuracy(model: BertForSequenceClassification, task: tuple) -> float:
+    """The share of windows whose label the model gets right (eval mode, no dropout)."""
+    ids, pad, labels = task
+    model.eval()
+    with nabla.no_grad():
+        predicted = model(ids, key_padding_mask=pad).numpy().argmax(-1)
+    model.train()
+    return float((predicted == labels.numpy()).mean())
+
+
+def finetune(model: BertForSequenceClassification, train: tuple, steps: int, rng,
+             batch: int = 32) -> None:
+    """AdamW on random mini-batches of the labeled windows (ids, padding mask, labels)."""
     ids, pad, labels = train
     opt = nabla.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     for _ in range(steps):
@@ -134,11 +148,6 @@ def finetune(model: BertForSequenceClassification, train: tuple, test: tuple, st
         loss.backward()
         nabla.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-    model.eval()
-    with nabla.no_grad():
-        predicted = model(test[0], key_padding_mask=test[1]).numpy().argmax(-1)
-    model.train()
-    return float((predicted == test[2].numpy()).mean())
 
 
 def main(fast: bool = False, seed: int = 0, **overrides) -> dict:
@@ -150,8 +159,9 @@ def main(fast: bool = False, seed: int = 0, **overrides) -> dict:
         **overrides: sizes of FULL (or FAST) to change, e.g. ``labels=200``.
 
     Returns:
-        The figures: mlm_loss and mlm_accuracy on held-out text, pretrained_accuracy and
-        scratch_accuracy on the held-out word-order test, seconds.
+        The figures: mlm_loss and mlm_accuracy on held-out text; pretrained_accuracy and
+        scratch_accuracy on the held-out word-order windows, the same on the labeled training
+        windows (pretrained_train_accuracy, scratch_train_accuracy); seconds.
     """
     cfg = {**(FAST if fast else FULL), **overrides}
     start = time.perf_counter()
@@ -163,7 +173,8 @@ def main(fast: bool = False, seed: int = 0, **overrides) -> dict:
                 type_vocab_size=0)
     rng = np.random.default_rng(seed)
     nabla.manual_seed(seed)
-    # no dropout while pre-training: with masks drawn afresh, the text is no set to overfit
+    # no dropout while pre-training: fresh masks at every step already keep this small model
+    # from memorizing its targets (its held-out and training losses end level)
     mlm = BertForMaskedLM(len(vocab), dropout=0.0, **arch)
     print(f"pre-training: {sum(p.numel() for p in mlm.parameters())} parameters, "
           f"{cfg['pretrain_steps']} steps of 32 windows")
@@ -174,21 +185,21 @@ def main(fast: bool = False, seed: int = 0, **overrides) -> dict:
 
     train = word_order_task(text[:cut], cfg["labels"], cfg["block"], vocab, rng)
     test = word_order_task(text[cut:], cfg["test"], cfg["block"], vocab, rng)
-    accuracy = {}
+    results = {"mlm_loss": mlm_loss, "mlm_accuracy": mlm_acc}
     for name in ("pretrained", "scratch"):
         nabla.manual_seed(seed + 1)  # the same head (and, from scratch, encoder) either way
         clf = BertForSequenceClassification(len(vocab), num_labels=2, dropout=0.1, **arch)
         if name == "pretrained":
             clf.bert.load_state_dict(mlm.bert.state_dict())
-        accuracy[name] = finetune(clf, train, test, cfg["finetune_steps"],
-                                  np.random.default_rng(seed + 2))
-        print(f"word order, {cfg['labels']} labels, {name} encoder: test accuracy "
-              f"{accuracy[name]:.1%}")
-    seconds = time.perf_counter() - start
-    print(f"{seconds:.0f} s")
-    return {"mlm_loss": mlm_loss, "mlm_accuracy": mlm_acc,
-            "pretrained_accuracy": accuracy["pretrained"],
-            "scratch_accuracy": accuracy["scratch"], "seconds": seconds}
+        finetune(clf, train, cfg["finetune_steps"], np.random.default_rng(seed + 2))
+        results[f"{name}_train_accuracy"] = accuracy(clf, train)
+        results[f"{name}_accuracy"] = accuracy(clf, test)
+        print(f"word order, {cfg['labels']} labels, {name} encoder: accuracy "
+              f"{results[f'{name}_train_accuracy']:.1%} on its training windows, "
+              f"{results[f'{name}_accuracy']:.1%} on held-out ones")
+    results["seconds"] = time.perf_counter() - start
+    print(f"{results['seconds']:.0f} s")
+    return results
 
 
 if __name__ == "__main__":

@@ -87,8 +87,11 @@ def test_heads_have_the_right_shapes_and_the_mlm_decoder_is_tied():
     assert tuple(mlm(idx).shape) == (3, 12, 30)
     assert mlm.head.decoder.weight is mlm.bert.tok_emb.weight
     assert len(list(mlm.parameters())) == len(set(map(id, mlm.parameters())))
-    clf = BertForSequenceClassification(30, num_labels=3, **SMALL)
-    assert tuple(clf(idx).shape) == (3, 3)
+    clf = BertForSequenceClassification(30, num_labels=3, norm_first=False, **SMALL)
+    assert tuple(clf(idx).shape) == (3, 3)  # the paper's post-norm layers
+    assert clf.bert.emb_norm is not None and clf.bert.encoder.norm is None
+    with pytest.raises(ValueError, match="type_vocab_size is 0"):
+        BERT(30, type_vocab_size=0, **SMALL)(idx, token_type_ids=idx * 0)
     with pytest.raises(ValueError, match="max_len"):
         mlm(nabla.randint(0, 30, (1, 13)))
 

@@ -21,17 +21,17 @@ in front. Pre-norm layers with a final LayerNorm by default (trains more stably 
 ``norm_first=False`` gives the paper's post-norm layers with a LayerNorm on the embeddings.
 The MLM head's output layer is tied to the token embedding, as in BERT.
 
-Initialization, where a model this small departs from BERT: BERT draws every weight from
-N(0, 0.02), a scale made for width 768; at width 64 it leaves the embeddings so small next to
-the layers' outputs that the tokens' identity and position fade from the residual stream. So
-the embeddings start from N(0, 1) (PyTorch's default for ``nn.Embedding``) and the layers from
-PyTorch's defaults. And masked-token training first sits on a plateau, the loss of guessing by
-letter frequency, until attention has learned to find a position's neighbours; with random
-position vectors that takes long. The learned positions therefore start from the Transformer
-paper's sinusoids (scaled to unit variance), where "one step to the left" is the same linear
-map at every position; they are trained from there. On the fables (width 64, 64 positions)
-that shortens the plateau from about 800 steps to 300. Left out: the next-sentence task
-(RoBERTa, 2019, found it unneeded) and the pooler it trained.
+Initialization, where a model this small departs from BERT. Masked-token training first
+sits on a plateau, the loss of guessing by letter frequency, until attention has learned to
+find a position's neighbours; the start decides how long. BERT draws every weight from
+N(0, 0.02), a scale made for width 768; at width 64 the embeddings are then tiny next to the
+layers' outputs, and on the fables (32 positions) the plateau outlasted 1000 steps. Here
+the embeddings start from N(0, 1) (PyTorch's default for ``nn.Embedding``) and the layers
+from PyTorch's defaults. And the learned positions start from the Transformer paper's
+sinusoids (scaled to unit variance), in which "one step to the left" is the same linear map
+at every position, and are trained from there: with random position vectors the plateau
+lasted about 900 steps (width 64, 64 positions), with sinusoids about 400. Left out: the
+next-sentence task (RoBERTa, 2019, found it unneeded) and the pooler it trained.
 """
 
 import math
@@ -77,10 +77,11 @@ def mask_tokens(ids: Tensor, mask_id: int, vocab_size: int, p: float = 0.15, gen
                 special_ids: Sequence[int] = (0,)) -> tuple:
     """BERT's corruption for masked-language modeling.
 
-    Each position not holding a special token is chosen with probability ``p``; a chosen
-    position becomes ``mask_id`` with probability 0.8, a random ordinary token (uniform over the
-    ids in [0, vocab_size) that are neither special nor ``mask_id``) with probability 0.1, and
-    stays unchanged otherwise.
+    Each position not holding a special token is chosen with probability ``p``, independently
+    (as Hugging Face's collator does; BERT's own code picks round(p * L) positions per
+    sequence); a chosen position becomes ``mask_id`` with probability 0.8, a random ordinary
+    token (uniform over the ids in [0, vocab_size) that are neither special nor ``mask_id``)
+    with probability 0.1, and stays unchanged otherwise.
 
     Args:
         ids: (N, L) int64 token ids.
