@@ -31,6 +31,21 @@ def compare_grads(tmod, nmod, dtype) -> None:
         assert_close(p.grad, tparams[name].grad, what=f"grad of {name}")
 
 
+def check_twin(model: nn.Module, twin: torch.nn.Module, x: torch.Tensor) -> None:
+    """A nabla model and its PyTorch twin with the same state_dict keys: the nabla weights are
+    copied into the twin, then outputs and every parameter's gradient (random upstream) agree."""
+    assert list(model.state_dict()) == list(twin.state_dict())
+    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                          for k, v in model.state_dict().items()})
+    out = twin(x)
+    nout = model(nab(x))
+    assert_close(nout, out)
+    g = torch.randn_like(out)
+    out.backward(g)
+    nout.backward(nab(g))
+    compare_grads(twin, model, torch.float32)
+
+
 # -- scaled_dot_product_attention -------------------------------------------------------------
 def _sdpa_case(kind: str, L: int, S: int, dtype):
     if kind == "none":

@@ -9,8 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import assert_close
-from test_attention import compare_grads, nab
+from test_attention import check_twin
 
 import nabla
 from nabla.autograd import gradcheck
@@ -49,17 +48,7 @@ class TorchGPT(torch.nn.Module):
 def test_gpt_matches_torch_twin():
     model = GPT(11, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.0)
     twin = TorchGPT(11, 8, 2, 2, 16)
-    assert list(model.state_dict()) == list(twin.state_dict())
-    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy())
-                          for k, v in model.state_dict().items()})
-    idx = torch.randint(0, 11, (3, 7))
-    out = twin(idx)
-    nout = model(nab(idx))
-    assert_close(nout, out)
-    g = torch.randn_like(out)
-    out.backward(g)
-    nout.backward(nab(g))
-    compare_grads(twin, model, torch.float32)
+    check_twin(model, twin, torch.randint(0, 11, (3, 7)))
 
 
 def test_gpt_is_causal_and_tied():
@@ -120,17 +109,7 @@ class TorchViT(torch.nn.Module):
 def test_vit_matches_torch_twin():
     model = ViT(8, 2, 1, 10, dim=16, depth=2, heads=2, mlp_dim=32, dropout=0.0)
     twin = TorchViT(16, 2, 2, 32)
-    assert list(model.state_dict()) == list(twin.state_dict())
-    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy())
-                          for k, v in model.state_dict().items()})
-    x = torch.rand(4, 1, 8, 8)
-    out = twin(x)
-    nout = model(nab(x))
-    assert_close(nout, out)
-    g = torch.randn_like(out)
-    out.backward(g)
-    nout.backward(nab(g))
-    compare_grads(twin, model, torch.float32)
+    check_twin(model, twin, torch.rand(4, 1, 8, 8))
     with pytest.raises(ValueError, match="multiple"):
         ViT(image_size=8, patch_size=3)
 

@@ -9,8 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import assert_close
-from test_attention import compare_grads, nab
+from test_attention import check_twin
 
 import nabla
 import nabla.nn.functional as F
@@ -144,17 +143,7 @@ class TorchBertMLM(torch.nn.Module):
 def test_bert_mlm_matches_a_torch_twin():
     model = BertForMaskedLM(11, **SMALL)
     twin = TorchBertMLM(11, 12, 2, 2, 16)
-    assert list(model.state_dict()) == list(twin.state_dict())
-    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy())
-                          for k, v in model.state_dict().items()})
-    idx = torch.randint(0, 11, (3, 9))
-    out = twin(idx)
-    nout = model(nab(idx))
-    assert_close(nout, out)
-    g = torch.randn_like(out)
-    out.backward(g)
-    nout.backward(nab(g))
-    compare_grads(twin, model, torch.float32)
+    check_twin(model, twin, torch.randint(0, 11, (3, 9)))
 
 
 @nabla.no_grad()

@@ -1,7 +1,8 @@
 """3-D convolution and pooling (volumes) vs PyTorch: conv3d, conv_transpose3d, max/avg/adaptive
 pooling 3d and max_unpool3d (forward, backward with random upstream gradients, float32 and
-float64), float64 finite differences and double backward, clear errors, the layers after
-copying a PyTorch layer's state_dict, and nabla.summary on a 3-D model."""
+float64), float64 finite differences and double backward of the convolutions (the 3-D
+pooling's are in test_pooling.py's table), clear errors, the layers after copying a PyTorch
+layer's state_dict, and nabla.summary on a 3-D model."""
 
 import math
 
@@ -242,27 +243,6 @@ def test_max_unpool3d_matches_torch(dtype, rng):
                  mod_t(ty[0], ti[0], output_size=(5, 6, 4)), what="module, unbatched")
     with pytest.raises(RuntimeError, match=r"max_unpool3d.*invalid max index.*\(4, 5, 4\)"):
         mod_n(ny, ni)  # the default output size (4, 5, 4) is too small for these indices
-
-
-POOL_GRADCHECK_CASES = [
-    ("max_pool3d", (1, 2, 4, 5, 3), {"kernel_size": (3, 2, 2), "stride": 2, "padding": 1,
-                                     "ceil_mode": True}),
-    ("avg_pool3d", (1, 2, 4, 3, 4), {"kernel_size": 3, "stride": (2, 1, 2), "padding": 1,
-                                     "ceil_mode": True, "count_include_pad": False}),
-    ("adaptive_avg_pool3d", (1, 2, 5, 4, 3), {"output_size": (3, 3, 2)}),
-    ("adaptive_max_pool3d", (1, 2, 5, 4, 3), {"output_size": (3, 3, 2)}),
-]
-
-
-@pytest.mark.parametrize("case", POOL_GRADCHECK_CASES, ids=[c[0] for c in POOL_GRADCHECK_CASES])
-def test_pool3d_gradcheck_and_gradgradcheck(case, rng):
-    name, shape, kwargs = case
-    # distinct values far apart: finite differences never swap a window's maximum
-    a = rng.permutation(np.prod(shape)).reshape(shape) * 0.1 + rng.standard_normal(shape) * 0.01
-    x = nabla.tensor(a, requires_grad=True)
-    fn = lambda t: getattr(F, name)(t, **kwargs)  # noqa: E731
-    assert gradcheck(fn, (x,), **GRADCHECK_TOL)
-    assert gradgradcheck(fn, (x,), **GRADCHECK_TOL)
 
 
 @pytest.mark.parametrize("call, match", [

@@ -1,7 +1,7 @@
 """Pooling vs PyTorch: max/avg pooling 1d/2d (stride, padding, dilation, ceil_mode,
 return_indices, count_include_pad, divisor_override), adaptive pooling; forward and backward
-with random upstream gradients in float32 and float64, finite differences, double backward,
-and the layers."""
+with random upstream gradients in float32 and float64, finite differences and double backward
+(1-D, 2-D and 3-D), and the layers."""
 
 import numpy as np
 import pytest
@@ -97,6 +97,12 @@ GRADCHECK_CASES = [
     ("adaptive_max_pool2d", (1, 2, 5, 4), {"output_size": (3, 3)}),
     ("max_pool1d", (2, 2, 7), {"kernel_size": 2, "stride": 1}),
     ("avg_pool1d", (2, 2, 7), {"kernel_size": 3, "padding": 1}),
+    ("max_pool3d", (1, 2, 4, 5, 3), {"kernel_size": (3, 2, 2), "stride": 2, "padding": 1,
+                                     "ceil_mode": True}),
+    ("avg_pool3d", (1, 2, 4, 3, 4), {"kernel_size": 3, "stride": (2, 1, 2), "padding": 1,
+                                     "ceil_mode": True, "count_include_pad": False}),
+    ("adaptive_avg_pool3d", (1, 2, 5, 4, 3), {"output_size": (3, 3, 2)}),
+    ("adaptive_max_pool3d", (1, 2, 5, 4, 3), {"output_size": (3, 3, 2)}),
 ]
 
 
