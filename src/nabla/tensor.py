@@ -1,7 +1,8 @@
 """Tensor: an array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
 
 Operators delegate to the functions in ``nabla.ops``, where each op's forward and gradient rule
-sit side by side; so do the named methods (``x.exp()``), listed in ``tensor_methods.py``;
+sit side by side; so do the named methods (``x.exp()``), listed in ``tensor_methods.py``
+(shape and indexing ones in ``tensor_methods_shape.py``, rarer ones in ``tensor_methods_more.py``);
 in-place writes (``x.add_(y)``, ``x[i] = v``) are in ``tensor_inplace.py``. This file holds the
 tensor's own state: its array, its autograd fields, conversion and the Python operators.
 """
@@ -15,11 +16,12 @@ from nabla.backend import as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
 from nabla.tensor_methods_more import MoreTensorMethods
+from nabla.tensor_methods_shape import ShapeTensorMethods
 
 _new = object.__new__
 
 
-class Tensor(InPlaceMethods, TensorMethods, MoreTensorMethods):
+class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethods):
     """A multi-dimensional array that can record the ops applied to it for backpropagation.
 
     Attributes:
