@@ -1,4 +1,5 @@
-"""Normalization layers: BatchNorm1d/2d/3d (running statistics as buffers) and LayerNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d (running statistics as buffers), LayerNorm and
+GroupNorm."""
 
 from nabla.creation import empty, ones, tensor, zeros
 from nabla.dtype import int64
@@ -105,15 +106,11 @@ class BatchNorm3d(_BatchNorm):
     _dims = (5,)
 
 
-class LayerNorm(Module):
-    """Normalize over the trailing ``normalized_shape`` dims of each sample, then scale and shift
-    elementwise (weight ones, bias zeros, both of ``normalized_shape``).
+class _TrailingDimsNorm(Module):
+    """What LayerNorm and RMSNorm share: the trailing ``normalized_shape`` dims they normalize
+    over, ``eps``, and an elementwise scale (weight ones of ``normalized_shape``, or None)."""
 
-    Shape: input (*, *normalized_shape) -> same.
-    """
-
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None) -> None:
+    def __init__(self, normalized_shape, eps, elementwise_affine: bool, dtype) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -122,17 +119,35 @@ class LayerNorm(Module):
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
             init.ones_(self.weight)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class LayerNorm(_TrailingDimsNorm):
+    """Normalize over the trailing ``normalized_shape`` dims of each sample, then scale and shift
+    elementwise (weight ones, bias zeros, both of ``normalized_shape``).
+
+    Shape: input (*, *normalized_shape) -> same.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(normalized_shape, eps, elementwise_affine, dtype)
+        if elementwise_affine and bias:
+            self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
         if self.bias is not None:
             init.zeros_(self.bias)
 
@@ -140,8 +155,7 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+        return f"{super().extra_repr()}, bias={self.bias is not None}"
 
 
 class GroupNorm(Module):

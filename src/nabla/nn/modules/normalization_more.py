@@ -1,11 +1,8 @@
 """More normalization layers: InstanceNorm1d/2d/3d, RMSNorm and LocalResponseNorm."""
 
-from nabla.creation import ones
 from nabla.nn import functional as F
-from nabla.nn import init
 from nabla.nn.modules.module import Module
-from nabla.nn.modules.normalization import _BatchNorm
-from nabla.nn.parameter import Parameter
+from nabla.nn.modules.normalization import _BatchNorm, _TrailingDimsNorm
 from nabla.tensor import Tensor
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
@@ -63,7 +60,7 @@ class InstanceNorm3d(_InstanceNorm):
     _no_batch_dim = 4
 
 
-class RMSNorm(Module):
+class RMSNorm(_TrailingDimsNorm):
     """Root-mean-square normalization over the trailing ``normalized_shape`` dims, then an
     elementwise scale (weight ones of ``normalized_shape``); ``eps=None`` uses the dtype's
     machine epsilon.
@@ -73,27 +70,10 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True, device=None, dtype=None) -> None:
-        super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
+        super().__init__(normalized_shape, eps, elementwise_affine, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
 
 
 class LocalResponseNorm(Module):
