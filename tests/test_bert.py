@@ -16,6 +16,7 @@ import nabla.nn.functional as F
 from nabla.data import load_text
 from nabla.models import (
     BERT,
+    SPECIAL_TOKENS,
     BertForMaskedLM,
     BertForSequenceClassification,
     BertVocab,
@@ -37,6 +38,8 @@ def load(name: str):
 def test_vocab_puts_the_special_tokens_first():
     vocab = BertVocab("a cab.")
     assert (vocab.pad_id, vocab.cls_id, vocab.sep_id, vocab.mask_id) == (0, 1, 2, 3)
+    assert SPECIAL_TOKENS == ("[PAD]", "[CLS]", "[SEP]", "[MASK]")
+    assert vocab.chars[:4] == list(SPECIAL_TOKENS)
     assert len(vocab) == 4 + 5 and vocab.special_ids == (0, 1, 2, 3)
     ids = vocab.encode("cab")
     assert ids.dtype == nabla.int64 and ids.numpy().min() >= 4

@@ -3,6 +3,7 @@
 from nabla.models.alexnet import AlexNet, AlexNetSmall, alexnet
 from nabla.models.bert import (
     BERT,
+    SPECIAL_TOKENS,
     BertForMaskedLM,
     BertForSequenceClassification,
     BertVocab,
