@@ -35,6 +35,39 @@ def test_summary_of_lenet_counts_params_macs_and_receptive_field():
     assert model.training  # the summary's eval() is undone
 
 
+def _measured_receptive_field(model, input_shape):
+    """The largest extent, per spatial dim, of the input pixels that one output unit's gradient
+    reaches (positive weights, so nothing cancels)."""
+    for p in model.parameters():
+        p.data.fill_(0.1)
+    x = nabla.ones(1, 1, *input_shape, requires_grad=True)
+    out = model(x)
+    extents = np.zeros(len(input_shape), dtype=int)
+    for unit in np.ndindex(*out.shape):
+        (g,) = nabla.autograd.grad(out[unit], x, retain_graph=True)
+        hit = np.nonzero(g.numpy()[0, 0])
+        extents = np.maximum(extents, [h.max() - h.min() + 1 for h in hit])
+    return tuple(int(e) for e in extents)
+
+
+@pytest.mark.parametrize("layers, input_shape", [
+    ([nn.Conv2d(1, 1, (3, 5), padding=1), nn.AvgPool2d(2), nn.ReLU(),
+      nn.Conv2d(1, 1, 3, stride=2, dilation=(1, 2)), nn.AvgPool2d((2, 3), stride=1)], (30, 34)),
+    ([nn.ConvTranspose2d(1, 1, 4, stride=2), nn.ConvTranspose2d(1, 1, (3, 5), stride=(2, 3))],
+     (4, 4)),
+    ([nn.Conv2d(1, 1, 3, stride=2), nn.ConvTranspose2d(1, 1, 4, stride=2),
+      nn.Upsample(scale_factor=2, mode="bilinear")], (12, 12)),
+    ([nn.Conv1d(1, 1, 5, stride=3), nn.Upsample(scale_factor=2), nn.Conv1d(1, 1, 3),
+      nn.AdaptiveAvgPool1d(3)], (20,)),
+    ([nn.Conv3d(1, 1, (1, 3, 3), padding="same"), nn.AvgPool3d(2)], (4, 6, 6)),
+])
+def test_summary_receptive_field_per_dim_matches_the_gradient(layers, input_shape):
+    model = nn.Sequential(*layers)
+    rf = nabla.summary(model, (1, *input_shape)).layers[-1].receptive_field
+    measured = _measured_receptive_field(model, input_shape)
+    assert (rf if isinstance(rf, tuple) else (rf,) * len(input_shape)) == measured
+
+
 def test_summary_separates_trainable_and_frozen_and_needs_an_input():
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
     model[0].requires_grad_(False)

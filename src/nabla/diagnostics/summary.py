@@ -6,6 +6,7 @@ import numpy
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.creation import randn
+from nabla.diagnostics.receptive_field import ReceptiveFields
 from nabla.tensor import Tensor
 
 
@@ -39,12 +40,14 @@ class ModelSummary:
         lines = [head, "=" * len(head)]
         for row in self.layers:
             label = ("  " * row.depth + f"{row.name} ({row.kind})")[:33]
-            rf = "" if row.receptive_field is None else str(row.receptive_field)
+            rf = row.receptive_field
+            rf = "" if rf is None else "x".join(map(str, rf)) if isinstance(rf, tuple) else str(rf)
             lines.append(f"{label:<34}{str(list(row.output_shape)):<22}{row.params:>11,}  "
                          f"{row.formula[:23]:<24}{row.macs:>13,}{rf:>6}")
         lines += ["=" * len(head),
                   "params formula: Linear in*out + out; Conv C_out*(C_in/groups)*k_h*k_w (*k_d in "
-                  "3-D) + C_out.  RF: receptive field in input pixels",
+                  "3-D) + C_out.  RF: receptive field in input pixels, per dim when they differ "
+                  "(padding counts: it can be wider than the input)",
                   f"input shape: {list(self.input_shape)}",
                   f"total params: {self.total_params:,}",
                   f"trainable params: {self.trainable_params:,}",
@@ -79,13 +82,13 @@ def summary(model, input_size=None, input_data=None, dtype=None, batch_size: int
         input_data = randn(batch_size, *tuple(input_size), dtype=dtype)
     inputs = input_data if isinstance(input_data, tuple) else (input_data,)
     rows, handles, seen = [], [], set()
-    rf_state = {"rf": 1, "jump": 1}
+    fields = ReceptiveFields(inputs[0])
     for name, module in model.named_modules():
         if module is model and list(module.children()):
             continue
         depth = name.count(".") + (0 if module is model else 1)
         handles.append(module.register_forward_hook(
-            _recorder(rows, name or type(module).__name__, depth, seen, rf_state)))
+            _recorder(rows, name or type(module).__name__, depth, seen, fields)))
     was_training = model.training
     model.eval()
     try:
@@ -104,7 +107,7 @@ def summary(model, input_size=None, input_data=None, dtype=None, batch_size: int
     return ModelSummary(rows, tuple(inputs[0].shape), param_bytes, act_bytes, total, trainable)
 
 
-def _recorder(rows, name, depth, seen, rf_state):
+def _recorder(rows, name, depth, seen, fields):
     def hook(module, args, output):
         row = LayerInfo(name, type(module).__name__, depth)
         out = output[0] if isinstance(output, tuple) else output
@@ -117,7 +120,7 @@ def _recorder(rows, name, depth, seen, rf_state):
         row.trainable = sum(p.numel() for p in own if p.requires_grad)
         x = args[0] if args and isinstance(args[0], Tensor) else None
         row.formula, row.macs = _formula_and_macs(module, x, out)
-        row.receptive_field = _receptive_field(module, rf_state)
+        row.receptive_field = fields.record(module, x, out)
         rows.append(row)
 
     return hook
@@ -145,21 +148,3 @@ def _formula_and_macs(module, x, out):
             macs = positions * out.shape[1] * per_output
         return f"{w.shape[0]}*{w.shape[1]}*{k}{bias}", macs
     return "", 0
-
-
-def _receptive_field(module, state):
-    """Receptive field of one output unit in input pixels, along a chain of convolutions and
-    poolings: r += d(k - 1) * jump; jump *= s."""
-    kind = type(module).__name__
-    if not (kind.startswith("Conv") or "Pool" in kind) or "Adaptive" in kind:
-        return None
-    k = _first(getattr(module, "kernel_size", 1))
-    s = _first(getattr(module, "stride", 1) or k)
-    d = _first(getattr(module, "dilation", 1))
-    state["rf"] += d * (k - 1) * state["jump"]
-    state["jump"] *= s
-    return state["rf"]
-
-
-def _first(value) -> int:
-    return int(value[0] if isinstance(value, (tuple, list)) else value)
