@@ -1,10 +1,13 @@
-"""The package as a user meets it: importing nabla needs nothing but NumPy, and the command line
-answers --help; on glibc, importing nabla keeps freed memory for reuse (and hands it back on
-request)."""
+"""The package as a user meets it: importing nabla needs nothing but NumPy, every submodule of
+nabla.nn.functional is reachable as a module, and the command line answers --help; on glibc,
+importing nabla keeps freed memory for reuse (and hands it back on request)."""
 
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -24,6 +27,28 @@ def test_importing_nabla_and_its_layers_loads_no_optional_dependency():
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({OPTIONAL!r})))"
     )
     assert loaded == "[]"
+
+
+# Still named like a function they export. Renaming them (to conv_volumes.py, embedding_lookup.py,
+# linear_maps.py) also changes imports in src/nabla/onnx/converters.py, which waits for the ONNX
+# work in progress there; empty this set when they are renamed.
+SHADOWED_SUBMODULES = {"conv3d", "embedding", "linear"}
+
+
+def test_every_nn_functional_submodule_is_reachable_as_a_module():
+    """``import nabla.nn.functional.X as m`` gives the module X, not a function the package
+    re-exports under the same name (as ``fold.py`` exporting ``fold`` did)."""
+    import nabla.nn.functional as F
+
+    names = [m.name for m in pkgutil.iter_modules(F.__path__)]
+    assert {"conv", "loss", "dropout_masks", "folding"} <= set(names)
+    shadowed = set()
+    for name in names:
+        module = importlib.import_module(f"nabla.nn.functional.{name}")
+        assert isinstance(module, types.ModuleType), name
+        if getattr(F, name) is not module:
+            shadowed.add(name)
+    assert shadowed == SHADOWED_SUBMODULES
 
 
 def test_command_line_help_lists_the_commands_and_options():

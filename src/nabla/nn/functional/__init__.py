@@ -34,7 +34,7 @@ from nabla.nn.functional.attention import (
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from nabla.nn.functional.conv3d import conv3d, conv_transpose3d
 from nabla.nn.functional.distance import cdist, cosine_similarity, normalize, pairwise_distance
-from nabla.nn.functional.dropout import (
+from nabla.nn.functional.dropout_masks import (
     alpha_dropout,
     dropout,
     dropout1d,
@@ -42,8 +42,8 @@ from nabla.nn.functional.dropout import (
     feature_alpha_dropout,
 )
 from nabla.nn.functional.embedding import embedding, one_hot
-from nabla.nn.functional.embedding_bag import embedding_bag
-from nabla.nn.functional.fold import fold, unfold
+from nabla.nn.functional.embedding_bags import embedding_bag
+from nabla.nn.functional.folding import fold, unfold
 from nabla.nn.functional.grid import *  # noqa: F403
 from nabla.nn.functional.linear import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)

@@ -1,5 +1,5 @@
 """Convolutions as matrix products (im2col): conv1d/2d, conv_transpose1d/2d (unfold and fold,
-the im2col and col2im maps themselves, are in fold.py).
+the im2col and col2im maps themselves, are in folding.py).
 
 Forward: the padded input's sliding windows, one strided view, are copied once into a column
 matrix X_col (C*kh*kw, N*Ho*Wo); then Y = W (O, C*kh*kw) @ X_col is one GEMM (one per group).

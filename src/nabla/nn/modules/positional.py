@@ -14,7 +14,7 @@ import math
 
 from nabla.creation import arange, empty, zeros
 from nabla.nn import init
-from nabla.nn.functional.dropout import dropout
+from nabla.nn.functional.dropout_masks import dropout
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.ops.elementwise import cos, exp, sin

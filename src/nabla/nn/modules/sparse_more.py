@@ -3,7 +3,7 @@ embedding, index_add and max (no gradient rules of their own)."""
 
 from nabla.creation import empty
 from nabla.nn import init
-from nabla.nn.functional.embedding_bag import embedding_bag
+from nabla.nn.functional.embedding_bags import embedding_bag
 from nabla.nn.functional.sampling_more import channel_shuffle
 from nabla.nn.modules.module import Module
 from nabla.nn.modules.sparse import padding_index
