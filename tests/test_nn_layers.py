@@ -184,8 +184,17 @@ def test_one_hot():
     x = np.array([[0, 2], [1, 3]])
     assert_close(F.one_hot(nabla.tensor(x)), TF.one_hot(torch.tensor(x)))
     assert_close(F.one_hot(nabla.tensor(x), 6), TF.one_hot(torch.tensor(x), 6))
-    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+    with pytest.raises(RuntimeError, match=r"one_hot: class values must be in \[0, "
+                                           r"num_classes=3\), got values in \[0, 3\]"):
         F.one_hot(nabla.tensor(x), 3)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_with_the_wrong_number_of_features_names_the_channels(training):
+    bn = nn.BatchNorm1d(5).train(training)
+    with pytest.raises(ValueError, match=r"batch_norm: input of shape \(3, 4\) has 4 channels "
+                                         r"\(dim 1\) but running_mean has 5; num_features"):
+        bn(nabla.randn(3, 4))
 
 
 # -- second derivatives of the fused ops ------------------------------------------------------

@@ -312,3 +312,12 @@ def test_random_keys_against_torch(dtype, rng):
 def test_take(rng):
     x, i = transposed(rng, 3, 4), rng.integers(-12, 12, (2, 5))
     check(lambda lib, a, j: lib.take(a, j), x, i, rng=rng)
+
+
+def test_setitem_with_a_value_of_the_wrong_shape_names_both_shapes():
+    x = nabla.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"setitem: cannot write a value of shape \(7,\) into the "
+                                         r"selection of shape \(4,\)"):
+        x[0] = nabla.randn(7)
+    x[0] = nabla.ones(4)  # the right shape still writes
+    assert x.sum().item() == 4

@@ -482,3 +482,14 @@ def test_clone_copies_memory_and_passes_gradient():
     assert not np.shares_memory(c._data, x._data) and c.grad_fn is not None
     (c * 3).backward(nabla.ones(2))
     close(x.grad, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: nabla.tensor([[1, 2], [3]]), r"tensor: the nested lists are ragged"),
+    (lambda: nabla.arange(0, 5, 0), r"arange: cannot go from 0 to 5 in steps of 0"),
+    (lambda: nabla.arange(5, 0, 1), r"step must be nonzero and point from start towards end"),
+    (lambda: nabla.randint(5, 2, (3,)), r"randint: the range \[low, high\) = \[5, 2\) is empty"),
+])
+def test_creation_errors_name_the_function_and_the_fix(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

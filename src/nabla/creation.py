@@ -26,7 +26,12 @@ def _infer(data, dtype):
         return numpy.asarray(data, dtype=_dt.to_dtype(dtype))
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
-    arr = numpy.asarray(data)
+    try:
+        arr = numpy.asarray(data)
+    except ValueError:
+        raise ValueError("tensor: the nested lists are ragged; every list at one depth must have "
+                         "the same length (pad the shorter ones, or use "
+                         "nn.utils.rnn.pad_sequence for sequences)") from None
     if arr.dtype.kind == "f" and not isinstance(data, numpy.ndarray | numpy.generic):
         arr = arr.astype(_dt.get_default_dtype())
     elif arr.dtype.kind in "iu" and not isinstance(data, numpy.ndarray | numpy.generic):
@@ -92,6 +97,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     """Values from ``start`` (default 0) up to, not including, ``end``."""
     if end is None:
         start, end = 0, start
+    if step == 0 or (end - start) * step < 0:
+        raise ValueError(f"arange: cannot go from {start} to {end} in steps of {step}: the step "
+                         "must be nonzero and point from start towards end")
     arr = numpy.arange(start, end, step)
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, end, step))
@@ -125,6 +133,9 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: the range [low, high) = [{low}, {high}) is empty; "
+                         "high must be greater than low")
     arr = numpy_generator(generator).integers(low, high, tuple(size))
     return Tensor(numpy.asarray(arr, dtype=_dt.to_dtype(dtype or _dt.int64)))
 

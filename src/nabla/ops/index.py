@@ -178,7 +178,13 @@ def setitem(array, key, value) -> None:
     """``array[key] = value`` in place, with the dimensions placed as ``getitem`` places them
     (PyTorch's rules, which differ from NumPy's for ints mixed with index arrays)."""
     target, parts, _ = _torch_placement(array, key)
-    target[parts] = value
+    try:
+        target[parts] = value
+    except ValueError:
+        shape = tuple(getattr(value, "shape", ()))
+        raise ValueError(f"setitem: cannot write a value of shape {shape} into the selection of "
+                         f"shape {tuple(target[parts].shape)} (key {key!r}); the value must "
+                         "broadcast to the selection") from None
 
 
 def assign(input: Tensor, key, value) -> Tensor:

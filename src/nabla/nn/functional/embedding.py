@@ -101,7 +101,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise RuntimeError("Class values must be smaller than num_classes.")
+        raise RuntimeError(f"one_hot: class values must be in [0, num_classes={num_classes}), "
+                           f"got values in [{idx.min()}, {idx.max()}]")
     xp = array_module(idx)
     out = (idx[..., None] == xp.arange(num_classes)).astype("int64")
     return Tensor._make(out)

@@ -154,6 +154,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected 2D or more input (N, C, ...), got {input.ndim}D")
     c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise ValueError(f"batch_norm: input of shape {tuple(input.shape)} has {c} channels "
+                             f"(dim 1) but {name} has {t.numel()}; num_features of the BatchNorm "
+                             "layer must equal the input's channels")
     param_shape = (1, c) + (1,) * (input.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
