@@ -4,7 +4,7 @@
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
 
 The model runs once on the example inputs, in eval mode; each op it runs is written as ONNX
-nodes (``converters.py``: one small function per op), its parameters and buffers as named
+nodes (``converters*.py``: one small function per op), its parameters and buffers as named
 initializers. The file runs in onnxruntime or any other ONNX runtime. An op without a conversion
 raises ``ExportError`` naming it and listing the supported ones.
 

@@ -1,5 +1,6 @@
 """``export``: run the model once with ``jit``'s tracer listening, then write each recorded op as
-ONNX nodes (``converters.py`` has one function per op) into a ``ModelProto``."""
+ONNX nodes (the ``converters*.py`` modules have one function per op; ``plain.py`` tells which op
+a step without gradient ran) into a ``ModelProto``."""
 
 import os
 
@@ -127,8 +128,7 @@ def export(model, args, f, input_names=None, output_names=None, opset_version: i
 
 def _build(onnx, model, inputs, input_names, output_names, opset_version):
     """Trace the model on ``inputs`` and convert every op; the graph, outputs, output names."""
-    from nabla.onnx.converters import CONVERTERS
-
+    converters = _converters()
     tracer, outputs = _record(model, inputs)
     output_names = list(output_names or [f"output_{i}" for i in range(len(outputs))])
     if len(input_names) != len(inputs) or len(output_names) != len(outputs):
@@ -144,7 +144,7 @@ def _build(onnx, model, inputs, input_names, output_names, opset_version):
         graph.initializers.append(onnx.numpy_helper.from_array(t._data, name))
         values[slot] = Value(name, t.shape, t.dtype)
     for step in tracer.steps:
-        _convert(graph, CONVERTERS, step, values, tracer.arrays)
+        _convert(graph, converters, step, values, tracer)
     out_slots = [tracer.slots[id(t._data)] for t in outputs]
     for slot, name in zip(out_slots, output_names):
         graph.node("Identity", [values[slot]], [name])
@@ -202,27 +202,66 @@ def _record(model, inputs):
     return tracer, outputs
 
 
-def _convert(graph: Graph, converters: dict, step, values: dict, arrays: list) -> None:
+def _converters() -> dict:
+    """Every conversion, by op class (or NumPy function, for the ops without gradient)."""
+    from nabla.onnx import (  # noqa: F401 (importing a module registers its conversions)
+        converters,
+        converters_compare,
+        converters_index,
+        converters_reduce,
+    )
+
+    return converters.CONVERTERS
+
+
+def _convert(graph: Graph, converters: dict, step, values: dict, tracer) -> None:
     """Write one traced op: its converter gets the arguments (Values for tensors, the
     constants as they were) and the names of its outputs."""
-    if step.cls is None:
-        raise ExportError(f"onnx.export: {getattr(step.fn, '__name__', step.fn)} (a comparison "
-                          "or other op without gradient) has no ONNX conversion yet")
-    convert = converters.get(step.cls)
-    if convert is None:
-        raise ExportError(
-            f"onnx.export: the op {step.cls.__name__} has no ONNX conversion yet. Supported: "
-            f"{', '.join(sorted(c.__name__ for c in converters))}")
-    graph.current = step.cls
+    from nabla.onnx.plain import identify, plain_name
+
     args = list(step.template)
     for pos, slot in step.reads:
         args[pos] = values[slot]
+    key = step.cls
+    if key is None:  # an op without gradient: a NumPy function (plain.py)
+        key, args = identify(step.fn, args)
+        if key is None:
+            raise ExportError(f"onnx.export: {plain_name(step.fn)} (an op without gradient) "
+                              "has no ONNX conversion yet")
+    convert = converters.get(key)
+    if convert is None:
+        raise ExportError(
+            f"onnx.export: the op {key.__name__} has no ONNX conversion yet. Supported: "
+            f"{', '.join(sorted(c.__name__ for c in converters))}")
+    graph.current = key
+    args = [_traced(graph, a, values, tracer) for a in args]
     outs = []
     for slot in step.outs:
-        a = arrays[slot]
+        a = tracer.arrays[slot]
         values[slot] = Value(f"t{slot}", a.shape, a.dtype)
         outs.append(values[slot])
     convert(graph, args, outs if step.meta is not None else outs[0])
+
+
+def _traced(graph: Graph, a, values: dict, tracer):
+    """``a`` (an argument, or a part of an index key) with each array that is a traced value
+    as its Value (``x[idx]`` reads the array of the tensor ``idx``), and a broadcast view of
+    one (masked_select's mask) expanded from it; other arrays are constants of the trace."""
+    if type(a) is tuple:
+        return tuple(_traced(graph, k, values, tracer) for k in a)
+    base = a
+    while isinstance(base, np.ndarray) and id(base) not in tracer.slots:
+        base = base.base
+    if not isinstance(base, np.ndarray) or tracer.slots[id(base)] not in values:
+        return a
+    value = values[tracer.slots[id(base)]]
+    if base is a:
+        return value
+    if not np.array_equal(np.broadcast_to(base, a.shape), a):
+        raise ExportError("onnx.export: an index computed from a tensor outside nabla's ops "
+                          "(a view of its array) cannot be exported")
+    name = graph.node("Expand", [value, graph.ints(a.shape)])
+    return Value(name, a.shape, a.dtype)
 
 
 def _state_names(model) -> dict:

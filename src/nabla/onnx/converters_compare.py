@@ -1,0 +1,99 @@
+"""ONNX conversions of comparisons, logical ops, tests (isnan) and ``where`` (``masked_fill``).
+
+The ops without gradient are keyed by their NumPy ufunc (see ``plain.py``) and get the step's
+arguments: Values for tensors, Python or NumPy constants for the rest. Their operands are cast
+to the type NumPy compared them in (``np.result_type``: a Python scalar takes the tensor's type).
+"""
+
+import numpy as np
+
+from nabla.onnx.converters import _axes, _out, _reduce, converts
+from nabla.onnx.export import ExportError, Graph, Value
+from nabla.ops.elementwise import Where
+
+_BOOL = np.dtype(bool)
+_COMPARE = {np.equal: "Equal", np.less: "Less", np.less_equal: "LessOrEqual",
+            np.greater: "Greater", np.greater_equal: "GreaterOrEqual"}
+_LOGICAL = {np.logical_and: "And", np.logical_or: "Or", np.logical_xor: "Xor",
+            np.bitwise_and: "And", np.bitwise_or: "Or", np.bitwise_xor: "Xor"}
+
+
+def _common(*operands) -> np.dtype:
+    """The dtype NumPy computes in for these operands (Values or constants)."""
+    return np.result_type(*(v.dtype if isinstance(v, Value) else v for v in operands))
+
+
+@converts(*_COMPARE, np.not_equal)
+def compare(g: Graph, args, out: Value):
+    """x op y (bool), both operands in their common type; x != y is Not(Equal)."""
+    x, y = args
+    dtype = _common(x, y)
+    if dtype == _BOOL and g.current not in (np.equal, np.not_equal):
+        dtype = np.dtype(np.int32)  # ONNX orders numbers only: False < True as 0 < 1
+    pair = [g.cast(x, dtype), g.cast(y, dtype)]
+    if g.current is np.not_equal:
+        g.node("Not", [g.node("Equal", pair)], _out(out))
+    else:
+        g.node(_COMPARE[g.current], pair, _out(out))
+
+
+@converts(*_LOGICAL)
+def logical(g: Graph, args, out: Value):
+    """And, Or, Xor of the truth values; the bitwise ops only on bools (ONNX's bitwise ops
+    need opset 18)."""
+    if out.dtype != _BOOL:
+        raise ExportError(f"onnx.export: {g.current.__name__} of integers has no ONNX "
+                          "conversion yet (only of bools)")
+    x, y = (g.cast(v, _BOOL) for v in args)
+    g.node(_LOGICAL[g.current], [x, y], _out(out))
+
+
+@converts(np.logical_not, np.invert)
+def logical_not(g: Graph, args, out: Value):
+    if out.dtype != _BOOL:
+        raise ExportError("onnx.export: bitwise_not of integers has no ONNX conversion yet "
+                          "(only of bools)")
+    g.node("Not", [g.cast(args[0], _BOOL)], _out(out))
+
+
+def _float(g: Graph, x: Value) -> str:
+    """x as a float tensor (IsNaN and IsInf take floats; an integer is neither)."""
+    return x.name if x.dtype.kind == "f" else g.cast(x, np.dtype(np.float32))
+
+
+@converts(np.isnan)
+def isnan(g: Graph, args, out: Value):
+    g.node("IsNaN", [_float(g, args[0])], _out(out))
+
+
+@converts(np.isinf)
+def isinf(g: Graph, args, out: Value):
+    g.node("IsInf", [_float(g, args[0])], _out(out))
+
+
+@converts(np.isfinite)
+def isfinite(g: Graph, args, out: Value):
+    """Neither NaN nor infinite: Not(Or(IsNaN, IsInf))."""
+    x = _float(g, args[0])
+    g.node("Not", [g.node("Or", [g.node("IsNaN", [x]), g.node("IsInf", [x])])], _out(out))
+
+
+@converts(np.all, np.any)
+def all_any(g: Graph, args, out: Value):
+    """all: ReduceMin of the truth values as 0 or 1 over the dims; any: ReduceMax."""
+    x, axes, keepdim = args
+    bools = g.node("Cast", [x], to=g.onnx.TensorProto.BOOL)
+    y = g.node("Cast", [bools], to=g.onnx.TensorProto.INT32)
+    if axes:  # () for a 0-d input: nothing to reduce
+        op_type = "ReduceMin" if g.current is np.all else "ReduceMax"
+        y = _reduce(g, op_type, y, _axes(axes, x.ndim), int(bool(keepdim)))
+    g.node("Cast", [y], _out(out), to=g.onnx.TensorProto.BOOL)
+
+
+@converts(Where)
+def where(g: Graph, args, out: Value):
+    """cond ? x : y, with both branches in the output's dtype (``masked_fill`` is
+    where(mask, value, x))."""
+    cond, x, y = args
+    g.node("Where", [g.cast(cond, _BOOL), g.cast(x, out.dtype), g.cast(y, out.dtype)],
+           _out(out))

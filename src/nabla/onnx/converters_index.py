@@ -1,0 +1,118 @@
+"""ONNX conversions of the ops that read at indices: gather, index_select, and ``x[key]`` with
+integer arrays or boolean masks (advanced indexing, masked_select).
+
+An index is a Value when it is a traced tensor (``x[idx]``, ``x[x > 0]``: export passes the
+arrays of traced tensors in an index key as their Values), else a constant of the trace.
+"""
+
+import numpy as np
+
+from nabla.onnx.converters import _out, converts, getitem
+from nabla.onnx.export import ExportError, Graph, Value
+from nabla.ops.index import AdvancedGetitem, IndexSelect
+from nabla.ops.scatter import Gather
+
+_INT64 = np.dtype(np.int64)
+
+
+def _index(g: Graph, index) -> Value:
+    """An index (a Value or a constant array) as an int64 Value (a bool mask stays bool)."""
+    if not isinstance(index, Value):
+        index = np.asarray(index)
+        if index.dtype != bool:
+            index = index.astype(np.int64)
+        return Value(g.const(index, "index"), index.shape, index.dtype)
+    if index.dtype in (_INT64, np.dtype(bool)):
+        return index
+    return Value(g.cast(index, _INT64), index.shape, _INT64)
+
+
+@converts(Gather)
+def gather(g: Graph, args, out: Value):
+    """GatherElements along ``dim``, on the part of x the index covers (nabla's gather, as
+    PyTorch's, lets the index be smaller than x in the other dims)."""
+    x, dim, index = args
+    index = _index(g, index)
+    short = [d for d in range(x.ndim) if d != dim and index.shape[d] < x.shape[d]]
+    data = x.name
+    if short:
+        data = g.node("Slice", [x, g.ints([0] * len(short)),
+                                g.ints([index.shape[d] for d in short]), g.ints(short)])
+    g.node("GatherElements", [data, index], _out(out), axis=int(dim))
+
+
+@converts(IndexSelect)
+def index_select(g: Graph, args, out: Value):
+    x, dim, index = args
+    g.node("Gather", [x, _index(g, index)], _out(out), axis=int(dim))
+
+
+@converts(AdvancedGetitem)
+def advanced_getitem(g: Graph, args, out: Value):
+    """``x[key]`` with integer arrays or boolean masks (and slices). The slices are applied
+    first; a mask of k dims is the k index arrays of its True elements (NonZero). One index
+    array is a Gather; several are broadcast together, stacked, and read by GatherND from x
+    with their dims moved to the front; then, as NumPy, the result's indexed dims move back to
+    where the index arrays stood if they were adjacent in the key."""
+    x, key = args
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is None or k is Ellipsis or isinstance(k, (bool, int)) for k in key):
+        raise ExportError("onnx.export: an index mixing arrays with None, ... or ints has no "
+                          "ONNX conversion yet")
+    slices = tuple(k if isinstance(k, slice) else slice(None) for k in key)
+    if any(s != slice(None) for s in slices):
+        sliced = Value(g.fresh("sliced"), x.shape, x.dtype)  # (only its name is used)
+        getitem(g, [x, slices], sliced)
+        x = Value(sliced.name, x.shape, x.dtype)
+    arrays = {}  # dim of x -> int64 index Value
+    d = 0
+    for k in key:
+        if isinstance(k, slice):
+            d += 1
+            continue
+        k = _index(g, k)
+        for row in _mask_rows(g, k) if k.dtype == bool else [k.name]:
+            arrays[d] = row
+            d += 1
+    dims = sorted(arrays)
+    if len(dims) == 1:
+        g.node("Gather", [x, arrays[dims[0]]], _out(out), axis=dims[0])
+        return
+    _gather_nd(g, x, dims, [arrays[d] for d in dims], out)
+
+
+def _mask_rows(g: Graph, mask: Value) -> list:
+    """The k int64 index arrays (count,) of the True elements of a k-dim mask."""
+    if mask.ndim == 0:
+        raise ExportError("onnx.export: indexing with a 0-d boolean mask has no ONNX "
+                          "conversion yet")
+    found = g.node("NonZero", [mask])  # (k, count)
+    if mask.ndim == 1:
+        return [g.node("Squeeze", [found, g.ints([0], "axes")])]
+    rows = [g.fresh("row") for _ in range(mask.ndim)]
+    g.node("Split", [found, g.ints([1] * mask.ndim, "sizes")], rows, axis=0)
+    return [g.node("Squeeze", [r, g.ints([0], "axes")]) for r in rows]
+
+
+def _gather_nd(g: Graph, x: Value, dims: list, indices: list, out: Value):
+    """x read at several broadcast index arrays (one per dim in ``dims``)."""
+    zero = None  # 0 in the broadcast shape of all the indices
+    for idx in indices:
+        z = g.node("Mul", [idx, g.const(np.int64(0))])
+        zero = z if zero is None else g.node("Add", [zero, z])
+    stacked = g.node("Concat", [g.node("Unsqueeze", [g.node("Add", [idx, zero]),
+                                                     g.ints([-1], "axes")]) for idx in indices],
+                     axis=-1)
+    rest = [d for d in range(x.ndim) if d not in dims]
+    moved = g.node("Transpose", [x], perm=dims + rest) if dims != list(range(len(dims))) \
+        else x.name
+    y = g.node("GatherND", [moved, stacked])
+    b = out.ndim - len(rest)  # the dims of the broadcast index
+    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
+    if not adjacent or dims[0] == 0:
+        g.node("Identity", [y], _out(out))
+        return
+    first = dims[0]  # the index dims go back where the arrays stood
+    perm = [b + i for i in range(first)] + list(range(b)) + \
+        [b + i for i in range(first, len(rest))]
+    g.node("Transpose", [y], _out(out), perm=perm)
