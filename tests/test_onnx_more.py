@@ -1,12 +1,15 @@
 """nabla.onnx.export of comparisons, where / masked_fill, logical ops, argmax / max with a dim,
-sort / topk, cumsum / cumprod, gather / index_select / advanced indexing: onnxruntime computes
-what nabla does (values, shapes and dtypes), and ops still without a conversion are named.
+sort / topk, cumsum / cumprod, gather / index_select / advanced indexing, the losses and
+max-pool indices: onnxruntime computes what nabla does (values, shapes and dtypes), also at
+another batch size where the batch dim is dynamic, and ops still without a conversion are named.
 """
 
 import numpy as np
 import pytest
 
 import nabla
+import nabla.nn.functional as F
+from nabla import nn
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -108,6 +111,99 @@ PICK = [
 def test_ops_match_onnxruntime(name, fn, make):
     nabla.manual_seed(0)
     _matches(fn, make())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_losses(reduction):
+    nabla.manual_seed(0)
+    x, w = nabla.randn(6, 4), nabla.rand(4)
+    t = _index(0, 3, 1, -100, 2, 3)
+
+    def losses(x, t):
+        return (F.cross_entropy(x, t, reduction=reduction),
+                F.cross_entropy(x, t.clamp(min=0), w, ignore_index=1, reduction=reduction),
+                F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.2),
+                F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.1),
+                F.nll_loss(x.log_softmax(1), t, w, reduction=reduction),
+                F.nll_loss(x.log_softmax(1), t, reduction=reduction))
+
+    _matches(losses, [x, t])
+    spatial, w3 = (nabla.randn(2, 3, 4, 5), nabla.randint(0, 3, (2, 4, 5))), nabla.rand(3)
+    _matches(lambda x, t: (F.cross_entropy(x, t, w3, reduction=reduction,
+                                           label_smoothing=0.1),
+                           F.nll_loss(x, t, reduction=reduction)), list(spatial))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_probability_and_regression_losses(reduction):
+    nabla.manual_seed(0)
+    x, y, w = nabla.randn(5, 4) * 3, nabla.rand(5, 4), nabla.rand(4)
+
+    def losses(x, y):
+        return (F.mse_loss(x, y, reduction=reduction), F.l1_loss(x, y, reduction=reduction),
+                F.huber_loss(x, y, reduction=reduction, delta=0.5),
+                F.smooth_l1_loss(x, y, reduction=reduction, beta=0.3),
+                F.binary_cross_entropy_with_logits(x, y, reduction=reduction),
+                F.binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=w),
+                F.binary_cross_entropy(x.sigmoid(), y, w, reduction=reduction),
+                F.cross_entropy(x, y.softmax(1), w, reduction=reduction, label_smoothing=0.1))
+
+    _matches(losses, [x, y])
+    with pytest.warns(UserWarning, match="broadcast"):  # a broadcast target, as nabla warns
+        _matches(lambda x, y: F.mse_loss(x, y[0], reduction=reduction), [x, y])
+
+
+def test_losses_in_float64_at_opset_18():
+    nabla.manual_seed(0)
+    x, w = nabla.randn(5, 4, dtype=nabla.float64), nabla.rand(4, dtype=nabla.float64)
+    _matches(lambda x, t: (F.cross_entropy(x, t, w, label_smoothing=0.1),
+                           F.nll_loss(x, t, w), F.mse_loss(x, x.tanh(), reduction="sum"),
+                           F.binary_cross_entropy_with_logits(x, x.sigmoid(), pos_weight=w)),
+             [x, _index(0, 3, 1, -100, 2)], opset=18, tol=1e-10)
+
+
+def test_binary_cross_entropy_clamps_log_zero():
+    x = nabla.tensor(np.array([[0.0, 1.0, 0.3]], np.float32))
+    _matches(lambda x, y: F.binary_cross_entropy(x, y, reduction="none"),
+             [x, nabla.tensor(np.array([[1.0, 0.0, 0.5]], np.float32))])
+
+
+@pytest.mark.parametrize("pool, shape", [
+    (lambda x: F.max_pool2d(x, 2, return_indices=True), (2, 3, 6, 5)),
+    (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True), (2, 3, 7, 8)),
+    (lambda x: F.max_pool2d(x, (2, 3), dilation=2, return_indices=True), (1, 2, 8, 9)),
+    (lambda x: F.max_pool3d(x, 2, return_indices=True), (2, 2, 4, 5, 4)),
+])
+def test_max_pool_indices(pool, shape):
+    nabla.manual_seed(0)
+    _matches(pool, [nabla.randn(*shape)])
+
+
+class _Ranker(nn.Module):
+    """Scores, a mask, the top classes and a loss: a model with a dynamic batch dim."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 6)
+
+    def forward(self, x, t):
+        y = self.linear(x)
+        y = y.masked_fill(y < -1, -1.0).cumsum(1) + y.cumprod(0)[:1] * 0.01
+        top = y.topk(3, 1)
+        order = y.sort(1, descending=True)
+        picked = y.gather(1, t.unsqueeze(1)).squeeze(1) + y[x[:, 0] > -10, 0]
+        return (top.values, top.indices, order.indices, y.argmax(1), picked,
+                F.cross_entropy(y, t, reduction="none"), y.max(1).values > 0)
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_model_with_a_dynamic_batch(opset):
+    nabla.manual_seed(0)
+    model = _Ranker().eval()
+    inputs = [nabla.randn(5, 4), nabla.randint(0, 6, (5,))]
+    other = [nabla.randn(8, 4), nabla.randint(0, 6, (8,))]
+    with nabla.no_grad():
+        _matches(model, inputs, opset=opset, dynamic=True, other=other)
 
 
 @pytest.mark.parametrize("opset", [17, 18])

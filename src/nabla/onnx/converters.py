@@ -19,7 +19,7 @@ from nabla.nn.functional.normalization import _Normalize
 from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
 from nabla.nn.functional.pooling3d import AvgPool3d, MaxPool3d
 from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
-from nabla.onnx.export import ExportError, Graph, Value
+from nabla.onnx.export import Graph, Value
 from nabla.ops import arithmetic as ar
 from nabla.ops import elementwise as el
 from nabla.ops.extrema import Amax, Amin
@@ -191,11 +191,16 @@ def conv_transpose(g: Graph, args, out: Value):
 
 @converts(MaxPool2d, MaxPool3d)
 def max_pool(g: Graph, args, out):
+    """MaxPool; its indices count over all of x (N, C, ...), nabla's over one channel's plane:
+    the remainder by the plane's size."""
     x, geom, with_indices = args
-    if with_indices:
-        raise ExportError("onnx.export: max_pool with return_indices=True has no ONNX "
-                          "conversion yet")
-    g.node("MaxPool", [x], _out(out), **_window(geom), dilations=list(geom.dilation))
+    if not with_indices:
+        g.node("MaxPool", [x], _out(out), **_window(geom), dilations=list(geom.dilation))
+        return
+    values, indices = out
+    flat = g.fresh("flat_indices")
+    g.node("MaxPool", [x], [values.name, flat], **_window(geom), dilations=list(geom.dilation))
+    g.node("Mod", [flat, g.const(np.int64(math.prod(x.shape[2:])), "plane")], [indices.name])
 
 
 @converts(AvgPool2d, AvgPool3d)

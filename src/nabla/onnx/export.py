@@ -208,6 +208,7 @@ def _converters() -> dict:
         converters,
         converters_compare,
         converters_index,
+        converters_loss,
         converters_reduce,
     )
 
