@@ -3,8 +3,8 @@ with a dim (values and indices), argsort / sort / topk (their indices; the value
 gathered at them), cumsum and cumprod.
 
 argmax, argmin and argsort have no gradient: they are keyed by their NumPy function and get
-the arguments ``plain.py`` found: (x, axis, keepdims) and (x, axis, descending, k). ONNX breaks
-ties as nabla does: the first maximum, and equal values in their original order.
+the arguments ``plain.py`` reads from the step: (x, axis, keepdims) and (x, axis, descending,
+k). ONNX breaks ties as nabla does: the first maximum, and equal values in their original order.
 """
 
 import numpy as np

@@ -6,6 +6,7 @@ evenly among ties for amax/amin (as PyTorch).
 
 import builtins
 from collections import namedtuple
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
@@ -175,14 +176,19 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _arg(name: str, input: Tensor, dim, keepdim: bool, fn) -> Tensor:
     x = input._data
     if dim is None:
-        return _unary(lambda a: fn(a, axis=None, keepdims=keepdim), input)
+        return _unary(partial(arg_index, which=fn, axis=None, keepdims=keepdim), input)
     d = _one_dim(name, dim, x.ndim)
     if d == ():  # 0-d input
         return Tensor._make(array_module(x).zeros((), _dt.int64))
     if x.shape[d] == 0:
         raise IndexError(f"{name}: cannot take the {name} of an empty dimension {d} of {x.shape}")
     # through _unary, so that nabla.jit.trace replays it instead of freezing the indices
-    return _unary(lambda a: fn(a, axis=d, keepdims=keepdim).astype(_dt.int64, copy=False), input)
+    return _unary(partial(arg_index, which=fn, axis=d, keepdims=keepdim), input)
+
+
+def arg_index(a, which, axis, keepdims: bool):
+    """``which`` (the array module's argmax or argmin) of array ``a`` along ``axis``, int64."""
+    return which(a, axis=axis, keepdims=keepdims).astype(_dt.int64, copy=False)
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:

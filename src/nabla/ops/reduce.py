@@ -11,6 +11,7 @@ import contextlib
 import math
 import operator
 import warnings
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
@@ -370,7 +371,8 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 # -- all, any ---------------------------------------------------------------------------------
 def _unary(fn, input: Tensor) -> Tensor:
     """``fn`` of the input's array as a Tensor without gradient; when ``nabla.jit.trace`` is
-    recording it is told which function made the result, so a replay recomputes it."""
+    recording it is told which function made the result, so a replay recomputes it (a
+    ``functools.partial`` shows its settings to ``nabla.onnx.export`` too)."""
     result = Tensor._make(fn(input._data))
     if _trace.tracer is not None:
         _trace.tracer.plain(fn, (input,), result)
@@ -381,11 +383,11 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "all")
     xp = array_module(input._data)
-    return _unary(lambda a: xp.all(a, axis=dims, keepdims=keepdim), input)
+    return _unary(partial(xp.all, axis=dims, keepdims=keepdim), input)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "any")
     xp = array_module(input._data)
-    return _unary(lambda a: xp.any(a, axis=dims, keepdims=keepdim), input)
+    return _unary(partial(xp.any, axis=dims, keepdims=keepdim), input)

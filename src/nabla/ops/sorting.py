@@ -8,6 +8,7 @@ rule sends each value's gradient back to the element it came from.
 """
 
 from collections import namedtuple
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
@@ -30,15 +31,18 @@ median_result = namedtuple("median", ["values", "indices"])
 kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
 
 
-def _order(a, dim: int, descending: bool):
-    """Stable argsort of array ``a`` along ``dim`` (int64); NaN counts as the largest value,
-    as in PyTorch. Descending keeps equal values in their original order too: sort the
-    reversed array ascending, reverse the result and map the positions back."""
+def order(a, dim: int, descending: bool, k: int | None = None):
+    """Stable argsort of array ``a`` along ``dim`` (int64), only the first ``k`` when given;
+    NaN counts as the largest value, as in PyTorch. Descending keeps equal values in their
+    original order too: sort the reversed array ascending, reverse the result and map the
+    positions back."""
     xp = array_module(a)
     if not descending:
-        return xp.argsort(a, axis=dim, kind="stable").astype(_dt.int64, copy=False)
-    idx = xp.flip(xp.argsort(xp.flip(a, axis=dim), axis=dim, kind="stable"), axis=dim)
-    return (a.shape[dim] - 1 - idx).astype(_dt.int64, copy=False)
+        idx = xp.argsort(a, axis=dim, kind="stable").astype(_dt.int64, copy=False)
+    else:
+        idx = xp.flip(xp.argsort(xp.flip(a, axis=dim), axis=dim, kind="stable"), axis=dim)
+        idx = (a.shape[dim] - 1 - idx).astype(_dt.int64, copy=False)
+    return idx if k is None else idx.take(range(k), axis=dim)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -50,7 +54,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     if input.ndim == 0:
         return Tensor._make(array_module(input._data).zeros((), _dt.int64))
     d = _dim("argsort", dim, input.ndim)
-    return _unary(lambda a: _order(a, d, descending), input)
+    return _unary(partial(order, dim=d, descending=descending), input)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -85,7 +89,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     d = _checked_k("topk", input, k, dim, lowest=0)
     if input.ndim == 0:
         return topk_result(input * 1, argsort(input))
-    indices = _unary(lambda a: _order(a, d, largest).take(range(k), axis=d), input)
+    indices = _unary(partial(order, dim=d, descending=largest, k=k), input)
     return topk_result(take_along_dim(input, indices, d), indices)
 
 
@@ -98,7 +102,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     d = _checked_k("kthvalue", input, k, dim, lowest=1)
     if input.ndim == 0:
         return kthvalue_result(input * 1, argsort(input))
-    index = _unary(lambda a: _order(a, d, False).take([k - 1], axis=d), input)
+    index = _unary(lambda a: order(a, d, False).take([k - 1], axis=d), input)
     return kthvalue_result(*_picked(input, index, d, keepdim))
 
 
@@ -173,7 +177,7 @@ def _median_index(a, dim: int):
     """Index of the lower median along ``dim`` (keepdims), or of the first NaN where a NaN is
     present (PyTorch's median propagates NaN)."""
     xp = array_module(a)
-    idx = xp.take(_order(a, dim, False), [(a.shape[dim] - 1) // 2], axis=dim)
+    idx = xp.take(order(a, dim, False), [(a.shape[dim] - 1) // 2], axis=dim)
     nan = xp.isnan(a) if a.dtype.kind in "fc" else None
     if nan is not None and nan.any():
         idx = xp.where(nan.any(axis=dim, keepdims=True), nan.argmax(axis=dim, keepdims=True), idx)
