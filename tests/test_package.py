@@ -29,26 +29,17 @@ def test_importing_nabla_and_its_layers_loads_no_optional_dependency():
     assert loaded == "[]"
 
 
-# Still named like a function they export. Renaming them (to conv_volumes.py, embedding_lookup.py,
-# linear_maps.py) also changes imports in src/nabla/onnx/converters.py, which waits for the ONNX
-# work in progress there; empty this set when they are renamed.
-SHADOWED_SUBMODULES = {"conv3d", "embedding", "linear"}
-
-
 def test_every_nn_functional_submodule_is_reachable_as_a_module():
     """``import nabla.nn.functional.X as m`` gives the module X, not a function the package
     re-exports under the same name (as ``fold.py`` exporting ``fold`` did)."""
     import nabla.nn.functional as F
 
     names = [m.name for m in pkgutil.iter_modules(F.__path__)]
-    assert {"conv", "loss", "dropout_masks", "folding"} <= set(names)
-    shadowed = set()
+    assert {"conv", "conv_volumes", "dropout_masks", "folding", "linear_maps"} <= set(names)
     for name in names:
         module = importlib.import_module(f"nabla.nn.functional.{name}")
         assert isinstance(module, types.ModuleType), name
-        if getattr(F, name) is not module:
-            shadowed.add(name)
-    assert shadowed == SHADOWED_SUBMODULES
+        assert getattr(F, name) is module, f"nabla.nn.functional.{name} is shadowed"
 
 
 def test_command_line_help_lists_the_commands_and_options():

@@ -12,9 +12,9 @@ import numpy as np
 from nabla.autograd.function import Op
 from nabla.nn.functional import activation as act
 from nabla.nn.functional.conv import Conv2d, Conv2dBackwardInput
-from nabla.nn.functional.conv3d import Conv3d, Conv3dBackwardInput
-from nabla.nn.functional.embedding import Embedding
-from nabla.nn.functional.linear import Linear
+from nabla.nn.functional.conv_volumes import Conv3d, Conv3dBackwardInput
+from nabla.nn.functional.embedding_lookup import Embedding
+from nabla.nn.functional.linear_maps import Linear
 from nabla.nn.functional.normalization import _Normalize
 from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
 from nabla.nn.functional.pooling3d import AvgPool3d, MaxPool3d

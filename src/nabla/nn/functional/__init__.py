@@ -32,7 +32,7 @@ from nabla.nn.functional.attention import (
     scaled_dot_product_attention,
 )
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from nabla.nn.functional.conv3d import conv3d, conv_transpose3d
+from nabla.nn.functional.conv_volumes import conv3d, conv_transpose3d
 from nabla.nn.functional.distance import cdist, cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout_masks import (
     alpha_dropout,
@@ -41,11 +41,11 @@ from nabla.nn.functional.dropout_masks import (
     dropout2d,
     feature_alpha_dropout,
 )
-from nabla.nn.functional.embedding import embedding, one_hot
 from nabla.nn.functional.embedding_bags import embedding_bag
+from nabla.nn.functional.embedding_lookup import embedding, one_hot
 from nabla.nn.functional.folding import fold, unfold
 from nabla.nn.functional.grid import *  # noqa: F403
-from nabla.nn.functional.linear import bilinear, linear
+from nabla.nn.functional.linear_maps import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
 from nabla.nn.functional.loss_more import *  # noqa: F403
 from nabla.nn.functional.normalization import batch_norm, group_norm, layer_norm

@@ -22,7 +22,7 @@ import math
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
 from nabla.nn.functional.dropout_masks import dropout
-from nabla.nn.functional.linear import linear
+from nabla.nn.functional.linear_maps import linear
 from nabla.ops.elementwise import masked_fill
 from nabla.ops.join import cat, unbind
 from nabla.ops.linalg import matmul

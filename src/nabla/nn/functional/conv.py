@@ -17,7 +17,7 @@ whose rules call each other, so second derivatives work:
     W:     dx = T(g, grad),   dg = conv(x, grad)
 
 1-D convolutions are 2-D ones of height 1. Everything is computed in NCHW order. 3-D
-convolutions (conv3d.py) share the argument checks below (conv_geom, conv_transpose_geom).
+convolutions (conv_volumes.py) share the argument checks below (conv_geom, conv_transpose_geom).
 """
 
 from nabla.autograd.function import Op

@@ -3,7 +3,7 @@ from embedding, index_add and amax (no rule of its own)."""
 
 from nabla.backend import array_module
 from nabla.creation import zeros
-from nabla.nn.functional.embedding import _renorm_rows, embedding
+from nabla.nn.functional.embedding_lookup import _renorm_rows, embedding
 from nabla.ops.elementwise import where
 from nabla.ops.extrema import amax
 from nabla.ops.index import index_add

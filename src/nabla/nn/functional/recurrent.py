@@ -19,7 +19,7 @@ inputs with differentiable nabla ops, so the gradient graph is complete.
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
-from nabla.nn.functional.linear import linear
+from nabla.nn.functional.linear_maps import linear
 from nabla.ops.elementwise import sigmoid, tanh
 from nabla.ops.join import Cat
 from nabla.ops.linalg import matmul

@@ -6,7 +6,7 @@ import math
 from nabla.creation import empty
 from nabla.nn import init
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from nabla.nn.functional.conv3d import conv3d, conv_transpose3d
+from nabla.nn.functional.conv_volumes import conv3d, conv_transpose3d
 from nabla.nn.functional.folding import fold, unfold
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter

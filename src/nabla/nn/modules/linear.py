@@ -4,7 +4,7 @@ import math
 
 from nabla.creation import empty
 from nabla.nn import init
-from nabla.nn.functional.linear import bilinear, linear
+from nabla.nn.functional.linear_maps import bilinear, linear
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor

@@ -16,7 +16,7 @@ from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.creation import empty, zeros
 from nabla.nn import init
 from nabla.nn.functional.dropout_masks import dropout
-from nabla.nn.functional.linear import linear
+from nabla.nn.functional.linear_maps import linear
 from nabla.nn.functional.recurrent import DeferredWeightGrad, GruStep, LstmStep, RnnStep
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter

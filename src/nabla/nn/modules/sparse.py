@@ -2,7 +2,7 @@
 
 from nabla.creation import empty
 from nabla.nn import init
-from nabla.nn.functional.embedding import embedding
+from nabla.nn.functional.embedding_lookup import embedding
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.tensor import Tensor
