@@ -226,3 +226,23 @@ def test_reductions_at_both_opsets(opset):
 def test_unsupported_ops_are_named(fn, name):
     with pytest.raises(nabla.onnx.ExportError, match=f"{name}.*(no ONNX conversion yet)"):
         nabla.onnx.export(fn, nabla.randn(3, 4), None)
+
+
+def test_nested_outputs_are_flattened_in_order():
+    """A model returning (y, (h, c)), as an LSTM language model does, gives three graph
+    outputs, as torch.onnx.export flattens them."""
+    from nabla.models import CharLM
+
+    model = CharLM(12, embed_dim=8, hidden_size=16).eval()
+    tokens = nabla.randint(0, 12, (2, 5))
+    proto = nabla.onnx.export(model, (tokens,), None, input_names=["tokens"])
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"tokens": tokens.numpy()})
+    with nabla.no_grad():
+        logits, (h, c) = model(tokens)
+    assert len(got) == 3
+    for g, e in zip(got, (logits, h, c)):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(nabla.onnx.ExportError, match=r"\(nested\) tuples or lists of Tensors, "
+                                                     r"got dict"):
+        nabla.onnx.export(lambda x: {"y": x * 2}, tokens.float(), None)

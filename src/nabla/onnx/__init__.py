@@ -5,8 +5,9 @@
 
 The model runs once on the example inputs, in eval mode; each op it runs is written as ONNX
 nodes (``converters*.py``: one small function per op), its parameters and buffers as named
-initializers. The file runs in onnxruntime or any other ONNX runtime. An op without a conversion
-raises ``ExportError`` naming it and listing the supported ones.
+initializers. Nested tuples or lists of outputs are flattened in order (an LSTM's ``(y, (h, c))``
+gives three graph outputs). The file runs in onnxruntime or any other ONNX runtime. An op
+without a conversion raises ``ExportError`` naming it and listing the supported ones.
 
 As with any trace, sizes the model computes in Python are frozen: ``dynamic_axes`` is checked by
 tracing again with those dims one larger, and refused (naming the op) where a size changed, e.g.

@@ -193,13 +193,30 @@ def _record(model, inputs):
         _trace.tracer = None
         for m, mode in zip(modules, modes):
             m.training = mode
-    outputs = [result] if isinstance(result, Tensor) else list(result) \
-        if isinstance(result, (tuple, list)) else None
-    if outputs is None or not all(isinstance(t, Tensor) for t in outputs):
-        raise ExportError("onnx.export: the model must return a Tensor or a tuple of Tensors")
+    outputs = _flat_outputs(result)
+    if outputs is None:
+        raise ExportError("onnx.export: the model must return a Tensor or (nested) tuples or "
+                          f"lists of Tensors, got {type(result).__name__}")
     for t in outputs:
         tracer.slot(t)  # an output that no op made (an input, a parameter) is captured here
     return tracer, outputs
+
+
+def _flat_outputs(result):
+    """The model's output tensors in order, nested tuples and lists flattened (an LSTM's
+    ``(y, (h, c))`` gives three graph outputs, as torch.onnx.export does); None if one is not
+    a Tensor."""
+    if isinstance(result, Tensor):
+        return [result]
+    if not isinstance(result, (tuple, list)):
+        return None
+    flat = []
+    for item in result:
+        inner = _flat_outputs(item)
+        if inner is None:
+            return None
+        flat += inner
+    return flat
 
 
 def _converters() -> dict:
