@@ -493,3 +493,12 @@ def test_clone_copies_memory_and_passes_gradient():
 def test_creation_errors_name_the_function_and_the_fix(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_sizes_that_are_not_ints_are_refused_by_name():
+    with pytest.raises(TypeError, match=r"zeros: the size must be ints, as zeros\(2, 3\) or "
+                                        r"zeros\(\(2, 3\)\), got \(2, 1.5\)"):
+        nabla.zeros(2, 1.5)
+    with pytest.raises(TypeError, match=r"empty: the size must be ints.*got \(3, \[1, 2\]\)"):
+        nabla.nn.Linear([1, 2], 3)  # a list where in_features goes
+    assert nabla.randn(np.int64(2), 3).shape == (2, 3) and nabla.ones(()).shape == ()

@@ -1,5 +1,7 @@
 """Creating tensors: from data, filled, ranges, and random (from the global generator)."""
 
+import operator
+
 import numpy
 
 from nabla import dtype as _dt
@@ -7,11 +9,15 @@ from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
 
-def _size(size) -> tuple:
-    """Accept ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+def _size(size, where: str) -> tuple:
+    """Accept ``zeros(2, 3)`` and ``zeros((2, 3))``; refuse sizes that are not ints."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+        size = size[0]
+    try:
+        return tuple(operator.index(n) for n in size)
+    except TypeError:
+        raise TypeError(f"{where}: the size must be ints, as {where}(2, 3) or {where}((2, 3)), "
+                        f"got {tuple(size)!r}") from None
 
 
 def _float(dtype):
@@ -60,15 +66,15 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return Tensor(numpy.zeros(_size(size), _float(dtype)), requires_grad)
+    return Tensor(numpy.zeros(_size(size, "zeros"), _float(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return Tensor(numpy.ones(_size(size), _float(dtype)), requires_grad)
+    return Tensor(numpy.ones(_size(size, "ones"), _float(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return Tensor(numpy.empty(_size(size), _float(dtype)), requires_grad)
+    return Tensor(numpy.empty(_size(size, "empty"), _float(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -117,13 +123,13 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, device=No
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = numpy_generator(generator).random(_size(size))
+    arr = numpy_generator(generator).random(_size(size, "rand"))
     return Tensor(arr.astype(_float(dtype)), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Standard normal samples."""
-    arr = numpy_generator(generator).standard_normal(_size(size))
+    arr = numpy_generator(generator).standard_normal(_size(size, "randn"))
     return Tensor(arr.astype(_float(dtype)), requires_grad)
 
 
