@@ -21,8 +21,13 @@ MODELS = {
     "cnn": "small CNN: ConvNet on images, cnn1d_bn on signals (mnist1d)",
     "lenet": "LeNet-5 (images of at least 12x12: mnist, fashion_mnist, cifar10)",
     "resnet20": "CIFAR ResNet-20 (images)",
+    "rnn": "recurrent (tanh RNN) over the steps of a signal (mnist1d, sine) or the rows of an "
+           "image (digits), its final state -> Linear (--hidden: one width per layer)",
+    "lstm": "the same with an LSTM",
+    "gru": "the same with a GRU",
 }
 CNN_MODELS = ("cnn", "lenet", "resnet20")  # fed (C, H, W) images or (C, L) signals
+RECURRENT_MODELS = ("rnn", "lstm", "gru")  # fed (L,) signals, (L, F) sequences, image rows
 # Generative and self-supervised models: their training loops and pictures live in an example.
 EXAMPLE_MODELS = {"gan": "gan_digits", "dcgan": "dcgan_digits", "vae": "vae_digits",
                   "simclr": "simclr_digits"}
@@ -47,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--scheduler", default="none", choices=SCHEDULERS)
-    train.add_argument("--hidden", default="128,64", help="hidden layer sizes, comma-separated")
+    train.add_argument("--hidden", default=None,
+                       help="hidden layer sizes, comma-separated (mlp: default 128,64; "
+                            "rnn/lstm/gru: one equal width per layer, default 64)")
     train.add_argument("--activation", default="relu")
     train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--batch-norm", action="store_true")
@@ -128,8 +135,9 @@ def _data(args):
     from nabla.utils.data.split import split_indices
 
     extra = {"root": args.root} if args.root else {}
-    if args.model in CNN_MODELS and args.dataset in ("digits", "mnist1d"):
-        extra["flatten"] = False
+    if (args.model in CNN_MODELS and args.dataset in ("digits", "mnist1d")) or \
+            (args.model in RECURRENT_MODELS and args.dataset == "digits"):
+        extra["flatten"] = False  # images (and signals for the CNN) keep their shape
     train_full = get_dataset(args.dataset, "train", **extra)
     test = get_dataset(args.dataset, "test", **extra)
     labels = getattr(train_full, "targets", None)
@@ -198,12 +206,18 @@ def _train(args) -> int:
         n_out = int(max(labels.numpy().max(), y0.item()) + 1) if labels is not None else 10
         metrics = ("accuracy",)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    hidden = tuple(int(h) for h in args.hidden.split(",") if h) if args.model == "mlp" else ()
+    default = "64" if args.model in RECURRENT_MODELS else "128,64"
+    hidden = tuple(int(h) for h in (args.hidden or default).split(",") if h)
     if args.model in CNN_MODELS:
         from nabla.models import cnn_for
 
         model = cnn_for(args.model, tuple(x0.shape), n_out)
+    elif args.model in RECURRENT_MODELS:
+        from nabla.models import sequence_model_for
+
+        model = sequence_model_for(args.model, tuple(x0.shape), n_out, hidden, args.dropout)
     else:
+        hidden = hidden if args.model == "mlp" else ()
         model = MLP(in_features, hidden, n_out, activation=args.activation,
                     dropout=args.dropout, batch_norm=args.batch_norm)
     gen = nabla.Generator(args.seed)

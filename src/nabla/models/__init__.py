@@ -31,6 +31,7 @@ from nabla.models.resnet import (
     resnet101,
 )
 from nabla.models.seq2seq import Seq2Seq
+from nabla.models.sequence import SequenceClassifier, sequence_model_for
 from nabla.models.simclr import SimCLR
 from nabla.models.vae import VAE, ConvVAE
 from nabla.models.vgg import (
