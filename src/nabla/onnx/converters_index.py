@@ -61,9 +61,9 @@ def advanced_getitem(g: Graph, args, out: Value):
                           "ONNX conversion yet")
     slices = tuple(k if isinstance(k, slice) else slice(None) for k in key)
     if any(s != slice(None) for s in slices):
-        sliced = Value(g.fresh("sliced"), x.shape, x.dtype)  # (only its name is used)
+        sliced = Value(g.fresh("sliced"), np.empty(x.shape, bool)[slices].shape, x.dtype)
         getitem(g, [x, slices], sliced)
-        x = Value(sliced.name, x.shape, x.dtype)
+        x = sliced
     arrays = {}  # dim of x -> int64 index Value
     d = 0
     for k in key:
