@@ -124,3 +124,10 @@ from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
 from nabla.ops.statistics import *  # noqa: F401,F403
 from nabla.ops.trigonometry import *  # noqa: F401,F403
+
+# helpers behind Tensor methods and operators (x.to(dtype), x[key], 2 / x, x.expand(...)):
+# reachable as nabla.ops.<name>, but not in the nabla namespace, which holds torch's names
+_METHOD_HELPERS = {"as_tensor_like", "expand", "getitem", "index_key", "rdiv", "repeat", "rpow",
+                   "sum_to_size", "to_dtype"}
+
+__all__ = [name for name in __all__ if name not in _METHOD_HELPERS]
