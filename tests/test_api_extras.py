@@ -229,6 +229,41 @@ def test_lr_scheduler_subclass_as_torch():
     assert ours == theirs == [0.8, 0.4, 0.4, 0.2, 0.2]
 
 
+def test_contiguous_copies_only_when_needed():
+    t = torch.randn(3, 4, dtype=torch.float64)
+    x = nab(t, True)
+    assert x.is_contiguous() and x.contiguous() is x
+    xt, tt = x.T, t.T
+    assert xt.is_contiguous() == tt.is_contiguous() == False  # noqa: E712
+    c = xt.contiguous()
+    assert c.is_contiguous() and c.contiguous() is c
+    assert_close(c, tt.contiguous())
+    g = torch.randn(4, 3, dtype=torch.float64)
+    (c * nab(g)).sum().backward()
+    assert_close(x.grad, g.T)  # the copy passes the gradient back through the transpose
+    with nabla.no_grad():
+        d = x.detach().T.contiguous()
+        d += 1.0
+    assert not np.allclose(d.numpy(), x.detach().numpy().T)  # a copy: x is untouched
+
+
+def test_reshape_as_new_empty_and_sum_to_size():
+    t = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
+    x = nab(t, True)
+    assert_close(x.reshape_as(nabla.zeros(6, 4)), t.reshape_as(torch.zeros(6, 4)))
+    for size in [(3, 1), (1, 3, 4), (4,), ()]:
+        out, nout = t.sum_to_size(*size) if size else t.sum_to_size(size), \
+            x.sum_to_size(*size) if size else x.sum_to_size(size)
+        assert_close(nout, out)
+    out, nout = t.sum_to_size(3, 1), x.sum_to_size((3, 1))
+    _backward_both(out, nout, [(x, t)])
+    with pytest.raises(RuntimeError, match="sum_to_size"):
+        x.sum_to_size(5, 1)
+    empty = x.new_empty(2, 5)
+    assert empty.shape == (2, 5) and empty.dtype == x.dtype and not empty.requires_grad
+    assert x.new_empty((3,), dtype=nabla.int64).dtype == nabla.int64
+
+
 def _public_callables(module) -> list:
     names = getattr(module, "__all__", None) or dir(module)
     return [n for n in names if not n.startswith("_") and callable(getattr(module, n))

@@ -179,7 +179,8 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
         return self._data.flags.c_contiguous
 
     def contiguous(self) -> "Tensor":
-        return self
+        """This tensor if its memory is row-major already, else a row-major copy (as clone())."""
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
 
     def item(self):
         if self._data.size != 1:

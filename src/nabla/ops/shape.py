@@ -62,15 +62,15 @@ class SumToSize(Op):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         lead = x.ndim - len(shape)
+        if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, x.shape[lead:])):
+            raise RuntimeError(f"sum_to_size: size {tuple(shape)} is not expandable to the "
+                               f"tensor's shape {tuple(x.shape)}; each of its dimensions must "
+                               "equal the tensor's trailing one or be 1")
         axes = tuple(range(lead)) + tuple(
             i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
         )
         y = x.sum(axis=axes, keepdims=True) if axes else x
-        if lead:
-            y = y.reshape(shape)
-        if y.shape != tuple(shape):
-            raise ValueError(f"shape {x.shape} cannot be summed to {tuple(shape)}")
-        return y
+        return y.reshape(shape) if lead else y
 
     @staticmethod
     def backward(ctx, grad):
