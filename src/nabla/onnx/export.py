@@ -227,6 +227,7 @@ def _converters() -> dict:
         converters_index,
         converters_loss,
         converters_reduce,
+        converters_scatter,
     )
 
     return converters.CONVERTERS
@@ -275,11 +276,31 @@ def _traced(graph: Graph, a, values: dict, tracer):
     value = values[tracer.slots[id(base)]]
     if base is a:
         return value
-    if not np.array_equal(np.broadcast_to(base, a.shape), a):
+    same = _same_memory(a, values, tracer)
+    if same is not None:
+        return same
+    try:
+        expanded = np.array_equal(np.broadcast_to(base, a.shape), a)
+    except ValueError:  # not a broadcast of base
+        expanded = False
+    if not expanded:
         raise ExportError("onnx.export: an index computed from a tensor outside nabla's ops "
                           "(a view of its array) cannot be exported")
     name = graph.node("Expand", [value, graph.ints(a.shape)])
     return Value(name, a.shape, a.dtype)
+
+
+def _same_memory(a: np.ndarray, values: dict, tracer):
+    """The Value of the latest traced array that is ``a`` (same memory, shape and strides), or
+    None. ``a`` may be a fresh view of it: ``index.reshape(-1)`` of a sliced index is, and
+    NumPy makes its ``base`` the array that owns the memory, skipping the slice."""
+    layout = (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype)
+    for slot in sorted(values, reverse=True):
+        t = tracer.arrays[slot]
+        if isinstance(t, np.ndarray) and \
+                (t.__array_interface__["data"][0], t.shape, t.strides, t.dtype) == layout:
+            return values[slot]
+    return None
 
 
 def _state_names(model) -> dict:
