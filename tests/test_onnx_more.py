@@ -213,13 +213,10 @@ def test_reductions_at_both_opsets(opset):
                         *x.max(2)), [nabla.randn(3, 4, 5)], opset=opset)
 
 
-@pytest.mark.parametrize("fn, name", [
-    (lambda x: x.kthvalue(2, 1).values, "kthvalue"),
-    (lambda x: x.median(1).values, "median"),
+@pytest.mark.parametrize("fn, name", [  # (kthvalue, floor_divide, ...: test_onnx_scatter.py)
     (lambda x: x.nonzero(), "nonzero"),
     (lambda x: nabla.isclose(x, x * 2), "isclose"),
     (lambda x: x // 2.0, "floor_divide"),
-    (lambda x: x.logcumsumexp(1), "Logcumsumexp"),
     (lambda x: x.long() & 3, "bitwise_and of integers"),
     (lambda x: x[nabla.tensor([0, 1]), None], "an index mixing arrays with None"),
 ])

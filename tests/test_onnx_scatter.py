@@ -1,15 +1,20 @@
-"""nabla.onnx.export of scatter (a tensor or a value), scatter_add and index_add: onnxruntime
-computes what nabla does (values, shapes, dtypes), and the ops still without a conversion are
-named.
+"""nabla.onnx.export of scatter / scatter_add / index_add, kthvalue / median, cummax / cummin /
+logcumsumexp: onnxruntime computes what nabla does (values, shapes, dtypes), also at another
+batch size where the batch dim is dynamic, and the ops still without a conversion are named.
 """
 
+import numpy as np
 import pytest
-from test_onnx_more import _index, _matches, _randn
+from test_onnx_more import _index, _matches, _randn, _ties
 
 import nabla
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
+
+
+def _floats(*values):
+    return nabla.tensor(np.array(values, np.float32))
 
 
 SCATTER = [
@@ -32,6 +37,61 @@ SCATTER = [
 def test_scatters_match_onnxruntime(name, fn, make):
     nabla.manual_seed(0)
     _matches(fn, make())
+
+
+def _with_nan(*shape):
+    """Normal values, a NaN in some rows (nabla's median and cummax propagate it)."""
+    a = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    a[0, 1] = a[-1, -1] = np.nan
+    return nabla.tensor(a)
+
+
+PICK = [
+    ("kthvalue", lambda x: (*x.kthvalue(2, 1), *x.kthvalue(1, 0, keepdim=True),
+                            *x.kthvalue(6, -1), *x.long().kthvalue(3, 1)),
+     lambda: [_ties(4, 6)]),
+    ("median", lambda x: (*x.median(1), *x.median(0, keepdim=True), x.median(),
+                          *x[:, :5].median(1), *x.long().median(-1)),
+     lambda: [_ties(4, 6)]),
+    ("median_3d", lambda x: (*x.median(1), *x.median(2, keepdim=True)),
+     lambda: [_randn(3, 4, 5)]),
+    ("median_nan", lambda x: (*x.median(1), *x.median(0), x.median()),
+     lambda: [_with_nan(4, 5)]),
+    ("cummax", lambda x: (*x.cummax(1), *x.cummin(0), *x.cummax(-1), *x.long().cummin(2),
+                          *(x > 1).cummax(1)),
+     lambda: [_ties(3, 4, 5)]),
+    ("cummax_nan", lambda x: (*x.cummax(1), *x.cummin(1), *x.cummax(0)),
+     lambda: [_with_nan(3, 6)]),
+    ("quantile", lambda x: (x.quantile(0.3, 1), x.quantile(nabla.tensor([0.5, 0.9]), 0, True),
+                            x.quantile(0.7, 1, interpolation="midpoint"), x.quantile(0.25)),
+     lambda: [_with_nan(4, 5)]),
+    ("logcumsumexp", lambda x: (x.logcumsumexp(0), x.logcumsumexp(-1),
+                                x.double().logcumsumexp(1) * 3),
+     lambda: [_randn(3, 4, 5) * 30]),
+    ("logcumsumexp_infinite", lambda x: (x.logcumsumexp(1), x.logcumsumexp(0)),
+     lambda: [_floats([-np.inf, -np.inf, 0.0], [np.inf, 2.0, -np.inf],
+                      [-np.inf, -np.inf, -np.inf])]),
+]
+
+
+@pytest.mark.parametrize("name, fn, make", PICK, ids=[c[0] for c in PICK])
+def test_picks_match_onnxruntime(name, fn, make):
+    nabla.manual_seed(0)
+    _matches(fn, make())
+
+
+def test_dynamic_batch():
+    """Sizes along a dynamic dim are read from the input's shape: median's middle, cummax's
+    table, index_add's expanded index."""
+    nabla.manual_seed(0)
+
+    def fn(x, i):
+        return (*x.median(0), x.median(), *x.cummax(0), x.logcumsumexp(0), *x.kthvalue(2, 1),
+                x.index_add(1, i[:2], x[:, :2]), x.scatter_add(1, i[:, None], x[:, :1]))
+
+    inputs = [nabla.randn(5, 3), nabla.randint(0, 3, (5,))]
+    other = [nabla.randn(8, 3), nabla.randint(0, 3, (8,))]
+    _matches(fn, inputs, dynamic=True, other=other)
 
 
 @pytest.mark.parametrize("fn, name", [
