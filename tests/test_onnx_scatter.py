@@ -1,6 +1,7 @@
 """nabla.onnx.export of scatter / scatter_add / index_add, kthvalue / median, cummax / cummin /
-logcumsumexp: onnxruntime computes what nabla does (values, shapes, dtypes), also at another
-batch size where the batch dim is dynamic, and the ops still without a conversion are named.
+logcumsumexp, floor_divide / remainder / fmod and integer bitwise ops (opset 18): onnxruntime
+computes what nabla does (values, shapes, dtypes), also at another batch size where the batch
+dim is dynamic, and the ops still without a conversion are named.
 """
 
 import numpy as np
@@ -78,6 +79,47 @@ PICK = [
 def test_picks_match_onnxruntime(name, fn, make):
     nabla.manual_seed(0)
     _matches(fn, make())
+
+
+def _signed(*shape, scale=5.0):
+    """Values of both signs, some of them whole multiples of the divisors below."""
+    a = np.random.default_rng(5).integers(-12, 13, shape) / 2
+    return nabla.tensor((a * scale / 5).astype(np.float32))
+
+
+ARITH = [
+    ("floor_divide", lambda x, y: (x // y, x // 0.3, x // -2.5, 7.0 // y,
+                                   nabla.floor_divide(x, 1), x.double() // 0.1),
+     lambda: [_signed(4, 6), _signed(6, scale=2.0) + 0.25]),
+    ("floor_divide_int", lambda a, b: (a // b, a // 3, a // -4, -9 // b, a.int() // b.int()),
+     lambda: [nabla.randint(-20, 20, (3, 5)), _index(3, -2, 7, -5, 1)]),
+    ("floor_divide_by_zero", lambda x: (x // 0.0, x // -0.0), lambda: [_signed(2, 5)]),
+    ("remainder", lambda x, y: (x % y, x % 0.3, x % -2.5, nabla.remainder(7.0, y),
+                                x.remainder(1)),
+     lambda: [_signed(4, 6), _signed(6, scale=2.0) + 0.25]),
+    ("remainder_int", lambda a, b: (a % b, a % 3, a % -4, nabla.remainder(a.int(), -7)),
+     lambda: [nabla.randint(-20, 20, (3, 5)), _index(3, -2, 7, -5, 1)]),
+    ("fmod", lambda x, y, a, b: (x.fmod(y), x.fmod(-0.3), a.fmod(b), a.fmod(-3)),
+     lambda: [_signed(4, 6), _signed(6, scale=2.0) + 0.25, nabla.randint(-20, 20, (3, 5)),
+              _index(3, -2, 7, -5, 1)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, make", ARITH, ids=[c[0] for c in ARITH])
+def test_divisions_match_onnxruntime(name, fn, make):
+    nabla.manual_seed(0)
+    _matches(fn, make())
+
+
+def test_bitwise_ops_of_integers_at_opset_18():
+    def bitwise(a, b):
+        return (a & b, a | 6, a ^ b, ~a, nabla.bitwise_and(a.int(), b.int()),
+                ~b.to(nabla.int16), b.to(nabla.uint8) ^ 5, (a > 0) & (b > 0), ~(a > 0))
+
+    _matches(bitwise, [nabla.randint(-50, 50, (3, 4)), nabla.randint(0, 50, (4,))], opset=18)
+    with pytest.raises(nabla.onnx.ExportError, match="bitwise_xor of integers .* opset 17 "
+                                                     ".* pass opset_version=18"):
+        nabla.onnx.export(lambda a: a ^ 3, nabla.randint(0, 5, (3,)), None)
 
 
 def test_dynamic_batch():

@@ -1,4 +1,5 @@
-"""ONNX conversions of comparisons, logical ops, tests (isnan) and ``where`` (``masked_fill``).
+"""ONNX conversions of comparisons, logical and bitwise ops, tests (isnan) and ``where``
+(``masked_fill``).
 
 The ops without gradient are keyed by their NumPy ufunc (see ``plain.py``) and get the step's
 arguments: Values for tensors, Python or NumPy constants for the rest. Their operands are cast
@@ -16,6 +17,8 @@ _COMPARE = {np.equal: "Equal", np.less: "Less", np.less_equal: "LessOrEqual",
             np.greater: "Greater", np.greater_equal: "GreaterOrEqual"}
 _LOGICAL = {np.logical_and: "And", np.logical_or: "Or", np.logical_xor: "Xor",
             np.bitwise_and: "And", np.bitwise_or: "Or", np.bitwise_xor: "Xor"}
+_BITWISE = {np.bitwise_and: "BitwiseAnd", np.bitwise_or: "BitwiseOr",
+            np.bitwise_xor: "BitwiseXor"}
 
 
 def _common(*operands) -> np.dtype:
@@ -39,11 +42,13 @@ def compare(g: Graph, args, out: Value):
 
 @converts(*_LOGICAL)
 def logical(g: Graph, args, out: Value):
-    """And, Or, Xor of the truth values; the bitwise ops only on bools (ONNX's bitwise ops
-    need opset 18)."""
+    """And, Or, Xor of the truth values; the bitwise ops of integers are BitwiseAnd, ... on
+    both operands in the output's type (opset 18 on)."""
     if out.dtype != _BOOL:
-        raise ExportError(f"onnx.export: {g.current.__name__} of integers has no ONNX "
-                          "conversion yet (only of bools)")
+        _check_bitwise(g, g.current.__name__)
+        x, y = (g.cast(v, out.dtype) for v in args)
+        g.node(_BITWISE[g.current], [x, y], _out(out))
+        return
     x, y = (g.cast(v, _BOOL) for v in args)
     g.node(_LOGICAL[g.current], [x, y], _out(out))
 
@@ -51,9 +56,17 @@ def logical(g: Graph, args, out: Value):
 @converts(np.logical_not, np.invert)
 def logical_not(g: Graph, args, out: Value):
     if out.dtype != _BOOL:
-        raise ExportError("onnx.export: bitwise_not of integers has no ONNX conversion yet "
-                          "(only of bools)")
+        _check_bitwise(g, "bitwise_not")
+        g.node("BitwiseNot", [args[0]], _out(out))
+        return
     g.node("Not", [g.cast(args[0], _BOOL)], _out(out))
+
+
+def _check_bitwise(g: Graph, name: str) -> None:
+    if g.opset < 18:
+        raise ExportError(f"onnx.export: {name} of integers has no ONNX conversion at opset "
+                          f"{g.opset} (BitwiseAnd and the others are in opset 18); pass "
+                          "opset_version=18")
 
 
 def _float(g: Graph, x: Value) -> str:

@@ -223,6 +223,7 @@ def _converters() -> dict:
     """Every conversion, by op class (or NumPy function, for the ops without gradient)."""
     from nabla.onnx import (  # noqa: F401 (importing a module registers its conversions)
         converters,
+        converters_arith,
         converters_compare,
         converters_index,
         converters_loss,
