@@ -1,7 +1,7 @@
 """nabla.onnx.export of scatter / scatter_add / index_add, kthvalue / median, cummax / cummin /
-logcumsumexp, floor_divide / remainder / fmod and integer bitwise ops (opset 18): onnxruntime
-computes what nabla does (values, shapes, dtypes), also at another batch size where the batch
-dim is dynamic, and the ops still without a conversion are named.
+logcumsumexp, floor_divide / remainder / fmod, integer bitwise ops (opset 18) and the kl_div,
+margin ranking and cosine embedding losses: onnxruntime computes what nabla does (values,
+shapes, dtypes), and the ops still without a conversion are named.
 """
 
 import numpy as np
@@ -9,6 +9,7 @@ import pytest
 from test_onnx_more import _index, _matches, _randn, _ties
 
 import nabla
+import nabla.nn.functional as F
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -120,6 +121,38 @@ def test_bitwise_ops_of_integers_at_opset_18():
     with pytest.raises(nabla.onnx.ExportError, match="bitwise_xor of integers .* opset 17 "
                                                      ".* pass opset_version=18"):
         nabla.onnx.export(lambda a: a ^ 3, nabla.randint(0, 5, (3,)), None)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "batchmean"])
+def test_kl_div(reduction):
+    nabla.manual_seed(0)
+    x, y = nabla.randn(4, 5), nabla.rand(4, 5)
+    y = y * (y > 0.2)  # zero probabilities: 0 log 0 is 0
+
+    def losses(x, y):
+        return (F.kl_div(x.log_softmax(1), y, reduction=reduction),
+                F.kl_div(x.log_softmax(1), y.log_softmax(1), reduction=reduction,
+                         log_target=True),
+                F.kl_div(x.log_softmax(1), y[0], reduction=reduction))  # broadcast target
+
+    _matches(losses, [x, y])
+    other = [nabla.randn(7, 5), nabla.rand(7, 5)]
+    _matches(losses, [x, y], dynamic=True, other=other)  # batchmean divides by the batch
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_ranking_and_embedding_losses(reduction):
+    nabla.manual_seed(0)
+    x1, x2 = nabla.randn(6, 3), nabla.randn(6, 3)
+    t = _floats(1, -1, 1, 1, -1, -1)
+
+    def losses(x1, x2, t):
+        return (F.margin_ranking_loss(x1[:, 0], x2[:, 0], t, reduction=reduction),
+                F.margin_ranking_loss(x1[:, 1], x2[:, 2], t, margin=0.5, reduction=reduction),
+                F.cosine_embedding_loss(x1, x2, t, reduction=reduction),
+                F.cosine_embedding_loss(x1, x2, t, margin=-0.2, reduction=reduction))
+
+    _matches(losses, [x1, x2, t])
 
 
 def test_dynamic_batch():

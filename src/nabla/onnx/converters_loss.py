@@ -1,9 +1,10 @@
 """ONNX conversions of the losses, each a composition of ONNX ops computing nabla's forward:
-regression (mse, l1, huber / smooth l1), binary cross-entropy (on probabilities and on logits)
-and the class losses (cross_entropy with class indices or probabilities, nll_loss), with the
-'none', 'sum' and 'mean' reductions. The class losses with class indices use ONNX's
-NegativeLogLikelihoodLoss, whose weighted 'mean' divides by the summed weights of the targets
-that are not ignored, as nabla's and PyTorch's.
+regression (mse, l1, huber / smooth l1), binary cross-entropy (on probabilities and on logits),
+kl_div, margin ranking and the class losses (cross_entropy with class indices or probabilities,
+nll_loss), with the 'none', 'sum' and 'mean' reductions (and kl_div's 'batchmean'; the cosine
+embedding loss needs no entry: it runs as elementwise ops). The class losses with class
+indices use ONNX's NegativeLogLikelihoodLoss, whose weighted 'mean' divides by the summed
+weights of the targets that are not ignored, as nabla's and PyTorch's.
 """
 
 import numpy as np
@@ -13,7 +14,9 @@ from nabla.nn.functional.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
     HuberLoss,
+    KlDiv,
     L1Loss,
+    MarginRankingLoss,
     MseLoss,
 )
 from nabla.onnx.converters import _out, _reduce, converts
@@ -95,6 +98,40 @@ def binary_cross_entropy_with_logits(g: Graph, args, out: Value):
         log_sig = g.node("Mul", [scale, log_sig])
     loss = g.node("Sub", [g.node("Mul", [g.node("Sub", [c(1.0), y]), x]), log_sig])
     _reduced(g, _weighted(g, loss, weight), reduction, out)
+
+
+@converts(KlDiv)
+def kl_div(g: Graph, args, out: Value):
+    """reduce(y (log y - x)), 0 where y = 0; exp(y) (y - x) for log_target. 'batchmean' (n
+    given) is the sum over x's first dim, read from x's shape so that it may be dynamic."""
+    x, y, reduction, n, log_target = args
+    c = lambda v: g.cast(v, out.dtype)  # noqa: E731
+    y = g.cast(y, out.dtype)
+    if log_target:
+        loss = g.node("Mul", [g.node("Exp", [y]), g.node("Sub", [y, x])])
+    else:
+        positive = g.node("Greater", [y, c(0)])
+        log_y = g.node("Log", [g.node("Where", [positive, y, c(1)])])
+        entropy = g.node("Where", [positive, g.node("Mul", [y, log_y]), c(0)])
+        loss = g.node("Sub", [entropy, g.node("Mul", [y, x])])
+    if n is None or reduction != "mean":
+        _reduced(g, loss, reduction, out)
+        return
+    total = _reduce(g, "ReduceSum", loss, None, 0)
+    batch = g.node("Shape", [x], start=0, end=1) if x.ndim else g.ints([1], "batch")
+    batch = g.node("Cast", [g.node("Squeeze", [batch])],
+                   to=g.onnx.helper.np_dtype_to_tensor_dtype(out.dtype))
+    g.node("Div", [total, batch], _out(out))
+
+
+@converts(MarginRankingLoss)
+def margin_ranking_loss(g: Graph, args, out: Value):
+    """reduce(max(0, -y (x1 - x2) + margin))."""
+    x1, x2, y, margin, reduction = args
+    c = lambda v: g.cast(v, out.dtype)  # noqa: E731
+    d = _difference(g, x1, x2, out)
+    raw = g.node("Add", [g.node("Mul", [g.node("Neg", [c(y)]), d]), c(margin)])
+    _reduced(g, g.node("Max", [raw, c(0.0)]), reduction, out)
 
 
 # -- losses over the class dim (dim 1) -----------------------------------------------------------
