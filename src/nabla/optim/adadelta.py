@@ -3,11 +3,11 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
-    _check,
     _decayed_grad,
     _implementation_flags,
     _step_tensor,
 )
+from nabla.optim.validation import _check
 from nabla.tensor import Tensor
 
 
@@ -39,13 +39,15 @@ class Adadelta(Optimizer):
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, foreach=None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
-        _check(0.0 <= rho <= 1.0, "rho value", rho)
-        _check(eps >= 0.0, "epsilon value", eps)
-        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
         _implementation_flags(foreach, None, capturable, differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        _check("Adadelta", "learning rate", group["lr"])
+        _check("Adadelta", "rho value", group["rho"], 0.0, 1.0)
+        _check("Adadelta", "epsilon value", group["eps"])
+        _check("Adadelta", "weight_decay value", group["weight_decay"])
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -55,6 +57,7 @@ class Adadelta(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                self._check_grad(p)
                 param = p._data
                 xp = array_module(param)
                 state = self.state[p]

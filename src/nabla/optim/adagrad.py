@@ -3,11 +3,11 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
-    _check,
     _decayed_grad,
     _implementation_flags,
     _step_tensor,
 )
+from nabla.optim.validation import _check
 from nabla.tensor import Tensor
 
 
@@ -39,12 +39,6 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, fused=None) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
-        _check(lr_decay >= 0.0, "lr_decay value", lr_decay)
-        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        _check(initial_accumulator_value >= 0.0, "initial_accumulator_value value",
-               initial_accumulator_value)
-        _check(eps >= 0.0, "epsilon value", eps)
         _implementation_flags(foreach, fused, False, differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
@@ -53,6 +47,13 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, initial_accumulator_value)
+
+    def _validate(self, group: dict) -> None:
+        _check("Adagrad", "learning rate", group["lr"])
+        _check("Adagrad", "lr_decay value", group["lr_decay"])
+        _check("Adagrad", "weight_decay value", group["weight_decay"])
+        _check("Adagrad", "initial_accumulator_value value", group["initial_accumulator_value"])
+        _check("Adagrad", "epsilon value", group["eps"])
 
     def _init_state(self, p: Tensor, initial_value: float) -> dict:
         state = self.state[p]
@@ -68,6 +69,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                self._check_grad(p)
                 param = p._data
                 xp = array_module(param)
                 state = self.state[p]

@@ -4,12 +4,12 @@ from nabla.backend import array_module
 from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
-    _check,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
     _step_tensor,
 )
+from nabla.optim.validation import _betas, _check
 from nabla.tensor import Tensor
 
 
@@ -45,16 +45,19 @@ class Adam(Optimizer):
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused=None, decoupled_weight_decay: bool = False) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
-        _check(eps >= 0.0, "epsilon value", eps)
-        _check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
-        _check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
-        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        _check(type(self).__name__, "learning rate", lr)  # first, as in PyTorch
+        betas = _betas(type(self).__name__, betas)
         _implementation_flags(foreach, fused, capturable, differentiable)
-        defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
-                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        owner = type(self).__name__
+        _check(owner, "learning rate", group["lr"])
+        _check(owner, "epsilon value", group["eps"])
+        _betas(owner, group["betas"])
+        _check(owner, "weight_decay value", group["weight_decay"])
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -72,6 +75,7 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                self._check_grad(p)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor(0.0)

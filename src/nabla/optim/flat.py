@@ -71,8 +71,8 @@ class FlatGroup:
         atype, dtype = type(self.param), self.param.dtype
         for p, mine, shape, views in zip(params, self.params, self.shapes, self.views):
             data, g = p._data, p.grad
-            if p is not mine or g is None or type(data) is not atype or data.shape != shape \
-                    or data.dtype != dtype or g._data.shape != shape:
+            if p is not mine or type(g) is not Tensor or type(data) is not atype \
+                    or data.shape != shape or data.dtype != dtype or g._data.shape != shape:
                 return False
             st = state[p]
             for key, view in views:
@@ -108,8 +108,8 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool
     xp = array_module(first)
     for p in params:
         g = p.grad
-        if g is None or p._data.dtype != first.dtype or array_module(p._data) is not xp \
-                or g._data.shape != p._data.shape:
+        if not isinstance(g, Tensor) or p._data.dtype != first.dtype \
+                or array_module(p._data) is not xp or g._data.shape != p._data.shape:
             return None
     present = {all(state[p].get(k) is not None for k in keys) for p in params}
     if len(present) > 1 or any(state[p].get(k) is not None for p in params

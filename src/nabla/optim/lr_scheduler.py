@@ -6,17 +6,20 @@ Most schedules here are *chainable* as in PyTorch: each step multiplies the curr
 factor, so two schedulers can act on the same optimizer. ``step(epoch)`` (deprecated in PyTorch)
 uses the closed form instead.
 
-CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau and the combinators SequentialLR and
-ChainedScheduler live in ``lr_scheduler_adaptive.py`` and are re-exported here.
+CosineAnnealingWarmRestarts, OneCycleLR and ReduceLROnPlateau live in ``lr_scheduler_adaptive.py``,
+the combinators SequentialLR and ChainedScheduler in ``lr_scheduler_combined.py``; both are
+re-exported here.
 """
 
 import math
+import numbers
 import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
 
 from nabla.optim.optimizer import Optimizer
+from nabla.optim.validation import _check, _check_state, _factor, _positive_int
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
@@ -28,6 +31,15 @@ EPOCH_DEPRECATION_WARNING = (
 
 def _group_lrs(optimizer: Optimizer, key: str = "lr") -> list:
     return [group[key] for group in optimizer.param_groups]
+
+
+def _check_optimizer(owner: str, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        kind = type(optimizer)
+        name = kind.__name__ if kind.__module__.startswith("nabla") else \
+            f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"{owner}: {name} is not an Optimizer; build the scheduler on a "
+                        f"nabla.optim optimizer, e.g. {owner}(optim.SGD(model.parameters()), ...)")
 
 
 class LRScheduler:
@@ -42,8 +54,7 @@ class LRScheduler:
     _is_initial: bool = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(type(self).__name__, optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -72,6 +83,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_state(type(self).__name__, state_dict)
         self.__dict__.update(state_dict)
 
     def get_last_lr(self) -> list:
@@ -105,12 +117,19 @@ class LRScheduler:
 _LRScheduler = LRScheduler  # PyTorch's old name
 
 
-def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
+def _lambdas(owner: str, optimizer: Optimizer, lr_lambda) -> list:
+    """One function of the epoch per parameter group (one function is shared by all)."""
+    _check_optimizer(owner, optimizer)
+    groups = len(optimizer.param_groups)
     if not isinstance(lr_lambda, (list, tuple)):
-        return [lr_lambda] * len(optimizer.param_groups)
-    if len(lr_lambda) != len(optimizer.param_groups):
-        raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
-                         f"{len(lr_lambda)}")
+        lr_lambda = [lr_lambda] * groups
+    elif len(lr_lambda) != groups:
+        raise ValueError(f"{owner}: Expected {groups} lr_lambdas, but got {len(lr_lambda)} (one "
+                         f"per parameter group, or a single function for all)")
+    for fn in lr_lambda:
+        if not callable(fn):
+            raise TypeError(f"{owner}: lr_lambda should be a function of the epoch, such as "
+                            f"lambda epoch: 0.95 ** epoch, but got {type(fn).__name__}")
     return list(lr_lambda)
 
 
@@ -125,6 +144,7 @@ class _LambdaState:
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_state(type(self).__name__, state_dict)
         state = {k: v for k, v in state_dict.items() if k != "lr_lambdas"}
         self.__dict__.update(state)
         for fn, saved in zip(self.lr_lambdas, state_dict["lr_lambdas"], strict=True):
@@ -136,12 +156,12 @@ class LambdaLR(_LambdaState, LRScheduler):
     """lr = initial_lr · lr_lambda(epoch): any schedule given as a function of the epoch."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        return [base * fn(self.last_epoch)
+        return [base * _factor("LambdaLR", fn, self.last_epoch)
                 for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
@@ -149,17 +169,14 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
     """lr ← lr · lr_lambda(epoch) at every epoch after the first."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         if self._is_initial:
             return _group_lrs(self.optimizer)
-        return [g["lr"] * fn(self.last_epoch)
+        return [g["lr"] * _factor("MultiplicativeLR", fn, self.last_epoch)
                 for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)]
 
 
@@ -168,6 +185,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        _positive_int("StepLR", "step_size", step_size)
+        _check("StepLR", "gamma", gamma)  # a negative lr would climb the loss
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -187,7 +206,12 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = Counter(milestones)
+        try:
+            self.milestones = Counter(milestones)
+        except TypeError:
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs such as [30, 80], "
+                            f"got {type(milestones).__name__} {milestones!r}") from None
+        _check("MultiStepLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -209,7 +233,8 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         if factor > 1.0 or factor < 0:
-            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+            raise ValueError(f"ConstantLR: Constant multiplicative factor expected to be between "
+                             f"0 and 1, got {factor}.")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -219,6 +244,8 @@ class ConstantLR(LRScheduler):
             return [g["lr"] * self.factor for g in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
             return _group_lrs(self.optimizer)
+        if self.factor == 0:  # lr 0 cannot be divided back (PyTorch: ZeroDivisionError)
+            return list(self.base_lrs)
         return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list:
@@ -263,6 +290,7 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr · gamma^epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -306,6 +334,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
+        if not isinstance(T_max, numbers.Real) or T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs (the "
+                             f"half period of the cosine), got {T_max!r}")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -331,12 +362,11 @@ class CosineAnnealingLR(LRScheduler):
 
 
 from nabla.optim.lr_scheduler_adaptive import (  # noqa: E402
-    ChainedScheduler,
     CosineAnnealingWarmRestarts,
     OneCycleLR,
     ReduceLROnPlateau,
-    SequentialLR,
 )
+from nabla.optim.lr_scheduler_combined import ChainedScheduler, SequentialLR  # noqa: E402
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR",

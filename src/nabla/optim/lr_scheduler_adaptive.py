@@ -1,16 +1,16 @@
 """Schedulers beyond the chainable pattern (public as ``nabla.optim.lr_scheduler``).
 
 CosineAnnealingWarmRestarts and OneCycleLR set the lr from a formula of the step (OneCycleLR also
-the momentum), ReduceLROnPlateau reacts to a metric, and SequentialLR and ChainedScheduler
-combine other schedulers. Kept apart from ``lr_scheduler.py`` to keep both files short.
+the momentum), and ReduceLROnPlateau reacts to a metric. Kept apart from ``lr_scheduler.py`` to
+keep both files short; SequentialLR and ChainedScheduler are in ``lr_scheduler_combined.py``.
 """
 
 import math
-from bisect import bisect_right
 from math import inf
 
-from nabla.optim.lr_scheduler import LRScheduler, _group_lrs
+from nabla.optim.lr_scheduler import LRScheduler, _check_optimizer, _group_lrs
 from nabla.optim.optimizer import Optimizer
+from nabla.optim.validation import _check_state
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
@@ -76,103 +76,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = _group_lrs(self.optimizer)
 
 
-def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: list) -> None:
-    for i, scheduler in enumerate(schedulers):
-        if not hasattr(scheduler, "optimizer"):
-            raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
-        if isinstance(scheduler, ReduceLROnPlateau):
-            raise ValueError(f"{owner} does not support `ReduceLROnPlateau` scheduler as it "
-                             f"needs a metric in `step`, but got one at index {i}.")
-        if optimizer is not scheduler.optimizer:
-            raise ValueError(f"{owner} expects all schedulers to belong to the same optimizer, "
-                             f"but the one at index {i} does not.")
-
-
-class SequentialLR(LRScheduler):
-    """Run schedulers one after another, switching at the milestones (e.g. warm-up, then decay).
-
-    Example: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt,
-    95)], milestones=[5])``. At a milestone the next scheduler starts from its epoch 0.
-    """
-
-    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
-                 last_epoch: int = -1) -> None:
-        if len(schedulers) < 1:
-            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
-        _check_schedulers("SequentialLR", optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError("Sequential Schedulers expects number of schedulers provided to be "
-                             "one more than the number of milestone points, but got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
-        self._schedulers = schedulers
-        self._milestones = milestones
-        self.last_epoch = last_epoch + 1
-        self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
-        self._undo(self)  # the sub-schedulers' constructors each took a step: take it back
-        idx = bisect_right(self._milestones, 0)
-        self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
-
-    def _undo(self, sched) -> None:
-        if hasattr(sched, "_schedulers"):
-            for s in sched._schedulers:
-                self._undo(s)
-        elif hasattr(sched, "last_epoch"):
-            sched.last_epoch -= 1
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        idx = bisect_right(self._milestones, self.last_epoch)
-        scheduler = self._schedulers[idx]
-        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)
-        else:
-            scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
-        for s, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            s.load_state_dict(saved)
-
-
-class ChainedScheduler(LRScheduler):
-    """Step several chainable schedulers together: their factors multiply (e.g. a constant
-    warm-up factor times an exponential decay)."""
-
-    def __init__(self, schedulers: list, optimizer: Optimizer | None = None) -> None:
-        if len(schedulers) < 1:
-            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
-                             "but got no scheduler.")
-        optimizer = optimizer or schedulers[0].optimizer
-        _check_schedulers("ChainedScheduler", optimizer, schedulers)
-        self._schedulers = schedulers
-        self.optimizer = optimizer
-        self._last_lr = _group_lrs(optimizer)
-
-    def step(self) -> None:
-        for scheduler in self._schedulers:
-            scheduler.step()
-        self._last_lr = _group_lrs(self.optimizer)
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
-        for s, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            s.load_state_dict(saved)
-
-
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith, 2018): warm up to ``max_lr``, then anneal far below the start.
 
@@ -193,8 +96,7 @@ class OneCycleLR(LRScheduler):
                  cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
                  three_phase: bool = False, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer("OneCycleLR", optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
@@ -229,6 +131,7 @@ class OneCycleLR(LRScheduler):
             ]
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        self._check_phases(pct_start)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError("anneal_strategy must be one of 'cos' or 'linear', instead got "
                              f"{anneal_strategy}")
@@ -254,6 +157,18 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"] = m_max
                     group["base_momentum"] = m_base
         super().__init__(optimizer, last_epoch)
+
+    def _check_phases(self, pct_start: float) -> None:
+        """A phase of length zero would divide by zero at its step (PyTorch's
+        ZeroDivisionError): the warm-up of pct_start * total_steps = 1 step, for instance."""
+        start = 0.0
+        for i, phase in enumerate(self._schedule_phases):
+            if phase["end_step"] == start:
+                raise ValueError(f"OneCycleLR: phase {i + 1} of the schedule has no length "
+                                 f"(pct_start={pct_start} of total_steps={self.total_steps} "
+                                 f"makes it end where it starts, at step {int(start)}); change "
+                                 f"pct_start or total_steps")
+            start = phase["end_step"]
 
     def _set_momentum(self, group: dict, value: float) -> None:
         if self.use_beta1:
@@ -305,10 +220,12 @@ class ReduceLROnPlateau(LRScheduler):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr=0, eps: float = 1e-8) -> None:
         if factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
+            raise ValueError(f"ReduceLROnPlateau: Factor should be < 1.0, got {factor}.")
+        if patience < 0:
+            raise ValueError(f"ReduceLROnPlateau: patience must be >= 0 (the number of epochs "
+                             f"without improvement to wait), got {patience}")
         self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer("ReduceLROnPlateau", optimizer)
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
@@ -334,7 +251,13 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch=None) -> None:
         """Record this epoch's metric (a number or a 0-d tensor) and reduce the lr if stuck."""
-        current = float(metrics)
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError, RuntimeError):
+            shape = getattr(metrics, "shape", None)
+            what = f"a tensor of shape {tuple(shape)}" if shape is not None else repr(metrics)
+            raise ValueError(f"ReduceLROnPlateau.step: metrics must be one number (e.g. the "
+                             f"validation loss), got {what}") from None
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
@@ -378,14 +301,17 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
-            raise ValueError("mode " + mode + " is unknown!")
+            raise ValueError(f"ReduceLROnPlateau: mode {mode} is unknown! Use 'min' (a loss) or "
+                             f"'max' (an accuracy).")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError("threshold mode " + threshold_mode + " is unknown!")
+            raise ValueError(f"ReduceLROnPlateau: threshold mode {threshold_mode} is unknown! Use "
+                             f"'rel' or 'abs'.")
         self.mode_worse = inf if mode == "min" else -inf
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_state("ReduceLROnPlateau", state_dict)
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

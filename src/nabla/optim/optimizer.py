@@ -17,6 +17,14 @@ from itertools import chain
 from nabla import dtype as _dt
 from nabla.autograd.grad_mode import enable_grad
 from nabla.backend import array_module, as_array, ndarray
+from nabla.optim.validation import (
+    _SET_MESSAGE,
+    _check_param,
+    _check_saved,
+    _check_state_shapes,
+    _param_groups,
+    _warn_typos,
+)
 from nabla.tensor import Tensor
 
 
@@ -60,16 +68,12 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self._scratch: dict = {}
         self._flat: dict = {}  # id(group) -> FlatGroup (see flat.py)
-        if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of "
-                            f"Tensors or dicts, but got {type(params).__name__}")
-        param_groups = list(params)
-        if len(param_groups) == 0:
-            raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(param_groups[0], dict):
-            param_groups = [{"params": param_groups}]
-        for group in param_groups:
+        self._validate(defaults)
+        for group in _param_groups(type(self).__name__, params):
             self.add_param_group(group)
+
+    def _validate(self, group: dict) -> None:
+        """Check the hyper-parameters of ``defaults`` or of a parameter group (subclasses)."""
 
     def __getstate__(self) -> dict:
         return {"defaults": self.defaults, "state": self.state,
@@ -92,15 +96,17 @@ class Optimizer:
     # -- parameter groups --------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own hyper-parameters (e.g. to unfreeze layers)."""
+        owner = type(self).__name__
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise KeyError(f"{owner}: a parameter group needs a 'params' entry, got keys "
+                           f"{sorted(param_group)}. Write {{'params': [...], 'lr': ...}}.")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs. "
-                            "Please use a list instead.")
+            raise TypeError(_SET_MESSAGE)
         params = list(params)
         names = [p[0] for p in params if isinstance(p, tuple)]
         params = [p[1] if isinstance(p, tuple) else p for p in params]
@@ -111,16 +117,18 @@ class Optimizer:
             param_group["param_names"] = names
         param_group["params"] = params
         for p in params:
-            if not isinstance(p, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}")
-            if not p.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor")
+            _check_param(owner, p)
+        _warn_typos(owner, param_group, self.defaults)
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError("parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
+        self._validate(param_group)
+        self._check_unique(params, param_group)
+        self.param_groups.append(param_group)
+
+    def _check_unique(self, params: list, param_group: dict) -> None:
         # An identity set: Tensor.__eq__ is elementwise, so sets of tensors must go through id().
         ids = [id(p) for p in params]
         if len(ids) != len(set(ids)):
@@ -135,7 +143,6 @@ class Optimizer:
                                  f"cannot add param group {which} to the optimizer")
         if not seen.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
 
     # -- gradients and steps -----------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -176,12 +183,38 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    @staticmethod
-    def _run_closure(closure):
+    def _run_closure(self, closure):
         if closure is None:
             return None
+        if not callable(closure):
+            raise TypeError(f"{type(self).__name__}.step: closure must be a function that "
+                            f"re-evaluates the model and returns the loss, got "
+                            f"{type(closure).__name__}")
         with enable_grad():
             return closure()
+
+    def _check_grad(self, p: Tensor) -> None:
+        """Refuse a gradient that is not a Tensor shaped like its parameter (assigned by hand):
+        NumPy would broadcast a (1,) gradient over the parameter without a word."""
+        g = p.grad
+        if isinstance(g, Tensor) and g._data.shape == p._data.shape:
+            return
+        where = self._where(p)
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{type(self).__name__}.step: the gradient of {where} is a "
+                            f"{type(g).__name__}, not a Tensor. Assign p.grad a Tensor.")
+        raise RuntimeError(f"{type(self).__name__}.step: the gradient of {where} has shape "
+                           f"{tuple(g.shape)}, but the parameter has shape {tuple(p.shape)}. "
+                           f"Assign p.grad a tensor of the parameter's shape.")
+
+    def _where(self, p: Tensor) -> str:
+        """'parameter 2 of group 0', or its name when the optimizer was given names."""
+        for g, group in enumerate(self.param_groups):
+            for i, q in enumerate(group["params"]):
+                if q is p:
+                    names = group.get("param_names")
+                    return f"parameter {names[i]!r}" if names else f"parameter {i} of group {g}"
+        return "a parameter"
 
     def _buffer(self, like: ndarray, slot: int) -> ndarray:
         """A scratch array shaped like ``like``, reused across steps (never part of ``state``).
@@ -226,20 +259,25 @@ class Optimizer:
         Floating-point state tensors are copied and cast to their parameter's dtype; ``step``
         keeps its own dtype (a plain number becomes a 0-d tensor).
         """
+        owner = f"{type(self).__name__}.load_state_dict"
+        _check_saved(owner, state_dict)
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
-        for g, s in zip(groups, saved_groups, strict=True):
+            raise ValueError(f"{owner}: loaded state dict has a different number of parameter "
+                             f"groups ({len(saved_groups)}) than the optimizer ({len(groups)})")
+        for i, (g, s) in enumerate(zip(groups, saved_groups, strict=True)):
             if len(g["params"]) != len(s["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't "
-                                 "match the size of optimizer's group")
+                raise ValueError(f"{owner}: loaded state dict contains a parameter group that "
+                                 f"doesn't match the size of optimizer's group (group {i}: "
+                                 f"{len(s['params'])} saved parameters, {len(g['params'])} here)")
         id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups), strict=True))
         state: defaultdict = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
+                _check_state_shapes(owner, k, param, v)
                 state[param] = {key: _cast(param, val, key) for key, val in v.items()}
             else:
                 state[k] = v
@@ -270,12 +308,6 @@ def _cast(param: Tensor, value, key=None):
     if isinstance(value, (list, tuple)):
         return type(value)(_cast(param, v) for v in value)
     return value
-
-
-def _check(condition: bool, what: str, value) -> None:
-    """Raise PyTorch's message for an invalid hyper-parameter: 'Invalid learning rate: -1'."""
-    if not condition:
-        raise ValueError(f"Invalid {what}: {value}")
 
 
 def _implementation_flags(foreach=None, fused=None, capturable=False,

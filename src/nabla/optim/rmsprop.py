@@ -3,12 +3,12 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
-    _check,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
     _step_tensor,
 )
+from nabla.optim.validation import _check
 from nabla.tensor import Tensor
 
 
@@ -44,15 +44,17 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach=None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
-        _check(eps >= 0.0, "epsilon value", eps)
-        _check(momentum >= 0.0, "momentum value", momentum)
-        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        _check(alpha >= 0.0, "alpha value", alpha)
         _implementation_flags(foreach, None, capturable, differentiable)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        _check("RMSprop", "learning rate", group["lr"])
+        _check("RMSprop", "epsilon value", group["eps"])
+        _check("RMSprop", "momentum value", group["momentum"])
+        _check("RMSprop", "weight_decay value", group["weight_decay"])
+        _check("RMSprop", "alpha value", group["alpha"])
 
     def _init_state(self, state: dict, group: dict, param) -> None:
         xp = array_module(param)
@@ -71,6 +73,7 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                self._check_grad(p)
                 param = p._data
                 xp = array_module(param)
                 state = self.state[p]

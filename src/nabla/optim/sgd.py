@@ -2,7 +2,8 @@
 
 from nabla.backend import array_module
 from nabla.optim.flat import flat_group
-from nabla.optim.optimizer import Optimizer, _check, _decayed_grad, _implementation_flags
+from nabla.optim.optimizer import Optimizer, _decayed_grad, _implementation_flags
+from nabla.optim.validation import _check
 from nabla.tensor import Tensor
 
 
@@ -39,15 +40,19 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None) -> None:
-        _check(lr >= 0.0, "learning rate", lr)
-        _check(momentum >= 0.0, "momentum value", momentum)
-        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         _implementation_flags(foreach, fused, False, differentiable)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        _check("SGD", "learning rate", group["lr"])
+        _check("SGD", "momentum value", group["momentum"])
+        _check("SGD", "weight_decay value", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening "
+                             f"(got momentum={group['momentum']}, "
+                             f"dampening={group['dampening']})")
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
@@ -65,6 +70,7 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                self._check_grad(p)
                 buf = None
                 if group["momentum"] != 0:
                     state = self.state[p]
