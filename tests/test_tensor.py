@@ -502,3 +502,20 @@ def test_sizes_that_are_not_ints_are_refused_by_name():
     with pytest.raises(TypeError, match=r"empty: the size must be ints.*got \(3, \[1, 2\]\)"):
         nabla.nn.Linear([1, 2], 3)  # a list where in_features goes
     assert nabla.randn(np.int64(2), 3).shape == (2, 3) and nabla.ones(()).shape == ()
+
+
+def test_ops_do_not_leak_numpy_float_warnings():
+    """log(0), 1/0, sqrt(-1) and their gradients give inf/nan silently, as in PyTorch; the
+    user's own NumPy code still warns (the filter names nabla's modules only)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        from nabla.backend import quiet_float_warnings
+        quiet_float_warnings()  # simplefilter above put a catch-all first: restore ours
+        x = nabla.tensor([0.0, -1.0], requires_grad=True)
+        y = nabla.log(x) + x.sqrt() + 1 / x + x ** 0.5 + nabla.exp(x * 1e4)
+        y.sum().backward()
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        np.log(np.zeros(1))
+    assert [w for w in caught if "divide by zero" in str(w.message)]

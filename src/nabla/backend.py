@@ -6,11 +6,16 @@ input arrays, so the same op code runs on either backend.
 On Linux with glibc, importing nabla also sets how malloc keeps freed memory (``tune_malloc``):
 training frees and reallocates the same large arrays at every step, and glibc's defaults hand
 much of that memory back to the system each time and fault it in again, page by page.
+
+Importing nabla also silences NumPy's floating-point warnings ("divide by zero encountered in
+log") raised inside nabla's ops (``quiet_float_warnings``): like PyTorch, log(0) is -inf without
+a word; ``nabla.autograd.detect_anomaly()`` is the tool that finds where a NaN or Inf came from.
 """
 
 import ctypes
 import os
 import sys
+import warnings
 
 import numpy
 
@@ -119,4 +124,13 @@ def release_memory() -> bool:
     return libc is not None and bool(libc.malloc_trim(0))
 
 
+def quiet_float_warnings() -> None:
+    """Ignore NumPy's RuntimeWarnings about division by zero, invalid values, overflow and
+    underflow when a nabla module made the call; the user's own NumPy code still warns."""
+    warnings.filterwarnings(
+        "ignore", r"(divide by zero|invalid value|overflow|underflow) encountered",
+        RuntimeWarning, r"nabla(\.|$)")
+
+
 malloc_tuned = tune_malloc()
+quiet_float_warnings()
