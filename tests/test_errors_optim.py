@@ -138,7 +138,8 @@ OPTIMIZER_CASES = [
 ]
 
 
-def _assert_torch(case: Case) -> None:
+def assert_torch_refuses(case: Case) -> None:
+    """PyTorch refuses the same input, with its own exception type where it differs."""
     if case.theirs is not None:
         with warnings.catch_warnings(), pytest.raises(case.torch_error or case.error):
             warnings.simplefilter("ignore")
@@ -149,7 +150,7 @@ def _assert_torch(case: Case) -> None:
 def test_optimizer_mistakes_are_reported(case):
     with pytest.raises(case.error, match=case.match):
         case.ours()
-    _assert_torch(case)
+    assert_torch_refuses(case)
 
 
 @pytest.mark.parametrize("opt_cls, kw", [
@@ -314,7 +315,7 @@ SCHEDULER_CASES = [
 def test_scheduler_mistakes_are_reported(case):
     with pytest.raises(case.error, match=case.match):
         case.ours()
-    _assert_torch(case)
+    assert_torch_refuses(case)
 
 
 def test_constant_lr_with_factor_zero_comes_back_to_the_initial_lr():

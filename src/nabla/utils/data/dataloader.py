@@ -12,7 +12,13 @@ import numpy
 from nabla import dtype as _dt
 from nabla.tensor import Tensor
 from nabla.utils.data.dataset import Dataset, IterableDataset
-from nabla.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from nabla.utils.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    _check_generator,
+)
 
 _BAD_KINDS = "SUaO"  # strings, bytes and objects cannot become tensors
 
@@ -23,6 +29,11 @@ def _collate_error(what) -> TypeError:
 
 
 def _stack_tensors(batch: Sequence[Tensor]) -> Tensor:
+    odd = next((i for i, t in enumerate(batch) if not isinstance(t, Tensor)), None)
+    if odd is not None:
+        raise TypeError(f"default_collate: entry {odd} of the batch is "
+                        f"{type(batch[odd]).__name__}, but entry 0 is a Tensor; every sample "
+                        f"must have the same structure")
     if any(t.requires_grad for t in batch):
         from nabla import ops  # keep the graph: stack as a differentiable op
 
@@ -39,6 +50,11 @@ def _stack_tensors(batch: Sequence[Tensor]) -> Tensor:
 def _numbers(batch: Sequence) -> Tensor:
     """Python numbers -> a tensor: ints become int64, floats the default float dtype."""
     arr = numpy.asarray(batch)
+    if arr.dtype.kind not in "biuf":
+        odd = next(i for i, b in enumerate(batch) if not isinstance(b, (bool, int, float)))
+        raise TypeError(f"default_collate: entry {odd} of the batch is "
+                        f"{type(batch[odd]).__name__}, but entry 0 is a number; every sample "
+                        f"must have the same structure")
     if arr.dtype.kind == "f":
         arr = arr.astype(_dt.get_default_dtype())
     elif arr.dtype.kind in "iu":
@@ -60,6 +76,8 @@ def default_collate(batch: Sequence):
     Returns:
         The batch, with tensors of shape (len(batch), ...) at the leaves.
     """
+    if len(batch) == 0:
+        raise IndexError("default_collate: the batch is empty; it needs at least one sample")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack_tensors(batch)
@@ -76,7 +94,7 @@ def default_collate(batch: Sequence):
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        collated = {key: default_collate(_field(batch, key)) for key in elem}
         try:
             return type(elem)(collated)
         except TypeError:
@@ -98,6 +116,18 @@ def default_collate(batch: Sequence):
     raise _collate_error(type(elem).__name__)
 
 
+def _field(batch: Sequence, key) -> list:
+    """``[d[key] for d in batch]``, naming the sample that lacks the key."""
+    out = []
+    for i, d in enumerate(batch):
+        if not isinstance(d, Mapping) or key not in d:
+            has = sorted(map(str, d)) if isinstance(d, Mapping) else type(d).__name__
+            raise KeyError(f"default_collate: sample {i} has no key {key!r} (it has {has}); "
+                           f"every sample needs the keys of the first")
+        out.append(d[key])
+    return out
+
+
 def default_convert(data):
     """Without batching (``batch_size=None``): arrays become tensors, the rest is kept."""
     if isinstance(data, numpy.ndarray | numpy.generic) and data.dtype.kind not in _BAD_KINDS:
@@ -116,6 +146,21 @@ def default_convert(data):
 def get_worker_info():
     """Always None: nabla loads data in the main process (PyTorch returns None there too)."""
     return None
+
+
+def _check_arguments(dataset, sampler, batch_sampler, collate_fn, generator) -> None:
+    """Refuse at construction what would fail at the first batch with Python's words."""
+    if not isinstance(dataset, IterableDataset) and not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"DataLoader: dataset must be a Dataset (with __getitem__ and __len__) "
+                        f"or an IterableDataset, got {type(dataset).__name__}")
+    for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+        if value is not None and not hasattr(value, "__iter__"):
+            raise TypeError(f"DataLoader: {name} must be an iterable of indices (a Sampler or a "
+                            f"list), got {type(value).__name__}")
+    _check_generator("DataLoader", generator)
+    if collate_fn is not None and not callable(collate_fn):
+        raise TypeError(f"DataLoader: collate_fn must be a function of a list of samples, got "
+                        f"{type(collate_fn).__name__}")
 
 
 class DataLoader:
@@ -151,6 +196,7 @@ class DataLoader:
                 f"DataLoader: num_workers={num_workers} is not supported; nabla makes batches "
                 "in the main process, so pass num_workers=0 (a TensorDataset is batched by "
                 "array slicing, which is fast without workers)")
+        _check_arguments(dataset, sampler, batch_sampler, collate_fn, generator)
         self.dataset = dataset
         self.num_workers = 0
         self.pin_memory = pin_memory
@@ -213,8 +259,23 @@ class DataLoader:
         else:
             batches = (numpy.asarray(b, dtype=numpy.int64) for b in self.batch_sampler)
         for idx in batches:
-            rows = idx if index is None else index[idx]
-            yield [Tensor._make(a[rows]) for a in arrays]
+            try:
+                rows = idx if index is None else index[idx]
+                batch = [Tensor._make(a[rows]) for a in arrays]
+            except IndexError:
+                raise self._out_of_range(idx, index, len(arrays[0])) from None
+            yield batch
+
+    def _out_of_range(self, idx, index, size: int) -> IndexError:
+        n = len(self.dataset)
+        bad = idx[(idx >= n) | (idx < -n)]
+        if bad.size:
+            return IndexError(f"DataLoader: the sampler gave index {int(bad[0])}, but the "
+                              f"dataset has {n} samples; sampler indices must lie in [0, {n})")
+        rows = index[idx]
+        bad = rows[(rows >= size) | (rows < -size)]
+        return IndexError(f"DataLoader: the Subset holds index {int(bad[0])}, but the dataset "
+                          f"under it has {size} samples")
 
     def _iter_batches(self) -> Iterator:
         getitems = getattr(self.dataset, "__getitems__", None)

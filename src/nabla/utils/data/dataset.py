@@ -6,6 +6,7 @@
 
 import bisect
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 
@@ -13,6 +14,7 @@ import numpy
 
 from nabla.random import Generator, default_generator, numpy_generator
 from nabla.tensor import Tensor
+from nabla.utils.data.sampler import _check_generator
 
 
 class Dataset:
@@ -49,6 +51,13 @@ def _as_tensor(t) -> Tensor:
     return as_tensor(t)
 
 
+def _index_error(owner: str, index, n: int, err: Exception) -> IndexError:
+    if isinstance(index, numbers.Integral):
+        return IndexError(f"{owner}: index {index} is out of range for {n} samples (valid "
+                          f"indices: -{n} to {n - 1})")
+    return IndexError(f"{owner}: bad index {index!r} for {n} samples ({err})")
+
+
 class TensorDataset(Dataset):
     """Samples are rows of tensors that share their first dimension: ``(x[i], y[i], ...)``.
 
@@ -60,6 +69,10 @@ class TensorDataset(Dataset):
         tensors = tuple(_as_tensor(t) for t in tensors)
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
+        for i, t in enumerate(tensors):
+            if t._data.dtype.kind not in "biufc":
+                raise TypeError(f"TensorDataset: tensor {i} holds {t._data.dtype} values, not "
+                                f"numbers; encode them as numbers first (e.g. class indices)")
         n = tensors[0].shape[0] if tensors[0].ndim else None
         if any(t.ndim == 0 or t.shape[0] != n for t in tensors):
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
@@ -69,8 +82,11 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         # Reading rows needs no graph unless a tensor requires grad (then index it as an op).
-        return tuple(t[index] if t.requires_grad else Tensor._make(t._data[index])
-                     for t in self.tensors)
+        try:
+            return tuple(t[index] if t.requires_grad else Tensor._make(t._data[index])
+                         for t in self.tensors)
+        except IndexError as err:
+            raise _index_error(type(self).__name__, index, len(self), err) from None
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -92,11 +108,17 @@ class Subset(Dataset):
 
     def __getitem__(self, idx):
         if isinstance(idx, list):
-            return self.dataset[[self.indices[i] for i in idx]]
-        return self.dataset[self.indices[idx]]
+            return self.dataset[[self._index(i) for i in idx]]
+        return self.dataset[self._index(idx)]
 
     def __getitems__(self, indices: list) -> list:
-        return [self.dataset[self.indices[i]] for i in indices]
+        return [self.dataset[self._index(i)] for i in indices]
+
+    def _index(self, idx):
+        try:
+            return self.indices[idx]
+        except IndexError as err:
+            raise _index_error("Subset", idx, len(self), err) from None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -106,7 +128,11 @@ class Subset(Dataset):
         if inner is None:
             return None
         arrays, index = inner
-        mine = numpy.asarray(self.indices, dtype=numpy.int64)
+        mine = numpy.asarray(self.indices)
+        if mine.size and mine.dtype.kind not in "iu":  # int64 would truncate 1.7 to 1
+            raise IndexError(f"Subset: indices must be integers, got {mine.dtype} values such "
+                             f"as {mine.flat[0]!r}")
+        mine = mine.astype(numpy.int64, copy=False)
         return arrays, (mine if index is None else index[mine])
 
 
@@ -132,6 +158,9 @@ class ConcatDataset(Dataset):
                 raise IndexError("ConcatDataset: absolute value of index should not exceed "
                                  "dataset length")
             idx += len(self)
+        if idx >= len(self):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {len(self)} "
+                             f"samples (valid indices: -{len(self)} to {len(self) - 1})")
         d = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[d - 1] if d > 0 else 0
         return self.datasets[d][idx - start]
@@ -175,6 +204,10 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     Returns:
         One ``Subset`` per length.
     """
+    if not isinstance(lengths, (Sequence, numpy.ndarray)):
+        raise TypeError(f"random_split: lengths must be a list of lengths or fractions such as "
+                        f"[0.8, 0.2], got {type(lengths).__name__} {lengths!r}")
+    _check_generator("random_split", None if generator is default_generator else generator)
     n = len(dataset)
     # fractions summing to 1 up to rounding (PyTorch also demands sum <= 1, so that
     # [0.55, 0.34, 0.11], whose float sum is 1.0000000000000002, fails there)

@@ -19,12 +19,19 @@ class NotFittedError(ValueError, AttributeError):
 
 
 def _as_2d(X, who: str) -> numpy.ndarray:
-    arr = numpy.asarray(X._data if isinstance(X, Tensor) else X)
+    try:
+        arr = numpy.asarray(X._data if isinstance(X, Tensor) else X)
+    except ValueError:  # NumPy: "setting an array element with a sequence"
+        raise ValueError(f"{who}: X is ragged (its rows have different lengths); give a 2-D "
+                         f"array of shape (n_samples, n_features)") from None
     if arr.ndim != 2:
         raise ValueError(f"{who}: expected a 2-D array of shape (n_samples, n_features), got "
                          f"shape {arr.shape}; reshape a single feature with X.reshape(-1, 1)")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{who}: expected numbers, got dtype {arr.dtype}")
+    if who.endswith(".fit") and arr.shape[0] == 0:
+        raise ValueError(f"{who}: X has 0 samples (shape {arr.shape}); fitting needs at least "
+                         f"one")
     return arr
 
 
@@ -97,7 +104,11 @@ class MinMaxScaler(_Scaler):
 
     def fit(self, X, y=None) -> "MinMaxScaler":
         """Learn each feature's min and max from X of shape (n_samples, n_features)."""
-        lo, hi = self.feature_range
+        try:
+            lo, hi = self.feature_range
+        except (TypeError, ValueError):
+            raise TypeError(f"MinMaxScaler: feature_range must be a pair (min, max) such as "
+                            f"(0, 1), got {self.feature_range!r}") from None
         if lo >= hi:
             raise ValueError(f"MinMaxScaler: minimum of desired feature range must be smaller "
                              f"than maximum, got {tuple(self.feature_range)}")

@@ -14,6 +14,13 @@ from nabla.random import Generator, numpy_generator
 from nabla.tensor import Tensor
 
 
+def _check_generator(owner: str, generator) -> None:
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{owner}: generator must be a nabla.Generator or None, got "
+                        f"{type(generator).__name__} {generator!r:.40}; for a seed s write "
+                        f"generator=nabla.Generator(s)")
+
+
 class Sampler:
     """Base class: an iterable over dataset indices."""
 
@@ -60,6 +67,7 @@ class RandomSampler(_ArraySampler):
 
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
                  generator: Generator | None = None) -> None:
+        _check_generator("RandomSampler", generator)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -67,6 +75,9 @@ class RandomSampler(_ArraySampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a boolean value, "
                             f"got replacement={replacement!r}")
+        if num_samples is None and len(data_source) == 0:
+            raise ValueError("RandomSampler: the dataset is empty (0 samples); there is nothing "
+                             "to shuffle")
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
             raise ValueError(f"RandomSampler: num_samples should be a positive integer value, "
                              f"got num_samples={self.num_samples!r}")
@@ -77,6 +88,9 @@ class RandomSampler(_ArraySampler):
 
     def _index_array(self) -> numpy.ndarray:
         n, rng = len(self.data_source), numpy_generator(self.generator)
+        if n == 0:
+            raise ValueError(f"RandomSampler: cannot draw {self.num_samples} samples from an "
+                             f"empty dataset")
         if self.replacement:
             return rng.integers(0, n, self.num_samples)
         full, rest = divmod(self.num_samples, n)
@@ -93,6 +107,10 @@ class SubsetRandomSampler(_ArraySampler):
     """The given ``indices`` in a random order (a fresh permutation each epoch)."""
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
+        if not hasattr(indices, "__len__"):
+            raise TypeError(f"SubsetRandomSampler: indices must be a sequence of indices such "
+                            f"as range(100), got {type(indices).__name__} {indices!r}")
+        _check_generator("SubsetRandomSampler", generator)
         self.indices = indices
         self.generator = generator
 
@@ -122,8 +140,13 @@ class WeightedRandomSampler(_ArraySampler):
         if not isinstance(replacement, bool):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
                              f"got replacement={replacement!r}")
-        w = numpy.asarray(weights._data if isinstance(weights, Tensor) else weights,
-                          dtype=numpy.float64)
+        _check_generator("WeightedRandomSampler", generator)
+        try:
+            w = numpy.asarray(weights._data if isinstance(weights, Tensor) else weights,
+                              dtype=numpy.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"WeightedRandomSampler: weights must be numbers, got "
+                             f"{weights!r:.80}") from None
         if w.ndim != 1 or not numpy.all(numpy.isfinite(w)) or numpy.any(w < 0) or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of finite, "
                              "non-negative numbers with a positive sum")

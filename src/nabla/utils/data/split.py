@@ -7,6 +7,7 @@ a NumPy Generator); None draws from nabla's global generator, so ``nabla.manual_
 """
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -22,27 +23,49 @@ def _rng(seed) -> numpy.random.Generator:
         return numpy_generator(seed)
     if isinstance(seed, numpy.random.Generator):
         return seed
+    if not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, a nabla.Generator, a NumPy Generator or None, "
+                        f"got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
     return numpy.random.default_rng(seed)
 
 
-def _labels(y) -> numpy.ndarray:
+def _labels(y, who: str) -> numpy.ndarray:
     y = numpy.asarray(y._data if isinstance(y, Tensor) else y)
     if y.ndim != 1:
-        raise ValueError(f"expected 1-D class labels of shape (N,), got shape {y.shape}")
+        raise ValueError(f"{who}: expected 1-D class labels of shape (N,), got shape {y.shape}")
     return y
 
 
-def _part_sizes(n: int, ratios: Sequence[float]) -> list[int]:
+def _count(who: str, name: str, value, low: int = 0) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_ratios(who: str, ratios) -> None:
+    if not isinstance(ratios, (Sequence, numpy.ndarray)) or isinstance(ratios, str):
+        raise TypeError(f"{who}: ratios must be 2 or 3 proportions (train, [val,] test) such as "
+                        f"(0.8, 0.2), got {type(ratios).__name__} {ratios!r}")
+    if not all(isinstance(r, numbers.Real) for r in ratios):
+        raise TypeError(f"{who}: ratios must be numbers, got {tuple(ratios)}")
+    if len(ratios) not in (2, 3) or not all(0 <= r < math.inf for r in ratios) \
+            or sum(ratios) <= 0:
+        raise ValueError(f"{who}: ratios: give 2 or 3 non-negative proportions (train, [val,] "
+                         f"test), got {tuple(ratios)}")
+
+
+def _part_sizes(n: int, ratios: Sequence[float], who: str) -> list[int]:
     """Sizes of the parts: every part after the first gets ceil(n * share), the first the rest
     (scikit-learn rounds the test size up the same way)."""
-    if len(ratios) not in (2, 3) or any(r < 0 for r in ratios) or sum(ratios) <= 0:
-        raise ValueError(f"ratios: give 2 or 3 non-negative proportions (train, [val,] test), "
-                         f"got {tuple(ratios)}")
+    _count(who, "n", n)
+    _check_ratios(who, ratios)
     total = float(sum(ratios))
     # round() first so that 0.3 * 10 (= 3.0000000000000004) gives 3, not 4
     rest = [math.ceil(round(n * r / total, 9)) for r in ratios[1:]]
-    if sum(rest) > n:
-        raise ValueError(f"ratios {tuple(ratios)} leave no samples for training out of {n}")
+    if sum(rest) > n or (ratios[0] > 0 and sum(rest) == n):
+        raise ValueError(f"{who}: ratios {tuple(ratios)} leave no samples for training out of "
+                         f"{n}; use more samples or a larger training share")
     return [n - sum(rest), *rest]
 
 
@@ -86,15 +109,19 @@ def split_indices(n: int, ratios: Sequence[float] = (0.6, 0.2, 0.2), stratify=No
     Returns:
         One sorted-if-unshuffled int64 index array per part.
     """
-    sizes = _part_sizes(n, ratios)
+    return _split(n, ratios, stratify, shuffle, seed, "split_indices")
+
+
+def _split(n: int, ratios, stratify, shuffle: bool, seed, who: str) -> list[numpy.ndarray]:
+    sizes = _part_sizes(n, ratios, who)
     rng = _rng(seed) if shuffle else None
     if stratify is None:
         order = rng.permutation(n) if shuffle else numpy.arange(n)
         bounds = numpy.cumsum([0, *sizes])
         return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    y = _labels(stratify)
+    y = _labels(stratify, who)
     if len(y) != n:
-        raise ValueError(f"stratify: expected {n} labels, got {len(y)}")
+        raise ValueError(f"{who}: stratify: expected {n} labels, got {len(y)}")
     classes, y_idx = numpy.unique(y, return_inverse=True)
     table = _allocate(numpy.bincount(y_idx), sizes)
     parts = [[] for _ in sizes]
@@ -138,15 +165,19 @@ def train_val_test_split(*arrays, ratios: Sequence[float] = (0.6, 0.2, 0.2), str
     """
     if not arrays:
         raise ValueError("train_val_test_split: give at least one array or a dataset")
+    who = "train_val_test_split"
     if len(arrays) == 1 and isinstance(arrays[0], Dataset):
         dataset = arrays[0]
-        parts = split_indices(len(dataset), ratios, stratify, shuffle, seed)
+        parts = _split(len(dataset), ratios, stratify, shuffle, seed, who)
         return [Subset(dataset, p.tolist()) for p in parts]
+    for i, a in enumerate(arrays):
+        if not hasattr(a, "__len__") or getattr(a, "ndim", 1) == 0:
+            raise TypeError(f"{who}: argument {i} is {type(a).__name__}, not an array of "
+                            f"samples; give arrays, tensors or lists of N samples")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
-        raise ValueError(f"train_val_test_split: inconsistent numbers of samples: "
-                         f"{[len(a) for a in arrays]}")
-    parts = split_indices(n, ratios, stratify, shuffle, seed)
+        raise ValueError(f"{who}: inconsistent numbers of samples: {[len(a) for a in arrays]}")
+    parts = _split(n, ratios, stratify, shuffle, seed, who)
     return [_take(a, p) for a in arrays for p in parts]
 
 
@@ -185,6 +216,9 @@ class KFold:
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[numpy.ndarray, numpy.ndarray]]:
         """Yield ``(train_idx, val_idx)`` index arrays (sorted), one pair per fold."""
+        if not hasattr(X, "__len__"):
+            raise TypeError(f"{type(self).__name__}.split: X must be the samples (an array or a "
+                            f"sequence of N items), got {type(X).__name__}")
         n = len(X)
         if self.n_splits > n:
             raise ValueError(f"{type(self).__name__}: cannot have number of splits "
@@ -206,7 +240,7 @@ class StratifiedKFold(KFold):
     def _test_folds(self, n: int, y) -> numpy.ndarray:
         if y is None:
             raise ValueError("StratifiedKFold.split: give the class labels y")
-        y = _labels(y)
+        y = _labels(y, "StratifiedKFold.split")
         if len(y) != n:
             raise ValueError(f"StratifiedKFold.split: X has {n} samples but y has {len(y)}")
         _, first, inverse = numpy.unique(y, return_index=True, return_inverse=True)
@@ -215,7 +249,8 @@ class StratifiedKFold(KFold):
         counts = numpy.bincount(y_enc)
         if numpy.all(self.n_splits > counts):
             raise ValueError(f"StratifiedKFold: n_splits={self.n_splits} cannot be greater than "
-                             f"the number of members in each class")
+                             f"the number of members in each class (the largest of the "
+                             f"{len(counts)} classes has {counts.max()}); use fewer splits")
         if self.n_splits > counts.min():
             warnings.warn(f"StratifiedKFold: the least populated class in y has only "
                           f"{counts.min()} members, which is less than n_splits={self.n_splits}",
@@ -249,9 +284,10 @@ def bootstrap(n: int, n_samples: int | None = None,
         ``(indices, out_of_bag)``: the drawn indices (shape (n_samples,), with repeats) and the
         sorted indices never drawn.
     """
-    if n <= 0:
-        raise ValueError(f"bootstrap: n must be positive, got {n}")
-    indices = _rng(seed).integers(0, n, n if n_samples is None else n_samples)
+    _count("bootstrap", "n", n, low=1)
+    n_samples = n if n_samples is None else n_samples
+    _count("bootstrap", "n_samples", n_samples)
+    indices = _rng(seed).integers(0, n, n_samples)
     drawn = numpy.zeros(n, dtype=bool)
     drawn[indices] = True
     return indices, numpy.flatnonzero(~drawn)

@@ -77,6 +77,9 @@ def get_dataset(name: str, split: str = "train", **kwargs) -> Dataset:
             raise TypeError(f"get_dataset: {name!r} takes no options, got {sorted(kwargs)}; "
                             f"call make_{name}... directly to change its parameters")
         return _toy(name, train)
+    if name in ("mnist", "fashion_mnist", "cifar10") and "root" not in kwargs:
+        raise TypeError(f"get_dataset: {name!r} is read from local files: pass root='folder' "
+                        f"with them (nabla never downloads)")
     classes = {"digits": Digits, "mnist1d": MNIST1D, "mnist": MNIST,
                "fashion_mnist": FashionMNIST, "cifar10": CIFAR10}
     return classes[name](train=train, **kwargs)

@@ -54,6 +54,8 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, flatten: bool = True,
     Returns:
         ``(X_train, y_train, X_test, y_test)``: float32 images and int64 labels.
     """
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"load_digits: test_fraction must be in [0, 1), got {test_fraction}")
     images, labels = _raw_digits()
     X = images / 16.0 if normalize else images.copy()
     X = X.reshape(len(X), 64) if flatten else X[:, None, :, :]

@@ -7,6 +7,7 @@ the folder itself or torchvision's layout beneath it (``root/MNIST/raw``,
 
 import gzip
 import os
+import zlib
 from collections.abc import Callable
 
 import numpy
@@ -17,10 +18,16 @@ from nabla.utils.data.datasets.base import ArrayDataset
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, who: str) -> bytes:
     with open(path, "rb") as f:
         raw = f.read()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw  # gzip magic, not the name
+    if raw[:2] != b"\x1f\x8b":  # gzip's magic number, not the file's name, decides
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as err:
+        raise ValueError(f"{who}: {path} is a truncated or corrupt gzip file ({err}); copy it "
+                         f"again") from None
 
 
 def read_idx(path: str | os.PathLike) -> numpy.ndarray:
@@ -33,13 +40,16 @@ def read_idx(path: str | os.PathLike) -> numpy.ndarray:
     Returns:
         An array of the stored shape and dtype.
     """
-    raw = _read_bytes(os.fspath(path))
+    raw = _read_bytes(os.fspath(path), "read_idx")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"read_idx: {path} is not an IDX file (bad magic number "
                          f"{raw[:4].hex() or 'empty'})")
     dtype = numpy.dtype(_IDX_DTYPES[raw[2]])
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"read_idx: {path} is truncated: its header announces {ndim} "
+                         f"dimensions ({header} bytes) but the file has {len(raw)} bytes")
     shape = tuple(int(s) for s in numpy.frombuffer(raw, ">u4", ndim, offset=4))
     count = int(numpy.prod(shape))
     if len(raw) - header != count * dtype.itemsize:
@@ -101,7 +111,11 @@ class MNIST(ArrayDataset):
             os.fspath(root), [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"],
             [os.path.join(name, "raw")], name)
         images, labels = read_idx(images_path), read_idx(labels_path)
-        if images.ndim != 3 or labels.shape != images.shape[:1]:
+        if images.ndim != 3 or labels.ndim != 1:
+            raise ValueError(f"{name}: expected images of shape (N, 28, 28) and labels of shape "
+                             f"(N,), got {images.shape} from {images_path} and {labels.shape} "
+                             f"from {labels_path}; are the files swapped or misnamed?")
+        if labels.shape != images.shape[:1]:
             raise ValueError(f"{name}: images of shape {images.shape} do not match labels of "
                              f"shape {labels.shape}")
         X = images.astype(numpy.float32) / 255.0
@@ -127,12 +141,17 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[numpy.ndarray, numpy.nd
     Returns:
         images uint8 of shape (N, 3, 32, 32) and labels int64 of shape (N,).
     """
-    raw = numpy.frombuffer(_read_bytes(os.fspath(path)), numpy.uint8)
-    if raw.size % _CIFAR_RECORD:
-        raise ValueError(f"read_cifar10_batch: {path} has {raw.size} bytes, not a multiple of "
-                         f"the {_CIFAR_RECORD}-byte record (1 label + 3072 pixels)")
+    raw = numpy.frombuffer(_read_bytes(os.fspath(path), "read_cifar10_batch"), numpy.uint8)
+    if raw.size == 0 or raw.size % _CIFAR_RECORD:
+        raise ValueError(f"read_cifar10_batch: {path} has {raw.size} bytes, not a positive "
+                         f"multiple of the {_CIFAR_RECORD}-byte record (1 label + 3072 pixels)")
     records = raw.reshape(-1, _CIFAR_RECORD)
-    return records[:, 1:].reshape(-1, 3, 32, 32).copy(), records[:, 0].astype(numpy.int64)
+    labels = records[:, 0].astype(numpy.int64)
+    if labels.max() > 9:  # CIFAR-100's binary batches have two label bytes: another layout
+        bad = int(numpy.argmax(labels > 9))
+        raise ValueError(f"read_cifar10_batch: record {bad} of {path} has label {labels[bad]}, "
+                         f"not a CIFAR-10 class (0-9); is it a CIFAR-10 binary batch?")
+    return records[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
 
 
 class CIFAR10(ArrayDataset):

@@ -5,9 +5,17 @@ targets for regression). ``seed`` is an int, a ``nabla.Generator`` or None (nabl
 generator), so results are reproducible.
 """
 
+import numbers
+
 import numpy
 
-from nabla.utils.data.split import _rng
+from nabla.utils.data.split import _count, _rng
+
+
+def _spread(who: str, name: str, value) -> None:
+    """A noise level or standard deviation: a finite number >= 0."""
+    if not isinstance(value, numbers.Real) or not 0 <= value < numpy.inf:
+        raise ValueError(f"{who}: {name} must be a number >= 0, got {value!r}")
 
 
 def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
@@ -23,6 +31,9 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
     Returns:
         X of shape (n_samples, 2), float32, within [-1, 1]; y of shape (n_samples,), int64.
     """
+    _count("make_spirals", "n_samples", n_samples)
+    _count("make_spirals", "n_classes", n_classes, low=1)
+    _spread("make_spirals", "noise", noise)
     rng = _rng(seed)
     y = numpy.arange(n_samples) % n_classes
     y.sort()
@@ -47,6 +58,9 @@ def make_moons(n_samples: int = 100, noise: float | None = None, shuffle: bool =
     Returns:
         X of shape (n_samples, 2), float32; y of shape (n_samples,), int64.
     """
+    _count("make_moons", "n_samples", n_samples)
+    if noise is not None:
+        _spread("make_moons", "noise", noise)
     rng = _rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -84,6 +98,9 @@ def make_sine_sequences(n: int = 1000, seq_len: int = 50, noise: float = 0.05,
         X of shape (n, seq_len, 1) and y of shape (n, 1), both float32 (batch-first, as
         ``nn.RNN(batch_first=True)`` takes them).
     """
+    _count("make_sine_sequences", "n", n)
+    _count("make_sine_sequences", "seq_len", seq_len, low=1)
+    _spread("make_sine_sequences", "noise", noise)
     rng = _rng(seed)
     freq = rng.uniform(0.02, 0.1, (n, 1))
     phase = rng.uniform(0.0, 2 * numpy.pi, (n, 1))
@@ -108,6 +125,9 @@ def make_ring_of_gaussians(n_samples: int = 1000, n_modes: int = 8, radius: floa
         X of shape (n_samples, 2), float32; y of shape (n_samples,), int64: the mode of each
         point.
     """
+    _count("make_ring_of_gaussians", "n_samples", n_samples)
+    _count("make_ring_of_gaussians", "n_modes", n_modes, low=1)
+    _spread("make_ring_of_gaussians", "std", std)
     rng = _rng(seed)
     y = rng.integers(0, n_modes, n_samples)
     angle = 2 * numpy.pi * y / n_modes
