@@ -232,6 +232,56 @@ def test_ops_with_an_index_read_it_at_each_replay(rng):
     assert len(traced._programs) == 1
 
 
+def test_index_tensors_in_a_key_are_read_at_each_replay(rng):
+    """x[rows, targets] (a hand-written NLL), table[idx], x[x % 3] and x[mask]: the index
+    tensors are values of the program, not constants frozen at the example."""
+    def nll(z, y):
+        return -z.log_softmax(1)[nabla.arange(z.shape[0]), y].mean()
+
+    def lookups(table, idx, mask):
+        return table[idx].sum(1), table[idx % 3, 1:], table[mask], \
+            nabla.masked_select(table[:, 0], mask)
+
+    z = _leaf(rng, (6, 4))
+    y = nabla.tensor(rng.integers(0, 4, 6))
+    traced = _assert_same(nll, [z, y])
+    other = nabla.tensor((y.numpy() + 1) % 4)
+    assert traced(z, other).item() == pytest.approx(nll(z, other).item(), rel=1e-12)
+    _assert_same(nll, [z, other])
+    table = _leaf(rng, (4, 3))
+    idx = nabla.tensor(rng.integers(0, 4, (5, 2)))
+    mask = nabla.tensor(np.array([True, False, True, True]))
+    traced = _assert_same(lookups, [table, idx, mask])
+    for k in range(3):
+        idx2 = nabla.tensor(np.random.default_rng(k).integers(0, 4, (5, 2)))
+        mask2 = nabla.tensor(np.random.default_rng(k).random(4) > 0.5)
+        for a, b in zip(traced(table, idx2, mask2), lookups(table, idx2, mask2)):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: nabla.unique(x % 4, return_inverse=True, return_counts=True),
+    lambda x: nabla.bincount(x % 5, minlength=3),
+    lambda x: nabla.bincount(x % 5, x.double()),
+    lambda x: F.one_hot(x % 4, 4),
+    lambda x: nabla.norm((x % 3).double(), 0),
+    lambda x: nabla.histc(x.double(), 4, 0, 6),
+    lambda x: nabla.where(x > 3),
+    lambda x: (nabla.kthvalue(x, 2).indices, nabla.median(x, 0).indices, x.cummax(0).indices),
+], ids=["unique", "bincount", "bincount_weights", "one_hot", "norm0", "histc", "where",
+        "index_steps"])
+def test_ops_without_gradient_are_recomputed_at_each_replay(fn, rng):
+    """Their results depend on the values: a replay on other values computes them anew."""
+    x = nabla.tensor(rng.integers(0, 7, 9))
+    traced = nabla.jit.trace(fn, (x,), check_trace=False)
+    for seed in range(3):
+        other = nabla.tensor(np.random.default_rng(seed).integers(0, 7, 9))
+        got, want = traced(other), fn(other)
+        got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_check_trace_catches_frozen_values(rng):
     x = _leaf(rng, (6,))
     with warnings.catch_warnings():

@@ -213,6 +213,21 @@ def test_reductions_at_both_opsets(opset):
                         *x.max(2)), [nabla.randn(3, 4, 5)], opset=opset)
 
 
+def test_index_tensors_are_inputs_of_the_graph():
+    """An index given as an input stays an input: other indices give other rows."""
+    rng = np.random.default_rng(0)
+    table = nabla.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+
+    def fn(x, idx, mask):
+        return x[idx] * 2, x[idx % 2, 1:], x[mask]
+
+    idx = nabla.tensor(rng.integers(0, 5, 4))
+    mask = nabla.tensor(np.array([True, False, True, True, False]))
+    _matches(fn, [table, idx, mask],
+             other=[table, nabla.tensor(rng.integers(0, 5, 4)),
+                    nabla.tensor(np.array([False, True, True, False, True]))])
+
+
 @pytest.mark.parametrize("fn, name", [  # (kthvalue, floor_divide, ...: test_onnx_scatter.py)
     (lambda x: x.nonzero(), "nonzero"),
     (lambda x: nabla.isclose(x, x * 2), "isclose"),

@@ -247,6 +247,25 @@ def test_error_messages(call, error, match):
         call(nabla.randn(4, 3, requires_grad=True))
 
 
+def test_zero_dim_inputs_as_torch():
+    """A 0-d input is one element for scatter and index_add; take_along_dim needs a dim."""
+    for lib in (nabla, torch):
+        x = lib.tensor(1.0, requires_grad=True)
+        s = lib.tensor(5.0, requires_grad=True)
+        out = [x.scatter(0, lib.tensor(0), s), x.scatter(0, lib.tensor(0), 3.0),
+               x.index_add(0, lib.tensor([0]), s, alpha=2), x.index_add(0, lib.tensor(0), s)]
+        sum(out).backward()
+        if lib is nabla:
+            ours = [o.item() for o in out] + [x.grad.item(), s.grad.item()]
+        else:
+            assert ours == [o.item() for o in out] + [x.grad.item(), s.grad.item()]
+        with pytest.raises(RuntimeError):
+            x.index_add(0, lib.tensor([0]), lib.tensor([5.0]))
+        with pytest.raises(IndexError, match="(take_along_dim: dim 0 given, but the input is 0-d"
+                                             "|no dimensions)"):
+            x.take_along_dim(lib.tensor(0), 0)
+
+
 def test_torch_rejects_the_same_inputs():
     x = torch.randn(4, 3)
     for call in (lambda: x[4], lambda: x[[0, 7]], lambda: x[0, 0, 0],

@@ -124,6 +124,33 @@ def test_unique_and_bincount_match_torch(rng):
         nabla.bincount(nabla.tensor([1, -1]))
 
 
+@pytest.mark.parametrize("args", [(10,), (7, -1, 1), (4, 0, 0), (3, 0.5, 0.5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_histc_matches_torch(args, dtype, rng):
+    for a in [rng.normal(size=(5, 8)), np.array([2.0, 2.0]), np.array([]),
+              np.array([1.0, np.nan, 0.5, 3.0])]:
+        a = a.astype(dtype)
+        if np.isnan(a).any() and (len(args) == 1 or args[1] == args[2]):  # range from the data
+            with pytest.raises(RuntimeError, match="range .* is not finite"):
+                torch.histc(torch.tensor(a), *args)
+            with pytest.raises(RuntimeError, match="histc: the data's range .* is not finite"):
+                nabla.histc(nabla.tensor(a), *args)
+            continue
+        assert_close(nabla.histc(nabla.tensor(a), *args), torch.histc(torch.tensor(a), *args))
+    x = nabla.tensor(rng.normal(size=6), requires_grad=True)
+    assert not x.histc(3).requires_grad  # no gradient, as in PyTorch
+    with pytest.raises(RuntimeError, match="histc: expected a floating point tensor"):
+        nabla.histc(nabla.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="histc: max must be larger than min"):
+        nabla.histc(nabla.tensor([1.0]), 3, 2, 1)
+
+
+def test_where_with_the_condition_alone_is_nonzero(rng):
+    c = rng.normal(size=(3, 4)) > 0
+    for got, want in zip(nabla.where(nabla.tensor(c)), torch.where(torch.tensor(c))):
+        assert_close(got, want)
+
+
 def test_compile_hands_the_model_back():
     model = nabla.nn.Linear(2, 2)
     assert nabla.compile(model) is model

@@ -211,6 +211,9 @@ class MoreTensorMethods:
     def aminmax(self, *, dim=None, keepdim=False):
         return nabla.ops.aminmax(self, dim=dim, keepdim=keepdim)
 
+    def histc(self, bins=100, min=0, max=0):
+        return nabla.ops.histc(self, bins, min, max)
+
     def cov(self, *, correction=1, fweights=None, aweights=None):
         return nabla.ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
 

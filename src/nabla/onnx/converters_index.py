@@ -54,8 +54,11 @@ def advanced_getitem(g: Graph, args, out: Value):
     array is a Gather; several are broadcast together, stacked, and read by GatherND from x
     with their dims moved to the front; then, as NumPy, the result's indexed dims move back to
     where the index arrays stood if they were adjacent in the key."""
-    x, key = args
-    key = key if isinstance(key, tuple) else (key,)
+    x, key, *rest = args
+    key = list(key) if isinstance(key, tuple) else [key]
+    if rest:  # the index tensors, passed apart: rest = (where, *their Values)
+        for i, index in zip(rest[0], rest[1:]):
+            key[i] = index
     if any(k is None or k is Ellipsis or isinstance(k, (bool, int)) for k in key):
         raise ExportError("onnx.export: an index mixing arrays with None, ... or ints has no "
                           "ONNX conversion yet")

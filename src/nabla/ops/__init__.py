@@ -30,7 +30,7 @@ aliases.py      PyTorch's other names (absolute, arccos, divide, greater, ...), 
 arrangement.py  repeat_interleave, tensor_split/hsplit, rot90, fliplr, atleast_*, broadcast_tensors,
                 diag_embed, diagflat, block_diag (derived)
 grids.py        cartesian_prod, combinations, tril/triu_indices, unravel_index, argwhere, logspace
-statistics.py   aminmax, cov, corrcoef
+statistics.py   aminmax, cov, corrcoef, histc
 The matrix functions of torch.linalg (inv, det, solve, cholesky, qr, eigh, svd, norms) are in
 the package nabla.linalg.
 """

@@ -13,7 +13,7 @@ from nabla.ops.arithmetic import _like_torch, _xp, div, mul, neg, pow, rpow, sub
 from nabla.ops.compare import _binary, _raw, ge, gt, le, lt, ne
 from nabla.ops.elementwise import abs, clamp, cos, sign, sin, to_dtype, where
 from nabla.ops.logexp import logaddexp
-from nabla.ops.reduce import _quiet, _unary
+from nabla.ops.reduce import _plain, _quiet
 from nabla.ops.rounding import trunc
 from nabla.ops.trigonometry import acos, acosh, asin, asinh, atan, atan2, atanh
 from nabla.tensor import Tensor
@@ -320,4 +320,4 @@ def heaviside(input: Tensor, values) -> Tensor:
 
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0); bool, no gradient."""
-    return _unary(array_module(input._data).signbit, input)
+    return _plain(array_module(input._data).signbit, input)

@@ -16,7 +16,7 @@ from nabla.ops.elementwise import clone
 from nabla.ops.flip import flip
 from nabla.ops.index import AdvancedGetitemBackward, index_select
 from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
-from nabla.ops.reduce import _unary
+from nabla.ops.reduce import _plain
 from nabla.ops.shape import _dim, broadcast_to, expand, movedim, reshape, transpose
 from nabla.tensor import Tensor
 
@@ -89,7 +89,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
             raise RuntimeError("repeat_interleave: repeats can not be negative")
         xp = array_module(counts)
         _check_output_size(output_size, int(counts.sum()))
-        return _unary(lambda c: xp.repeat(xp.arange(c.size, dtype=c.dtype), c), input)
+        return _plain(lambda c: xp.repeat(xp.arange(c.size, dtype=c.dtype), c), input)
     if dim is None:
         input, d = reshape(input, (-1,)), 0
     elif input.ndim == 0:
@@ -106,8 +106,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         return reshape(x, shape[:d] + (counts * shape[d],) + shape[d + 1:])
     xp = array_module(counts)
     _check_output_size(output_size, int(counts.sum()))
-    # a Tensor index made by _unary: nabla.jit.trace recomputes it from repeats at each replay
-    index = _unary(lambda c: xp.repeat(xp.arange(shape[d]), c), repeats)
+    # a Tensor index made by _plain: nabla.jit.trace recomputes it from repeats at each replay
+    index = _plain(lambda c: xp.repeat(xp.arange(shape[d]), c), repeats)
     return index_select(input, d, index)
 
 

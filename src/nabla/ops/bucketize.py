@@ -11,20 +11,11 @@ import math
 import numbers
 
 from nabla import dtype as _dt
-from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
+from nabla.ops.reduce import _plain
 from nabla.tensor import Tensor
 
 __all__ = ["searchsorted", "bucketize", "isin"]
-
-
-def _plain(fn, *args) -> Tensor:
-    """``fn`` of the arrays of ``args`` (Tensors; other values as they are) as a Tensor without
-    gradient, logged for ``nabla.jit.trace``."""
-    result = Tensor._make(fn(*(a._data if isinstance(a, Tensor) else a for a in args)))
-    if _trace.tracer is not None:
-        _trace.tracer.plain(fn, args, result)
-    return result
 
 
 def _shape(value) -> tuple:

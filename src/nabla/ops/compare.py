@@ -8,7 +8,7 @@ The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` bel
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
-from nabla.ops.reduce import _quiet, _unary
+from nabla.ops.reduce import _plain, _quiet
 from nabla.tensor import Tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
@@ -94,14 +94,14 @@ def logical_xor(input, other) -> Tensor:
 
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise NOT of the truth values (bool)."""
-    return _unary(_xp(input).logical_not, input)
+    return _plain(_xp(input).logical_not, input)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
     """~x: bitwise NOT of an integer tensor, logical NOT of a bool tensor."""
     if input.dtype.kind == "f":
         raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {input.dtype}")
-    return _unary(_xp(input).invert, input)
+    return _plain(_xp(input).invert, input)
 
 
 def _bitwise(name: str, fn, input, other) -> Tensor:
@@ -128,17 +128,17 @@ def bitwise_xor(input, other) -> Tensor:
 
 def isnan(input: Tensor) -> Tensor:
     """True where the element is NaN (bool, same shape)."""
-    return _unary(_xp(input).isnan, input)
+    return _plain(_xp(input).isnan, input)
 
 
 def isinf(input: Tensor) -> Tensor:
     """True where the element is +inf or -inf (bool, same shape)."""
-    return _unary(_xp(input).isinf, input)
+    return _plain(_xp(input).isinf, input)
 
 
 def isfinite(input: Tensor) -> Tensor:
     """True where the element is neither inf nor NaN (bool, same shape)."""
-    return _unary(_xp(input).isfinite, input)
+    return _plain(_xp(input).isfinite, input)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
@@ -146,7 +146,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     ``as_tuple`` one 1-D tensor per dimension (what ``x[nonzero(x, as_tuple=True)]`` needs)."""
     if input.ndim == 0 and as_tuple:
         input = input.reshape(1)
-    found = _unary(lambda a: _xp(input).argwhere(a).astype("int64"), input)
+    found = _plain(lambda a: _xp(input).argwhere(a).astype("int64"), input)
     if not as_tuple:
         return found
     return tuple(found[:, d] for d in range(input.ndim))
@@ -155,7 +155,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """The number of nonzero elements over ``dim`` (int64, no gradient)."""
     axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
-    return _unary(lambda a: _xp(input).asarray(_xp(input).count_nonzero(a, axis=axis),
+    return _plain(lambda a: _xp(input).asarray(_xp(input).count_nonzero(a, axis=axis),
                                                 "int64"), input)
 
 

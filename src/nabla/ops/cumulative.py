@@ -9,13 +9,14 @@ gradient back to the element it came from.
 
 import operator
 from collections import namedtuple
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.elementwise import exp, log, to_dtype, where
 from nabla.ops.flip import Flip
-from nabla.ops.reduce import Cumsum, ReverseCumsum, _int_to_long, _quiet, _raw, _unary
+from nabla.ops.reduce import Cumsum, ReverseCumsum, _int_to_long, _plain, _quiet, _raw
 from nabla.ops.scatter import gather
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
@@ -119,7 +120,7 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 
 # -- cummax, cummin ------------------------------------------------------------------------------
-def _running_indices(a, dim: int, running):
+def running_indices(a, dim: int, running):
     """Where the running max (``running`` = maximum) or min of array ``a`` along ``dim`` sits:
     as PyTorch, the latest position whose element is >= (for min, <=) all before it, and once
     a NaN was seen the latest NaN."""
@@ -139,7 +140,7 @@ def _cum_extreme(op: str, input: Tensor, dim, result):
         indices = Tensor._make(xp.zeros((), _dt.int64))
     else:
         running = xp.maximum if op == "cummax" else xp.minimum
-        indices = _unary(lambda a: _running_indices(a, d, running), input)
+        indices = _plain(partial(running_indices, dim=d, running=running), input)
     return result(gather(input, d, indices), indices)
 
 

@@ -385,8 +385,13 @@ def clamp(input, min=None, max=None) -> Tensor:
 clip = clamp
 
 
-def where(condition, input, other) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, of ``other`` elsewhere."""
+def where(condition, input=None, other=None) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, of ``other`` elsewhere. With the
+    condition alone: ``nonzero(condition, as_tuple=True)``, as in PyTorch."""
+    if input is None and other is None:
+        from nabla.ops.compare import nonzero  # compare.py builds on this module
+
+        return nonzero(condition, as_tuple=True)
     return Where.apply(condition, input, other)
 
 

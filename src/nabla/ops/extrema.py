@@ -13,7 +13,7 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import maximum, minimum
 from nabla.ops.elementwise import where
-from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _quiet, _raw, _unary, _unreduce
+from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _plain, _quiet, _raw, _unreduce
 from nabla.tensor import Tensor
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]
@@ -176,14 +176,14 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _arg(name: str, input: Tensor, dim, keepdim: bool, fn) -> Tensor:
     x = input._data
     if dim is None:
-        return _unary(partial(arg_index, which=fn, axis=None, keepdims=keepdim), input)
+        return _plain(partial(arg_index, which=fn, axis=None, keepdims=keepdim), input)
     d = _one_dim(name, dim, x.ndim)
     if d == ():  # 0-d input
         return Tensor._make(array_module(x).zeros((), _dt.int64))
     if x.shape[d] == 0:
         raise IndexError(f"{name}: cannot take the {name} of an empty dimension {d} of {x.shape}")
-    # through _unary, so that nabla.jit.trace replays it instead of freezing the indices
-    return _unary(partial(arg_index, which=fn, axis=d, keepdims=keepdim), input)
+    # through _plain, so that nabla.jit.trace replays it instead of freezing the indices
+    return _plain(partial(arg_index, which=fn, axis=d, keepdims=keepdim), input)
 
 
 def arg_index(a, which, axis, keepdims: bool):

@@ -15,7 +15,7 @@ from nabla.backend import array_module
 from nabla.ops.compare import nonzero
 from nabla.ops.index import getitem
 from nabla.ops.join import stack
-from nabla.ops.reduce import _quiet, _unary
+from nabla.ops.reduce import _plain, _quiet
 from nabla.ops.shape import expand, reshape
 from nabla.tensor import Tensor
 
@@ -151,8 +151,8 @@ def unravel_index(indices, shape) -> tuple:
                            "it")
     xp = array_module(data)
     coords, stride = [], 1
-    for n in reversed(shape):  # through _unary, so that nabla.jit.trace replays them
-        coords.append(_unary(lambda a, s=stride, n=n: xp.floor_divide(a.astype("int64"), s) % n,
+    for n in reversed(shape):  # through _plain, so that nabla.jit.trace replays them
+        coords.append(_plain(lambda a, s=stride, n=n: xp.floor_divide(a.astype("int64"), s) % n,
                              indices))
         stride *= n
     return tuple(reversed(coords))

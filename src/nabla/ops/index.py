@@ -55,19 +55,29 @@ class GetitemBackward(Op):
 
 class AdvancedGetitem(Op):
     """y = x[key] for a key with integer arrays or boolean masks (a copy);  dy/dx = grad
-    accumulated into zeros at key (repeated indices add up)."""
+    accumulated into zeros at key (repeated indices add up).
+
+    Index tensors come as arguments of their own, put into ``key`` at the positions ``where``:
+    a trace (jit.trace, onnx.export) then reads them as values of the program, not constants."""
 
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, key):
+    def forward(ctx, x, key, where=(), *indices):
+        if where:
+            key = list(key)
+            for i, index in zip(where, indices):
+                key[i] = index
+            key = tuple(key)
         ctx.in_shape = x.shape
         ctx.key = key
+        ctx.n_indices = len(indices)
         return x[key]
 
     @staticmethod
     def backward(ctx, grad):
-        return AdvancedGetitemBackward.apply(grad, ctx.in_shape, ctx.key), None
+        grad_input = AdvancedGetitemBackward.apply(grad, ctx.in_shape, ctx.key)
+        return (grad_input, None, None) + (None,) * ctx.n_indices
 
 
 class AdvancedGetitemBackward(Op):
@@ -171,7 +181,23 @@ def getitem(input: Tensor, key) -> Tensor:
     input, parts, basic = _torch_placement(input, key)
     if basic:
         return Getitem.apply(input, parts)
-    return AdvancedGetitem.apply(input, parts)
+    return AdvancedGetitem.apply(input, *_index_arguments(parts, key))
+
+
+def _index_arguments(parts: tuple, key) -> tuple:
+    """``(parts, where, *tensors)``: the index tensors of the user's ``key`` taken out of the
+    placed key ``parts`` (which holds their arrays) to be AdvancedGetitem's arguments."""
+    tensors = {id(k._data): k for k in (key if isinstance(key, tuple) else (key,))
+               if isinstance(k, Tensor)}
+    if not tensors:
+        return (parts,)
+    parts, where, indices = list(parts), [], []
+    for i, k in enumerate(parts):
+        if id(k) in tensors:
+            where.append(i)
+            indices.append(tensors[id(k)])
+            parts[i] = None  # filled in by forward
+    return (tuple(parts), tuple(where), *indices)
 
 
 def setitem(array, key, value) -> None:
@@ -368,10 +394,16 @@ def index_add(input: Tensor, dim: int, index, source: Tensor, *, alpha=1) -> Ten
     Returns:
         Tensor of input's shape.
     """
-    dim, index = _check_index_1d("index_add", input, dim, _array(index))
-    if source.ndim and source.shape[dim] != index.shape[0]:
+    dim, flat = _check_index_1d("index_add", input, dim, _array(index))
+    if source.ndim and source.shape[dim] != flat.shape[0]:
         raise RuntimeError(f"index_add: source has {source.shape[dim]} slices along dim {dim} "
-                           f"but index has {index.shape[0]} entries")
+                           f"but index has {flat.shape[0]} entries")
+    index = index.reshape(-1) if isinstance(index, Tensor) else flat  # traced: see index_select
+    if input.ndim == 0:  # one element, as in PyTorch
+        if source.ndim:
+            raise RuntimeError(f"index_add: a 0-d input takes a 0-d source, got shape "
+                               f"{tuple(source.shape)}")
+        return IndexAdd.apply(input.reshape(1), 0, index, source.reshape(1), alpha).reshape(())
     return IndexAdd.apply(input, dim, index, source, alpha)
 
 
@@ -385,11 +417,13 @@ def masked_select(input: Tensor, mask) -> Tensor:
     Returns:
         1-D tensor of the selected elements, in row-major order.
     """
-    mask = _array(mask)
+    given, mask = mask, _array(mask)
     if mask.dtype != bool:
         raise RuntimeError(f"masked_select: mask must be a boolean tensor, got {mask.dtype}")
     xp = array_module(mask)
     shape = xp.broadcast_shapes(input.shape, mask.shape)
     if input.shape != shape:
         input = input.broadcast_to(shape)
+    if isinstance(given, Tensor):  # an argument of its own, so that a trace reads it
+        return AdvancedGetitem.apply(input, (None,), (0,), broadcast_to(given, shape))
     return AdvancedGetitem.apply(input, xp.broadcast_to(mask, shape))

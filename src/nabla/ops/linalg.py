@@ -7,13 +7,14 @@ engine. einsum's gradient for one operand is another einsum of the gradient with
 
 import math
 import string
+from functools import partial
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
 from nabla.ops.elementwise import abs, sign, where
 from nabla.ops.extrema import amax, amin
-from nabla.ops.reduce import _dims, _safe_div, _unreduce
+from nabla.ops.reduce import _dims, _plain, _safe_div, _unreduce
 from nabla.ops.shape import broadcast_to, reshape, transpose
 from nabla.ops.softmax_family import _float_input
 from nabla.tensor import Tensor
@@ -347,10 +348,14 @@ def norm(input: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Ten
         return amax(abs(input), dims, keepdim)
     if p == -math.inf:
         return amin(abs(input), dims, keepdim)
-    if p == 0:
-        x = input._data if isinstance(input, Tensor) else input
-        nz = array_module(x).asarray((x != 0).sum(axis=dims, keepdims=keepdim), dtype=x.dtype)
-        return Tensor._make(nz) if isinstance(input, Tensor) else nz
+    if p == 0:  # no gradient (it is zero almost everywhere)
+        count = partial(_count_nonzero, axis=dims, keepdims=keepdim)
+        return _plain(count, input) if isinstance(input, Tensor) else count(input)
     if p < 0:
         raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
     return Norm.apply(input, p, dims, keepdim)
+
+
+def _count_nonzero(x, axis, keepdims):
+    """The number of nonzero elements of array ``x`` (norm with p=0), in x's dtype."""
+    return array_module(x).asarray((x != 0).sum(axis=axis, keepdims=keepdims), dtype=x.dtype)

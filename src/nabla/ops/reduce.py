@@ -369,13 +369,15 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 
 # -- all, any ---------------------------------------------------------------------------------
-def _unary(fn, input: Tensor) -> Tensor:
-    """``fn`` of the input's array as a Tensor without gradient; when ``nabla.jit.trace`` is
-    recording it is told which function made the result, so a replay recomputes it (a
-    ``functools.partial`` shows its settings to ``nabla.onnx.export`` too)."""
-    result = Tensor._make(fn(input._data))
+def _plain(fn, *args):
+    """``fn`` of the arrays of ``args`` (Tensors; other values as they are) as a Tensor, or a
+    tuple of them, without gradient; when ``nabla.jit.trace`` is recording it is told which
+    function made the result, so a replay recomputes it (a ``functools.partial`` shows its
+    settings to ``nabla.onnx.export`` too)."""
+    out = fn(*(a._data if isinstance(a, Tensor) else a for a in args))
+    result = tuple(map(Tensor._make, out)) if type(out) is tuple else Tensor._make(out)
     if _trace.tracer is not None:
-        _trace.tracer.plain(fn, (input,), result)
+        _trace.tracer.plain(fn, args, result)
     return result
 
 
@@ -383,11 +385,11 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "all")
     xp = array_module(input._data)
-    return _unary(partial(xp.all, axis=dims, keepdims=keepdim), input)
+    return _plain(partial(xp.all, axis=dims, keepdims=keepdim), input)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element over ``dim`` is nonzero (bool tensor, no gradient)."""
     dims = _dims(dim, input.ndim, "any")
     xp = array_module(input._data)
-    return _unary(partial(xp.any, axis=dims, keepdims=keepdim), input)
+    return _plain(partial(xp.any, axis=dims, keepdims=keepdim), input)

@@ -192,6 +192,8 @@ def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
     index = _index_arg(index)
     if not isinstance(src, Tensor):
         src = Tensor._make(as_array(src, input.dtype))
+    if input.ndim == 0:  # one element, as in PyTorch
+        return Scatter.apply(input.reshape(1), 0, index.reshape(1), src.reshape(-1)).reshape(())
     return Scatter.apply(input, dim, index, src)
 
 
@@ -208,6 +210,9 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     indices = _index_arg(indices)  # a Tensor stays one (see _index_arg)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if input.ndim == 0:
+        raise IndexError(f"take_along_dim: dim {dim} given, but the input is 0-d (it has no "
+                         "dimensions); pass dim=None or reshape it")
     dim = _dim("take_along_dim", dim, input.ndim)
     xp = array_module(_array(indices))
     a, b = list(input.shape), list(indices.shape)

@@ -14,7 +14,7 @@ from nabla import dtype as _dt
 from nabla.backend import array_module
 from nabla.ops.compare import isnan
 from nabla.ops.elementwise import where
-from nabla.ops.reduce import _unary
+from nabla.ops.reduce import _plain
 from nabla.ops.reduce import any as _any  # (not the builtin)
 from nabla.ops.scatter import take_along_dim
 from nabla.ops.shape import _dim, movedim, unsqueeze
@@ -54,7 +54,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     if input.ndim == 0:
         return Tensor._make(array_module(input._data).zeros((), _dt.int64))
     d = _dim("argsort", dim, input.ndim)
-    return _unary(partial(order, dim=d, descending=descending), input)
+    return _plain(partial(order, dim=d, descending=descending), input)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -89,7 +89,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     d = _checked_k("topk", input, k, dim, lowest=0)
     if input.ndim == 0:
         return topk_result(input * 1, argsort(input))
-    indices = _unary(partial(order, dim=d, descending=largest, k=k), input)
+    indices = _plain(partial(order, dim=d, descending=largest, k=k), input)
     return topk_result(take_along_dim(input, indices, d), indices)
 
 
@@ -102,8 +102,13 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     d = _checked_k("kthvalue", input, k, dim, lowest=1)
     if input.ndim == 0:
         return kthvalue_result(input * 1, argsort(input))
-    index = _unary(lambda a: order(a, d, False).take([k - 1], axis=d), input)
+    index = _plain(partial(kth_index, dim=d, k=k), input)
     return kthvalue_result(*_picked(input, index, d, keepdim))
+
+
+def kth_index(a, dim: int, k: int):
+    """Index of the k-th smallest value of array ``a`` along ``dim`` (kept, size 1)."""
+    return order(a, dim, False).take([k - 1], axis=dim)
 
 
 def _picked(input: Tensor, index: Tensor, d: int, keepdim: bool) -> tuple:
@@ -173,7 +178,7 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     return out[0] if qs.ndim == 0 else out
 
 
-def _median_index(a, dim: int):
+def median_index(a, dim: int):
     """Index of the lower median along ``dim`` (keepdims), or of the first NaN where a NaN is
     present (PyTorch's median propagates NaN)."""
     xp = array_module(a)
@@ -195,12 +200,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
             raise RuntimeError("median: cannot take the median of an empty tensor")
-        index = _unary(lambda a: _median_index(a, 0), flat)
+        index = _plain(partial(median_index, dim=0), flat)
         return take_along_dim(flat, index, 0).reshape(())
     d = _dim("median", dim, input.ndim)
     if input.ndim == 0:
         return median_result(input * 1, argsort(input))
-    index = _unary(lambda a: _median_index(a, d), input)
+    index = _plain(partial(median_index, dim=d), input)
     return median_result(*_picked(input, index, d, keepdim))
 
 
@@ -214,14 +219,20 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     """
     if dim is not None:
         raise NotImplementedError("unique: dim is not supported; flatten or use dim=None")
-    a = input._data
-    xp = array_module(a)
-    values, inverse, counts = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True)
-    out = [Tensor._make(values)]
+    return _plain(partial(_unique, return_inverse=return_inverse,
+                          return_counts=return_counts), input)
+
+
+def _unique(a, return_inverse: bool, return_counts: bool):
+    """unique on array ``a``: the values, then the inverse (a's shape) and the counts (int64)
+    when asked for; a tuple when there is more than the values."""
+    values, inverse, counts = array_module(a).unique(a.reshape(-1), return_inverse=True,
+                                                     return_counts=True)
+    out = [values]
     if return_inverse:
-        out.append(Tensor._make(inverse.reshape(a.shape).astype(_dt.int64)))
+        out.append(inverse.reshape(a.shape).astype(_dt.int64))
     if return_counts:
-        out.append(Tensor._make(counts.astype(_dt.int64)))
+        out.append(counts.astype(_dt.int64))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -232,12 +243,16 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
         raise RuntimeError(f"bincount: expects a 1-D tensor of non-negative integers, got shape "
                            f"{tuple(a.shape)} and dtype {a.dtype}")
-    xp = array_module(a)
+    fn = partial(_bincount, minlength=minlength)
+    return _plain(fn, input) if weights is None else _plain(fn, input, weights)
+
+
+def _bincount(a, weights=None, minlength: int = 0):
+    """bincount on arrays: int64 counts, or the sums of ``weights`` (float64 unless floating)."""
+    counts = array_module(a).bincount(a, weights=weights, minlength=minlength)
     if weights is None:
-        return Tensor._make(xp.bincount(a, minlength=minlength).astype(_dt.int64))
-    w = weights._data
-    counts = xp.bincount(a, weights=w, minlength=minlength)
-    return Tensor._make(counts.astype(w.dtype if w.dtype.kind == "f" else _dt.float64))
+        return counts.astype(_dt.int64)
+    return counts.astype(weights.dtype if weights.dtype.kind == "f" else _dt.float64)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False,

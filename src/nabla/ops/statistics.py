@@ -1,25 +1,27 @@
 """Statistics of data: aminmax (both extremes at once), cov (the covariance matrix of variables
-observed together) and corrcoef (their Pearson correlation).
+observed together), corrcoef (their Pearson correlation) and histc (a histogram, no gradient).
 
-All are derived from other ops (amin/amax, sums, matmul, division), so the gradients follow from
-theirs: the extremes' gradients are split among ties, as PyTorch's.
+The first three are derived from other ops (amin/amax, sums, matmul, division), so the gradients
+follow from theirs: the extremes' gradients are split among ties, as PyTorch's.
 """
 
+import math
 import operator
 import warnings
 from collections import namedtuple
+from functools import partial
 
 from nabla.backend import array_module
 from nabla.ops.elementwise import clamp, sqrt
 from nabla.ops.extrema import amax, amin
 from nabla.ops.linalg import matmul
 from nabla.ops.matrix import diagonal
-from nabla.ops.reduce import _quiet
+from nabla.ops.reduce import _plain, _quiet
 from nabla.ops.reduce import sum as _sum
 from nabla.ops.shape import _dim, reshape, squeeze, transpose
 from nabla.tensor import Tensor
 
-__all__ = ["aminmax", "cov", "corrcoef"]
+__all__ = ["aminmax", "cov", "corrcoef", "histc"]
 
 # The (min, max) pair, as torch.return_types.aminmax.
 aminmax_result = namedtuple("aminmax", ["min", "max"])
@@ -143,3 +145,36 @@ def corrcoef(input: Tensor) -> Tensor:
         std = sqrt(diagonal(c))
         c = c / reshape(std, (-1, 1)) / reshape(std, (1, -1))
     return clamp(c, -1, 1)  # rounding can step just outside
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """How many elements fall in each of ``bins`` equal bins spanning [min, max] (the data's
+    range when min == max; widened by 1 each side if the data hold one value); elements outside
+    are not counted. No gradient.
+
+    Args:
+        input: floating tensor of any shape.
+    Returns:
+        Tensor of shape (bins,), of input's dtype.
+    """
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"histc: expected a floating point tensor, got {input.dtype}; convert "
+                           "it (x.float())")
+    if operator.index(bins) <= 0:
+        raise RuntimeError(f"histc: bins must be positive, got {bins}")
+    if min > max:
+        raise RuntimeError(f"histc: max must be larger than min (got min={min}, max={max})")
+    return _plain(partial(_histc, bins=bins, lo=float(min), hi=float(max)), input)
+
+
+def _histc(x, bins: int, lo: float, hi: float):
+    xp = array_module(x)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"histc: the data's range [{lo}, {hi}] is not finite; pass min "
+                               "and max")
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = xp.histogram(x[~xp.isnan(x)], bins, (lo, hi))  # NaN falls in no bin
+    return counts.astype(x.dtype)

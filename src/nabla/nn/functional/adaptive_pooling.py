@@ -15,7 +15,7 @@ from nabla.nn.functional.pooling3d import avg_pool3d, max_pool3d
 from nabla.nn.utils.conv_utils import ntuple
 from nabla.ops import gather
 from nabla.ops.linalg import matmul
-from nabla.ops.reduce import _unary, mean
+from nabla.ops.reduce import _plain, mean
 from nabla.ops.shape import reshape, transpose
 from nabla.tensor import Tensor
 
@@ -148,7 +148,7 @@ def _adaptive_max(op: str, input: Tensor, output_size, k: int, return_indices: b
         return pool(input, tuple(n // o for n, o in zip(size, out)),
                     return_indices=return_indices)
     # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
-    idx = _unary(lambda a: _adaptive_argmax(a, out), input)
+    idx = _plain(lambda a: _adaptive_argmax(a, out), input)
     lead = tuple(input.shape[:-k])
     flat = reshape(input, lead + (math.prod(size),))
     y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out)

@@ -1,8 +1,11 @@
 """Embedding lookup and one-hot encoding."""
 
+from functools import partial
+
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import no_grad
 from nabla.backend import array_module
+from nabla.ops.reduce import _plain
 from nabla.tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -103,6 +106,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, num_classes={num_classes}), "
                            f"got values in [{idx.min()}, {idx.max()}]")
-    xp = array_module(idx)
-    out = (idx[..., None] == xp.arange(num_classes)).astype("int64")
-    return Tensor._make(out)
+    return _plain(partial(_one_hot, num_classes=num_classes), tensor)
+
+
+def _one_hot(idx, num_classes: int):
+    """(*) integer array -> (*, num_classes) int64 one-hot array."""
+    return (idx[..., None] == array_module(idx).arange(num_classes)).astype("int64")
