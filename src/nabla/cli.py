@@ -184,46 +184,80 @@ def _regression_loss(output, target):
     return mse_loss(output.reshape(target.shape), target)
 
 
-def _train(args) -> int:
-    import numpy
+FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # read from --root, never downloaded
 
+
+def _check_train_args(args) -> str | None:
+    """What is wrong with the options of ``nabla train`` (None if nothing), before any data is
+    loaded; sets ``args.hidden_sizes``."""
+    from nabla.utils.data.datasets import DATASETS
+
+    if args.dataset not in DATASETS:
+        return (f"argument --dataset: invalid choice: {args.dataset!r} (choose from "
+                f"{', '.join(DATASETS)}; see `nabla datasets`)")
+    if args.dataset in FILE_DATASETS and args.root is None:
+        return f"--dataset {args.dataset} is read from local files: pass --root FOLDER"
+    for name, value, low in (("epochs", args.epochs, 1), ("batch-size", args.batch_size, 1),
+                             ("patience", args.patience, 0)):
+        if value is not None and value < low:
+            return f"argument --{name}: must be >= {low}, got {value}"
+    if not 0 <= args.val_fraction < 1:
+        return f"argument --val-fraction: must be in [0, 1), got {args.val_fraction}"
+    if not 0 <= args.label_smoothing <= 1:  # CrossEntropyLoss would only say so at step one
+        return f"argument --label-smoothing: must be in [0, 1], got {args.label_smoothing}"
+    if args.grad_clip is not None and not args.grad_clip > 0:
+        return f"argument --grad-clip: must be > 0, got {args.grad_clip}"
+    default = "64" if args.model in RECURRENT_MODELS else "128,64"
+    try:
+        args.hidden_sizes = tuple(int(h) for h in (args.hidden or default).split(",") if h)
+    except ValueError:
+        return f"argument --hidden: expected comma-separated integers such as 128,64, got " \
+               f"{args.hidden!r}"
+    if any(h < 1 for h in args.hidden_sizes):
+        return f"argument --hidden: sizes must be >= 1, got {args.hidden!r}"
+    out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
+    if os.path.exists(out) and not os.path.isdir(out):
+        return f"argument --out: {out!r} is a file, not a folder"
+    return None
+
+
+def _model(args, x0, n_out: int):
+    from nabla.models import MLP
+
+    if args.model in CNN_MODELS:
+        from nabla.models import cnn_for
+
+        return cnn_for(args.model, tuple(x0.shape), n_out)
+    if args.model in RECURRENT_MODELS:
+        from nabla.models import sequence_model_for
+
+        return sequence_model_for(args.model, tuple(x0.shape), n_out, args.hidden_sizes,
+                                  args.dropout)
+    hidden = args.hidden_sizes if args.model == "mlp" else ()
+    return MLP(int(x0.numel()), hidden, n_out, activation=args.activation, dropout=args.dropout,
+               batch_norm=args.batch_norm)
+
+
+def _build(args) -> dict:
+    """The data, model, loaders and Trainer of a ``nabla train`` run."""
     import nabla
     from nabla import nn
-    from nabla.models import MLP
-    from nabla.train import EarlyStopping, Trainer, plot_history
+    from nabla.train import EarlyStopping, Trainer
     from nabla.utils.data import DataLoader
 
     nabla.manual_seed(args.seed)
     train, val, test = _data(args)
     x0, y0 = train[0]
-    in_features = int(numpy.prod(x0.shape))
-    regression = y0.dtype.kind == "f"
-    if regression:  # e.g. the next value of a sequence: one output, mean squared error
-        n_out, metrics = 1, ()
-        loss_fn = _regression_loss
+    if y0.dtype.kind == "f":  # e.g. the next value of a sequence: one output, mean squared error
+        n_out, metrics, loss_fn = 1, (), _regression_loss
     else:
         labels = getattr(test, "targets", None)
         n_out = int(max(labels.numpy().max(), y0.item()) + 1) if labels is not None else 10
         metrics = ("accuracy",)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    default = "64" if args.model in RECURRENT_MODELS else "128,64"
-    hidden = tuple(int(h) for h in (args.hidden or default).split(",") if h)
-    if args.model in CNN_MODELS:
-        from nabla.models import cnn_for
-
-        model = cnn_for(args.model, tuple(x0.shape), n_out)
-    elif args.model in RECURRENT_MODELS:
-        from nabla.models import sequence_model_for
-
-        model = sequence_model_for(args.model, tuple(x0.shape), n_out, hidden, args.dropout)
-    else:
-        hidden = hidden if args.model == "mlp" else ()
-        model = MLP(in_features, hidden, n_out, activation=args.activation,
-                    dropout=args.dropout, batch_norm=args.batch_norm)
-    gen = nabla.Generator(args.seed)
-    train_loader = DataLoader(train, args.batch_size, shuffle=True, generator=gen)
-    val_loader = DataLoader(val, 512) if val is not None else None
-    test_loader = DataLoader(test, 512)
+    model = _model(args, x0, n_out)
+    train_loader = DataLoader(train, args.batch_size, shuffle=True,
+                              generator=nabla.Generator(args.seed))
     optimizer = _optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     scheduler, interval = _scheduler(args.scheduler, optimizer, args.epochs, len(train_loader))
     callbacks = []
@@ -231,27 +265,55 @@ def _train(args) -> int:
         monitor = "val_loss" if val is not None else "loss"
         callbacks.append(EarlyStopping(monitor, args.patience, restore_best_weights=True))
     trainer = Trainer(model, optimizer, loss_fn, metrics=metrics, callbacks=callbacks,
-                      scheduler=scheduler,
-                      scheduler_interval=interval, grad_clip_norm=args.grad_clip,
-                      progress=not args.no_progress)
+                      scheduler=scheduler, scheduler_interval=interval,
+                      grad_clip_norm=args.grad_clip, progress=not args.no_progress)
+    return dict(train=train, val=val, test=test, model=model, trainer=trainer,
+                train_loader=train_loader,
+                val_loader=DataLoader(val, 512) if val is not None else None,
+                test_loader=DataLoader(test, 512))
+
+
+def _train(args) -> int:
+    problem = _check_train_args(args)
+    if problem is None:
+        try:  # the files under --root, or a model that does not fit the data
+            run = _build(args)
+        except (ValueError, OSError, ImportError) as err:
+            problem = str(err)
+    if problem is not None:
+        print(f"nabla train: error: {problem}", file=sys.stderr)
+        return 2
+    trainer = run["trainer"]
     out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
     os.makedirs(out, exist_ok=True)
     ckpt_path = os.path.join(out, "checkpoint.pt")
     if args.resume and os.path.exists(ckpt_path):
-        trainer.load_checkpoint(ckpt_path, train_loader)
+        trainer.load_checkpoint(ckpt_path, run["train_loader"])
         print(f"resumed from {ckpt_path} at epoch {trainer.epoch}")
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = sum(p.numel() for p in run["model"].parameters())
+    val = run["val"]
     print(f"model {args.model}: {n_params:,} parameters; data {args.dataset}: "
-          f"{len(train)} train, {len(val) if val is not None else 0} validation, "
-          f"{len(test)} test")
+          f"{len(run['train'])} train, {len(val) if val is not None else 0} validation, "
+          f"{len(run['test'])} test")
     start = time.perf_counter()
-    history = trainer.fit(train_loader, val_loader, args.epochs)
+    history = trainer.fit(run["train_loader"], run["val_loader"], args.epochs)
     seconds = time.perf_counter() - start
-    final = {"train": trainer.evaluate(DataLoader(train, 512)), "test": trainer.evaluate(
-        test_loader), "epochs": trainer.epoch, "seconds": round(seconds, 2)}
-    if val_loader is not None:
-        final["validation"] = trainer.evaluate(val_loader)
-    trainer.save_checkpoint(ckpt_path)
+    _report(args, run, history, out, seconds)
+    return 0
+
+
+def _report(args, run: dict, history, out: str, seconds: float) -> None:
+    """Evaluate the splits; write the checkpoint, the history, metrics.json and the plot."""
+    from nabla.train import plot_history
+    from nabla.utils.data import DataLoader
+
+    trainer = run["trainer"]
+    final = {"train": trainer.evaluate(DataLoader(run["train"], 512)),
+             "test": trainer.evaluate(run["test_loader"]), "epochs": trainer.epoch,
+             "seconds": round(seconds, 2)}
+    if run["val_loader"] is not None:
+        final["validation"] = trainer.evaluate(run["val_loader"])
+    trainer.save_checkpoint(os.path.join(out, "checkpoint.pt"))
     history.to_csv(os.path.join(out, "history.csv"))
     history.to_json(os.path.join(out, "history.json"))
     with open(os.path.join(out, "metrics.json"), "w") as f:
@@ -268,7 +330,6 @@ def _train(args) -> int:
             scores = "  ".join(f"{k} {v:.4f}" for k, v in final[split].items())
             print(f"{split:>10}: {scores}")
     print(f"{trainer.epoch} epochs in {seconds:.1f}s; wrote {', '.join(files)} to {out}/")
-    return 0
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ def batchify(data: Tensor, batch_size: int) -> Tensor:
     """
     if data.ndim != 1:
         raise ValueError(f"batchify: expected a 1-D stream, got shape {tuple(data.shape)}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batchify: batch_size must be a positive integer, got {batch_size!r}")
     steps = data.shape[0] // batch_size
     if steps < 2:
         raise ValueError(f"batchify: a stream of {data.shape[0]} items is too short for "
@@ -68,6 +70,13 @@ def truncated_bptt_batches(stream: Tensor, seq_len: int, batch_first: bool = Fal
         n = min(seq_len, total - i)
         x, y = stream[i:i + n], stream[i + 1:i + 1 + n]
         yield (x.t(), y.t()) if batch_first else (x, y)
+
+
+def _mean(total: float, count: int, stream: Tensor, who: str) -> float:
+    if count == 0:
+        raise ValueError(f"{who}: a stream of {stream.shape[0]} rows holds no (input, next item) "
+                         f"pair; it needs at least 2 rows")
+    return total / count
 
 
 class TBPTT:
@@ -106,7 +115,7 @@ class TBPTT:
             self.optimizer.step()
             total += loss.item() * y.numel()
             count += y.numel()
-        return total / count
+        return _mean(total, count, stream, "TBPTT.train_epoch")
 
     def evaluate(self, stream: Tensor, hidden=None) -> float:
         """The mean loss per token over ``stream`` (no gradients; the state is carried)."""
@@ -117,7 +126,7 @@ class TBPTT:
                 loss, hidden = self._loss(x, y, hidden)
                 total += loss.item() * y.numel()
                 count += y.numel()
-        return total / count
+        return _mean(total, count, stream, "TBPTT.evaluate")
 
     @staticmethod
     def bits_per_token(nats: float) -> float:

@@ -7,6 +7,7 @@ with the hooks it needs (the base class's hooks do nothing):
 """
 
 import math
+import numbers
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.diagnostics.gradient_flow import (
@@ -38,11 +39,11 @@ def _improved(mode: str, value: float, best: float, min_delta: float) -> bool:
     return value > best + min_delta
 
 
-def _mode_for(monitor: str, mode: str) -> str:
+def _mode_for(monitor: str, mode: str, who: str) -> str:
     if mode == "auto":
         return "min" if "loss" in monitor else "max"
     if mode not in ("min", "max"):
-        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+        raise ValueError(f"{who}: mode must be 'min', 'max' or 'auto', got {mode!r}")
     return mode
 
 
@@ -60,8 +61,11 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False) -> None:
+        if not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 0 (epochs without "
+                             f"improvement before stopping), got {patience!r}")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
-        self.mode = _mode_for(monitor, mode)
+        self.mode = _mode_for(monitor, mode, "EarlyStopping")
         self.restore_best_weights = restore_best_weights
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch, self.wait, self.best_state, self.stopped_epoch = -1, 0, None, None
@@ -91,7 +95,13 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, monitor: str = "val_loss", mode: str = "auto",
                  save_best_only: bool = False) -> None:
         self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
-        self.mode = _mode_for(monitor, mode)
+        try:
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} can only contain the "
+                             f"placeholder {{epoch}} ({type(err).__name__}: {err}); write "
+                             f"literal braces as {{{{ }}}}") from None
+        self.mode = _mode_for(monitor, mode, "ModelCheckpoint")
         self.best = math.inf if self.mode == "min" else -math.inf
         self.saved = []
 
@@ -113,6 +123,10 @@ class LRScheduler(Callback):
     def __init__(self, scheduler, interval: str = "epoch", monitor: str | None = None) -> None:
         if interval not in ("epoch", "batch"):
             raise ValueError(f"LRScheduler: interval must be 'epoch' or 'batch', got {interval!r}")
+        if hasattr(scheduler, "param_groups") or not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"LRScheduler: expected a learning-rate scheduler, got "
+                            f"{type(scheduler).__name__}; build one on the optimizer, e.g. "
+                            f"optim.lr_scheduler.StepLR(optimizer, 10)")
         self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
         if monitor is None and type(scheduler).__name__ == "ReduceLROnPlateau":
             self.monitor = "val_loss"
@@ -138,6 +152,9 @@ class GradientClipping(Callback):
                  norm_type: float = 2.0) -> None:
         if max_norm is None and max_value is None:
             raise ValueError("GradientClipping: give max_norm, max_value or both")
+        for name, value in (("max_norm", max_norm), ("max_value", max_value)):
+            if value is not None and not value > 0:  # a negative bound flips the gradients
+                raise ValueError(f"GradientClipping: {name} must be > 0, got {value}")
         self.max_norm, self.max_value, self.norm_type = max_norm, max_value, norm_type
         self.last_norm = None
 

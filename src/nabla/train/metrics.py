@@ -17,6 +17,23 @@ def _labels(pred) -> numpy.ndarray:
     return pred.argmax(axis=1) if pred.ndim == 2 else pred
 
 
+def _same_length(who: str, pred: numpy.ndarray, target: numpy.ndarray) -> None:
+    if len(pred) != len(target):
+        raise ValueError(f"{who}: {len(pred)} predictions but {len(target)} targets; give one "
+                         f"prediction per sample")
+
+
+def _class_indices(who: str, name: str, labels: numpy.ndarray) -> numpy.ndarray:
+    """Labels as int64, refusing 1.5 (a probability?) and -1 (an ignore index?)."""
+    if labels.dtype.kind == "f" and not numpy.all(labels == numpy.round(labels)):
+        raise ValueError(f"{who}: {name} must be class indices, got fractional values such as "
+                         f"{labels[labels != numpy.round(labels)][0]}")
+    labels = labels.astype(numpy.int64)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{who}: {name} must be class indices >= 0, got {labels.min()}")
+    return labels
+
+
 def accuracy(pred, target) -> float:
     """Fraction of samples whose predicted class (argmax of logits) equals the target.
 
@@ -24,15 +41,29 @@ def accuracy(pred, target) -> float:
         pred: logits (N, C) or predicted labels (N,).
         target: class indices (N,).
     """
-    target = _array(target)
+    target, pred = _array(target), _array(pred)
+    if target.ndim != 1:
+        raise ValueError(f"accuracy: expected targets of shape (N,), got {target.shape} (for "
+                         f"regression, pass metrics=() to the Trainer)")
+    if pred.ndim == 2 and pred.shape[1] == 1:
+        raise ValueError("accuracy: logits of shape (N, 1) hold one class; threshold a binary "
+                         "output instead: accuracy(logits.reshape(-1) > 0, target)")
+    pred = _labels(pred)
+    _same_length("accuracy", pred, target)
     if target.size == 0:
         return 0.0
-    return float((_labels(pred) == target).mean())
+    return float((pred == target).mean())
 
 
 def top_k_accuracy(logits, target, k: int = 5) -> float:
     """Fraction of samples whose target is among the k largest logits (N, C)."""
     logits, target = _array(logits), _array(target)
+    if logits.ndim != 2:
+        raise ValueError(f"top_k_accuracy: expected logits of shape (N, C), got shape "
+                         f"{logits.shape}")
+    _same_length("top_k_accuracy", logits, target)
+    if target.ndim != 1:
+        raise ValueError(f"top_k_accuracy: expected targets of shape (N,), got {target.shape}")
     if not 1 <= k <= logits.shape[1]:
         raise ValueError(f"top_k_accuracy: k={k} must be between 1 and the number of classes "
                          f"{logits.shape[1]}")
@@ -42,9 +73,15 @@ def top_k_accuracy(logits, target, k: int = 5) -> float:
 
 def confusion_matrix(pred, target, num_classes: int | None = None) -> numpy.ndarray:
     """Counts C[i, j] of samples of true class i predicted as class j."""
-    pred, target = _labels(pred).astype(numpy.int64), _array(target).astype(numpy.int64)
+    pred = _class_indices("confusion_matrix", "predictions", _labels(pred))
+    target = _class_indices("confusion_matrix", "targets", _array(target))
+    _same_length("confusion_matrix", pred, target)
+    largest = int(max(pred.max(initial=0), target.max(initial=0)))
     if num_classes is None:
-        num_classes = int(max(pred.max(initial=0), target.max(initial=0))) + 1
+        num_classes = largest + 1
+    elif largest >= num_classes:
+        raise ValueError(f"confusion_matrix: class {largest} does not fit num_classes="
+                         f"{num_classes}; pass num_classes={largest + 1} or more")
     flat = target * num_classes + pred
     return numpy.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
 

@@ -5,15 +5,19 @@ metric is kept per epoch in ``history``, and a checkpoint holds everything neede
 import csv
 import json
 import math
+import numbers
 import sys
 
 import numpy
 
 from nabla.autograd.grad_mode import no_grad
+from nabla.nn.modules.module import Module
+from nabla.optim.optimizer import Optimizer
 from nabla.tensor import Tensor
 from nabla.train import checkpoint as _ckpt
 from nabla.train import metrics as _metrics
 from nabla.train.callbacks import Callback, GradientClipping, LRScheduler
+from nabla.utils.data.dataset import Dataset
 
 _METRICS = {
     "accuracy": _metrics.accuracy,
@@ -71,9 +75,7 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn, *, metrics=("accuracy",), callbacks=(),
                  scheduler=None, scheduler_interval: str = "epoch",
                  grad_clip_norm: float | None = None, progress: bool = True, log=print) -> None:
-        for name in metrics:
-            if name not in _METRICS:
-                raise ValueError(f"Trainer: unknown metric {name!r}; choose from {list(_METRICS)}")
+        _check_setup(model, optimizer, loss_fn, metrics, callbacks, scheduler)
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.metrics = tuple(metrics)
         self.callbacks = list(callbacks)
@@ -101,6 +103,13 @@ class Trainer:
     def fit(self, train_loader, val_loader=None, epochs: int = 1) -> History:
         """Train until ``epochs`` epochs are completed in total (a resumed trainer continues
         from ``self.epoch``). Returns the history."""
+        if not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"Trainer.fit: epochs must be an integer >= 0 (the total number "
+                             f"of epochs), got {epochs!r}")
+        for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
+            if isinstance(loader, Dataset):
+                raise TypeError(f"Trainer.fit: {name} is a {type(loader).__name__}, not a "
+                                f"loader of batches; wrap it: DataLoader(dataset, batch_size=64)")
         gen = getattr(train_loader, "generator", None)
         if gen is not None:
             self.loader_generators["train"] = gen
@@ -126,7 +135,7 @@ class Trainer:
         total, count, outputs, targets = 0.0, 0, [], []
         batches = self._bar(loader, f"epoch {epoch + 1}/{epochs}")
         for i, batch in enumerate(batches):
-            x, y = batch[0], batch[1]
+            x, y = _pair(batch, "Trainer.fit")
             self.optimizer.zero_grad()
             out = self.model(x)
             loss = self.loss_fn(out, y)
@@ -148,7 +157,9 @@ class Trainer:
             self._call("on_batch_end", self, i, {"loss": value})
             if hasattr(batches, "set_postfix") and i % 10 == 0:
                 batches.set_postfix(loss=f"{value:.4f}")
-        return {"loss": total / max(count, 1), **self._scores(outputs, targets)}
+        if count == 0:
+            raise ValueError(_NO_BATCHES.format(who="Trainer.fit", what="training loader"))
+        return {"loss": total / count, **self._scores(outputs, targets)}
 
     def evaluate(self, loader) -> dict:
         """Average loss and metrics over ``loader`` in eval mode, without recording a graph."""
@@ -156,7 +167,7 @@ class Trainer:
         total, count, outputs, targets = 0.0, 0, [], []
         with no_grad():
             for batch in loader:
-                x, y = batch[0], batch[1]
+                x, y = _pair(batch, "Trainer.evaluate")
                 out = self.model(x)
                 n = len(y)
                 total, count = total + self.loss_fn(out, y).item() * n, count + n
@@ -164,7 +175,9 @@ class Trainer:
                     outputs.append(out._data)
                     targets.append(y._data if isinstance(y, Tensor) else numpy.asarray(y))
         self.model.train()
-        return {"loss": total / max(count, 1), **self._scores(outputs, targets)}
+        if count == 0:
+            raise ValueError(_NO_BATCHES.format(who="Trainer.evaluate", what="loader"))
+        return {"loss": total / count, **self._scores(outputs, targets)}
 
     def predict(self, loader) -> Tensor:
         """The model's outputs for every batch of ``loader``, concatenated (eval mode)."""
@@ -173,6 +186,8 @@ class Trainer:
             outs = [self.model(batch[0] if isinstance(batch, (tuple, list)) else batch)._data
                     for batch in loader]
         self.model.train()
+        if not outs:
+            raise ValueError(_NO_BATCHES.format(who="Trainer.predict", what="loader"))
         return Tensor._make(numpy.concatenate(outs))
 
     def _scores(self, outputs, targets) -> dict:
@@ -213,6 +228,51 @@ class Trainer:
         except ImportError:  # the 'progress' extra is optional: fall back to per-epoch lines
             return loader
         return tqdm(loader, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+_NO_BATCHES = ("{who}: the {what} yielded no samples (an empty dataset, or drop_last=True with "
+               "fewer samples than batch_size); give it data")
+
+
+def _pair(batch, who: str) -> tuple:
+    """The inputs and targets of a batch: its first two entries."""
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return batch[0], batch[1]
+    what = type(batch).__name__
+    if isinstance(batch, (tuple, list)):
+        what += f" of {len(batch)} item(s)"
+    raise TypeError(f"{who}: each batch must be (inputs, targets), got a {what}; load a "
+                    f"TensorDataset(x, y)")
+
+
+def _check_setup(model, optimizer, loss_fn, metrics, callbacks, scheduler) -> None:
+    """Refuse a Trainer that would fail (or silently train nothing) at its first batch."""
+    if not isinstance(model, Module):
+        raise TypeError(f"Trainer: model must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"Trainer: optimizer must be a nabla.optim optimizer, got "
+                        f"{type(optimizer).__name__}")
+    if isinstance(loss_fn, type) or not callable(loss_fn):
+        hint = f"; pass an instance: {loss_fn.__name__}()" if isinstance(loss_fn, type) else ""
+        raise TypeError(f"Trainer: loss_fn must be a function (output, target) -> loss, got "
+                        f"{getattr(loss_fn, '__name__', type(loss_fn).__name__)}{hint}")
+    if isinstance(metrics, str):
+        raise TypeError(f"Trainer: metrics must be a list of names, got the string {metrics!r}; "
+                        f"write metrics=({metrics!r},)")
+    for name in metrics:
+        if name not in _METRICS:
+            raise ValueError(f"Trainer: unknown metric {name!r}; choose from {list(_METRICS)}")
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"Trainer: callbacks must be a list, got a single "
+                        f"{type(callbacks).__name__}; write callbacks=[...]")
+    model_ids = {id(p) for p in model.parameters()}
+    if not any(id(p) in model_ids for g in optimizer.param_groups for p in g["params"]):
+        raise ValueError("Trainer: none of the optimizer's parameters belong to the model, so "
+                         "training would change nothing; build the optimizer from "
+                         "model.parameters()")
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError("Trainer: the scheduler drives another optimizer than the Trainer's; "
+                         "build it on the same one")
 
 
 def _format_logs(logs: dict, epochs: int) -> str:

@@ -6,6 +6,22 @@ import numpy
 from nabla.train.trainer import Trainer
 
 
+def _item(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _class_labels(targets: numpy.ndarray) -> numpy.ndarray:
+    """Targets as int64 class indices; 0.0 / 1.0 will do, 0.37 (a regression target) will not."""
+    if targets.dtype.kind in "iub":
+        return targets.astype(numpy.int64)
+    odd = targets if targets.dtype.kind != "f" else targets[targets != numpy.round(targets)]
+    if odd.size:
+        raise ValueError(f"cross_validate: stratified=True needs class indices as targets, got "
+                         f"values such as {odd.tolist()[0]!r}; pass stratified=False for "
+                         f"regression")
+    return targets.astype(numpy.int64)
+
+
 def cross_validate(model_fn, dataset, k: int = 5, *, optimizer_fn, loss_fn, epochs: int = 10,
                    batch_size: int = 32, stratified: bool = True, seed: int = 0,
                    metrics=("accuracy",), **trainer_kwargs) -> dict:
@@ -28,7 +44,7 @@ def cross_validate(model_fn, dataset, k: int = 5, *, optimizer_fn, loss_fn, epoc
 
     n = len(dataset)
     if stratified:
-        targets = numpy.array([int(dataset[i][1]) for i in range(n)])
+        targets = _class_labels(numpy.array([_item(dataset[i][1]) for i in range(n)]))
         splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
         folds = splitter.split(numpy.zeros(n), targets)
     else:
