@@ -259,3 +259,14 @@ def test_mnist_with_swapped_files_is_reported(tmp_path):
 def test_dataset_helper_mistakes_are_reported(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_shipped_text_mistakes_are_reported():
+    from nabla.data import generate_fables, load_text
+
+    with pytest.raises(FileNotFoundError, match=r"load_text: nabla ships no data file "
+                                                r"'fable.txt'; the shipped files are fables.txt"):
+        load_text("fable.txt")
+    with pytest.raises(ValueError, match=r"generate_fables: n_fables must be a positive "
+                                         r"integer, got -1"):
+        generate_fables(-1)

@@ -73,6 +73,9 @@ def _sentence(rng: random.Random) -> str:
 
 def generate_fables(n_fables: int = 160, seed: int = 1) -> str:
     """The fable corpus: ``n_fables`` paragraphs of 3-7 sentences, each ending with a moral."""
+    if not isinstance(n_fables, int) or n_fables < 1:
+        raise ValueError(f"generate_fables: n_fables must be a positive integer, got "
+                         f"{n_fables!r}")
     rng = random.Random(seed)
     fables = []
     for k in range(n_fables):
@@ -85,4 +88,9 @@ def generate_fables(n_fables: int = 160, seed: int = 1) -> str:
 
 def load_text(name: str = "fables.txt") -> str:
     """The text of a data file shipped in this package."""
-    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    folder = resources.files(__name__)
+    shipped = sorted(f.name for f in folder.iterdir() if f.name.endswith(".txt"))
+    if name not in shipped:
+        raise FileNotFoundError(f"load_text: nabla ships no data file {name!r}; the shipped "
+                                f"files are {', '.join(shipped)}")
+    return folder.joinpath(name).read_text(encoding="utf-8")
