@@ -282,6 +282,21 @@ def test_ops_without_gradient_are_recomputed_at_each_replay(fn, rng):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+@pytest.mark.parametrize("loss, rows", [
+    (lambda x, y: F.multi_margin_loss(x, y % 4), 8),
+    (lambda x, y: F.multilabel_margin_loss(x, (y % 5).reshape(2, 4) - 1), 2),
+    (lambda x, y: F.cross_entropy(x, y % 4, ignore_index=1, label_smoothing=0.1), 8),
+    (lambda x, y: F.nll_loss(x.log_softmax(1), y % 4, weight=nabla.tensor([1.0, 2, 3, 4])), 8),
+], ids=["multi_margin", "multilabel_margin", "cross_entropy", "nll"])
+def test_losses_read_the_targets_at_each_replay(loss, rows, rng):
+    x = _leaf(rng, (rows, 4))
+    y = nabla.tensor(rng.integers(0, 20, 8))
+    traced = nabla.jit.trace(loss, (x, y), check_trace=False)
+    for seed in range(3):
+        other = nabla.tensor(np.random.default_rng(seed).integers(0, 20, 8))
+        assert traced(x, other).item() == pytest.approx(loss(x, other).item(), rel=1e-12)
+
+
 def test_check_trace_catches_frozen_values(rng):
     x = _leaf(rng, (6,))
     with warnings.catch_warnings():

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nabla.creation import arange
 from nabla.nn.functional._loss_base import reduction_of, same_dtype
 from nabla.nn.functional.activation import softplus
 from nabla.nn.functional.distance import pairwise_distance
@@ -229,8 +230,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
             raise ValueError(f"{name}: weight must have shape ({c},) (one per class), got "
                              f"{_shape(weight)}")
         loss = loss * gather(same_dtype(weight, input), 0, y).unsqueeze(1)
-    own = np.arange(c)[None, :] == idx[:, None]  # the target class adds no margin
-    loss = where(Tensor._make(own), loss * 0, loss).sum(1) / c
+    own = y.unsqueeze(1) == arange(c)  # the target class adds no margin
+    loss = where(own, loss * 0, loss).sum(1) / c
     if input.ndim == 1:
         loss = loss.squeeze(0)
     return _reduce(loss, reduction)
@@ -255,18 +256,17 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
         raise ValueError(f"{name}: target of shape {_shape(target)} must have the input's shape "
                          f"{_shape(input)}: class indices padded with -1 (e.g. [3, 0, -1, -1])")
     n, c = x.shape
-    idx = t._data
-    valid = np.cumprod(idx >= 0, axis=1).astype(bool)  # the slots before the first -1
-    if valid.any() and idx[valid].max() >= c:
-        raise IndexError(f"{name}: target {idx[valid].max()} is out of range for {c} classes "
+    # masks from tensor ops, not from target's values, so that jit.trace recomputes them
+    valid = (t >= 0).cumprod(1).bool()  # (N, slots): the slots before the first -1
+    listed_values = t._data[valid._data]
+    if listed_values.size and listed_values.max() >= c:
+        raise IndexError(f"{name}: target {listed_values.max()} is out of range for {c} classes "
                          f"(expected 0 <= target < {c}, padded with -1)")
-    rows, slots = np.nonzero(valid)
-    is_target = np.zeros((n, c), dtype=bool)
-    is_target[rows, idx[rows, slots]] = True
-    safe = Tensor._make(np.where(valid, idx, 0).astype(np.int64))
-    x_y = gather(x, 1, safe)  # (N, slots)
+    listed = (t.unsqueeze(2) == arange(c)) & valid.unsqueeze(2)  # (N, slots, C)
+    is_target = listed.any(1)  # (N, C)
+    x_y = gather(x, 1, where(valid, t, 0))  # (N, slots)
     hinge = clamp(1 - x_y.unsqueeze(2) + x.unsqueeze(1), min=0)  # (N, slots, C)
-    pairs = Tensor._make(valid[:, :, None] & ~is_target[:, None, :])
+    pairs = valid.unsqueeze(2) & ~is_target.unsqueeze(1)
     loss = where(pairs, hinge, hinge * 0).sum((1, 2)) / c
     if input.ndim == 1:
         loss = loss.squeeze(0)
