@@ -297,6 +297,23 @@ def test_losses_read_the_targets_at_each_replay(loss, rows, rng):
         assert traced(x, other).item() == pytest.approx(loss(x, other).item(), rel=1e-12)
 
 
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_and_max_unpool_are_traced(mode, padding_mode, rng):
+    """Their corner indices, masks and unpooling indices come from the inputs' values."""
+    def fn(x, grid):
+        sampled = F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode)
+        return F.max_unpool2d(*F.max_pool2d(sampled, 2, return_indices=True), 2)
+
+    x, grid = _leaf(rng, (2, 3, 5, 5)), _leaf(rng, (2, 4, 4, 2))
+    traced = _assert_same(fn, [x, grid])
+    other = [_leaf(rng, (2, 3, 5, 5)), _leaf(rng, (2, 4, 4, 2)) * 1.3]  # other corners, clips
+    other[1] = other[1].detach().requires_grad_()
+    for a, b in zip(*(_grads(f, other, [], np.random.default_rng(2)) for f in (fn, traced))):
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(v, u, rtol=1e-12, atol=1e-12)
+
+
 def test_check_trace_catches_frozen_values(rng):
     x = _leaf(rng, (6,))
     with warnings.catch_warnings():

@@ -3,14 +3,18 @@
 Both derived, with no gradient rule of their own: affine_grid is a matmul of a constant base grid
 with theta; grid_sample computes integer corner indices without gradient, bilinear weights from
 the grid (differentiable) and gathers corner values with advanced indexing (whose backward
-scatter-adds into the input). Padding of coordinates ('border', 'reflection') is written with
-``where`` so its gradient is PyTorch's: zero where a coordinate is clipped, sign-flipped where
-it is reflected.
+scatter-adds into the input). Indices and masks come from tensor ops on the detached grid, so
+``nabla.jit.trace`` recomputes them at each replay. Padding of coordinates ('border',
+'reflection') is written with ``where`` so its gradient is PyTorch's: zero where a coordinate is
+clipped, sign-flipped where it is reflected.
 """
 
 from nabla.backend import array_module
-from nabla.ops.elementwise import where
+from nabla.creation import zeros_like
+from nabla.ops.elementwise import abs, clamp, where
 from nabla.ops.linalg import matmul
+from nabla.ops.nan_ops import nan_to_num
+from nabla.ops.rounding import floor, round
 from nabla.ops.shape import reshape, transpose
 from nabla.tensor import Tensor
 
@@ -77,24 +81,22 @@ def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
 
 def _clip(coord: Tensor, size: int) -> Tensor:
     """Clamp to [0, size - 1]; the gradient is zero on and beyond the borders (PyTorch)."""
-    raw = coord._data
-    inside = (raw > 0) & (raw < size - 1)
-    clipped = array_module(raw).clip(raw, 0, size - 1)
-    return where(Tensor._make(inside), coord, _const(clipped, coord))
+    fixed = coord.detach()  # masks and clipped values carry no gradient
+    inside = (fixed > 0) & (fixed < size - 1)
+    return where(inside, coord, clamp(fixed, 0, size - 1))
 
 
 def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     """Reflect into [twice_low / 2, twice_high / 2] (PyTorch's reflect_coordinates)."""
-    xp = array_module(coord._data)
     if twice_low == twice_high:
-        return _const(xp.zeros(coord.shape), coord)
+        return zeros_like(coord.detach())
     low, span = twice_low / 2, (twice_high - twice_low) / 2
-    d = coord._data - low
+    d = coord.detach() - low
     # sign and fold count carry no gradient: d|x|/dx is taken as +1 at 0, as PyTorch does
-    dist = (coord - low) * _const(xp.where(d < 0, -1.0, 1.0), coord)
-    flips = xp.floor(xp.abs(d) / span)
-    extra = dist - _const(flips * span, coord)
-    return where(Tensor._make(flips % 2 == 0), extra + low, span - extra + low)
+    dist = (coord - low) * where(d < 0, -1.0, 1.0).to(coord.dtype)
+    flips = floor(abs(d) / span)
+    extra = dist - flips * span
+    return where(flips % 2 == 0, extra + low, span - extra + low)
 
 
 def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
@@ -110,14 +112,14 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return coord
 
 
-def _gather(input: Tensor, iy, ix) -> Tensor:
-    """input[n, c, iy, ix] for integer arrays (N, 1, Ho, Wo), zero where out of bounds."""
-    xp = array_module(iy)
+def _gather(input: Tensor, iy: Tensor, ix: Tensor) -> Tensor:
+    """input[n, c, iy, ix] for int64 indices (N, 1, Ho, Wo), zero where out of bounds."""
+    xp = array_module(input._data)
     n, c, h, w = input.shape
     valid = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
     key = (xp.arange(n).reshape(n, 1, 1, 1), xp.arange(c).reshape(1, c, 1, 1),
-           xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
-    return input[key] * _const(valid, input)
+           clamp(iy, 0, h - 1), clamp(ix, 0, w - 1))
+    return input[key] * valid.to(input.dtype)
 
 
 def _check_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
@@ -171,22 +173,21 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     ix = _source_index(gx, input.shape[3], padding_mode, align_corners)
     iy = _source_index(gy, input.shape[2], padding_mode, align_corners)
     if mode == "nearest":
-        out = _gather(input, _index(xp.rint(iy._data), xp), _index(xp.rint(ix._data), xp))
+        out = _gather(input, _index(round(iy.detach())), _index(round(ix.detach())))
         if not grid.requires_grad:
             return out
         # keeps grid in the graph so that its gradient is zeros (PyTorch), not None; where
         # rather than 0 * grid, which would be NaN for an infinite coordinate
         return out + where(Tensor._make(xp.zeros(ix.shape, bool)), ix + iy, 0.0)
-    x0, y0 = xp.floor(ix._data), xp.floor(iy._data)
-    wx1, wy1 = ix - _const(x0, ix), iy - _const(y0, iy)
-    wx0, wy0 = _const(x0 + 1, ix) - ix, _const(y0 + 1, iy) - iy
-    x0, y0 = _index(x0, xp), _index(y0, xp)
+    x0, y0 = floor(ix.detach()), floor(iy.detach())  # the corners carry no gradient
+    wx1, wy1 = ix - x0, iy - y0
+    wx0, wy0 = (x0 + 1) - ix, (y0 + 1) - iy
+    x0, y0 = _index(x0), _index(y0)
     return (_gather(input, y0, x0) * (wx0 * wy0) + _gather(input, y0, x0 + 1) * (wx1 * wy0)
             + _gather(input, y0 + 1, x0) * (wx0 * wy1)
             + _gather(input, y0 + 1, x0 + 1) * (wx1 * wy1))
 
 
-def _index(coord, xp):
+def _index(coord: Tensor) -> Tensor:
     """Float pixel coordinates -> int64, kept finite and small before the cast."""
-    coord = xp.nan_to_num(coord, nan=-2.0)
-    return xp.clip(coord, -2, 2**40).astype(xp.int64)
+    return clamp(nan_to_num(coord, nan=-2.0), -2, 2**40).long()

@@ -107,6 +107,6 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     # each channel's volume as one row: the flat indices address it directly
     n, c = x.shape[:2]
     flat = (n, c, 1, -1)
-    y = _unpool(op, reshape(x, flat), Tensor._make(idx.reshape(flat)), (1, volume))
+    y = _unpool(op, reshape(x, flat), reshape(indices, flat), (1, volume))
     y = reshape(y, (n, c) + size)
     return reshape(y, y.shape[1:]) if unbatched else y

@@ -93,13 +93,15 @@ def _unpool(op: str, input: Tensor, indices: Tensor, out_hw: tuple) -> Tensor:
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"{op}: expected indices of the input's shape {tuple(input.shape)}, "
                            f"got {tuple(indices.shape)}")
-    idx = indices._data if isinstance(indices, Tensor) else array_module(indices).asarray(indices)
+    if not isinstance(indices, Tensor):
+        indices = Tensor._make(array_module(indices).asarray(indices))
+    idx = indices._data
     n, c = input.shape[:2]
     size = out_hw[0] * out_hw[1]
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise RuntimeError(f"{op}: found an invalid max index {int(idx.max())} (output volume "
                            f"{size}, of size {tuple(out_hw)})")
-    flat_idx = Tensor._make(idx.reshape(n, c, -1).astype("int64"))
+    flat_idx = reshape(indices.long(), (n, c, -1))  # tensor ops: jit.trace reads the indices
     out = zeros(n, c, size, dtype=input.dtype)
     out = scatter(out, 2, flat_idx, reshape(input, (n, c, -1)))
     return reshape(out, (n, c) + tuple(out_hw))
@@ -123,8 +125,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     stride = kernel if stride is None else ntuple(stride, 2, "stride")
     out_hw = _unpool_size("max_unpool2d", tuple(x.shape[2:]), kernel, stride,
                           ntuple(padding, 2, "padding"), output_size)
-    idx = indices._data.reshape(x.shape) if unbatched else indices
-    y = _unpool("max_unpool2d", x, idx if not unbatched else Tensor._make(idx), out_hw)
+    y = _unpool("max_unpool2d", x, reshape(indices, x.shape) if unbatched else indices, out_hw)
     return reshape(y, y.shape[1:]) if unbatched else y
 
 
@@ -144,8 +145,10 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     s = k if stride is None else ntuple(stride, 1, "stride")
     (lo,) = _unpool_size("max_unpool1d", (x.shape[2],), k, s, ntuple(padding, 1, "padding"),
                          output_size)
-    idx = indices._data.reshape(x.shape)
-    y = _unpool("max_unpool1d", reshape(x, tuple(x.shape[:2]) + (1, x.shape[2])),
-                Tensor._make(idx.reshape(x.shape[:2] + (1, x.shape[2]))), (1, lo))
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"max_unpool1d: expected indices of the input's shape "
+                           f"{tuple(input.shape)}, got {tuple(indices.shape)}")
+    rows = tuple(x.shape[:2]) + (1, x.shape[2])
+    y = _unpool("max_unpool1d", reshape(x, rows), reshape(indices, rows), (1, lo))
     y = reshape(y, tuple(y.shape[:2]) + (lo,))
     return reshape(y, y.shape[1:]) if unbatched else y
