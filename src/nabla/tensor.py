@@ -29,7 +29,7 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
         grad_fn: the graph node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_output_nr", "_version",
                  "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
     __hash__ = object.__hash__
@@ -40,7 +40,7 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
             data = data.astype(_dt.get_default_dtype() if data.dtype == object else data.dtype,
                                copy=False)
         self._data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version = [0]
@@ -54,7 +54,7 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
         """Fast internal constructor: wrap an array without checks."""
         t = _new(Tensor)
         t._data = data if type(data) is ndarray else as_array(data)
-        t.grad = None
+        t._grad = None
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._output_nr = output_nr
@@ -63,6 +63,25 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
         return t
 
     # -- autograd state --------------------------------------------------------------------------
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        """As PyTorch: a Tensor of this tensor's shape and dtype, or None."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be a Tensor or None, got "
+                                f"{type(value).__name__}; wrap it with nabla.tensor(...)")
+            if value._data.shape != self._data.shape or value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"grad: assigned grad of shape {tuple(value.shape)} and dtype "
+                    f"{value._data.dtype} does not match the tensor's shape {tuple(self.shape)} "
+                    f"and dtype {self._data.dtype}"
+                )
+        self._grad = value
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad

@@ -179,8 +179,8 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
             else:
                 tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
     for leaf, g in leaf_grads.items():
-        if fast and capture is None and leaf.grad is None and not leaf._hooks:
-            leaf.grad = _make(_own(_as_ndarray(g), stored))  # the common case of _deliver_leaf
+        if fast and capture is None and leaf._grad is None and not leaf._hooks:
+            leaf._grad = _make(_own(_as_ndarray(g), stored))  # _deliver_leaf's common case
         else:
             _deliver_leaf(leaf, g, fast, capture, stored)
     if capture is not None:

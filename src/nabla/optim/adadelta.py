@@ -57,7 +57,6 @@ class Adadelta(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._check_grad(p)
                 param = p._data
                 xp = array_module(param)
                 state = self.state[p]

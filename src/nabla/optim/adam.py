@@ -75,7 +75,6 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._check_grad(p)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor(0.0)

@@ -193,29 +193,6 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _check_grad(self, p: Tensor) -> None:
-        """Refuse a gradient that is not a Tensor shaped like its parameter (assigned by hand):
-        NumPy would broadcast a (1,) gradient over the parameter without a word."""
-        g = p.grad
-        if isinstance(g, Tensor) and g._data.shape == p._data.shape:
-            return
-        where = self._where(p)
-        if not isinstance(g, Tensor):
-            raise TypeError(f"{type(self).__name__}.step: the gradient of {where} is a "
-                            f"{type(g).__name__}, not a Tensor. Assign p.grad a Tensor.")
-        raise RuntimeError(f"{type(self).__name__}.step: the gradient of {where} has shape "
-                           f"{tuple(g.shape)}, but the parameter has shape {tuple(p.shape)}. "
-                           f"Assign p.grad a tensor of the parameter's shape.")
-
-    def _where(self, p: Tensor) -> str:
-        """'parameter 2 of group 0', or its name when the optimizer was given names."""
-        for g, group in enumerate(self.param_groups):
-            for i, q in enumerate(group["params"]):
-                if q is p:
-                    names = group.get("param_names")
-                    return f"parameter {names[i]!r}" if names else f"parameter {i} of group {g}"
-        return "a parameter"
-
     def _buffer(self, like: ndarray, slot: int) -> ndarray:
         """A scratch array shaped like ``like``, reused across steps (never part of ``state``).
 

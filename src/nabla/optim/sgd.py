@@ -70,7 +70,6 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._check_grad(p)
                 buf = None
                 if group["momentum"] != 0:
                     state = self.state[p]

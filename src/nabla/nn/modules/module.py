@@ -309,7 +309,7 @@ class Module(StateDictMixin):
                 if t is None or t._data.dtype.kind != "f" or t._data.dtype == dtype:
                     continue
                 t._data = t._data.astype(dtype)
-                if t.grad is not None:
+                if t.grad is not None:  # after the data: the grad's dtype must match it
                     t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
 
