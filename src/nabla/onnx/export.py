@@ -122,7 +122,7 @@ def export(model, args, f, input_names=None, output_names=None, opset_version: i
                                    opset_imports=[onnx.helper.make_opsetid("", opset_version)])
     onnx.checker.check_model(proto)
     if f is not None:
-        _atomic_write(os.fspath(f), proto.SerializeToString())
+        _atomic_write(os.fspath(f), proto.SerializeToString(), who="nabla.onnx.export")
     return proto
 
 
