@@ -327,6 +327,32 @@ def test_linear_rejects_wrong_shapes():
         nn.Linear(3, 2)(nabla.zeros(4, 5))
 
 
+@pytest.mark.parametrize("shape, features", [((3, 4), (4, 0)), ((2, 3, 4), (4, 0)),
+                                             ((2, 3, 0), (0, 5)), ((2, 0, 4), (4, 3))])
+def test_linear_and_matmul_with_empty_dims(shape, features):
+    """Zero features or zero rows: empty results and gradients as PyTorch's (NumPy cannot
+    reshape an empty array to (-1, 0), which these paths used to ask for)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "Initializing zero-element tensors is a no-op"
+        tlayer = tnn.Linear(*features, dtype=torch.float64)
+    layer = nn.Linear(*features, dtype=nabla.float64)
+    layer.load_state_dict({k: v.numpy() for k, v in tlayer.state_dict().items()})
+    x = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    nx = nabla.tensor(x.detach().numpy(), requires_grad=True)
+    out, nout = tlayer(x), layer(nx)
+    (out * 2).sum().backward()
+    (nout * 2).sum().backward()
+    assert_close(nout, out)
+    assert_close(nx.grad, x.grad)
+    assert_close(layer.bias.grad, tlayer.bias.grad)
+    assert_close(layer.weight.grad, tlayer.weight.grad)
+    w = nabla.ones(features, dtype=nabla.float64, requires_grad=True)
+    (g,) = nabla.autograd.grad((nx @ w).sum(), nx, create_graph=True)
+    assert g.shape == nx.shape
+
+
 def test_functional_softmax_default_dim_and_dtype():
     x = np.random.default_rng(0).standard_normal((3, 4))
     assert_close(F.softmax(nabla.tensor(x), dim=0), TF.softmax(torch.tensor(x), dim=0))

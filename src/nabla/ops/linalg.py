@@ -34,7 +34,7 @@ class Matmul(Op):
         ctx.save_for_backward(a, b)
         if a.ndim > 2 and b.ndim == 2:
             # one large GEMM instead of one small GEMM per batch element
-            out = array_module(a).matmul(a.reshape(-1, a.shape[-1]), b)
+            out = array_module(a).matmul(a.reshape(rows(a)), b)
             return out.reshape(a.shape[:-1] + (b.shape[-1],))
         return array_module(a).matmul(a, b)
 
@@ -46,8 +46,7 @@ class Matmul(Op):
         grad_b = None
         if need_b:
             if b.ndim == 2 and a.ndim > 2:  # fold the batch into the rows: one GEMM
-                a2 = reshape(a, (-1, a.shape[-1]))
-                grad_b = Matmul.apply(_mT(a2), reshape(grad, (-1, grad.shape[-1])))
+                grad_b = Matmul.apply(_mT(reshape(a, rows(a))), reshape(grad, rows(grad)))
             else:
                 grad_b = Matmul.apply(_mT(a), grad)
         return grad_a, grad_b
@@ -68,6 +67,12 @@ class Dot(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+def rows(a) -> tuple:
+    """(leading dims folded, last dim), for one GEMM over a batch; spelled out, as -1 is
+    ambiguous for an empty array."""
+    return (math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def _mT(x: Tensor) -> Tensor:

@@ -4,7 +4,7 @@ derived from it."""
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
-from nabla.ops.linalg import matmul
+from nabla.ops.linalg import matmul, rows
 from nabla.ops.shape import reshape, sum_to_size
 from nabla.tensor import Tensor
 
@@ -22,7 +22,7 @@ class Linear(Op):
         if x.ndim == 2:
             y = xp.matmul(x, w.T)
         else:  # one large GEMM over all leading dims
-            y = xp.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+            y = xp.matmul(x.reshape(rows(x)), w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b  # y is a fresh array: add in place, no temporary
         return y
@@ -38,8 +38,8 @@ class Linear(Op):
         grad_input = matmul(grad, w) if need_x else None
         grad_weight = grad_bias = None
         if need_w:
-            g2 = grad if grad.ndim == 2 else reshape(grad, (-1, grad.shape[-1]))
-            x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+            g2 = grad if grad.ndim == 2 else reshape(grad, rows(grad))
+            x2 = x if x.ndim == 2 else reshape(x, rows(x))
             grad_weight = matmul(g2.mT, x2)
         if need_b:
             grad_bias = sum_to_size(grad, (grad.shape[-1],))
@@ -48,10 +48,10 @@ class Linear(Op):
 
 def _linear_grads_arrays(g, x, w, need_x: bool, need_w: bool, need_b: bool) -> tuple:
     xp = array_module(g)
-    g2 = g.reshape(-1, g.shape[-1])
+    g2 = g.reshape(rows(g))
     grad_input = (xp.matmul(g, w) if g.ndim == 2 else xp.matmul(g2, w).reshape(x.shape)) \
         if need_x else None
-    grad_weight = xp.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+    grad_weight = xp.matmul(g2.T, x.reshape(rows(x))) if need_w else None
     grad_bias = g2.sum(0) if need_b else None
     return grad_input, grad_weight, grad_bias
 
