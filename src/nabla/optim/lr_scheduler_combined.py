@@ -40,7 +40,30 @@ def _check_milestones(milestones, n_schedulers: int) -> None:
                          f"scheduler takes over), got {list(milestones)}")
 
 
-class SequentialLR(LRScheduler):
+class _Combined(LRScheduler):
+    """What SequentialLR and ChainedScheduler share: their state holds their schedulers'."""
+
+    _schedulers: list
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        owner = type(self).__name__
+        _check_state(owner, state_dict)
+        saved = state_dict.get("_schedulers")
+        if not isinstance(saved, list) or len(saved) != len(self._schedulers):
+            count = len(saved) if isinstance(saved, list) else "no"
+            raise ValueError(f"{owner}.load_state_dict: the state holds {count} schedulers' "
+                             f"states, but this {owner} has {len(self._schedulers)}")
+        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
+        for s, state in zip(self._schedulers, saved, strict=True):
+            s.load_state_dict(state)
+
+
+class SequentialLR(_Combined):
     """Run schedulers one after another, switching at the milestones (e.g. warm-up, then decay).
 
     Example: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt,
@@ -79,30 +102,8 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_combined(self, state_dict)
-
-
-def _load_combined(combined, state_dict: dict) -> None:
-    """Load the state of SequentialLR or ChainedScheduler and of each of its schedulers."""
-    owner = type(combined).__name__
-    _check_state(owner, state_dict)
-    saved = state_dict.get("_schedulers")
-    if not isinstance(saved, list) or len(saved) != len(combined._schedulers):
-        count = len(saved) if isinstance(saved, list) else "no"
-        raise ValueError(f"{owner}.load_state_dict: the state holds {count} schedulers' states, "
-                         f"but this {owner} has {len(combined._schedulers)}")
-    combined.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
-    for s, state in zip(combined._schedulers, saved, strict=True):
-        s.load_state_dict(state)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_Combined):
     """Step several chainable schedulers together: their factors multiply (e.g. a constant
     warm-up factor times an exponential decay)."""
 
@@ -121,11 +122,3 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _group_lrs(self.optimizer)
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_combined(self, state_dict)
