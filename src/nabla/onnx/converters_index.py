@@ -9,8 +9,9 @@ import numpy as np
 
 from nabla.onnx.converters import _out, converts, getitem
 from nabla.onnx.export import ExportError, Graph, Value
-from nabla.ops.index import AdvancedGetitem, IndexSelect
+from nabla.ops.index import AdvancedGetitem
 from nabla.ops.scatter import Gather
+from nabla.ops.selection import IndexSelect
 
 _INT64 = np.dtype(np.int64)
 

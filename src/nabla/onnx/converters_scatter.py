@@ -11,8 +11,8 @@ import numpy as np
 from nabla.onnx.converters import _out, converts
 from nabla.onnx.converters_index import _index
 from nabla.onnx.export import Graph, Value
-from nabla.ops.index import IndexAdd
 from nabla.ops.scatter import Scatter, ScatterAdd
+from nabla.ops.selection import IndexAdd
 
 
 def _updates(g: Graph, src: Value, index: Value, dtype) -> str:

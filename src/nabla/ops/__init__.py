@@ -15,7 +15,8 @@ sorting.py      sort, argsort, topk, median (derived: values taken at the order)
 shape.py        reshape, permute, squeeze, expand/broadcast, repeat
 flip.py         flip, roll, tril/triu
 join.py         cat/stack, split/chunk/unbind/narrow, pad
-index.py        __getitem__, index_select/index_add, masked_select
+index.py        __getitem__, masked_select
+selection.py    index_select, index_add
 scatter.py      gather, scatter_add/scatter, take_along_dim
 linalg.py       matmul, einsum
 matrix.py       t, diagonal, diag, trace, tensordot, kron, meshgrid, diff (derived)
@@ -58,6 +59,7 @@ from nabla.ops import (
     reduce,
     rounding,
     scatter,
+    selection,
     shape,
     softmax_family,
     sorting,
@@ -90,6 +92,7 @@ __all__ = [
     *reduce.__all__,
     *rounding.__all__,
     *scatter.__all__,
+    *selection.__all__,
     *shape.__all__,
     *softmax_family.__all__,
     *sorting.__all__,
@@ -119,6 +122,7 @@ from nabla.ops.nan_ops import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.rounding import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
+from nabla.ops.selection import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403

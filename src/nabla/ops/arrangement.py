@@ -14,9 +14,10 @@ from nabla import dtype as _dt
 from nabla.backend import array_module
 from nabla.ops.elementwise import clone
 from nabla.ops.flip import flip
-from nabla.ops.index import AdvancedGetitemBackward, index_select
+from nabla.ops.index import AdvancedGetitemBackward
 from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
 from nabla.ops.reduce import _plain
+from nabla.ops.selection import index_select
 from nabla.ops.shape import _dim, broadcast_to, expand, movedim, reshape, transpose
 from nabla.tensor import Tensor
 

@@ -9,7 +9,8 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import result_type
 from nabla.ops.elementwise import to_dtype
-from nabla.ops.index import Getitem, index_select
+from nabla.ops.index import Getitem
+from nabla.ops.selection import index_select
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 

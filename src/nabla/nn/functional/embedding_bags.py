@@ -6,7 +6,7 @@ from nabla.creation import zeros
 from nabla.nn.functional.embedding_lookup import _renorm_rows, embedding
 from nabla.ops.elementwise import where
 from nabla.ops.extrema import amax
-from nabla.ops.index import index_add
+from nabla.ops.selection import index_add
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
 

@@ -21,8 +21,8 @@ from nabla.nn.functional.recurrent import DeferredWeightGrad, GruStep, LstmStep,
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.nn.utils.rnn import PackedSequence, _ints
-from nabla.ops.index import index_select
 from nabla.ops.join import cat, split, stack, unbind
+from nabla.ops.selection import index_select
 from nabla.ops.shape import reshape, squeeze, transpose, unsqueeze
 from nabla.tensor import Tensor
 
