@@ -15,13 +15,17 @@ from nabla.autograd.grad_mode import _trace
 from nabla.backend import as_array, device_of, ndarray
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
+from nabla.tensor_methods_compat import CompatTensorMethods
+from nabla.tensor_methods_index import IndexTensorMethods
 from nabla.tensor_methods_more import MoreTensorMethods
+from nabla.tensor_methods_numeric import NumericTensorMethods
 from nabla.tensor_methods_shape import ShapeTensorMethods
 
 _new = object.__new__
 
 
-class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethods):
+class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethods,
+             CompatTensorMethods, IndexTensorMethods, NumericTensorMethods):
     """A multi-dimensional array that can record the ops applied to it for backpropagation.
 
     Attributes:

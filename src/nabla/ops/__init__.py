@@ -56,15 +56,19 @@ from nabla.ops import (
     logexp,
     matrix,
     nan_ops,
+    numeric,
+    order_stats,
     reduce,
     rounding,
     scatter,
+    scatter_more,
     selection,
     shape,
     softmax_family,
     sorting,
     statistics,
     trigonometry,
+    windows,
 )
 
 # what `from nabla.ops import *` (and so `nabla.<op>`) exports: the modules' ops, not the
@@ -89,15 +93,19 @@ __all__ = [
     *logexp.__all__,
     *matrix.__all__,
     *nan_ops.__all__,
+    *numeric.__all__,
+    *order_stats.__all__,
     *reduce.__all__,
     *rounding.__all__,
     *scatter.__all__,
+    *scatter_more.__all__,
     *selection.__all__,
     *shape.__all__,
     *softmax_family.__all__,
     *sorting.__all__,
     *statistics.__all__,
     *trigonometry.__all__,
+    *windows.__all__,
 ]
 
 from nabla.ops.aliases import *  # noqa: F401,F403
@@ -119,15 +127,19 @@ from nabla.ops.linalg import *  # noqa: F401,F403
 from nabla.ops.logexp import *  # noqa: F401,F403
 from nabla.ops.matrix import *  # noqa: F401,F403
 from nabla.ops.nan_ops import *  # noqa: F401,F403
+from nabla.ops.numeric import *  # noqa: F401,F403
+from nabla.ops.order_stats import *  # noqa: F401,F403
 from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.rounding import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
+from nabla.ops.scatter_more import *  # noqa: F401,F403
 from nabla.ops.selection import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
 from nabla.ops.statistics import *  # noqa: F401,F403
 from nabla.ops.trigonometry import *  # noqa: F401,F403
+from nabla.ops.windows import *  # noqa: F401,F403
 
 # helpers behind Tensor methods and operators (x.to(dtype), x[key], 2 / x, x.expand(...)):
 # reachable as nabla.ops.<name>, but not in the nabla namespace, which holds torch's names

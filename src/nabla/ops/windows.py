@@ -1,0 +1,3 @@
+"""Window functions (signal processing): hann, hamming, blackman, bartlett, kaiser."""
+
+__all__ = []

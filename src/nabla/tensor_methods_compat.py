@@ -1,0 +1,7 @@
+"""Tensor methods (to be filled)."""
+
+import nabla  # noqa: F401  (resolved at call time, as in tensor_methods.py)
+
+
+class CompatTensorMethods:
+    __slots__ = ()
