@@ -189,7 +189,8 @@ PICKLE_ERRORS = (AttributeError, pickle.PicklingError)
          lambda: nabla.save({"o": np.array([1, None], dtype=object)}, "x.npz"), TypeError,
          r"cannot store obj\['o'\], an array of Python objects \(dtype object\)"),
     Case("path None", lambda: nabla.save({}, None), TypeError,
-         r"nabla.save: path must be a file path \(str or os.PathLike\), got NoneType",
+         r"nabla.save: expected a file path \(str or os.PathLike\) or a binary file object, got "
+         r"NoneType",
          lambda: torch.save({}, None), AttributeError),
 ], ids=repr)
 def test_save_mistakes_are_reported(case, tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """nabla.save / nabla.load: round trips without pickle, atomic writes, clear errors."""
 
+import io
 import os
 
 import numpy as np
@@ -93,3 +94,78 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert nabla.load(path) == {"v": 1}  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _assert_same(x, y)
+    elif isinstance(a, nabla.Tensor):
+        assert a.dtype == b.dtype and a.requires_grad == b.requires_grad
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    elif isinstance(a, (np.ndarray, np.generic)):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b
+
+
+def test_file_objects_round_trip_like_torch(tmp_path):
+    """torch.save(obj, buffer) / torch.load(buffer): an in-memory buffer, or an open binary file
+    read from its current position."""
+    obj = _nested()
+    buf = io.BytesIO()
+    nabla.save(obj, buf)
+    buf.seek(0)
+    _assert_same(obj, nabla.load(buf))
+
+    path = tmp_path / "two.bin"
+    with open(path, "wb") as f:
+        f.write(b"header")
+        nabla.save({"x": nabla.arange(3)}, f)
+    with open(path, "rb") as f:
+        assert f.read(6) == b"header"
+        np.testing.assert_array_equal(nabla.load(f)["x"].numpy(), [0, 1, 2])
+
+
+def test_load_reads_a_safetensors_file_object(tmp_path):
+    """The format of a file object is recognised from its bytes (npz is a zip archive)."""
+    path = tmp_path / "m.safetensors"
+    obj = {"w": nabla.randn(2, 3), "step": 4}
+    nabla.save(obj, path)
+    with open(path, "rb") as f:
+        _assert_same(obj, nabla.load(f))
+
+
+def test_file_objects_in_text_mode_and_foreign_bytes_are_refused(tmp_path):
+    with open(tmp_path / "t.txt", "w") as f, \
+            pytest.raises(TypeError, match=r"nabla.save: cannot write bytes to .*t.txt.*'wb'"):
+        nabla.save({"a": 1}, f)
+    with open(tmp_path / "t.txt", "r") as f, \
+            pytest.raises(TypeError, match=r"nabla.load: .*t.txt.* gave str, not bytes: .*'rb'"):
+        nabla.load(f)
+    with pytest.raises(ValueError, match=r"nabla.load: '<BytesIO>' is not a file written by "
+                                         r"nabla.save: it is not a .npz archive"):
+        nabla.load(io.BytesIO(b"plain text, not nabla"))
+    with pytest.raises(ValueError, match=r"'<BytesIO>' is not a file written by nabla.save: it "
+                                         r"is empty"):
+        nabla.load(io.BytesIO())
+
+
+def test_a_container_that_holds_itself_is_refused_and_shared_ones_are_copied():
+    loop = [1, 2]
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"nabla.save: obj\['a'\]\[2\] holds the container it is "
+                                         r"in \(a reference cycle\)"):
+        nabla.save({"a": loop}, io.BytesIO())
+    shared = [1, 2]
+    buf = io.BytesIO()
+    nabla.save({"a": shared, "b": shared, "c": (shared, shared)}, buf)
+    buf.seek(0)
+    assert nabla.load(buf) == {"a": [1, 2], "b": [1, 2], "c": ([1, 2], [1, 2])}

@@ -1,6 +1,7 @@
 """``nabla.save`` / ``nabla.load``: nested containers of tensors, arrays, numbers and strings,
 stored WITHOUT pickle, so loading a file never executes code.
 
+``save``/``load`` take a file path or a binary file object (``io.BytesIO``, ``open(p, "wb")``).
 Format: a NumPy ``.npz`` archive (``allow_pickle=False``) holding each array as ``a<i>`` and the
 container structure as JSON in ``__structure__``; paths ending in ``.safetensors`` use the
 safetensors format instead (optional extra ``io``), with the structure in its metadata. Files are
@@ -21,59 +22,88 @@ _MAGIC = "nabla-save"
 _VERSION = 1
 
 
-def save(obj, path) -> None:
-    """Save ``obj`` (dicts, lists, tuples, Tensors, arrays, numbers, strings, None) to ``path``.
+def save(obj, f) -> None:
+    """Save ``obj`` (dicts, lists, tuples, Tensors, arrays, numbers, strings, None) to ``f``.
 
     Args:
         obj: the object, e.g. ``model.state_dict()`` or a checkpoint dict.
-        path: a file path; ``.safetensors`` selects that format, anything else writes ``.npz`` data.
+        f: a file path (``.safetensors`` selects that format, anything else writes ``.npz`` data;
+            written atomically) or a binary file object such as ``io.BytesIO`` (``.npz`` data).
     """
     arrays = []
     structure = {"format": _MAGIC, "version": _VERSION, "obj": _encode(obj, arrays, "obj")}
-    path = _fspath(path, "nabla.save")
+    if hasattr(f, "write"):
+        _write_to(f, _npz_bytes(arrays, structure))
+        return
+    path = _fspath(f, "nabla.save")
     if os.path.isdir(path):
         raise IsADirectoryError(f"nabla.save: {path!r} is a folder; give a file path such as "
                                 f"{os.path.join(path, 'model.npz')!r}")
     if path.endswith(".safetensors"):
-        payload = _safetensors_bytes(arrays, structure)
+        _atomic_write(path, _safetensors_bytes(arrays, structure))
     else:
-        buf = io.BytesIO()
-        named = {f"a{i}": a for i, a in enumerate(arrays)}
-        named["__structure__"] = numpy.frombuffer(json.dumps(structure).encode(), numpy.uint8)
-        numpy.savez(buf, **named)
-        payload = buf.getvalue()
-    _atomic_write(path, payload)
+        _atomic_write(path, _npz_bytes(arrays, structure))
 
 
-def load(path, map_location=None, weights_only=True):
-    """Load what ``save`` wrote. Raises a ValueError naming the file if it is not a nabla file or
-    is truncated. ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility."""
-    path = _fspath(path, "nabla.load")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"nabla.load: no such file: {path!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"nabla.load: {path!r} is a folder, not a file written by "
-                                f"nabla.save")
-    read = _read_safetensors if path.endswith(".safetensors") else _read_npz
-    arrays, structure = read(path)
+def load(f, map_location=None, weights_only=True):
+    """Load what ``save`` wrote, from a file path or a binary file object (read from its current
+    position). Raises a ValueError naming the file if it is not a nabla file or is truncated.
+    ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility."""
+    if hasattr(f, "read"):
+        name, raw = _read_from(f)
+        read = _read_npz if raw[:4] == _ZIP or len(raw) < 9 or raw[8:9] != b"{" \
+            else _read_safetensors
+    else:
+        name = _fspath(f, "nabla.load")
+        if not os.path.exists(name):
+            raise FileNotFoundError(f"nabla.load: no such file: {name!r}")
+        if os.path.isdir(name):
+            raise IsADirectoryError(f"nabla.load: {name!r} is a folder, not a file written by "
+                                    f"nabla.save")
+        with open(name, "rb") as file:
+            raw = file.read()
+        read = _read_safetensors if name.endswith(".safetensors") else _read_npz
+    arrays, structure = read(raw, name)
     if not isinstance(structure, dict) or structure.get("format") != _MAGIC:
-        raise ValueError(f"nabla.load: {path!r} is not a file written by nabla.save")
+        raise ValueError(f"nabla.load: {name!r} is not a file written by nabla.save")
     if structure.get("version", 0) > _VERSION:
-        raise ValueError(f"nabla.load: {path!r} was written by a newer nabla (format version "
+        raise ValueError(f"nabla.load: {name!r} was written by a newer nabla (format version "
                          f"{structure['version']}; this one reads up to {_VERSION}): upgrade "
                          f"nabla")
     try:
         return _decode(structure["obj"], arrays)
     except (KeyError, IndexError, TypeError) as err:
-        raise _corrupt(path, err) from None
+        raise _corrupt(name, err) from None
+
+
+def _write_to(f, payload: bytes) -> None:
+    try:
+        f.write(payload)
+    except TypeError:
+        raise TypeError(f"nabla.save: cannot write bytes to {_name_of(f)!r}: open the file in "
+                        "binary mode ('wb')") from None
+
+
+def _read_from(f) -> tuple:
+    """(a name for messages, the bytes) of a file object."""
+    raw = f.read()
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise TypeError(f"nabla.load: {_name_of(f)!r} gave {type(raw).__name__}, not bytes: open "
+                        "the file in binary mode ('rb')")
+    return _name_of(f), bytes(raw)
+
+
+def _name_of(f) -> str:
+    name = getattr(f, "name", None)
+    return name if isinstance(name, str) else f"<{type(f).__name__}>"
 
 
 def _fspath(path, who: str) -> str:
     try:
         path = os.fspath(path)
     except TypeError:
-        raise TypeError(f"{who}: path must be a file path (str or os.PathLike), got "
-                        f"{type(path).__name__}; file objects are not supported") from None
+        raise TypeError(f"{who}: expected a file path (str or os.PathLike) or a binary file "
+                        f"object, got {type(path).__name__}") from None
     return os.fsdecode(path)
 
 
@@ -99,9 +129,10 @@ def _unsupported(obj, where: str) -> TypeError:
                      f"{where}{hint}. nabla.save stores {_ALLOWED}.")
 
 
-def _encode(obj, arrays: list, where: str):
+def _encode(obj, arrays: list, where: str, open_containers: set | None = None):
     """JSON-ready structure; arrays are appended to ``arrays`` and referenced by index.
-    ``where`` is the key path of ``obj`` (``obj['model']['layers'][1]``) for the error."""
+    ``where`` is the key path of ``obj`` (``obj['model']['layers'][1]``) for the error;
+    ``open_containers`` holds the ids of the containers being encoded around it (a cycle check)."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, Tensor):
@@ -110,16 +141,31 @@ def _encode(obj, arrays: list, where: str):
     if isinstance(obj, (numpy.ndarray, numpy.generic)):
         arrays.append(_c_order(numpy.asarray(obj), where))
         return {"__array__": len(arrays) - 1, "scalar": isinstance(obj, numpy.generic)}
+    if not isinstance(obj, (tuple, list, dict)):
+        raise _unsupported(obj, where)
+    open_containers = set() if open_containers is None else open_containers
+    if id(obj) in open_containers:
+        raise ValueError(f"nabla.save: {where} holds the container it is in (a reference "
+                         f"cycle), which a file cannot store; break the cycle before saving")
+    open_containers.add(id(obj))
+    try:
+        return _encode_container(obj, arrays, where, open_containers)
+    finally:
+        open_containers.discard(id(obj))
+
+
+def _encode_container(obj, arrays: list, where: str, open_containers: set):
+    def encode(value, at):
+        return _encode(value, arrays, at, open_containers)
+
     if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {"__tuple__": [encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
     if isinstance(obj, list):
-        return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, arrays, f"{where}[{k!r}]") for k, v in obj.items()}
-        return {"__dict__": [[_encode(k, arrays, f"a key of {where}"),
-                              _encode(v, arrays, f"{where}[{k!r}]")] for k, v in obj.items()]}
-    raise _unsupported(obj, where)
+        return [encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+        return {k: encode(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    return {"__dict__": [[encode(k, f"a key of {where}"), encode(v, f"{where}[{k!r}]")]
+                         for k, v in obj.items()]}
 
 
 def _c_order(array, where: str = "an array"):
@@ -132,25 +178,34 @@ def _c_order(array, where: str = "an array"):
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _read_npz(path: str):
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head != b"PK\x03\x04":  # the zip signature that every .npz starts with
-        what = "it is empty" if not head else f"it is not a .npz archive (it starts {head!r})"
-        raise ValueError(f"nabla.load: {path!r} is not a file written by nabla.save: {what}")
+def _npz_bytes(arrays: list, structure: dict) -> bytes:
+    buf = io.BytesIO()
+    named = {f"a{i}": a for i, a in enumerate(arrays)}
+    named["__structure__"] = numpy.frombuffer(json.dumps(structure).encode(), numpy.uint8)
+    numpy.savez(buf, **named)
+    return buf.getvalue()
+
+
+_ZIP = b"PK\x03\x04"  # the zip signature that every .npz starts with
+
+
+def _read_npz(raw: bytes, name: str):
+    if raw[:4] != _ZIP:
+        what = "it is empty" if not raw else f"it is not a .npz archive (it starts {raw[:4]!r})"
+        raise ValueError(f"nabla.load: {name!r} is not a file written by nabla.save: {what}")
     try:
-        with numpy.load(path, allow_pickle=False) as data:
+        with numpy.load(io.BytesIO(raw), allow_pickle=False) as data:
             files = list(data.files)
-            raw = bytes(data["__structure__"]) if "__structure__" in files else None
-            arrays = {int(k[1:]): data[k] for k in files if k != "__structure__"} if raw else {}
-        structure = json.loads(raw.decode()) if raw is not None else None
+            text = bytes(data["__structure__"]) if "__structure__" in files else None
+            arrays = {int(k[1:]): data[k] for k in files if k != "__structure__"} if text else {}
+        structure = json.loads(text.decode()) if text is not None else None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as err:
-        raise _corrupt(path, err) from None
+        raise _corrupt(name, err) from None
     if structure is None:
-        torch_file = any(name.endswith("data.pkl") for name in files)
+        torch_file = any(file.endswith("data.pkl") for file in files)
         hint = "a PyTorch file: read it with torch.load" if torch_file else \
             "a plain .npz reads with numpy.load"
-        raise ValueError(f"nabla.load: {path!r} is not a file written by nabla.save: a zip "
+        raise ValueError(f"nabla.load: {name!r} is not a file written by nabla.save: a zip "
                          f"archive without its __structure__ entry ({hint})")
     return arrays, structure
 
@@ -209,20 +264,21 @@ def _safetensors_bytes(arrays: list, structure: dict) -> bytes:
     return st_save(named, metadata={"nabla": json.dumps(structure)})
 
 
-def _read_safetensors(path: str):
-    from safetensors import safe_open
-    from safetensors.numpy import load_file
+def _read_safetensors(raw: bytes, name: str):
+    """A safetensors file: 8 bytes giving the JSON header's length, the header (with nabla's
+    structure in its ``__metadata__``), then the arrays' bytes."""
+    from safetensors.numpy import load as st_load
 
     try:
-        with safe_open(path, framework="numpy") as f:
-            meta = f.metadata() or {}
+        loaded = st_load(raw)  # first: it checks the header and sizes
+        header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+        meta = header.get("__metadata__") or {}
         if "nabla" not in meta:
-            raise ValueError(f"nabla.load: {path!r} is not a file written by nabla.save: a "
+            raise ValueError(f"nabla.load: {name!r} is not a file written by nabla.save: a "
                              f"safetensors file without its metadata (read it with "
                              f"safetensors.numpy.load_file)")
-        arrays = {int(k[1:]): v for k, v in load_file(path).items()}
-        return arrays, json.loads(meta["nabla"])
+        return {int(k[1:]): v for k, v in loaded.items()}, json.loads(meta["nabla"])
     except ValueError:
         raise
     except Exception as err:  # safetensors' own SafetensorError is no ValueError
-        raise _corrupt(path, err) from None
+        raise _corrupt(name, err) from None
