@@ -297,6 +297,34 @@ def test_losses_read_the_targets_at_each_replay(loss, rows, rng):
         assert traced(x, other).item() == pytest.approx(loss(x, other).item(), rel=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_reads_indices_offsets_and_weights_at_each_replay(mode, rng):
+    """Bags of other sizes (the same number of bags), padding entries left out, per-sample
+    weights: the bag layout is a step of the program, recomputed from the new offsets."""
+    def fn(w, idx, offsets, psw):
+        return F.embedding_bag(idx, w, offsets, mode=mode, padding_idx=2,
+                               per_sample_weights=psw if mode == "sum" else None)
+
+    w = _leaf(rng, (6, 3))
+    def example(seed):
+        r = np.random.default_rng(seed)
+        cuts = np.sort(r.integers(0, 9, 2))
+        return (nabla.tensor(r.integers(0, 6, 9)), nabla.tensor(np.r_[0, cuts]),
+                nabla.tensor(r.standard_normal(9)))
+    traced = nabla.jit.trace(fn, (w, *example(0)), check_trace=False)
+    for seed in range(1, 4):
+        args = (w, *example(seed))
+        got, want = traced(*args), fn(*args)
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+        g_got, = nabla.autograd.grad(got.sum(), w)
+        g_want, = nabla.autograd.grad(want.sum(), w)
+        np.testing.assert_allclose(g_got.numpy(), g_want.numpy(), rtol=1e-12)
+    assert len(traced._programs) == 1
+    with pytest.raises(TraceError, match=r"embedding_bag\(mode='max'\)"):
+        nabla.jit.trace(lambda w, i, o: F.embedding_bag(i, w, o, mode="max"),
+                        (w, *example(0)[:2]))
+
+
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 def test_grid_sample_and_max_unpool_are_traced(mode, padding_mode, rng):

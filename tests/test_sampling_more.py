@@ -87,6 +87,7 @@ BAG_CASES = [
         (INP, OFF, {}),
         (INP, OFF, {"padding_idx": 4}),
         (INP, np.append(OFF, 10), {"include_last_offset": True}),
+        (INP, np.append(OFF, 10), {"include_last_offset": True, "padding_idx": 2}),
         (INP.reshape(2, 5), None, {"padding_idx": 0}),
     ]
 ]

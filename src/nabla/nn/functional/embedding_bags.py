@@ -1,11 +1,15 @@
 """embedding_bag: the sums, means or maxima of bags of embeddings (torch.nn.functional), derived
 from embedding, index_add and amax (no rule of its own)."""
 
+from functools import partial
+
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.creation import zeros
 from nabla.nn.functional.embedding_lookup import _renorm_rows, embedding
-from nabla.ops.elementwise import where
+from nabla.ops.elementwise import clamp, where
 from nabla.ops.extrema import amax
+from nabla.ops.reduce import _plain
 from nabla.ops.selection import index_add
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
@@ -13,24 +17,21 @@ from nabla.tensor import Tensor
 __all__ = ["embedding_bag"]
 
 
-def _bags(input, offsets, include_last_offset: bool):
-    """(flat indices, bag of each index, number of bags) from PyTorch's two input forms."""
-    idx = input._data if isinstance(input, Tensor) else array_module(input).asarray(input)
-    xp = array_module(idx)
+def _check_bags(idx, off, include_last_offset: bool) -> int:
+    """PyTorch's checks of the two input forms; returns the number of bags."""
     if idx.ndim == 2:
-        if offsets is not None:
+        if off is not None:
             raise ValueError("embedding_bag: if input is 2D, then offsets has to be None, as "
                              "input is treated is a mini-batch of fixed length sequences.")
-        b, length = idx.shape
-        return idx.reshape(-1), xp.repeat(xp.arange(b), length), b
+        return idx.shape[0]
     if idx.ndim != 1:
         raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of "
                          f"dimension {idx.ndim}")
-    if offsets is None:
+    if off is None:
         raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-    off = offsets._data if isinstance(offsets, Tensor) else xp.asarray(offsets)
     if off.ndim != 1:
         raise ValueError("embedding_bag: offsets has to be a 1D Tensor")
+    xp = array_module(off)
     if off.size and off[0] != 0:
         raise RuntimeError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence in "
                            f"the mini-batch has to start from position 0. However, got "
@@ -38,10 +39,26 @@ def _bags(input, offsets, include_last_offset: bool):
     if off.size and (xp.any(xp.diff(off) < 0) or off[-1] > idx.size):
         raise RuntimeError("embedding_bag: offsets must be non-decreasing and at most the "
                            f"input's length {idx.size}")
-    b = off.size - 1 if include_last_offset else off.size
-    ends = off[1:b + 1] if include_last_offset else xp.append(off[1:], idx.size)
-    bag = xp.repeat(xp.arange(b), ends - off[:b]) if b > 0 else xp.zeros(0, "int64")
-    return idx[:bag.size], bag, max(b, 0)
+    return max(off.size - 1 if include_last_offset else off.size, 0)
+
+
+def _bag_layout(idx, off, b: int, include_last_offset: bool, padding_idx):
+    """(bag of each flat index, whether it counts, size of each bag) from the index and offsets
+    arrays. Entries equal to padding_idx, and those past the last offset, go to an extra bag
+    ``b`` and do not count: sizes stay fixed, so this is a plain step of ``nabla.jit.trace`` that
+    a replay recomputes from new indices and offsets."""
+    xp = array_module(idx)
+    if idx.ndim == 2:
+        bag = xp.repeat(xp.arange(b), idx.shape[1])
+    else:
+        ends = off[1:b + 1] if include_last_offset else xp.append(off[1:], idx.size)
+        bag = xp.repeat(xp.arange(b), ends - off[:b]) if b > 0 else xp.zeros(0, "int64")
+        bag = xp.concatenate([bag, xp.full(idx.size - bag.size, b)])
+    counted = bag < b
+    if padding_idx is not None:
+        counted &= idx.reshape(-1) != padding_idx
+    bag = xp.where(counted, bag, b)
+    return bag, counted, xp.bincount(bag, minlength=b + 1)[:b]
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm: float | None = None,
@@ -70,31 +87,40 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm: float |
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not "
                                   "supported")
-    idx, bag, b = _bags(input, offsets, include_last_offset)
-    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+    idx = input._data if isinstance(input, Tensor) else array_module(input).asarray(input)
+    off = offsets._data if isinstance(offsets, Tensor) else \
+        None if offsets is None else array_module(idx).asarray(offsets)
+    b = _check_bags(idx, off, include_last_offset)
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(idx.shape):
         raise ValueError(f"embedding_bag: per_sample_weights of shape "
                          f"{tuple(per_sample_weights.shape)} must match input's "
-                         f"{tuple(input.shape)}")
-    xp = array_module(idx)
+                         f"{tuple(idx.shape)}")
     num = weight.shape[0]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    keep = xp.nonzero(idx != padding_idx)[0] if padding_idx is not None else xp.arange(idx.size)
     if max_norm is not None and idx.size:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    rows = embedding(Tensor._make(idx[keep]), weight)
+    layout = partial(_bag_layout, b=b, include_last_offset=include_last_offset,
+                     padding_idx=padding_idx)
+    bag, counted, sizes = _plain(layout, _as_tensor(input), _as_tensor(offsets))
+    rows = embedding(reshape(_as_tensor(input), (-1,)), weight)
+    if mode == "max":
+        if _trace.tracer is not None:  # the longest bag sets a shape below
+            _trace.tracer.refuse("embedding_bag(mode='max') with bags that may change length")
+        keep = Tensor._make(array_module(idx).nonzero(counted._data)[0])
+        return _bag_max(rows[keep], bag._data[keep._data], sizes._data, b, weight)
+    weights = counted.to(weight.dtype)
     if per_sample_weights is not None:
-        psw = reshape(per_sample_weights, (-1,))[Tensor._make(keep)]
-        rows = rows * reshape(psw, (-1, 1))
-    bag = bag[keep]
-    counts = xp.bincount(bag, minlength=b)[:b] if bag.size else xp.zeros(b, "int64")
-    out = zeros(b, weight.shape[1], dtype=weight.dtype)
-    if mode != "max":
-        out = index_add(out, 0, Tensor._make(bag), rows)
-        if mode == "mean":
-            out = out / Tensor._make(xp.maximum(counts, 1).astype(weight._data.dtype)[:, None])
-        return out
-    return _bag_max(rows, bag, counts, b, weight)
+        weights = weights * reshape(per_sample_weights, (-1,))
+    out = index_add(zeros(b + 1, weight.shape[1], dtype=weight.dtype), 0, bag,
+                    rows * reshape(weights, (-1, 1)))[:b]
+    if mode == "mean":
+        out = out / reshape(clamp(sizes, min=1).to(weight.dtype), (-1, 1))
+    return out
+
+
+def _as_tensor(x):
+    return x if x is None or isinstance(x, Tensor) else Tensor._make(array_module(x).asarray(x))
 
 
 def _bag_max(rows: Tensor, bag, counts, b: int, weight: Tensor) -> Tensor:
