@@ -227,6 +227,7 @@ def _converters() -> dict:
         converters_compare,
         converters_index,
         converters_loss,
+        converters_nn,
         converters_reduce,
         converters_scatter,
     )
