@@ -1,7 +1,9 @@
 """nabla.onnx.export of comparisons, where / masked_fill, logical ops, argmax / max with a dim,
-sort / topk, cumsum / cumprod, gather / index_select / advanced indexing, the losses and
-max-pool indices: onnxruntime computes what nabla does (values, shapes and dtypes), also at
-another batch size where the batch dim is dynamic, and ops still without a conversion are named.
+sort / topk, cumsum / cumprod, gather / index_select / advanced indexing (also mixed with None
+and ints), nonzero / argwhere / where(condition), unique, bincount, one_hot, isclose, flip, the
+losses and max-pool indices: onnxruntime computes what nabla does (values, shapes and dtypes),
+also on other inputs (another batch size where the batch dim is dynamic, other data where the
+data decides a size), and ops still without a conversion are named.
 """
 
 import numpy as np
@@ -228,14 +230,137 @@ def test_index_tensors_are_inputs_of_the_graph():
                     nabla.tensor(np.array([False, True, True, False, True]))])
 
 
+def _floats(values, dtype=np.float32):
+    return nabla.tensor(np.array(values, dtype))
+
+
+# (name, fn, inputs, other inputs): the other inputs give results of other sizes (other
+# counts of nonzero, unique or bincount values), so a size or value frozen at export fails
+FOUND = [
+    ("nonzero", lambda x: (x.nonzero(), nabla.argwhere(x), *nabla.where(x > 0),
+                           *x.nonzero(as_tuple=True), (x > 0).nonzero()),
+     [_floats([[1, 0, -0.0], [np.nan, 2, 0]])], [_floats([[0, 3, 1], [4, 0, 5]])]),
+    ("nonzero_int_bool_0d", lambda i, b, s: (i.nonzero(), b.nonzero(), s.nonzero(),
+                                             nabla.argwhere(s > 0), *nabla.where(s)),
+     [_index([[0, 2, 0, 0]] * 3), nabla.tensor(np.eye(3, dtype=bool)), _floats(2.0)],
+     [_index([[1, 2, 0, 3]] * 3), nabla.tensor(np.ones((3, 3), bool)), _floats(0.0)]),
+    ("unique", lambda x: (nabla.unique(x), *nabla.unique(x, return_inverse=True,
+                                                          return_counts=True),
+                          *x.unique(return_counts=True), *x.unique(return_inverse=True)),
+     [_floats([[2, np.nan, 1, 2], [np.inf, 1, np.nan, np.inf], [-np.inf, 0, -0.0, 2]])],
+     [_floats([[3, 3, 1, 2], [0, 1, 5, np.nan], [7, 0, 7, 7]])]),
+    ("unique_float64", lambda x: nabla.unique(x, return_inverse=True, return_counts=True),
+     [_floats([[1, 1e-300, 1], [0, 1e-300, 5]], np.float64)],
+     [_floats([[4, 4, 4]] * 2, np.float64)]),
+    ("unique_int_bool", lambda i, b: (*i.unique(return_inverse=True, return_counts=True),
+                                      *b.unique(return_inverse=True, return_counts=True),
+                                      i.int().unique(), i.to(nabla.uint8).unique()),
+     [_index([3, -1, 3, 0, 3]), nabla.tensor(np.array([True, True]))],
+     [_index([5, 5, 2, 9, -7]), nabla.tensor(np.array([False, True]))]),
+    ("bincount", lambda i, w: (i.bincount(), i.bincount(w), nabla.bincount(i, minlength=7),
+                               i.bincount(w.double(), minlength=2), i.bincount(i * 2),
+                               i.int().bincount()),
+     [_index(1, 4, 1, 0), _floats([0.5, 1.25, -2, 3])], [_index(2, 2, 9, 2), _randn(4)]),
+    ("one_hot", lambda i: (F.one_hot(i, 5), F.one_hot(i[0], num_classes=7),
+                           F.one_hot(i.to(nabla.uint8), 6) * 2),
+     [_index([0, 4, 1], [2, 2, 3])], [_index([3, 3, 0], [1, 4, 4])]),
+    ("isclose", lambda x, y: (nabla.isclose(x, y), nabla.isclose(x, y, rtol=0.1, atol=0.0),
+                              nabla.isclose(x, y, equal_nan=True), nabla.isclose(x, 1.0),
+                              nabla.isclose(x, float("nan"), equal_nan=True),
+                              nabla.isclose(x, y[0], atol=0.5), nabla.isclose(x.isnan().long(), y)),
+     [_floats([[1, 2, np.nan, np.inf], [1e-9, -np.inf, 3, 1.05]]),
+      _floats([[1 + 1e-6, 2.2, np.nan, np.inf], [0, np.inf, np.nan, 1.0]])],
+     [_randn(2, 4), _randn(2, 4)]),
+    ("isclose_float64", lambda x, y: (nabla.isclose(x, y), nabla.isclose(x, y, 1e-9, 1e-12),
+                                      nabla.isclose(x.float(), y)),
+     [_floats([1, 1 + 1e-10, 2, 0], np.float64), _floats([1, 1, 2 + 1e-4, 1e-13], np.float64)],
+     [_floats([3, 0, 1, 1], np.float64), _floats([3, 1e-12, 1, 1 + 1e-8], np.float64)]),
+]
+
+# sizes the data decides, then used: indexed from the end, reshaped, reduced, used as indices
+AFTER = [
+    ("after_unique", lambda x: (nabla.unique(x)[-1], nabla.unique(x)[-2:].flip(0),
+                                nabla.unique(x).reshape(-1, 1) * 2, nabla.unique(x).sum(),
+                                x[x > 0][1:]),
+     [_floats([3, 1, 3, 0, 2])], [_floats([5, 5, 4, 1, 6])]),
+    ("index_by_nonzero", lambda x: (x[nabla.where(x > 0)], x[x.nonzero()[:, 0]],
+                                    x.flatten()[nabla.unique((x > 0).long().flatten())]),
+     [_floats([[1, -2, 3], [-1, -1, 4]])], [_floats([[-1, 2, -3], [1, 5, 4]])]),
+]
+
+
+@pytest.mark.parametrize("name, fn, inputs, other", FOUND + AFTER,
+                         ids=[c[0] for c in FOUND + AFTER])
+def test_found_and_counted_match_onnxruntime(name, fn, inputs, other):
+    _matches(fn, inputs, other=other)
+
+
+def test_data_dependent_sizes_are_symbolic_in_the_file():
+    """The dims whose size the data decides are named, not fixed at the example's size."""
+    x = _floats([[1, 0, 2], [2, 0, 0]])
+    proto = nabla.onnx.export(lambda x: (x.nonzero(), x.unique(return_inverse=True), x * 2,
+                                         x[x > 0] + 1, x.long().flatten().bincount()),
+                              (x,), None, output_names=["nz", "u", "inv", "y", "m", "b"])
+    shapes = {o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim]
+              for o in proto.graph.output}
+    assert shapes == {"nz": ["nz_dim_0", 2], "u": ["u_dim_0"], "inv": [2, 3], "y": [2, 3],
+                      "m": ["m_dim_0"], "b": ["b_dim_0"]}
+
+
+FLIP = [
+    ("flip", lambda x: (x.flip(0), x.flip((0, 2)), nabla.flip(x, -1), x.flip((-1, 1, 0)),
+                        nabla.fliplr(x), nabla.flipud(x), x[:, 1:].flip(1)),
+     lambda: [_randn(3, 4, 5)]),
+    ("flip_0d_and_empty", lambda x, e: (x.flip(()), x.flip([]), e.flip(1), e.flip(0)),
+     lambda: [_randn(), _randn(2, 0, 3)]),
+    ("flip_int", lambda i: (i.flip(0) * 3, i.flip(-1)), lambda: [_index([0, 1, 2], [3, 4, 5])]),
+]
+
+# indices mixing arrays with None and ints (ints apply first, as PyTorch places the dims)
+MIXED = [
+    ("index_none", lambda x, i: (x[None, i], x[i, None], x[i, None, i], x[None, :, i],
+                                 x[i, i, None], x[None, i, :, None, i], x[:, None, i],
+                                 x[i[:, None], None, i]),
+     lambda: [_randn(3, 3, 4), _index(2, 0, -1)]),
+    ("index_int", lambda x, i: (x[0, i], x[i, 1], x[0, :, i], x[-1, i, -2], x[i, 0, i],
+                                x[None, 0, i]),
+     lambda: [_randn(3, 3, 4), _index(2, 0, -1)]),
+    ("mask_none", lambda x: (x[x[:, 0] > 0, None], x[None, x[:, 0] > 0], x[None, x > 0],
+                             x[:, None, x[0] > 0], x[x > 0, None]),
+     lambda: [_randn(4, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, make", FLIP + MIXED, ids=[c[0] for c in FLIP + MIXED])
+def test_flip_and_mixed_indices_match_onnxruntime(name, fn, make):
+    nabla.manual_seed(0)
+    inputs = make()
+    nabla.manual_seed(1)
+    _matches(fn, inputs, other=make())
+
+
+def test_flip_and_negative_indices_with_a_dynamic_batch():
+    """Flip, x[-1] and x[-2:] on the batch dim are read from its end at any batch size."""
+    nabla.manual_seed(0)
+    _matches(lambda x: (x.flip(0), x[-1], x[-2:], x[:-1, 0], x[-3::-1]), [_randn(4, 3)],
+             dynamic=True, other=[_randn(6, 3)])
+
+
 @pytest.mark.parametrize("fn, name", [  # (kthvalue, floor_divide, ...: test_onnx_scatter.py)
-    (lambda x: x.nonzero(), "nonzero"),
-    (lambda x: nabla.isclose(x, x * 2), "isclose"),
-    (lambda x: x[nabla.tensor([0, 1]), None], "an index mixing arrays with None"),
+    (lambda x: nabla.searchsorted(x[0], x), "searchsorted"),
+    (lambda x: nabla.count_nonzero(x, 0), "count_nonzero"),
+    (lambda x: x[True, nabla.tensor([0, 1])], "an index mixing arrays with a Python bool"),
 ])
 def test_unsupported_ops_are_named(fn, name):
     with pytest.raises(nabla.onnx.ExportError, match=f"{name}.*(no ONNX conversion yet)"):
         nabla.onnx.export(fn, nabla.randn(3, 4), None)
+
+
+def test_unique_of_uint64_and_allclose_are_refused():
+    with pytest.raises(nabla.onnx.ExportError, match="unique of uint64.*int64 first"):
+        nabla.onnx.export(lambda x: x.unique(), nabla.tensor(np.array([3, 1], np.uint64)), None)
+    with pytest.raises(nabla.onnx.ExportError, match="must return a Tensor.*got bool"):
+        nabla.onnx.export(lambda x: nabla.allclose(x, x * 2), nabla.randn(3), None)
 
 
 def test_nested_outputs_are_flattened_in_order():

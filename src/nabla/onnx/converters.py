@@ -7,8 +7,9 @@ adaptive pooling, attention) need no entry: they ran as primitive ops.
 This module holds the registry (``converts``) and the elementwise, shape and reduction ops; the
 other families have a module each: ``converters_nn`` (the layers of nn.functional),
 ``converters_arith`` (integer division, remainder), ``converters_compare`` (comparisons, logical
-ops, where), ``converters_index`` (gather, advanced indexing), ``converters_scatter``,
-``converters_reduce`` (argmax, sort, cumulative ops) and ``converters_loss``.
+ops, isclose, where), ``converters_index`` (gather, advanced indexing), ``converters_scatter``,
+``converters_reduce`` (argmax, sort, cumulative ops), ``converters_count`` (nonzero, unique,
+bincount, one_hot) and ``converters_loss``.
 """
 
 from nabla.autograd.function import Op
@@ -17,6 +18,7 @@ from nabla.onnx.export import Graph, Value
 from nabla.ops import arithmetic as ar
 from nabla.ops import elementwise as el
 from nabla.ops.extrema import Amax, Amin
+from nabla.ops.flip import Flip
 from nabla.ops.index import Getitem
 from nabla.ops.join import Cat, Pad, Split, Stack, Unbind
 from nabla.ops.reduce import Mean, Sum
@@ -151,6 +153,21 @@ def unbind(g: Graph, args, outs: list):
         g.node("Squeeze", [piece, g.ints([axis], "axes")], [o.name])
 
 
+_END = 2**63 - 1  # a slice bound past the end of any dim (ONNX clamps it)
+
+
+@converts(Flip)
+def flip(g: Graph, args, out: Value):
+    """A Slice with step -1 along each flipped dim, from the last element to the first."""
+    x, dims = args
+    if not dims:  # a 0-d input
+        g.node("Identity", [x], _out(out))
+        return
+    k = len(dims)
+    g.node("Slice", [x, g.ints([-1] * k), g.ints([-_END] * k), g.ints(dims, "axes"),
+                     g.ints([-1] * k, "steps")], _out(out))
+
+
 @converts(Pad)
 def pad(g: Graph, args, out: Value):
     """Constant padding; negative widths crop, as ONNX's Pad does too."""
@@ -160,13 +177,11 @@ def pad(g: Graph, args, out: Value):
            mode="constant")
 
 
-_END = 2**63 - 1  # a slice bound past the end of any dim (ONNX clamps it)
-
-
 @converts(Getitem)
 def getitem(g: Graph, args, out: Value):
     """A basic index (ints, slices, None, Ellipsis): one Slice, then Squeeze for the ints and
-    Unsqueeze for the Nones."""
+    Unsqueeze for the Nones. Negative ints and bounds stay negative (counted from the end by
+    ONNX too), so that they hold for a dim whose size the data decides (unique(x)[-1])."""
     x, key = args
     key = key if isinstance(key, tuple) else (key,)
     if Ellipsis in key:
@@ -191,9 +206,12 @@ def getitem(g: Graph, args, out: Value):
                 stop = _END if step > 0 else -_END
             if k.start is None and step < 0:
                 start = _END
+            start = k.start if k.start is not None and -n <= k.start < 0 else start
+            stop = k.stop if k.stop is not None and -n <= k.stop < 0 else stop
         else:
-            start = int(k) % n
-            stop, step = start + 1, 1
+            start, stop, step = int(k), int(k) + 1, 1
+            if start < 0 and stop == 0:  # the last element: to the end
+                stop = _END
             squeeze.append(dim)
         starts.append(start)
         ends.append(stop)

@@ -1,5 +1,5 @@
-"""ONNX conversions of comparisons, logical and bitwise ops, tests (isnan) and ``where``
-(``masked_fill``).
+"""ONNX conversions of comparisons, logical and bitwise ops, tests (isnan, isclose) and
+``where`` (``masked_fill``).
 
 The ops without gradient are keyed by their NumPy ufunc (see ``plain.py``) and get the step's
 arguments: Values for tensors, Python or NumPy constants for the rest. Their operands are cast
@@ -89,6 +89,41 @@ def isfinite(g: Graph, args, out: Value):
     """Neither NaN nor infinite: Not(Or(IsNaN, IsInf))."""
     x = _float(g, args[0])
     g.node("Not", [g.node("Or", [g.node("IsNaN", [x]), g.node("IsInf", [x])])], _out(out))
+
+
+@converts(np.isclose)
+def isclose(g: Graph, args, out: Value):
+    """|x - y| <= atol + rtol |y| where y is finite, or x == y (equal infinities), or both NaN
+    with ``equal_nan``; in NumPy's types: y as a float (``result_type(y, 1.0)``), the rest in
+    the common type of x and that, atol + rtol |y| in y's."""
+    x, y, rtol, atol, equal_nan = args
+    if not isinstance(y, (Value, int, float)):  # a NumPy scalar: NumPy takes it as an array
+        y = Value(g.const(np.asarray(y), "other"), (), np.asarray(y).dtype)
+    if isinstance(y, Value):
+        y = Value(g.cast(y, np.result_type(y.dtype, 1.0)), y.shape, np.result_type(y.dtype, 1.0))
+        tol = g.node("Add", [g.cast(atol, y.dtype),
+                             g.node("Mul", [g.cast(rtol, y.dtype), g.node("Abs", [y])])])
+        tol = Value(tol, y.shape, y.dtype)
+        finite = g.node("Not", [g.node("Or", [g.node("IsNaN", [y]), g.node("IsInf", [y])])])
+    else:  # a number: NumPy computes its tolerance in Python floats
+        y = float(y)
+        tol, finite = atol + rtol * abs(y), g.const(np.bool_(np.isfinite(y)), "finite")
+    dtype = _common(x, y)
+    xs, ys = g.cast(x, dtype), g.cast(y, dtype)
+    near = g.node("LessOrEqual", [g.node("Abs", [g.node("Sub", [xs, ys])]), g.cast(tol, dtype)])
+    close = g.node("Or", [g.node("And", [near, finite]), g.node("Equal", [xs, ys])])
+    if equal_nan and _can_be_nan(x) and _can_be_nan(y):
+        both = g.node("And", [_isnan(g, x), _isnan(g, y)])
+        close = g.node("Or", [close, both])
+    g.node("Identity", [close], _out(out))
+
+
+def _can_be_nan(v) -> bool:
+    return v.dtype.kind == "f" if isinstance(v, Value) else np.isnan(v)
+
+
+def _isnan(g: Graph, v) -> str:
+    return g.node("IsNaN", [v]) if isinstance(v, Value) else g.const(np.bool_(True), "nan")
 
 
 @converts(np.all, np.any)

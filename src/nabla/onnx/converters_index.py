@@ -1,5 +1,5 @@
 """ONNX conversions of the ops that read at indices: gather, index_select, and ``x[key]`` with
-integer arrays or boolean masks (advanced indexing, masked_select).
+integer arrays or boolean masks, mixed with slices and None (advanced indexing, masked_select).
 
 An index is a Value when it is a traced tensor (``x[idx]``, ``x[x > 0]``: export passes the
 arrays of traced tensors in an index key as their Values), else a constant of the trace.
@@ -14,6 +14,7 @@ from nabla.ops.scatter import Gather
 from nabla.ops.selection import IndexSelect
 
 _INT64 = np.dtype(np.int64)
+_BOOL = np.dtype(bool)
 
 
 def _index(g: Graph, index) -> Value:
@@ -50,19 +51,22 @@ def index_select(g: Graph, args, out: Value):
 
 @converts(AdvancedGetitem)
 def advanced_getitem(g: Graph, args, out: Value):
-    """``x[key]`` with integer arrays or boolean masks (and slices). The slices are applied
-    first; a mask of k dims is the k index arrays of its True elements (NonZero). One index
-    array is a Gather; several are broadcast together, stacked, and read by GatherND from x
-    with their dims moved to the front; then, as NumPy, the result's indexed dims move back to
-    where the index arrays stood if they were adjacent in the key."""
+    """``x[key]`` with integer arrays or boolean masks (and slices, None). Each None is first a
+    new dim of x (Unsqueeze) indexed by ':', as NumPy places it; the slices are applied next; a
+    mask of k dims is the k index arrays of its True elements (NonZero). One index array is a
+    Gather; several are broadcast together, stacked, and read by GatherND from x with their dims
+    moved to the front; then, as NumPy, the result's indexed dims move back to where the index
+    arrays stood if they were adjacent in the key."""
     x, key, *rest = args
     key = list(key) if isinstance(key, tuple) else [key]
     if rest:  # the index tensors, passed apart: rest = (where, *their Values)
         for i, index in zip(rest[0], rest[1:]):
             key[i] = index
-    if any(k is None or k is Ellipsis or isinstance(k, (bool, int)) for k in key):
-        raise ExportError("onnx.export: an index mixing arrays with None, ... or ints has no "
-                          "ONNX conversion yet")
+    if any(k is Ellipsis or isinstance(k, (bool, int)) for k in key):
+        raise ExportError("onnx.export: an index mixing arrays with a Python bool has no ONNX "
+                          "conversion yet; index with a boolean tensor instead")
+    if any(k is None for k in key):
+        x, key = _new_dims(g, x, key)
     slices = tuple(k if isinstance(k, slice) else slice(None) for k in key)
     if any(s != slice(None) for s in slices):
         sliced = Value(g.fresh("sliced"), np.empty(x.shape, bool)[slices].shape, x.dtype)
@@ -79,10 +83,29 @@ def advanced_getitem(g: Graph, args, out: Value):
             arrays[d] = row
             d += 1
     dims = sorted(arrays)
+    if any(isinstance(k, Value) and k.dtype == _BOOL for k in key):  # a traced mask's count
+        # of True elements is a size that depends on the data
+        first = dims[0] if dims == list(range(dims[0], dims[0] + len(dims))) else 0
+        out.free = frozenset(range(first, first + out.ndim - (x.ndim - len(dims))))
     if len(dims) == 1:
         g.node("Gather", [x, arrays[dims[0]]], _out(out), axis=dims[0])
         return
     _gather_nd(g, x, dims, [arrays[d] for d in dims], out)
+
+
+def _new_dims(g: Graph, x: Value, key: list) -> tuple:
+    """``(x with a new dim of size 1 for each None of key, key with ':' for each None)``: the
+    same selection, as NumPy places a None's dim (adjacency of the index arrays included)."""
+    axes, d = [], 0  # d: the dim of the unsqueezed x that the next part of key indexes
+    for k in key:
+        if k is None:
+            axes.append(d)
+        d += k.ndim if getattr(k, "dtype", None) == _BOOL else 1
+    shape = list(x.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    name = g.node("Unsqueeze", [x, g.ints(axes, "axes")])
+    return Value(name, shape, x.dtype), [slice(None) if k is None else k for k in key]
 
 
 def _mask_rows(g: Graph, mask: Value) -> list:

@@ -19,12 +19,14 @@ class ExportError(RuntimeError):
 
 
 class Value:
-    """An ONNX value of the graph being built: its name, shape and NumPy dtype at trace time."""
+    """An ONNX value of the graph being built: its name, shape and NumPy dtype at trace time,
+    and ``free``, the dims whose size depends on the data (unique's, nonzero's count)."""
 
-    __slots__ = ("name", "shape", "dtype")
+    __slots__ = ("name", "shape", "dtype", "free")
 
-    def __init__(self, name: str, shape: tuple, dtype) -> None:
+    def __init__(self, name: str, shape: tuple, dtype, free=()) -> None:
         self.name, self.shape, self.dtype = name, tuple(shape), dtype
+        self.free = frozenset(free)
 
     @property
     def ndim(self) -> int:
@@ -40,6 +42,7 @@ class Graph:
         self.onnx, self.opset = onnx, opset
         self.nodes, self.initializers = [], []
         self.current = None
+        self.free = {}  # graph output name -> its dims whose size depends on the data
         self.owners = {}  # initializer name -> the op class whose conversion made it
         self._count = 0
 
@@ -116,7 +119,8 @@ def export(model, args, f, input_names=None, output_names=None, opset_version: i
     onnx_graph = onnx.helper.make_graph(
         graph.nodes, getattr(model, "_get_name", lambda: "nabla")(),
         [_info(onnx, name, t, dynamic_axes) for name, t in zip(input_names, inputs)],
-        [_info(onnx, name, t, dynamic_axes) for name, t in zip(output_names, outputs)],
+        [_info(onnx, name, t, dynamic_axes, graph.free[name])
+         for name, t in zip(output_names, outputs)],
         graph.initializers)
     proto = onnx.helper.make_model(onnx_graph, producer_name="nabla",
                                    opset_imports=[onnx.helper.make_opsetid("", opset_version)])
@@ -148,6 +152,7 @@ def _build(onnx, model, inputs, input_names, output_names, opset_version):
     out_slots = [tracer.slots[id(t._data)] for t in outputs]
     for slot, name in zip(out_slots, output_names):
         graph.node("Identity", [values[slot]], [name])
+        graph.free[name] = values[slot].free
     return graph, outputs, output_names
 
 
@@ -225,6 +230,7 @@ def _converters() -> dict:
         converters,
         converters_arith,
         converters_compare,
+        converters_count,
         converters_index,
         converters_loss,
         converters_nn,
@@ -262,6 +268,27 @@ def _convert(graph: Graph, converters: dict, step, values: dict, tracer) -> None
         values[slot] = Value(f"t{slot}", a.shape, a.dtype)
         outs.append(values[slot])
     convert(graph, args, outs if step.meta is not None else outs[0])
+    _carry_free(args, outs)
+
+
+def _carry_free(args, outs) -> None:
+    """Mark the dims of ``outs`` that take a data-dependent size from an input (x[mask] * 2,
+    unique(x).reshape(-1, 1)), unless their conversion marked them: a dim of the size of an
+    input's free dim is taken to be it. (At worst a fixed dim of that size is left unnamed in
+    the file, which is still valid.)"""
+    sizes = set()
+    stack = list(args)
+    while stack:
+        a = stack.pop()
+        if type(a) is tuple:
+            stack.extend(a)
+        elif isinstance(a, Value):
+            sizes.update(a.shape[d] for d in a.free)
+    if not sizes:
+        return
+    for out in outs:
+        if not out.free:
+            out.free = frozenset(d for d, n in enumerate(out.shape) if n in sizes)
 
 
 def _traced(graph: Graph, a, values: dict, tracer):
@@ -313,12 +340,15 @@ def _state_names(model) -> dict:
     return {id(t): name for name, t in named}
 
 
-def _info(onnx, name: str, t: Tensor, dynamic_axes):
-    """The ValueInfo of a graph input or output, with its dynamic dims named."""
+def _info(onnx, name: str, t: Tensor, dynamic_axes, free=()):
+    """The ValueInfo of a graph input or output, with its dynamic dims named (those of
+    ``dynamic_axes``, and the ``free`` dims of an output, whose size depends on the data)."""
     dims = list(t.shape)
     dynamic = (dynamic_axes or {}).get(name, {})
     if not isinstance(dynamic, dict):
         dynamic = {d: f"{name}_dim_{d}" for d in dynamic}
+    for d in free:
+        dims[d] = f"{name}_dim_{d}"
     for d, label in dynamic.items():
         dims[d] = label
     elem = onnx.helper.np_dtype_to_tensor_dtype(t.dtype)

@@ -1,10 +1,10 @@
 """Which op a plain step ran, so that export can convert it like an Op.
 
 Ops without gradient (comparisons, logical ops, argmax, argsort, topk, all, any, the index
-steps of kthvalue, median, cummax) reach the tracer as a plain array function, not as an Op
-class (``jit._Tracer.plain``): a NumPy ufunc, or a ``functools.partial`` whose keywords hold
-the op's settings (dim, keepdim, k). Export keys their conversions by the NumPy function they
-amount to:
+steps of kthvalue, median, cummax, nonzero, isclose, unique, bincount, one_hot) reach the
+tracer as a plain array function, not as an Op class (``jit._Tracer.plain``): a NumPy
+function, or a ``functools.partial`` whose keywords hold the op's settings (dim, keepdim, k).
+Export keys their conversions by the function they amount to:
 
 - a ufunc (``np.greater``, ``np.logical_and``, ``np.isnan``) is its own key, with the step's
   arguments;
@@ -15,13 +15,21 @@ amount to:
 - ``partial(sorting.kth_index, dim, k)`` -> key sorting.kthvalue, (x, dim, k);
 - ``partial(sorting.median_index, dim)`` -> key sorting.median, (x, dim);
 - ``partial(cumulative.running_indices, dim, running)`` -> key cumulative.cummax (running is
-  np.maximum) or cumulative.cummin, (x, dim).
+  np.maximum) or cumulative.cummin, (x, dim);
+- ``np.argwhere`` (nonzero, argwhere, where(condition)) is its own key, (x,);
+- ``partial(np.isclose, rtol, atol, equal_nan)`` -> (x, y, rtol, atol, equal_nan);
+- ``partial(sorting._unique, return_inverse, return_counts)`` -> key sorting.unique,
+  (x, return_inverse, return_counts);
+- ``partial(sorting._bincount, minlength)`` -> key sorting.bincount, (x, weights or None,
+  minlength);
+- ``partial(embedding_lookup._one_hot, num_classes)`` -> key F.one_hot, (x, num_classes).
 """
 
 from functools import partial
 
 import numpy as np
 
+from nabla.nn.functional import embedding_lookup
 from nabla.ops import cumulative, sorting
 from nabla.ops.extrema import arg_index
 from nabla.ops.sorting import order
@@ -30,11 +38,22 @@ from nabla.ops.sorting import order
 def identify(fn, args: list):
     """``(key, args)`` for a plain step ``fn(*args)``: the NumPy function whose conversion
     writes it and the arguments that conversion takes; key None when it is not known."""
-    if isinstance(fn, np.ufunc):
+    if isinstance(fn, np.ufunc) or fn is np.argwhere:
         return fn, args
-    if not isinstance(fn, partial) or len(args) != 1:
+    if not isinstance(fn, partial):
         return None, args
-    x, kw = args[0], fn.keywords
+    kw = fn.keywords
+    if fn.func is np.isclose:
+        return np.isclose, list(args) + [kw["rtol"], kw["atol"], kw["equal_nan"]]
+    if fn.func is sorting._bincount:
+        return sorting.bincount, [args[0], args[1] if len(args) > 1 else None, kw["minlength"]]
+    if len(args) != 1:
+        return None, args
+    x = args[0]
+    if fn.func is sorting._unique:
+        return sorting.unique, [x, kw["return_inverse"], kw["return_counts"]]
+    if fn.func is embedding_lookup._one_hot:
+        return embedding_lookup.one_hot, [x, kw["num_classes"]]
     if fn.func in (np.all, np.any):
         return fn.func, [x, kw["axis"], kw["keepdims"]]
     if fn.func is arg_index and kw["which"] in (np.argmax, np.argmin):

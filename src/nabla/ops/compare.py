@@ -5,6 +5,8 @@ carry no gradient, so they are plain functions that wrap arrays with ``Tensor._m
 The exception is ``remainder``, differentiable like PyTorch's: ``Remainder`` below.
 """
 
+from functools import partial
+
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
@@ -146,7 +148,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     ``as_tuple`` one 1-D tensor per dimension (what ``x[nonzero(x, as_tuple=True)]`` needs)."""
     if input.ndim == 0 and as_tuple:
         input = input.reshape(1)
-    found = _plain(lambda a: _xp(input).argwhere(a).astype("int64"), input)
+    found = _plain(_xp(input).argwhere, input)  # int64 (intp) on 64-bit platforms
     if not as_tuple:
         return found
     return tuple(found[:, d] for d in range(input.ndim))
@@ -267,7 +269,8 @@ def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other| elementwise, broadcasting (bool)."""
     xp = _xp(input, other)
-    return _binary("isclose", lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan), input, other)
+    return _binary("isclose", partial(xp.isclose, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                   input, other)
 
 
 def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
