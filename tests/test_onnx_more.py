@@ -346,6 +346,24 @@ def test_flip_and_negative_indices_with_a_dynamic_batch():
              dynamic=True, other=[_randn(6, 3)])
 
 
+def test_quantile_along_a_dim_on_other_data():
+    """quantile's positions come from the dim's size, not the values: other data (a NaN row
+    included) gives nabla's quantiles. (Its index is broadcast to the example's other dims, so
+    a dynamic batch is refused by export's check.)"""
+    rng = np.random.default_rng(5)
+    x, other = (nabla.tensor(rng.standard_normal((3, 5)).astype(np.float32)) for _ in range(2))
+    other[1, 2] = float("nan")
+
+    def fn(x):
+        return (x.quantile(0.3, 1), x.quantile(nabla.tensor([0.25, 0.9]), 1, True),
+                x.quantile(0.5, -1, interpolation="nearest"),
+                x.quantile(0.7, 0, interpolation="higher"))
+
+    _matches(fn, [x], other=[other])
+    with pytest.raises(nabla.onnx.ExportError, match="uses a size computed in Python"):
+        nabla.onnx.export(fn, (x,), None, input_names=["x"], dynamic_axes={"x": [0]})
+
+
 @pytest.mark.parametrize("fn, name", [  # (kthvalue, floor_divide, ...: test_onnx_scatter.py)
     (lambda x: nabla.searchsorted(x[0], x), "searchsorted"),
     (lambda x: nabla.count_nonzero(x, 0), "count_nonzero"),
