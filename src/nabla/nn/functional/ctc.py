@@ -153,9 +153,8 @@ class CtcLoss(Op):
         dtype = log_probs.dtype
         scale = xp.ones(nll.shape, dtype)
         if reduction == "mean":
-            scale = scale / (xp.maximum(tl, 1).astype(dtype) * max(nll.shape[0], 1))
-            loss = (loss / xp.maximum(tl, 1).astype(dtype)).mean() if loss.size else \
-                xp.asarray(xp.nan, dtype)
+            scale = scale / (xp.maximum(tl, 1).astype(dtype) * nll.shape[0])
+            loss = (loss / xp.maximum(tl, 1).astype(dtype)).mean()
         elif reduction == "sum":
             loss = loss.sum()
         ctx.scale = xp.where(zeroed, xp.asarray(0, dtype), scale)
@@ -183,7 +182,7 @@ class CtcLossBackward(Op):
         t_max = int(il.max()) if il.size else 0
         with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ab = lat.alphas + _betas(xp, lat, t_max)  # (T, N, L)
-            m = ab.max(axis=2, keepdims=True) if ab.shape[2] else xp.zeros((t_len, n, 1))
+            m = ab.max(axis=2, keepdims=True)  # per frame and sample: exp(ab - m) <= 1
             m = xp.where(xp.isfinite(m), m, 0).astype(log_probs.dtype)
             one_hot = (lat.ext[:, :, None] == xp.arange(n_classes)).astype(log_probs.dtype)
             # sum over the positions s of each class c, batched over the samples
