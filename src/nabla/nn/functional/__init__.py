@@ -24,8 +24,11 @@ from nabla.nn.functional.adaptive_pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
 )
 from nabla.nn.functional.attention import (
     multi_head_attention_forward,
@@ -39,6 +42,7 @@ from nabla.nn.functional.dropout_masks import (
     dropout,
     dropout1d,
     dropout2d,
+    dropout3d,
     feature_alpha_dropout,
 )
 from nabla.nn.functional.embedding_bags import embedding_bag
@@ -53,6 +57,7 @@ from nabla.nn.functional.normalization_more import *  # noqa: F403
 from nabla.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from nabla.nn.functional.pooling3d import (
     avg_pool3d,
+    lp_pool3d,
     max_pool3d,
     max_pool3d_with_indices,
     max_unpool3d,
@@ -64,5 +69,7 @@ from nabla.nn.functional.vision import (
     pixel_shuffle,
     pixel_unshuffle,
     upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 from nabla.ops.join import pad  # noqa: E402,F401  (F.pad, as torch.nn.functional.pad)

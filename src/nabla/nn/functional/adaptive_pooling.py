@@ -20,7 +20,9 @@ from nabla.ops.shape import reshape, transpose
 from nabla.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices"]
 
 
 def _bounds(n: int, o: int) -> list:
@@ -196,3 +198,18 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     if return_indices:
         return squeeze_h(out[0]), squeeze_h(out[1])
     return squeeze_h(out)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """adaptive_max_pool1d returning (output, indices) whatever ``return_indices`` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """adaptive_max_pool2d returning (output, indices) whatever ``return_indices`` says."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """adaptive_max_pool3d returning (output, indices) whatever ``return_indices`` says."""
+    return adaptive_max_pool3d(input, output_size, True)

@@ -1,12 +1,15 @@
 """Dropout: zero elements at random while training. Derived ops: the input times a mask drawn
 from nabla's global generator, so ``manual_seed`` makes it reproducible."""
 
+import warnings
+
 from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
-__all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "feature_alpha_dropout"]
+__all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
+           "feature_alpha_dropout"]
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value a dropped unit takes
 
@@ -70,6 +73,31 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Channel dropout for (N, C, H, W) or (C, H, W) input."""
     return _feature_dropout(input, p, training, 4)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) input: each channel's volume is
+    zeroed with probability ``p``, the rest scaled by 1 / (1 - p) (training only).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W); other ranks are accepted with a warning, as in
+            PyTorch (one draw per entry of the first dim).
+        p: probability of a channel being zeroed.
+        training: identity when False.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Returns:
+        same shape as input.
+    """
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, 5)
 
 
 def _alpha(input: Tensor, p: float, training: bool, shape_fn) -> Tensor:

@@ -1,4 +1,4 @@
-"""3-D pooling (volumes): max_pool3d, avg_pool3d and max_unpool3d.
+"""3-D pooling (volumes): max_pool3d, avg_pool3d, lp_pool3d and max_unpool3d.
 
 pooling.py's ops loop over the kernel's taps, whatever their number of dimensions, so the 3-D
 ops are theirs under their own names (the graph, error messages and the ONNX export tell 2-D
@@ -10,12 +10,12 @@ import math
 
 from nabla.nn.functional._shapes import batched
 from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d, avg_pool_nd, max_pool_nd
-from nabla.nn.functional.pooling_more import _unpool, _unpool_size
+from nabla.nn.functional.pooling_more import _lp_finish, _unpool, _unpool_size
 from nabla.nn.utils.conv_utils import ntuple
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
 
-__all__ = ["max_pool3d", "avg_pool3d", "max_unpool3d", "max_pool3d_with_indices"]
+__all__ = ["max_pool3d", "avg_pool3d", "lp_pool3d", "max_unpool3d", "max_pool3d_with_indices"]
 
 
 class MaxPool3d(MaxPool2d):
@@ -75,6 +75,25 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """
     return avg_pool_nd("avg_pool3d", AvgPool3d, input, 3, kernel_size, stride, padding,
                        ceil_mode, count_include_pad, divisor_override)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling: y = (sum over each 3-D window of x^p)^(1/p) (derived from
+    avg_pool3d, as lp_pool2d from avg_pool2d).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        norm_type: the exponent p.
+        kernel_size: int or (kD, kH, kW); stride defaults to kernel_size.
+        ceil_mode: round the output size up.
+
+    Returns:
+        (N, C, Do, Ho, Wo), Do = floor((D - kD) / s) + 1 (ceil with ceil_mode; likewise Ho, Wo).
+    """
+    kernel = ntuple(kernel_size, 3, "kernel_size")
+    out = avg_pool3d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return _lp_finish(out, math.prod(kernel), norm_type)
 
 
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,

@@ -6,6 +6,7 @@ from matmul; pixel (un)shuffle is a reshape and a permute.
 """
 
 import math
+import warnings
 
 from nabla.backend import array_module
 from nabla.ops import index_select
@@ -13,7 +14,8 @@ from nabla.ops.linalg import matmul
 from nabla.ops.shape import permute, reshape, transpose
 from nabla.tensor import Tensor
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+           "pixel_unshuffle"]
 
 _MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2}
 
@@ -110,6 +112,21 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of interpolate (kept for PyTorch compatibility)."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated (as in PyTorch): ``interpolate(input, size, scale_factor, mode='nearest')``."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. "
+                  "Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated (as in PyTorch): ``interpolate(input, size, scale_factor, mode='bilinear',
+    align_corners=True)`` of (N, C, H, W) input."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. "
+                  "Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:

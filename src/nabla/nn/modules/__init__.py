@@ -30,6 +30,7 @@ from nabla.nn.modules.dropout import (
     Dropout,
     Dropout1d,
     Dropout2d,
+    Dropout3d,
     FeatureAlphaDropout,
 )
 from nabla.nn.modules.flatten import Flatten, Unflatten
@@ -69,6 +70,7 @@ __all__ = [
     "Dropout",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "FeatureAlphaDropout",
     "Flatten",
     "Unflatten",

@@ -38,6 +38,13 @@ class Dropout2d(_DropoutNd):
         return F.dropout2d(input, self.p, self.training)
 
 
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) input with probability p while training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training)
+
+
 class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU activations at zero mean and unit variance."""
 

@@ -1,11 +1,12 @@
-"""Pooling layers: LPPool1d/2d and MaxUnpool1d/2d (no parameters)."""
+"""Pooling layers: LPPool1d/2d/3d and MaxUnpool1d/2d (no parameters)."""
 
 from nabla.nn.functional import pooling_more as P
+from nabla.nn.functional.pooling3d import lp_pool3d
 from nabla.nn.modules.module import Module
 from nabla.nn.utils.conv_utils import ntuple
 from nabla.tensor import Tensor
 
-__all__ = ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d"]
+__all__ = ["LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d"]
 
 
 class _LPPoolNd(Module):
@@ -36,6 +37,14 @@ class LPPool2d(_LPPoolNd):
     def forward(self, input: Tensor) -> Tensor:
         return P.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling of (N, C, D, H, W): (sum of x^p over each window)^(1/p)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
+                         self.ceil_mode)
 
 
 class _MaxUnpoolNd(Module):
