@@ -34,7 +34,7 @@ class InPlaceMethods:
             )
         if hasattr(values, "_data"):  # a Tensor
             values = values._data
-        self._data[...] = values
+        _store(self._data, values, where)
         self._version[0] += 1
         return self
 
@@ -65,7 +65,7 @@ class InPlaceMethods:
         if out.grad_fn is None and out._requires_grad:  # an argument itself: copy it, so that
             out = nabla.ops.clone(out)  # this tensor gets a node, never a leaf's place
         _check_cast(where, out._data.dtype, self._data.dtype)
-        self._data[...] = out._data
+        _store(self._data, out._data, where)
         self._version[0] += 1
         self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
         self._requires_grad = out._requires_grad
@@ -331,6 +331,18 @@ def _check_cast(where: str, result, dtype) -> None:
         raise RuntimeError(f"{where}: the result type {result} can't be cast to this tensor's "
                            f"dtype {dtype}; use the out-of-place {where.strip('_')}() or convert "
                            "the tensor first (.float())")
+
+
+def _store(data, values, where: str) -> None:
+    """``data[...] = values``; a result that does not fit the tensor is refused as PyTorch
+    refuses it (an in-place op cannot grow its tensor by broadcasting)."""
+    shape = tuple(getattr(values, "shape", ()))
+    if len(shape) > data.ndim or any(n not in (1, m) for n, m in zip(shape[::-1],
+                                                                       data.shape[::-1])):
+        raise RuntimeError(f"{where}: the result has shape {shape}, which does not fit this "
+                           f"tensor's shape {tuple(data.shape)} (an in-place op cannot broadcast "
+                           "its tensor); use the out-of-place version")
+    data[...] = values
 
 
 def _unshared(t):
