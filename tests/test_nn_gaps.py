@@ -1,8 +1,10 @@
 """The small nn / F gaps against PyTorch: dropout3d / Dropout3d, lp_pool3d / LPPool3d,
-adaptive_max_pool{1,2,3}d_with_indices, upsample_nearest / upsample_bilinear and
+adaptive_max_pool{1,2,3}d_with_indices, upsample_nearest / upsample_bilinear, nn.Buffer and
 InstanceNorm's ``bias`` argument. Forward and backward with random upstream gradients in float32
 and float64, float64 gradchecks, module reprs and state_dict keys, and the errors."""
 
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -232,6 +234,113 @@ def test_upsample_bilinear_is_align_corners_true():
             F.upsample_nearest(x)
         with pytest.raises(ValueError, match="bilinear"):
             F.upsample_bilinear(nabla.ones(1, 2, 5), size=4)
+
+
+# -- nn.Buffer -----------------------------------------------------------------------------------
+class _BufferNet(nn.Module):
+    """A Buffer, a non-persistent Buffer and a Parameter (module level: it is pickled)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(nabla.ones(2))
+        self.stats = nn.Buffer(nabla.zeros(2))
+        self.cache = nn.Buffer(nabla.ones(3), persistent=False)
+
+    def forward(self, x):
+        return x * self.w + self.stats
+
+
+class _TorchBufferNet(tnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = tnn.Parameter(torch.ones(2))
+        self.stats = tnn.Buffer(torch.zeros(2))
+        self.cache = tnn.Buffer(torch.ones(3), persistent=False)
+
+
+def test_buffer_assignment_registers_as_torch():
+    m, t = _BufferNet(), _TorchBufferNet()
+    assert list(m.state_dict()) == list(t.state_dict()) == ["w", "stats"]
+    assert [n for n, _ in m.named_buffers()] == [n for n, _ in t.named_buffers()]
+    assert [n for n, _ in m.named_parameters()] == ["w"]
+    assert isinstance(m.stats, nn.Buffer) and isinstance(m.stats, nabla.Tensor)
+    assert not isinstance(nabla.zeros(2), nn.Buffer)
+    # a plain tensor into a buffer slot keeps its persistence; a Buffer brings its own
+    m.stats, t.stats = nabla.full((2,), 5.0), torch.full((2,), 5.0)
+    m.cache, t.cache = nabla.zeros(3), torch.zeros(3)
+    assert list(m.state_dict()) == list(t.state_dict()) == ["w", "stats"]
+    m.cache, t.cache = nn.Buffer(nabla.zeros(3)), tnn.Buffer(torch.zeros(3))
+    assert list(m.state_dict()) == list(t.state_dict()) == ["w", "stats", "cache"]
+    m.stats, t.stats = nn.Buffer(nabla.ones(2), persistent=False), \
+        tnn.Buffer(torch.ones(2), persistent=False)
+    assert list(m.state_dict()) == list(t.state_dict()) == ["w", "cache"]
+    m.extra, t.extra = nn.Buffer(nabla.ones(1)), tnn.Buffer(torch.ones(1))
+    assert list(m.state_dict()) == list(t.state_dict()) == ["w", "cache", "extra"]
+    m.stats = None
+    assert m.stats is None and "stats" in m._buffers
+
+
+def test_buffer_values_and_gradients_match_torch(rng):
+    m, t = _BufferNet(), _TorchBufferNet()
+    for dtype in (torch.float32, torch.float64):
+        t.to(dtype)
+        m.to(nabla.float64 if dtype == torch.float64 else nabla.float32)
+        perturb(t)
+        m.load_state_dict(t.state_dict())
+        x = rng.standard_normal((4, 2))
+        nx = nabla.tensor(x.astype(m.w.dtype), requires_grad=True)
+        tx = torch.tensor(x, dtype=dtype, requires_grad=True)
+        ny, ty = m(nx), tx * t.w + t.stats
+        assert_close(ny, ty)
+        g = rng.standard_normal((4, 2))
+        ny.backward(nabla.tensor(g.astype(ny.dtype)))
+        ty.backward(torch.tensor(g, dtype=dtype))
+        assert_close(nx.grad, tx.grad)
+        assert_close(m.w.grad, t.w.grad)
+        assert m.stats.grad is None and m.stats.dtype == nx.dtype
+        m.w.grad, t.w.grad = None, None
+
+
+def test_buffer_shares_memory_and_keeps_requires_grad():
+    t = nabla.zeros(3)
+    b = nn.Buffer(t)
+    b.add_(1.0)
+    np.testing.assert_array_equal(t.numpy(), [1.0, 1.0, 1.0])
+    assert b._version is t._version and b.persistent and not b.requires_grad
+    r = nn.Buffer(nabla.ones(2, requires_grad=True) * 2)
+    tr = tnn.Buffer(torch.ones(2, requires_grad=True) * 2)
+    assert r.requires_grad == tr.requires_grad and r.is_leaf and tr.is_leaf
+    assert nn.Buffer().shape == tnn.Buffer().shape == (0,)
+    assert nn.Buffer([1.0, 2.0]).tolist() == [1.0, 2.0]
+    assert not nn.Buffer(nabla.ones(1), persistent=False).persistent
+
+
+def test_buffer_copies_and_pickles():
+    m = _BufferNet()
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert list(clone.state_dict()) == ["w", "stats"]
+        assert isinstance(clone.cache, nn.Buffer) and not clone.cache.persistent
+        np.testing.assert_array_equal(clone.cache.numpy(), m.cache.numpy())
+    m.double()
+    assert m.stats.dtype == nabla.float64 and m.cache.dtype == nabla.float64
+
+
+def test_buffer_errors():
+    m = _BufferNet()
+    with pytest.raises(TypeError, match="cannot assign .* as parameter 'w'"):
+        m.w = nn.Buffer(nabla.ones(2))
+    m.plain = 3
+    with pytest.raises(KeyError, match="already exists"):
+        m.plain = nn.Buffer(nabla.ones(2))
+    with pytest.raises(TypeError, match="as buffer 'stats'"):
+        m.stats = [1.0, 2.0]
+
+    class Early(nn.Module):
+        def __init__(self):
+            self.b = nn.Buffer(nabla.ones(1))
+
+    with pytest.raises(AttributeError, match="before Module.__init__"):
+        Early()
 
 
 # -- InstanceNorm's bias argument ----------------------------------------------------------------

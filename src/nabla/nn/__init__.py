@@ -1,11 +1,12 @@
 """``nabla.nn``: Module, Parameter and the layers (PyTorch's ``torch.nn``)."""
 # ruff: noqa: F401, F403  (this file re-exports the public names)
 
-from nabla.nn import functional, init, utils
+from nabla.nn import functional, init, parameter, utils
 from nabla.nn.modules import *  # the core layers (Linear, activations, norms, containers, ...)
 from nabla.nn.modules.activation_more import *  # PReLU, Hardswish, Softshrink, ...
 from nabla.nn.modules.attention import *  # MultiheadAttention
 from nabla.nn.modules.conv import *  # Conv1d/2d/3d, ConvTranspose1d/2d/3d
+from nabla.nn.modules.lazy import *  # LazyLinear, LazyConv2d, LazyBatchNorm2d, ...
 from nabla.nn.modules.loss import *  # the loss modules
 from nabla.nn.modules.loss_more import *  # GaussianNLLLoss, TripletMarginLoss, ...
 from nabla.nn.modules.module import Module
@@ -18,4 +19,4 @@ from nabla.nn.modules.recurrent import *  # RNN, LSTM, GRU and their cells
 from nabla.nn.modules.sparse_more import *  # EmbeddingBag, ChannelShuffle
 from nabla.nn.modules.transformer import *  # Transformer and its layers
 from nabla.nn.modules.vision import *  # Upsample, PixelShuffle, ...
-from nabla.nn.parameter import Parameter
+from nabla.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

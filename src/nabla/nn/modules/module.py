@@ -8,9 +8,9 @@ named exactly as PyTorch names them ("0.weight", "bn.running_mean").
 
 from collections import OrderedDict
 
-from nabla.dtype import to_dtype
+from nabla.nn.modules.module_dtype import DtypeMixin
 from nabla.nn.modules.module_state import StateDictMixin
-from nabla.nn.parameter import Parameter
+from nabla.nn.parameter import Buffer, Parameter
 from nabla.tensor import Tensor
 
 
@@ -41,7 +41,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module(StateDictMixin):
+class Module(StateDictMixin, DtypeMixin):
     """Base class for all neural network modules; subclass it and define ``forward``.
 
     Example::
@@ -114,13 +114,15 @@ class Module(StateDictMixin):
                     "(nn.Module or None expected)"
                 )
             d["_modules"][name] = None
-        elif "_buffers" in d and name in d["_buffers"]:
+        elif isinstance(value, Buffer) or ("_buffers" in d and name in d["_buffers"]):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                    "(nabla.Tensor or None expected)"
+                    "(nn.Buffer, nabla.Tensor or None expected)"
                 )
-            d["_buffers"][name] = value
+            persistent = value.persistent if isinstance(value, Buffer) else \
+                name not in d["_non_persistent_buffers_set"]
+            self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
 
@@ -299,53 +301,6 @@ class Module(StateDictMixin):
             mod.apply(fn)
         fn(self)
         return self
-
-    # -- dtype -----------------------------------------------------------------------------------
-    def _cast(self, dtype) -> "Module":
-        """Cast floating parameters (and their grads) and buffers in place: the Parameter objects
-        stay the same, so an optimizer built before the cast keeps working."""
-        for mod in self.modules():
-            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
-                if t is None or t._data.dtype.kind != "f" or t._data.dtype == dtype:
-                    continue
-                t._data = t._data.astype(dtype)
-                if t.grad is not None:  # after the data: the grad's dtype must match it
-                    t.grad = Tensor._make(t.grad._data.astype(dtype))
-        return self
-
-    def to(self, *args, dtype=None, device=None, **kwargs) -> "Module":
-        """``to(dtype)``, ``to('cpu')`` or ``to(tensor)``: cast floating state in place."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str):
-                device = a
-            elif a is not None:
-                dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"to: device {device!r} is not available; nabla runs on 'cpu'")
-        if dtype is not None:
-            dtype = to_dtype(dtype)
-            if dtype.kind != "f":
-                raise TypeError(f"nn.Module.to only accepts floating dtypes, but got {dtype}")
-            self._cast(dtype)
-        return self
-
-    def float(self) -> "Module":
-        return self._cast(to_dtype("float32"))
-
-    def double(self) -> "Module":
-        return self._cast(to_dtype("float64"))
-
-    def half(self) -> "Module":
-        return self._cast(to_dtype("float16"))
-
-    def cpu(self) -> "Module":
-        return self
-
-    def cuda(self, device=None) -> "Module":
-        raise RuntimeError("cuda: nabla has no GPU backend yet (nabla.cuda.is_available() is "
-                           "False); keep modules on 'cpu'")
 
     # -- hooks -----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:

@@ -9,6 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.backend import as_array
+from nabla.nn.parameter import is_lazy
 from nabla.tensor import Tensor
 
 
@@ -26,12 +27,13 @@ class StateDictMixin:
     ``_non_persistent_buffers_set`` and ``_modules``)."""
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        # an uninitialized (lazy) tensor is saved as it is: it has nothing to detach
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                destination[prefix + name] = p if keep_vars or is_lazy(p) else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
+                destination[prefix + name] = b if keep_vars or is_lazy(b) else b.detach()
 
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An OrderedDict of every parameter and persistent buffer, by dotted name.
@@ -60,6 +62,10 @@ class StateDictMixin:
             key = prefix + name
             if key not in state_dict:
                 missing_keys.append(key)
+                continue
+            if is_lazy(state_dict[key]) or is_lazy(target):
+                if not (is_lazy(state_dict[key]) and is_lazy(target)):  # both: nothing to copy
+                    error_msgs.append(_lazy_mismatch(key, is_lazy(target)))
                 continue
             value = _as_array(state_dict[key])
             if value.shape != target.shape:
@@ -101,6 +107,14 @@ class StateDictMixin:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(errors)))
         return _IncompatibleKeys(missing, unexpected)
+
+
+def _lazy_mismatch(key: str, target_is_lazy: bool) -> str:
+    if target_is_lazy:
+        return (f"can't load {key} into an uninitialized parameter or buffer of a module that "
+                "is not a Lazy module: materialize it first")
+    return (f"{key} in the state_dict is uninitialized (saved from a Lazy module before its "
+            "first call): run that module once on a batch (a dry run) before saving it")
 
 
 def _as_array(value):
