@@ -7,8 +7,10 @@ from nabla.ops import (
     digamma,
     erf,
     erfc,
+    erfinv,
     exp2,
     expm1,
+    i0,
     lgamma,
     log,
     log1p,
@@ -23,10 +25,11 @@ from nabla.ops import (
     where,
     xlogy,
 )
+from nabla.ops.bessel import i0e, i1, i1e
 
-__all__ = ["erf", "erfc", "expit", "logit", "xlogy", "exp2", "expm1", "log1p", "logsumexp",
-           "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi", "polygamma",
-           "multigammaln"]
+__all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "exp2", "expm1", "log1p",
+           "logsumexp", "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi",
+           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
 gammaln = lgamma  # log|Gamma(x)|
