@@ -13,6 +13,7 @@ from nabla.backends import are_deterministic_algorithms_enabled, use_determinist
 from nabla.creation import (
     arange,
     as_tensor,
+    asarray,
     bernoulli,
     empty,
     empty_like,
@@ -31,25 +32,30 @@ from nabla.creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,
 )
 from nabla.dtype import (
     bool,
+    can_cast,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int8,
     int16,
     int32,
     int64,
     is_floating_point,
     long,
+    promote_types,
     result_type,
     set_default_dtype,
     uint8,
@@ -91,3 +97,162 @@ from nabla.linalg.inverse import logdet  # noqa: E402
 from nabla.linalg.pseudoinverse import pinverse  # noqa: E402
 from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402
 from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)
+
+# torch's top-level names of nn.functional ops (torch.conv2d, torch.layer_norm, torch.selu_, ...):
+# the same functions where torch's signature is F's; below, small wrappers where torch orders or
+# names the arguments differently. Left out: torch.embedding_bag (it returns the kernel's four
+# internal tensors) and torch.ctc_loss (not in nabla).
+from nabla.nn.functional import (  # noqa: E402
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    bilinear,
+    celu,
+    celu_,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    cosine_similarity,
+    group_norm,
+    hardshrink,
+    layer_norm,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    pairwise_distance,
+    pdist,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    relu_,
+    rms_norm,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+from nabla.nn import functional as _F  # noqa: E402
+
+_REDUCTIONS = ("none", "mean", "sum")  # torch's integer codes 0, 1, 2 of a loss's reduction
+
+
+def _reduction(name: str, reduction) -> str:
+    if reduction not in (0, 1, 2):
+        raise TypeError(f"{name}: reduction must be 0 (none), 1 (mean) or 2 (sum) in the "
+                        f"top-level torch.{name}, got {reduction!r}; nn.functional.{name} "
+                        "takes the names ('mean', ...)")
+    return _REDUCTIONS[reduction]
+
+
+def adaptive_max_pool1d(input, output_size):
+    """torch.adaptive_max_pool1d: (values, indices) always (F's with return_indices=True)."""
+    return _F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled):
+    """torch.batch_norm: F.batch_norm with weight and bias before the running statistics."""
+    return _F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                         eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
+                  eps, cudnn_enabled):
+    """torch.instance_norm: F.instance_norm with weight and bias before the running stats."""
+    return _F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                            momentum, eps)
+
+
+def dropout(input, p, train):
+    """torch.dropout: F.dropout(input, p, training=train)."""
+    return _F.dropout(input, p, train)
+
+
+def alpha_dropout(input, p, train):
+    """torch.alpha_dropout: F.alpha_dropout(input, p, training=train)."""
+    return _F.alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input, p, train):
+    """torch.feature_alpha_dropout: F.feature_alpha_dropout(input, p, training=train)."""
+    return _F.feature_alpha_dropout(input, p, train)
+
+
+def dropout_(input, p, train):
+    """torch.dropout_: dropout written into ``input``."""
+    return input._apply_("dropout_", _F.dropout, p, train)
+
+
+def alpha_dropout_(input, p, train):
+    """torch.alpha_dropout_: alpha dropout written into ``input``."""
+    return input._apply_("alpha_dropout_", _F.alpha_dropout, p, train)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """torch.feature_alpha_dropout_: feature alpha dropout written into ``input``."""
+    return input._apply_("feature_alpha_dropout_", _F.feature_alpha_dropout, p, train)
+
+
+def sigmoid_(input):
+    """torch.sigmoid_: x.sigmoid_()."""
+    return input.sigmoid_()
+
+
+def tanh_(input):
+    """torch.tanh_: x.tanh_()."""
+    return input.tanh_()
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """torch.embedding: F.embedding with the table first; a negative padding_idx means none."""
+    return _F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                        scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def kl_div(input, target, reduction=1, *, log_target=False):
+    """torch.kl_div: F.kl_div with an integer reduction (1 is 'mean' over all elements)."""
+    return _F.kl_div(input, target, reduction=_reduction("kl_div", reduction),
+                     log_target=log_target)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    """torch.cosine_embedding_loss: F's, with an integer reduction."""
+    return _F.cosine_embedding_loss(input1, input2, target, margin,
+                                    reduction=_reduction("cosine_embedding_loss", reduction))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    """torch.margin_ranking_loss: F's, with an integer reduction."""
+    return _F.margin_ranking_loss(input1, input2, target, margin,
+                                  reduction=_reduction("margin_ranking_loss", reduction))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    """torch.hinge_embedding_loss: F's, with an integer reduction."""
+    return _F.hinge_embedding_loss(input, target, margin,
+                                   reduction=_reduction("hinge_embedding_loss", reduction))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        reduction=1):
+    """torch.triplet_margin_loss: F's, with an integer reduction."""
+    return _F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                  reduction=_reduction("triplet_margin_loss", reduction))
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):  # noqa: F811 (torch's name)
+    """torch.poisson_nll_loss: F's, every argument positional, the reduction an integer."""
+    return _F.poisson_nll_loss(input, target, log_input, full, eps=eps,
+                               reduction=_reduction("poisson_nll_loss", reduction))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    """torch.binary_cross_entropy_with_logits: F's, pos_weight before an integer reduction."""
+    return _F.binary_cross_entropy_with_logits(
+        input, target, weight, pos_weight=pos_weight,
+        reduction=_reduction("binary_cross_entropy_with_logits", reduction))

@@ -5,6 +5,7 @@ import operator
 import numpy
 
 from nabla import dtype as _dt
+from nabla import ops as _ops
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
@@ -58,6 +59,68 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or data.dtype == _dt.to_dtype(dtype)):
         return data
     return Tensor(_infer(data, dtype))
+
+
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """``obj`` as a tensor, sharing memory where it can (PyTorch's rules).
+
+    A Tensor is returned itself, and a NumPy array is wrapped without a copy, when the dtype
+    already matches and ``copy`` is not True; otherwise (another dtype, ``copy=True``, or a
+    list or number) the values are copied, and a Tensor's copy stays in the graph. ``copy=False``
+    refuses to copy: it raises where sharing is impossible.
+
+    Args:
+        obj: a Tensor, NumPy array, number or (nested) sequence.
+        dtype: the result dtype (default: obj's; Python floats give the default float dtype).
+        copy: True always copies, False never does, None copies only when needed.
+        requires_grad: None keeps a Tensor's setting (False for new tensors); True marks the
+            result; False detaches a graph tensor, or clears the flag of a leaf, which for an
+            aliased leaf is ``obj`` itself, as in PyTorch.
+    Returns:
+        Tensor.
+    """
+    dtype = _dt.to_dtype(dtype)
+    other_dtype = dtype is not None and dtype != getattr(obj, "dtype", dtype)
+    if copy is False and (other_dtype or not isinstance(obj, Tensor | numpy.ndarray)):
+        what = f"dtype {obj.dtype} into {dtype}" if other_dtype else type(obj).__name__
+        raise ValueError(f"asarray: can't share memory with (alias) {what} when copy=False; "
+                         "pass copy=None to copy where needed")
+    if isinstance(obj, Tensor):
+        out = obj
+        if other_dtype:
+            out = _ops.to_dtype(obj, dtype)  # a new array already (and recorded)
+        elif copy:
+            out = _ops.clone(obj)
+    elif isinstance(obj, numpy.ndarray):
+        out = Tensor._make(obj.astype(dtype or obj.dtype, copy=bool(copy)))
+    else:
+        out = Tensor(_infer(obj, dtype))
+    if requires_grad is not None:
+        if not requires_grad and out.grad_fn is not None:
+            out = out.detach()
+        else:
+            out.requires_grad_(requires_grad)
+    return out
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype`` is
+    given (``scalar_tensor(3)`` is 3.0, as in PyTorch).
+
+    Args:
+        s: a number (or a one-element tensor).
+        dtype: the result dtype.
+        requires_grad: whether the returned leaf requires grad.
+    Returns:
+        Tensor of shape ().
+    """
+    value = numpy.asarray(s._data if isinstance(s, Tensor) else s)
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        raise TypeError(f"scalar_tensor: expected a number, got {type(s).__name__} "
+                        f"{tuple(value.shape) if value.ndim else ''}; use nabla.tensor for "
+                        "arrays")
+    return Tensor(value.reshape(()).astype(_float(dtype)), requires_grad)
 
 
 def from_numpy(array: numpy.ndarray) -> Tensor:
