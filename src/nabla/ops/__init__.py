@@ -18,6 +18,10 @@ join.py         cat/stack, split/chunk/unbind/narrow, pad
 index.py        __getitem__, masked_select
 selection.py    index_select, index_add
 scatter.py      gather, scatter_add/scatter, take_along_dim
+scatter_more.py index_copy, index_fill, index_put, masked_scatter, put (writes at an index)
+scatter_reduction.py  scatter_reduce, index_reduce (sum/prod/mean/amax/amin into positions)
+strided.py      Tensor.unfold (sliding windows), as_strided, split_with_sizes; writes into a
+                view's place: select_scatter, slice_scatter, diagonal_scatter
 linalg.py       matmul, einsum
 matrix.py       t, diagonal, diag, trace, tensordot, kron, meshgrid, diff (derived)
 compare.py      comparisons, logical ops, isnan/isfinite, nonzero (no gradient); floor_divide,
@@ -32,6 +36,7 @@ arrangement.py  repeat_interleave, tensor_split/hsplit, rot90, fliplr, atleast_*
                 diag_embed, diagflat, block_diag (derived)
 grids.py        cartesian_prod, combinations, tril/triu_indices, unravel_index, argwhere, logspace
 statistics.py   aminmax, cov, corrcoef, histc
+order_stats.py  mode, nanmedian, nanquantile, msort, unique_consecutive, histogram, renorm
 The matrix functions of torch.linalg (inv, det, solve, cholesky, qr, eigh, svd, norms) are in
 the package nabla.linalg.
 """
@@ -62,11 +67,13 @@ from nabla.ops import (
     rounding,
     scatter,
     scatter_more,
+    scatter_reduction,
     selection,
     shape,
     softmax_family,
     sorting,
     statistics,
+    strided,
     trigonometry,
     windows,
 )
@@ -99,11 +106,13 @@ __all__ = [
     *rounding.__all__,
     *scatter.__all__,
     *scatter_more.__all__,
+    *scatter_reduction.__all__,
     *selection.__all__,
     *shape.__all__,
     *softmax_family.__all__,
     *sorting.__all__,
     *statistics.__all__,
+    *strided.__all__,
     *trigonometry.__all__,
     *windows.__all__,
 ]
@@ -133,11 +142,13 @@ from nabla.ops.reduce import *  # noqa: F401,F403
 from nabla.ops.rounding import *  # noqa: F401,F403
 from nabla.ops.scatter import *  # noqa: F401,F403
 from nabla.ops.scatter_more import *  # noqa: F401,F403
+from nabla.ops.scatter_reduction import *  # noqa: F401,F403
 from nabla.ops.selection import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
 from nabla.ops.statistics import *  # noqa: F401,F403
+from nabla.ops.strided import *  # noqa: F401,F403
 from nabla.ops.trigonometry import *  # noqa: F401,F403
 from nabla.ops.windows import *  # noqa: F401,F403
 
