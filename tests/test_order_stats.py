@@ -53,6 +53,8 @@ CASES = [
     ("nanquantile all values keepdim", lambda lib, x: lib.nanquantile(
         x, lib.tensor([0.1, 0.9], dtype=x.dtype), keepdim=True, interpolation="midpoint"),
      lambda r: [_with_nan(r, (2, 5))]),
+    ("nanquantile 0-d", lambda lib, x: lib.nanquantile(x, 0.5, dim=0, keepdim=True),
+     lambda r: [r.standard_normal(())]),
     ("msort", lambda lib, x: lib.msort(x), lambda r: [r.standard_normal((5, 3))]),
     ("msort method, 1-d", lambda lib, x: x.msort(), lambda r: [r.standard_normal(6)]),
     ("renorm p=2", lambda lib, x: lib.renorm(x, 2, 0, 1.5), lambda r: [r.standard_normal((4, 3))]),
@@ -272,6 +274,8 @@ ERRORS = [
      r"mode: dim 1 of input \(2, 0\) is empty"),
     (lambda: nabla.mode(nabla.zeros(2, 3), 2), IndexError, "mode: dim 2 is out of range"),
     (lambda: nabla.nanmedian(nabla.zeros(2, 3), -3), IndexError, "nanmedian: dim -3"),
+    (lambda: nabla.nanmedian(nabla.zeros(2, 0, dtype=nabla.int64), 1), RuntimeError,
+     r"nanmedian: dim 1 of input \(2, 0\) is empty"),
     (lambda: nabla.nanquantile(nabla.zeros(3), 1.5), RuntimeError,
      "nanquantile: q must be a float or a 1-D tensor of values in"),
     (lambda: nabla.nanquantile(nabla.zeros(3), 0.5, interpolation="cubic"), ValueError,

@@ -97,6 +97,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     d = _dim("nanmedian", dim, input.ndim)
     if input.ndim == 0:
         return nanmedian_result(input * 1, argsort(input))
+    if input.shape[d] == 0:
+        raise RuntimeError(f"nanmedian: dim {d} of input {tuple(input.shape)} is empty; the "
+                           "median needs at least one value")
     index = _plain(partial(nanmedian_index, dim=d), input)
     return nanmedian_result(*_picked(input, index, d, keepdim))
 
@@ -159,7 +162,7 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
     else:
         out = low + (high - low) * frac  # (NaN where all values are: they are NaN there)
     out = movedim(out, d, 0)  # (len(q), the other dims)
-    if keepdim:
+    if keepdim and input.ndim:  # (a 0-d input keeps its 0 dims)
         out = out.reshape((qs.size,) + (1,) * input.ndim) if dim is None else \
             unsqueeze(out, d + 1)
     return out[0] if qs.ndim == 0 else out

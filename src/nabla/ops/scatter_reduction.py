@@ -36,6 +36,7 @@ class ScatterReduce(Op):
     @staticmethod
     def forward(ctx, x, dim, index, src, reduce, include_self):
         ctx.dim, ctx.reduce, ctx.include_self, ctx.src_shape = dim, reduce, include_self, src.shape
+        ctx.in_shape, ctx.in_dtype = x.shape, x.dtype
         xp = array_module(x)
         flat = _flat_index(xp, x.shape, dim, index)
         y = x.copy()  # C order, so its flat reshape below is a view that writes y
@@ -49,7 +50,9 @@ class ScatterReduce(Op):
                 xp.floor_divide(out, count, out=out, casting="unsafe")
             else:
                 xp.divide(out, count.astype(x.dtype), out=out)
-        ctx.save_for_backward(x, index, src, y)
+        values = reduce in ("prod", "amax", "amin")  # sum and mean need the index only
+        ctx.save_for_backward(x if values else None, index, src if values else None,
+                              y if reduce in ("amax", "amin") else None)
         return y
 
     @staticmethod
@@ -63,26 +66,31 @@ class ScatterReduce(Op):
 
 
 class _Parts:
-    """What every rule needs: the raw arrays, the flat positions, the saved tensors."""
+    """What every rule needs: the saved tensors and their raw arrays (None where the reduction
+    did not save them), the flat positions, the input's shape and dtype."""
 
     def __init__(self, ctx, x, index, src, y):
         self.ctx, self.x, self.index, self.src, self.y = ctx, x, index, src, y
         self.xa, self.ia, self.sa, self.ya = (_raw(v) for v in (x, index, src, y))
-        self.xp = array_module(self.xa)
-        self.flat = _flat_index(self.xp, self.xa.shape, ctx.dim, self.ia)
+        self.shape, self.dtype = ctx.in_shape, ctx.in_dtype
+        self.size = 1
+        for n in self.shape:
+            self.size *= n
+        self.xp = array_module(self.ia)
+        self.flat = _flat_index(self.xp, self.shape, ctx.dim, self.ia)
         self.region = _region(self.ia.shape)
 
     def at_x(self, per_src):
         """How many (or what total of) ``per_src`` (index's shape) land on each position."""
-        weights = per_src.reshape(-1).astype(self.xa.dtype)
-        counts = self.xp.bincount(self.flat, weights, minlength=self.xa.size)
-        return counts.reshape(self.xa.shape).astype(self.xa.dtype)
+        weights = per_src.reshape(-1).astype(self.dtype)
+        counts = self.xp.bincount(self.flat, weights, minlength=self.size)
+        return counts.reshape(self.shape).astype(self.dtype)
 
     def untouched(self):
         """1 where nothing is written, 0 where something is (the input's dtype)."""
-        keep = self.xp.ones(self.xa.size, self.xa.dtype)
+        keep = self.xp.ones(self.size, self.dtype)
         keep[self.flat] = 0
-        return keep.reshape(self.xa.shape)
+        return keep.reshape(self.shape)
 
     def gather(self, t):
         """``t`` (x's shape) read at every src element's position (index's shape)."""
@@ -134,9 +142,9 @@ def _prod_rule(p: _Parts, grad):
 def _extreme_rule(p: _Parts, grad):
     """Ties share: each element equal to y[p] gets grad[p] / (how many are). Unlike PyTorch, with
     include_self=False an input element equal to y[p] is not counted (it took no part)."""
-    on_x = p.xa == p.ya if p.ctx.include_self else p.xp.zeros(p.xa.shape, bool)
+    on_x = p.xa == p.ya if p.ctx.include_self else p.xp.zeros(p.shape, bool)
     on_src = p.sa[p.region] == Gather.apply(p.ya, p.ctx.dim, p.ia)
-    ties = p.xp.maximum(p.at_x(on_src) + on_x, 1).astype(p.xa.dtype)
+    ties = p.xp.maximum(p.at_x(on_src) + on_x, 1).astype(p.dtype)
     shared = grad / ties
     grad_x = shared * on_x if p.ctx.include_self else p.grad_x_outside(grad)
     return grad_x, p.gather(shared) * on_src
@@ -193,7 +201,9 @@ def scatter_reduce(input: Tensor, dim: int, index, src: Tensor, reduce: str, *,
         index: integer tensor of input's rank, no larger than src (nor input outside dim).
         src: tensor of input's dtype, at least as large as index.
         reduce: 'sum', 'prod', 'mean' (integers round down), 'amax' or 'amin'.
-        include_self: whether a position's own value takes part in its reduction.
+        include_self: whether a position's own value takes part in its reduction (without it,
+            the amax/amin gradient is shared among the tied src elements only; PyTorch also
+            counts an input element equal to the result, and gives src less).
     Returns:
         Tensor of input's shape.
     """
