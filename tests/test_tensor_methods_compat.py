@@ -195,6 +195,8 @@ def test_stride_of_a_0d_tensor_and_a_bad_dim():
     for lib in (nabla, torch):
         with pytest.raises(IndexError, match="(?i)dimension out of range"):
             lib.zeros(2, 3).stride(2)
+        with pytest.raises(IndexError, match="(?i)dimension specified as 0 but tensor has no"):
+            lib.tensor(3.0).stride(0)
 
 
 def test_output_nr_and_retains_grad_match_torch():

@@ -17,12 +17,14 @@ _RETAIN_HOOK = "Tensor.retain_grad.<locals>.keep"
 
 
 def _dim(where: str, dim: int, ndim: int) -> int:
-    """``dim`` in [-ndim, ndim - 1] as a non-negative index (a 0-d tensor counts as 1-d)."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
+    """``dim`` in [-ndim, ndim - 1] as a non-negative index."""
+    if ndim == 0:
+        raise IndexError(f"{where}: dimension specified as {dim} but tensor has no dimensions "
+                         "(it is 0-d)")
+    if not -ndim <= dim < ndim:
         raise IndexError(f"{where}: dimension out of range (expected to be in range of "
-                         f"[{-n}, {n - 1}], but got {dim})")
-    return dim % n
+                         f"[{-ndim}, {ndim - 1}], but got {dim})")
+    return dim % ndim
 
 
 def _real(where: str, t) -> None:
