@@ -8,7 +8,7 @@ import torch
 from conftest import GRADCHECK_TOL, assert_close
 
 import nabla
-from nabla.nn.modules.adaptive_softmax import AdaptiveLogSoftmaxWithLoss
+from nabla.nn import AdaptiveLogSoftmaxWithLoss
 
 DTYPES = [np.float32, np.float64]
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}

@@ -10,9 +10,8 @@ import torch.nn.functional as TF
 from conftest import GRADCHECK_TOL, assert_close
 
 import nabla
-from nabla.nn.functional import log_softmax
-from nabla.nn.functional.ctc import ctc_loss
-from nabla.nn.modules.ctc_loss import CTCLoss
+from nabla.nn import CTCLoss
+from nabla.nn.functional import ctc_loss, log_softmax
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["mean", "sum", "none"]

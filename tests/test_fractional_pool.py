@@ -11,13 +11,13 @@ import torch.nn.functional as TF
 from conftest import GRADCHECK_TOL, assert_close
 
 import nabla
-from nabla.nn.functional.fractional_pooling import (
+from nabla.nn import FractionalMaxPool2d, FractionalMaxPool3d
+from nabla.nn.functional import (
     fractional_max_pool2d,
     fractional_max_pool2d_with_indices,
     fractional_max_pool3d,
     fractional_max_pool3d_with_indices,
 )
-from nabla.nn.modules.fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 
 DTYPES = [np.float32, np.float64]
 OURS = {2: fractional_max_pool2d, 3: fractional_max_pool3d}

@@ -4,8 +4,11 @@
 from nabla.nn import functional, init, parameter, utils
 from nabla.nn.modules import *  # the core layers (Linear, activations, norms, containers, ...)
 from nabla.nn.modules.activation_more import *  # PReLU, Hardswish, Softshrink, ...
+from nabla.nn.modules.adaptive_softmax import *  # AdaptiveLogSoftmaxWithLoss
 from nabla.nn.modules.attention import *  # MultiheadAttention
 from nabla.nn.modules.conv import *  # Conv1d/2d/3d, ConvTranspose1d/2d/3d
+from nabla.nn.modules.ctc_loss import *  # CTCLoss
+from nabla.nn.modules.fractional_pooling import *  # FractionalMaxPool2d/3d
 from nabla.nn.modules.lazy import *  # LazyLinear, LazyConv2d, LazyBatchNorm2d, ...
 from nabla.nn.modules.loss import *  # the loss modules
 from nabla.nn.modules.loss_more import *  # GaussianNLLLoss, TripletMarginLoss, ...

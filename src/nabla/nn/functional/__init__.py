@@ -36,6 +36,7 @@ from nabla.nn.functional.attention import (
 )
 from nabla.nn.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from nabla.nn.functional.conv_volumes import conv3d, conv_transpose3d
+from nabla.nn.functional.ctc import ctc_loss
 from nabla.nn.functional.distance import cdist, cosine_similarity, normalize, pairwise_distance
 from nabla.nn.functional.dropout_masks import (
     alpha_dropout,
@@ -48,6 +49,7 @@ from nabla.nn.functional.dropout_masks import (
 from nabla.nn.functional.embedding_bags import embedding_bag
 from nabla.nn.functional.embedding_lookup import embedding, one_hot
 from nabla.nn.functional.folding import fold, unfold
+from nabla.nn.functional.fractional_pooling import *  # noqa: F403
 from nabla.nn.functional.grid import *  # noqa: F403
 from nabla.nn.functional.linear_maps import bilinear, linear
 from nabla.nn.functional.loss import *  # noqa: F403  (the losses)
