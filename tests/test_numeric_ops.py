@@ -210,6 +210,12 @@ def test_erfinv_gradient(dtype, rng):
     y = nabla.tensor(x.copy())
     assert y.erfinv_() is y
     assert_close(y, torch.tensor(x).erfinv_())
+    # in place on a non-leaf: recorded, so the gradient reaches the leaf
+    nleaf, tleaf = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ny, ty = (nleaf * 0.5).erfinv_(), (tleaf * 0.5).erfinv_()
+    ny.sum().backward()
+    ty.sum().backward()
+    assert_close(nleaf.grad, tleaf.grad)
     assert_close(nabla.tensor(x).erfinv(), torch.tensor(x).erfinv())
 
 
