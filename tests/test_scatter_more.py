@@ -152,6 +152,22 @@ def test_negative_indices_count_from_the_end(rng):
                                       fn(nabla.tensor([3, 0])).numpy())
 
 
+def test_sum_and_mean_keep_only_the_index():
+    """Their rules read no values: changing the input in place afterwards is fine (prod needs
+    the input's values, and refuses, as PyTorch)."""
+    for reduce, fine in (("sum", True), ("mean", True), ("prod", False)):
+        x = nabla.ones(3)
+        src = nabla.tensor([2.0, 3.0], requires_grad=True)
+        y = nabla.scatter_reduce(x, 0, nabla.tensor([0, 0]), src, reduce)
+        x.add_(1.0)
+        if fine:
+            y.sum().backward()
+            assert src.grad is not None
+        else:
+            with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+                y.sum().backward()
+
+
 def test_prod_rule_with_zeros_matches_torch(rng):
     """One zero among a position's factors: only it gets a gradient (the product of the others);
     two zeros: none does. With and without the input's own value."""
