@@ -95,6 +95,8 @@ CASES = {
                                                         1e-8, 1),
     "binary_cross_entropy_with_logits": lambda L, a: L.binary_cross_entropy_with_logits(
         a(3, 4), a.uniform(3, 4), a.positive(4), a.positive(4), 2),
+    "ctc_loss": lambda L, a: L.ctc_loss(L.log_softmax(a(6, 2, 4), dim=2), a.ints(3, 2, 3) + 1,
+                                        [6, 5], [3, 2], 0, 0, False),
 }
 
 # in place: on a non-leaf (x * 1), so the gradient reaches the leaf through the write

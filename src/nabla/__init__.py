@@ -101,7 +101,7 @@ from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)
 # torch's top-level names of nn.functional ops (torch.conv2d, torch.layer_norm, torch.selu_, ...):
 # the same functions where torch's signature is F's; below, small wrappers where torch orders or
 # names the arguments differently. Left out: torch.embedding_bag (it returns the kernel's four
-# internal tensors) and torch.ctc_loss (not in nabla).
+# internal tensors).
 from nabla.nn.functional import (  # noqa: E402
     adaptive_avg_pool1d,
     avg_pool1d,
@@ -256,3 +256,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     return _F.binary_cross_entropy_with_logits(
         input, target, weight, pos_weight=pos_weight,
         reduction=_reduction("binary_cross_entropy_with_logits", reduction))
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1,
+             zero_infinity=False):
+    """torch.ctc_loss: F.ctc_loss with an integer reduction."""
+    return _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                       _reduction("ctc_loss", reduction), zero_infinity)
