@@ -264,12 +264,13 @@ def test_index_tensors_in_a_key_are_read_at_each_replay(rng):
     lambda x: nabla.bincount(x % 5, minlength=3),
     lambda x: nabla.bincount(x % 5, x.double()),
     lambda x: F.one_hot(x % 4, 4),
+    lambda x: F.one_hot(x % (x[0] + 1)),  # as many classes as this input has
     lambda x: nabla.norm((x % 3).double(), 0),
     lambda x: nabla.histc(x.double(), 4, 0, 6),
     lambda x: nabla.where(x > 3),
     lambda x: (nabla.kthvalue(x, 2).indices, nabla.median(x, 0).indices, x.cummax(0).indices),
-], ids=["unique", "bincount", "bincount_weights", "one_hot", "norm0", "histc", "where",
-        "index_steps"])
+], ids=["unique", "bincount", "bincount_weights", "one_hot", "one_hot_inferred", "norm0",
+        "histc", "where", "index_steps"])
 def test_ops_without_gradient_are_recomputed_at_each_replay(fn, rng):
     """Their results depend on the values: a replay on other values computes them anew."""
     x = nabla.tensor(rng.integers(0, 7, 9))

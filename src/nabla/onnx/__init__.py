@@ -9,14 +9,14 @@ initializers. Nested tuples or lists of outputs are flattened in order (an LSTM'
 gives three graph outputs). The file runs in onnxruntime or any other ONNX runtime. An op
 without a conversion raises ``ExportError`` naming it and listing the supported ones.
 
-Sizes the data decides (``nonzero``, ``unique``, ``bincount``, ``x[mask]``) are computed by the
-file's nodes, and the outputs' dims that take them are left symbolic.
+Sizes the data decides (``nonzero``, ``unique``, ``bincount``, ``one_hot`` without num_classes,
+``x[mask]``) are computed by the file's nodes, and the outputs' dims that take them are left
+symbolic.
 
 As with any trace, sizes the model computes in Python are frozen: ``dynamic_axes`` is checked by
 tracing again with those dims one larger, and refused (naming the op) where a size changed, e.g.
 ``expand(x.shape[0], ...)`` or the recurrent layers (RNN, LSTM, GRU: unrolled over the example's
-time steps, for its batch size). ``one_hot(x)`` without num_classes keeps the example's class
-count (its largest class + 1), as ``jit.trace`` does; pass num_classes.
+time steps, for its batch size).
 """
 
 from nabla.onnx.export import ExportError, export

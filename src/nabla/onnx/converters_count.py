@@ -135,8 +135,17 @@ def bincount(g: Graph, args, out: Value):
 
 @converts(embedding_lookup.one_hot)
 def one_hot(g: Graph, args, out: Value):
-    """OneHot along a new last dim of ``num_classes`` (as the model ran: num_classes=-1 was
-    read from the example's largest class), values 0 and 1 as int64."""
+    """OneHot along a new last dim of ``num_classes`` (-1: the input's largest class + 1,
+    computed by the file), values 0 and 1 as int64."""
     x, num_classes = args
-    g.node("OneHot", [_int64(g, x), g.const(np.int64(num_classes), "depth"),
-                      g.const(np.array([0, 1], np.int64), "values")], _out(out), axis=-1)
+    index = _int64(g, x)
+    if num_classes == -1:
+        flat = g.node("Reshape", [index, g.ints([-1])])
+        largest = g.node("ReduceMax", [g.node("Concat", [flat, g.ints([-1])], axis=0)],
+                         keepdims=0)  # -1 for an empty input
+        depth = g.node("Add", [largest, g.const(np.int64(1))])
+        out.free = frozenset([len(out.shape) - 1])
+    else:
+        depth = g.const(np.int64(num_classes), "depth")
+    g.node("OneHot", [index, depth, g.const(np.array([0, 1], np.int64), "values")], _out(out),
+           axis=-1)

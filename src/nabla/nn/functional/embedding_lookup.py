@@ -101,14 +101,17 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        num_classes = int(idx.max()) + 1 if idx.size else 0
-    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, num_classes={num_classes}), "
-                           f"got values in [{idx.min()}, {idx.max()}]")
+    top = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or (num_classes != -1 and top > num_classes)):
+        raise RuntimeError(f"one_hot: class values must be in [0, num_classes="
+                           f"{top if num_classes == -1 else num_classes}), got values in "
+                           f"[{idx.min()}, {idx.max()}]")
     return _plain(partial(_one_hot, num_classes=num_classes), tensor)
 
 
 def _one_hot(idx, num_classes: int):
-    """(*) integer array -> (*, num_classes) int64 one-hot array."""
+    """(*) integer array -> (*, num_classes) int64 one-hot array; num_classes -1 is the largest
+    class + 1 (computed here, so a jit.trace replay counts the classes of its own input)."""
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
     return (idx[..., None] == array_module(idx).arange(num_classes)).astype("int64")
