@@ -1,15 +1,14 @@
 """embedding_bag: the sums, means or maxima of bags of embeddings (torch.nn.functional), derived
-from embedding, index_add and amax (no rule of its own)."""
+from embedding, index_add and index_reduce (no rule of its own)."""
 
 from functools import partial
 
-from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.creation import zeros
 from nabla.nn.functional.embedding_lookup import _renorm_rows, embedding
-from nabla.ops.elementwise import clamp, where
-from nabla.ops.extrema import amax
+from nabla.ops.elementwise import clamp
 from nabla.ops.reduce import _plain
+from nabla.ops.scatter_reduction import index_reduce
 from nabla.ops.selection import index_add
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor
@@ -104,11 +103,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm: float |
                      padding_idx=padding_idx)
     bag, counted, sizes = _plain(layout, _as_tensor(input), _as_tensor(offsets))
     rows = embedding(reshape(_as_tensor(input), (-1,)), weight)
-    if mode == "max":
-        if _trace.tracer is not None:  # the longest bag sets a shape below
-            _trace.tracer.refuse("embedding_bag(mode='max') with bags that may change length")
-        keep = Tensor._make(array_module(idx).nonzero(counted._data)[0])
-        return _bag_max(rows[keep], bag._data[keep._data], sizes._data, b, weight)
+    if mode == "max":  # ties (a row twice in a bag) share the gradient: the row gets it all
+        return index_reduce(zeros(b + 1, weight.shape[1], dtype=weight.dtype), 0, bag, rows,
+                            "amax", include_self=False)[:b]
     weights = counted.to(weight.dtype)
     if per_sample_weights is not None:
         weights = weights * reshape(per_sample_weights, (-1,))
@@ -121,20 +118,3 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm: float |
 
 def _as_tensor(x):
     return x if x is None or isinstance(x, Tensor) else Tensor._make(array_module(x).asarray(x))
-
-
-def _bag_max(rows: Tensor, bag, counts, b: int, weight: Tensor) -> Tensor:
-    """Maximum of each bag: the rows laid out densely as (B, longest bag, E), gaps at -inf."""
-    xp = array_module(bag)
-    width = int(counts.max()) if b and bag.size else 0
-    e = weight.shape[1]
-    if width == 0:
-        return zeros(b, e, dtype=weight.dtype)
-    starts = xp.concatenate([xp.zeros(1, "int64"), xp.cumsum(counts)[:-1]])
-    slot = bag * width + (xp.arange(bag.size) - starts[bag])
-    gaps = xp.full((b * width, 1), -xp.inf, weight._data.dtype)
-    gaps[slot] = 0
-    dense = index_add(zeros(b * width, e, dtype=weight.dtype), 0, Tensor._make(slot), rows)
-    dense = reshape(dense + Tensor._make(gaps), (b, width, e))
-    best = amax(dense, 1)
-    return where(Tensor._make(counts[:, None] > 0), best, zeros(b, e, dtype=weight.dtype))
