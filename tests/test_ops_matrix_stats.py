@@ -124,6 +124,14 @@ def test_unique_and_bincount_match_torch(rng):
         nabla.bincount(nabla.tensor([1, -1]))
 
 
+def test_unique_keeps_each_nan_apart_as_torch():
+    a = np.array([[0.0, np.nan, 1.0], [np.nan, 1.0, np.inf]])
+    n, t = nabla.tensor(a), torch.tensor(a)
+    for got, want in zip(nabla.unique(n, return_inverse=True, return_counts=True),
+                         torch.unique(t, return_inverse=True, return_counts=True)):
+        assert_close(got, want)
+
+
 @pytest.mark.parametrize("args", [(10,), (7, -1, 1), (4, 0, 0), (3, 0.5, 0.5)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_histc_matches_torch(args, dtype, rng):

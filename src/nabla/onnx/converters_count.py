@@ -44,7 +44,7 @@ def nonzero(g: Graph, args, out: Value):
 
 @converts(sorting.unique)
 def unique(g: Graph, args, outs):
-    """The distinct values in ascending order (NaN last, all NaNs one value), then the inverse
+    """The distinct values in ascending order (each NaN its own value, last), then the inverse
     (the input's shape) and the counts if asked for: the flattened input sorted stably, each
     run of equal values kept once (Compress at the run starts); an element's group is the
     number of run starts up to it, the counts the distances between run starts."""
@@ -54,7 +54,7 @@ def unique(g: Graph, args, outs):
     n = g.node("Shape", [flat])
     order = _ascending(g, x, flat, n)
     ordered = g.node("Gather", [flat, order], axis=0)
-    starts = _run_starts(g, ordered, x.dtype, n)
+    starts = _run_starts(g, ordered, n)
     g.node("Compress", [ordered, starts], [outs[0].name], axis=0)
     outs[0].free = frozenset([0])
     if return_inverse:
@@ -97,15 +97,12 @@ def _topk_order(g: Graph, key: str, n: str) -> str:
     return indices
 
 
-def _run_starts(g: Graph, ordered: str, dtype, n: str) -> str:
-    """True where a sorted element differs from the one before it (always at the first; NaN
-    equals NaN here)."""
+def _run_starts(g: Graph, ordered: str, n: str) -> str:
+    """True where a sorted element differs from the one before it (always at the first; each
+    NaN differs from every value, as Equal has it)."""
     cur = g.node("Slice", [ordered, g.ints([1]), g.ints([_END])])
     prev = g.node("Slice", [ordered, g.ints([0]), g.ints([-1])])
     same = g.node("Equal", [cur, prev])
-    if dtype.kind == "f":
-        same = g.node("Or", [same, g.node("And", [g.node("IsNaN", [cur]),
-                                                  g.node("IsNaN", [prev])])])
     padded = g.node("Concat", [g.const(np.ones(1, bool), "first"), g.node("Not", [same])],
                     axis=0)
     return g.node("Slice", [padded, g.ints([0]), n])  # no start for an empty input

@@ -211,7 +211,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
-    """The distinct values of ``input`` (flattened), ascending. No gradient.
+    """The distinct values of ``input`` (flattened), ascending; as in PyTorch each NaN is a value
+    of its own (NaN != NaN), after the others. No gradient.
 
     Returns:
         The values; with ``return_inverse`` also where each element of the input went (input's
@@ -227,7 +228,7 @@ def _unique(a, return_inverse: bool, return_counts: bool):
     """unique on array ``a``: the values, then the inverse (a's shape) and the counts (int64)
     when asked for; a tuple when there is more than the values."""
     values, inverse, counts = array_module(a).unique(a.reshape(-1), return_inverse=True,
-                                                     return_counts=True)
+                                                     return_counts=True, equal_nan=False)
     out = [values]
     if return_inverse:
         out.append(inverse.reshape(a.shape).astype(_dt.int64))
