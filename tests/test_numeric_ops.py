@@ -325,6 +325,7 @@ def test_matrix_exp_forward(dtype, rng):
         assert out.dtype == a.dtype and out.shape == a.shape
     z = nabla.zeros(3, 3)
     assert_close(nabla.matrix_exp(z), torch.eye(3))
+    assert nabla.linalg.matrix_exp is nabla.matrix_exp  # torch.linalg.matrix_exp too
     assert_close(nabla.tensor(a).matrix_exp() if a.size else z.matrix_exp(), torch.eye(3))
 
 

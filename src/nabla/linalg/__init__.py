@@ -7,6 +7,7 @@ spectral.py       eigh, eigvalsh, svd, svdvals
 pseudoinverse.py  pinv, matrix_rank
 products.py       matrix_power, multi_dot, cross
 norms.py          vector_norm, matrix_norm, norm
+(matrix_exp lives with the ops, in nabla/ops/matrix_exp.py, as torch.matrix_exp)
 _common.py        input checks, LinAlgError, matrix helpers for the rules
 """
 
@@ -17,6 +18,7 @@ from nabla.linalg.norms import matrix_norm, norm, vector_norm
 from nabla.linalg.products import cross, matrix_power, multi_dot
 from nabla.linalg.pseudoinverse import matrix_rank, pinv
 from nabla.linalg.spectral import eigh, eigvalsh, svd, svdvals
+from nabla.ops.matrix_exp import matrix_exp
 
 __all__ = [
     "LinAlgError",
@@ -26,6 +28,7 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",

@@ -37,6 +37,12 @@ arrangement.py  repeat_interleave, tensor_split/hsplit, rot90, fliplr, atleast_*
 grids.py        cartesian_prod, combinations, tril/triu_indices, unravel_index, argwhere, logspace
 statistics.py   aminmax, cov, corrcoef, histc
 order_stats.py  mode, nanmedian, nanquantile, msort, unique_consecutive, histogram, renorm
+numeric.py      gcd/lcm, frexp/ldexp, nextafter, isposinf/isneginf/isreal, cross (torch.cross's
+                default dim), trapezoid/cumulative_trapezoid, vander (derived); re-exports:
+bessel.py       i0 (and torch.special's i0e, i1, i1e): series in float64, each the next's rule
+erfinv.py       erfinv (a closed-form guess + Halley steps on erf)
+matrix_exp.py   matrix_exp (scaling and squaring; the block-matrix adjoint as its rule)
+windows.py      hann, hamming, blackman, bartlett, kaiser windows (no gradient)
 The matrix functions of torch.linalg (inv, det, solve, cholesky, qr, eigh, svd, norms) are in
 the package nabla.linalg.
 """
