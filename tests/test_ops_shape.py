@@ -234,14 +234,20 @@ def test_chunk_and_split_counts(n, chunks, rng):
 def test_views_share_memory_and_version():
     x = nabla.randn(3, 4, 2, requires_grad=True)
     views = [x.permute(2, 0, 1), x.transpose(0, 1), x.unsqueeze(0), x[:1].squeeze(0),
-             x[:, :1].expand(3, 5, 2), nabla.narrow(x, 1, 1, 2), nabla.flip(x, (0,)),
+             x[:, :1].expand(3, 5, 2), nabla.narrow(x, 1, 1, 2),
              *nabla.split(x, 2, 1), *nabla.unbind(x, 2)]
     for v in views:
         assert np.shares_memory(v._data, x._data)
         assert v._version is x._version
-    copies = [nabla.cat([x, x]), x.repeat(1, 1, 1), nabla.pad(x, (1, 1)), nabla.tril(x)]
+    copies = [nabla.cat([x, x]), x.repeat(1, 1, 1), nabla.pad(x, (1, 1)), nabla.tril(x),
+              nabla.flip(x, (0,)), nabla.rot90(x, 1), nabla.rot90(x, 2), nabla.fliplr(x),
+              nabla.flipud(x)]  # copies in PyTorch too
     for c in copies:
         assert not np.shares_memory(c._data, x._data)
+    y = nabla.arange(3.0)
+    flipped = y.flip(0)
+    flipped.add_(1)  # writes into the copy only, as in PyTorch
+    assert y.tolist() == [0.0, 1.0, 2.0] and flipped.stride() == (1,)
 
 
 def test_no_graph_under_no_grad():

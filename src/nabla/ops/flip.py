@@ -10,15 +10,14 @@ __all__ = ["flip", "roll", "tril", "triu"]
 
 
 class Flip(Op):
-    """y = x reversed along ``dims`` (a view);  dy/dx = grad flipped back."""
+    """y = x reversed along ``dims`` (a copy, as in PyTorch);  dy/dx = grad flipped back."""
 
-    is_view = True
     array_backward = True
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return array_module(x).flip(x, dims)
+        return array_module(x).flip(x, dims).copy()  # NumPy's flip is a view
 
     @staticmethod
     def backward(ctx, grad):
