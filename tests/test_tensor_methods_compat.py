@@ -217,6 +217,21 @@ def test_output_nr_and_retains_grad_match_torch():
         assert not lib.zeros(2).retains_grad
 
 
+def test_retain_grad_follows_the_tensor_through_in_place_ops_as_torch():
+    """After h.mul_(3), h.grad is the gradient of h's new value, once (not also the old one's);
+    retain_grad() twice keeps it once."""
+    results = []
+    for lib in (nabla, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        h.retain_grad()
+        h.mul_(3)
+        (h * lib.tensor([1.0, 10.0])).sum().backward()
+        results.append((h.retains_grad, h.grad.tolist(), x.grad.tolist()))
+    assert results[0] == results[1] == (True, [1.0, 10.0], [6.0, 60.0])
+
+
 # -- in-place methods: values, the same tensor and memory, the version bump -----------------------
 X = (0.1, 0.9)  # where the tensor's values are drawn: inside every domain below
 Y = (-1.0, 1.0)  # the second operand's

@@ -13,6 +13,7 @@ from nabla import dtype as _dt
 from nabla import printing as _printing
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import as_array, device_of, ndarray
+from nabla.tensor_conversion import ConversionMethods
 from nabla.tensor_inplace import InPlaceMethods
 from nabla.tensor_methods import TensorMethods
 from nabla.tensor_methods_compat import CompatTensorMethods
@@ -24,8 +25,8 @@ from nabla.tensor_methods_shape import ShapeTensorMethods
 _new = object.__new__
 
 
-class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethods,
-             CompatTensorMethods, IndexTensorMethods, NumericTensorMethods):
+class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, ConversionMethods,
+             MoreTensorMethods, CompatTensorMethods, IndexTensorMethods, NumericTensorMethods):
     """A multi-dimensional array that can record the ops applied to it for backpropagation.
 
     Attributes:
@@ -136,17 +137,21 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
-        if self.grad_fn is None:
-            return
-        ref = weakref.ref(self)
+        if self.grad_fn is not None and self._retain_hook() is None:
+            self.grad_fn.register_prehook(self._output_nr, _RetainGrad(self))
 
-        def keep(grad):
-            t = ref()
-            if t is not None:
-                g = grad if grad._requires_grad else Tensor._make(grad._data.copy())
-                t.grad = g if t.grad is None else t.grad + g
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf."""
+        return self._retain_hook() is not None
 
-        self.grad_fn.register_prehook(self._output_nr, keep)
+    def _retain_hook(self) -> "_RetainGrad | None":
+        """The hook ``retain_grad()`` put on this tensor's node, if any."""
+        hooks = self.grad_fn._pre_hooks if self.grad_fn is not None else None
+        for hook in (hooks or {}).get(self._output_nr, ()):
+            if type(hook) is _RetainGrad and hook.ref() is self:
+                return hook
+        return None
 
     def register_hook(self, hook) -> "_HookHandle":
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
@@ -205,33 +210,6 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
         """This tensor if its memory is row-major already, else a row-major copy (as clone())."""
         return self if self._data.flags.c_contiguous else _ops.clone(self)
 
-    def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"item: a tensor with {self._data.size} elements cannot be converted to a Python "
-                "number; index or reduce it first"
-            )
-        if _trace.tracer is not None:
-            _trace.tracer.leak("item()")
-        return self._data.item()
-
-    def tolist(self):
-        if _trace.tracer is not None:
-            _trace.tracer.leak("tolist()")
-        return self._data.tolist()
-
-    def numpy(self):
-        """The underlying array (shared memory), as ``torch.Tensor.numpy``."""
-        if self._requires_grad:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
-                               "use tensor.detach().numpy()")
-        if _trace.tracer is not None:
-            _trace.tracer.leak("numpy()")
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
-
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -250,65 +228,8 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
             _trace.tracer.leak("bool()")
         return bool(self._data)
 
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self._data)
-
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
-
-    # -- conversion ------------------------------------------------------------------------------
-    def to(self, *args, dtype=None, **kwargs) -> "Tensor":
-        """Cast to a dtype (differentiable). Device strings are accepted: 'cpu' only for now."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-                if a != "cpu" and self.device != a.split(":")[0]:
-                    raise RuntimeError(f"to: device {a!r} is not available; nabla runs on 'cpu'")
-            elif a is not None:
-                dtype = a
-        if dtype is None or _dt.to_dtype(dtype) == self._data.dtype:
-            return self
-        return _ops.to_dtype(self, _dt.to_dtype(dtype))
-
-    def cpu(self) -> "Tensor":
-        return self
-
-    def cuda(self, device=None) -> "Tensor":
-        raise RuntimeError("cuda: nabla has no GPU backend yet (nabla.cuda.is_available() is "
-                           "False); keep tensors on 'cpu'")
-
-    def float(self) -> "Tensor":
-        return self.to(_dt.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(_dt.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(_dt.float16)
-
-    def long(self) -> "Tensor":
-        return self.to(_dt.int64)
-
-    def int(self) -> "Tensor":
-        return self.to(_dt.int32)
-
-    def bool(self) -> "Tensor":
-        return self.to(_dt.bool)
-
-    def type_as(self, other: "Tensor") -> "Tensor":
-        return self.to(other.dtype)
-
-    def type(self, dtype=None):
-        return str(self._data.dtype) if dtype is None else self.to(dtype)
 
     def clone(self) -> "Tensor":
         return _ops.clone(self)
@@ -418,6 +339,22 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, MoreTensorMethod
     @property
     def mT(self) -> "Tensor":
         return _ops.transpose(self, -2, -1)
+
+
+class _RetainGrad:
+    """The hook ``retain_grad()`` puts on a tensor's node: adds the gradient into its ``.grad``
+    (a weak reference, so the hook does not keep the tensor alive)."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)
+
+    def __call__(self, grad: Tensor) -> None:
+        t = self.ref()
+        if t is not None:
+            g = grad if grad._requires_grad else Tensor._make(grad._data.copy())
+            t.grad = g if t.grad is None else t.grad + g
 
 
 class _HookHandle:

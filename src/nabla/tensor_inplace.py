@@ -59,6 +59,9 @@ class InPlaceMethods:
                 f"{tuple(self.shape)}): its base would not record it. Use the out-of-place "
                 "version and rebind the name, or clone() the view first."
             )
+        retained = self._retain_hook()
+        if retained is not None:  # retain_grad() moves to the new node below, as in PyTorch
+            self.grad_fn._pre_hooks[self._output_nr].remove(retained)
         old = nabla.Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn,
                                  self._output_nr)
         out = op(old, *args, **kwargs)
@@ -69,6 +72,8 @@ class InPlaceMethods:
         self._version[0] += 1
         self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
         self._requires_grad = out._requires_grad
+        if retained is not None:
+            self.retain_grad()
         return self
 
     def __setitem__(self, key, value) -> None:

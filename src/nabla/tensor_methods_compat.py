@@ -2,18 +2,13 @@
 ``x.kron(y)``, ``x.lgamma()``, ``x.bitwise_and(y)``, ``x.hardshrink()``, ...; each is the
 function of the same name (``nabla.ops``, ``nabla.nn.functional``), called with the argument
 order and keywords of PyTorch's method. Also the memory facts (``stride()``,
-``storage_offset()``, ``nbytes``), ``retains_grad`` / ``output_nr``, the byte / char / short
-casts, and the conjugate-transpose names (``H``, ``mH``, ``adjoint``) for real tensors. The
+``storage_offset()``, ``nbytes``), ``output_nr``, ``get_device()``, and the conjugate-transpose
+names (``H``, ``mH``, ``adjoint``) for real tensors. The
 in-place ``op_`` variants of this batch are in ``tensor_inplace_compat.py`` (mixed in here)."""
-
-import weakref
 
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.backend import ndarray
 from nabla.tensor_inplace_compat import CompatInPlaceMethods
-
-# The qualified name of the hook Tensor.retain_grad registers (see retains_grad).
-_RETAIN_HOOK = "Tensor.retain_grad.<locals>.keep"
 
 
 def _dim(where: str, dim: int, ndim: int) -> int:
@@ -207,27 +202,7 @@ class CompatTensorMethods(CompatInPlaceMethods):
         """Which output of its grad_fn this tensor is (0 for leaves)."""
         return self._output_nr
 
-    @property
-    def retains_grad(self) -> bool:
-        """Whether ``retain_grad()`` was called on this non-leaf (its hook will keep ``.grad``)."""
-        hooks = self.grad_fn._pre_hooks if self.grad_fn is not None else None
-        for hook in (hooks or {}).get(self._output_nr, ()):
-            if getattr(hook, "__qualname__", "") == _RETAIN_HOOK and any(
-                    isinstance(c.cell_contents, weakref.ref) and c.cell_contents() is self
-                    for c in hook.__closure__):  # the hook keeps a weak reference to its tensor
-                return True
-        return False
-
     def get_device(self) -> int:
         """-1 on the CPU, else the GPU's index."""
         return -1 if self.device.type == "cpu" else (self.device.index or 0)
-
-    def byte(self):
-        return self.to(nabla.uint8)
-
-    def char(self):
-        return self.to(nabla.int8)
-
-    def short(self):
-        return self.to(nabla.int16)
 
