@@ -121,6 +121,19 @@ def test_random_shapes_dtypes_and_ranges():
     assert p.dtype == np.int64 and sorted(p.tolist()) == list(range(10))
 
 
+def test_rand_stays_below_one_in_float32_and_refuses_integers(monkeypatch):
+    """A float64 draw just below 1 rounds to 1.0 in float32 or float16; rand keeps [0, 1)."""
+    class Top:
+        def random(self, size):
+            return np.full(size, 1 - 2.0 ** -40)
+
+    monkeypatch.setattr(nabla.creation, "numpy_generator", lambda generator=None: Top())
+    for dtype in (nabla.float16, nabla.float32, nabla.float64):
+        assert nabla.rand(4, dtype=dtype).numpy().max() < 1
+    with pytest.raises(RuntimeError, match="rand: .* need a floating dtype, got int64"):
+        nabla.rand(2, dtype=nabla.int64)
+
+
 def test_manual_seed_reproduces_streams():
     nabla.manual_seed(123)
     a = [nabla.rand(3), nabla.randn(2), nabla.randint(0, 100, (4,)), nabla.randperm(5)]

@@ -186,8 +186,13 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, device=No
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = numpy_generator(generator).random(_size(size, "rand"))
-    return Tensor(arr.astype(_float(dtype)), requires_grad)
+    dt = _float(dtype)
+    if dt.kind != "f":
+        raise RuntimeError(f"rand: uniform samples on [0, 1) need a floating dtype, got {dt}; "
+                           "use randint for integers")
+    arr = numpy_generator(generator).random(_size(size, "rand")).astype(dt)
+    # float64 draws just below 1 round to 1.0 in a narrower dtype: keep [0, 1) open at 1
+    return Tensor(numpy.minimum(arr, numpy.nextafter(dt.type(1), dt.type(0))), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
