@@ -104,12 +104,13 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool
     flat = cache.get(id(group))
     if flat is not None and flat.ready(params, state):
         return flat  # the common case: nothing changed since the last step
+    if not all(isinstance(p.grad, Tensor) for p in params):
+        return None  # first: a lazy module's parameters before its first call have no data
     first = params[0]._data
     xp = array_module(first)
     for p in params:
-        g = p.grad
-        if not isinstance(g, Tensor) or p._data.dtype != first.dtype \
-                or array_module(p._data) is not xp or g._data.shape != p._data.shape:
+        if p._data.dtype != first.dtype or array_module(p._data) is not xp \
+                or p.grad._data.shape != p._data.shape:
             return None
     present = {all(state[p].get(k) is not None for k in keys) for p in params}
     if len(present) > 1 or any(state[p].get(k) is not None for p in params
