@@ -169,6 +169,27 @@ def test_in_place_with_a_gradient_on_a_view_is_refused():
         h[0].mul_(3.0)
 
 
+@pytest.mark.parametrize("write, torch_refuses", [
+    (lambda t: t.add_(1), True), (lambda t: t.exp_(), True),
+    (lambda t: t.zero_(), False), (lambda t: t.__setitem__((0, 0), 1.0), False),
+], ids=["add_", "exp_", "zero_", "__setitem__"])
+def test_writes_into_read_only_memory_are_refused_with_the_fix(write, torch_refuses):
+    """torch: "more than one element of the written-to tensor refers to a single memory
+    location"; NumPy's own "assignment destination is read-only" leaked before. (torch lets a
+    write of one value, zero_ or a single element, into an expanded tensor's base memory; nabla
+    refuses those too.)"""
+    read_only = np.zeros((2, 3))
+    read_only.flags.writeable = False
+    for t in (nabla.zeros(3).expand(2, 3), nabla.zeros(4).unfold(0, 3, 1),
+              nabla.from_numpy(read_only)):
+        with pytest.raises(RuntimeError, match=r"this tensor's memory is read-only: .* clone\(\) "
+                                               r"the tensor before writing"):
+            write(t)
+    if torch_refuses:
+        with pytest.raises(RuntimeError, match="single memory location"):
+            write(torch.zeros(3).expand(2, 3))
+
+
 def test_setitem_with_repeated_positions_keeps_the_last_value():
     v = nabla.tensor([1.0, 2.0, 3.0], requires_grad=True)
     t = nabla.zeros(3)

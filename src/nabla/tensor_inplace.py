@@ -82,6 +82,8 @@ class InPlaceMethods:
             return
         if _trace.tracer is not None:
             _trace.tracer.refuse("the in-place write __setitem__")
+        if not self._data.flags.writeable:
+            raise RuntimeError(_READ_ONLY.format(where="__setitem__"))
         nabla.ops.index.setitem(self._data, key, value._data if hasattr(value, "_data") else value)
         self._version[0] += 1
 
@@ -347,7 +349,17 @@ def _store(data, values, where: str) -> None:
         raise RuntimeError(f"{where}: the result has shape {shape}, which does not fit this "
                            f"tensor's shape {tuple(data.shape)} (an in-place op cannot broadcast "
                            "its tensor); use the out-of-place version")
+    if not data.flags.writeable:
+        raise RuntimeError(_READ_ONLY.format(where=where))
     data[...] = values
+
+
+# A write into read-only memory: an expand()ed (or overlapping unfold / as_strided) view, whose
+# elements share memory locations (NumPy keeps such views read-only), or a read-only NumPy array.
+_READ_ONLY = ("{where}: this tensor's memory is read-only: an expand() / broadcast_to() view or an "
+              "overlapping unfold() / as_strided() view (more than one element refers to a single "
+              "memory location), or a read-only NumPy array given to from_numpy; clone() the "
+              "tensor before writing into it")
 
 
 def _unshared(t):
