@@ -158,3 +158,18 @@ def test_quantile_nan_gradcheck_and_errors(rng):
         nabla.quantile(x, 1.5)
     with pytest.raises(ValueError, match="interpolation must be one of"):
         nabla.quantile(x, 0.5, interpolation="cubic")
+
+
+@pytest.mark.parametrize("q", [0.3, [0.2, 0.9]], ids=["scalar_q", "q_list"])
+@pytest.mark.parametrize("dim, keepdim", [(0, False), (-1, True), (None, True)])
+def test_quantile_of_a_0d_tensor_matches_torch(q, dim, keepdim):
+    x, t = nabla.tensor(2.5, requires_grad=True), torch.tensor(2.5, requires_grad=True)
+    qn, qt = (nabla.tensor(q), torch.tensor(q)) if isinstance(q, list) else (q, q)
+    got = nabla.quantile(x, qn, dim, keepdim)
+    want = torch.quantile(t, qt, dim, keepdim)
+    assert_close(got, want)
+    got.sum().backward()
+    want.sum().backward()
+    assert_close(x.grad, t.grad)
+    with pytest.raises(IndexError, match=r"quantile: dimension out of range"):
+        nabla.quantile(x, 0.5, 1)

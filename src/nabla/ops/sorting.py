@@ -144,6 +144,11 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
         raise RuntimeError(f"quantile: q must be a float or a 1-D tensor of values in [0, 1], "
                            f"got {q}")
+    if input.ndim == 0 and dim is not None:  # a 0-d tensor has dims 0 and -1, as in PyTorch
+        if dim not in (0, -1):
+            raise IndexError(f"quantile: dimension out of range (expected to be in range of "
+                             f"[-1, 0], but got {dim})")
+        return quantile(input.reshape(1), q, 0, False, interpolation=interpolation)
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim("quantile", dim, input.ndim)
     n = x.shape[d]
