@@ -17,8 +17,16 @@ from nabla.ops.elementwise import where
 from nabla.ops.extrema import amax
 from nabla.ops.reduce import _plain
 from nabla.ops.scatter import take_along_dim
-from nabla.ops.shape import _dim, movedim, unsqueeze
-from nabla.ops.sorting import _INTERPOLATIONS, _picked, argsort, order, sort
+from nabla.ops.shape import _dim
+from nabla.ops.sorting import (
+    _picked,
+    argsort,
+    interpolated,
+    order,
+    quantile_levels,
+    quantiles_placed,
+    sort,
+)
 from nabla.tensor import Tensor
 
 __all__ = ["mode", "nanmedian", "nanquantile", "msort", "unique_consecutive", "histogram",
@@ -132,16 +140,9 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
     Returns:
         The reduced shape; with a 1-D q, one such result per q along a new first dimension.
     """
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"nanquantile: interpolation must be one of {_INTERPOLATIONS}, got "
-                         f"{interpolation!r}")
     if input.dtype.kind != "f":
         raise RuntimeError(f"nanquantile: input must be a floating tensor, got {input.dtype}")
-    xp = array_module(input._data)
-    qs = xp.asarray(q._data if isinstance(q, Tensor) else q, dtype=input._data.dtype)
-    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
-        raise RuntimeError(f"nanquantile: q must be a float or a 1-D tensor of values in [0, 1], "
-                           f"got {q}")
+    qs = quantile_levels("nanquantile", input, q, interpolation)
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim("nanquantile", dim, input.ndim)
     if x.ndim == 0:
@@ -152,20 +153,9 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
     below, above, frac = _plain(partial(nan_quantile_positions, qs=qs.reshape(-1), dim=d,
                                                  interpolation=interpolation), x)
     values = sort(x, d).values
-    low, high = take_along_dim(values, below, d), take_along_dim(values, above, d)
-    if interpolation in ("lower", "nearest"):
-        out = low
-    elif interpolation == "higher":
-        out = high
-    elif interpolation == "midpoint":
-        out = (low + high) * 0.5
-    else:
-        out = low + (high - low) * frac  # (NaN where all values are: they are NaN there)
-    out = movedim(out, d, 0)  # (len(q), the other dims)
-    if keepdim and input.ndim:  # (a 0-d input keeps its 0 dims)
-        out = out.reshape((qs.size,) + (1,) * input.ndim) if dim is None else \
-            unsqueeze(out, d + 1)
-    return out[0] if qs.ndim == 0 else out
+    out = interpolated(take_along_dim(values, below, d), take_along_dim(values, above, d),
+                       frac, interpolation)  # (NaN where all values are: they are NaN there)
+    return quantiles_placed(out, d, input, dim, keepdim, qs)
 
 
 def msort(input: Tensor) -> Tensor:

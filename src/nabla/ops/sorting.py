@@ -136,14 +136,8 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     Returns:
         The reduced shape; with a 1-D q, one such result per q along a new first dimension.
     """
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile: interpolation must be one of {_INTERPOLATIONS}, got "
-                         f"{interpolation!r}")
+    qs = quantile_levels("quantile", input, q, interpolation)
     xp = array_module(input._data)
-    qs = xp.asarray(q._data if isinstance(q, Tensor) else q, dtype=input._data.dtype)
-    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
-        raise RuntimeError(f"quantile: q must be a float or a 1-D tensor of values in [0, 1], "
-                           f"got {q}")
     if input.ndim == 0 and dim is not None:  # a 0-d tensor has dims 0 and -1, as in PyTorch
         if dim not in (0, -1):
             raise IndexError(f"quantile: dimension out of range (expected to be in range of "
@@ -166,19 +160,41 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
         return take_along_dim(values, index, d)
 
     values = sort(x, d).values
-    low, high = at(lo), at(hi)
-    if interpolation in ("lower", "nearest"):
-        out = low
-    elif interpolation == "higher":
-        out = high
-    elif interpolation == "midpoint":
-        out = (low + high) * 0.5
-    else:
-        out = low + (high - low) * Tensor._make((pos - lo).reshape(where_q))
+    out = interpolated(at(lo), at(hi), Tensor._make((pos - lo).reshape(where_q)), interpolation)
     out = where(_any(isnan(x), d, keepdim=True), float("nan"), out)  # NaN propagates
+    return quantiles_placed(out, d, input, dim, keepdim, qs)
+
+
+def quantile_levels(who: str, input: Tensor, q, interpolation: str):
+    """The levels ``q`` as an array of input's dtype (0-d or 1-d), after PyTorch's checks."""
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{who}: interpolation must be one of {_INTERPOLATIONS}, got "
+                         f"{interpolation!r}")
+    qs = array_module(input._data).asarray(q._data if isinstance(q, Tensor) else q,
+                                           dtype=input._data.dtype)
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{who}: q must be a float or a 1-D tensor of values in [0, 1], "
+                           f"got {q}")
+    return qs
+
+
+def interpolated(low: Tensor, high: Tensor, frac: Tensor, interpolation: str) -> Tensor:
+    """The quantile between its two neighbouring sorted values ``low`` and ``high``, ``frac``
+    of the way from ``low`` (linear)."""
+    if interpolation in ("lower", "nearest"):  # nearest: low and high are the same position
+        return low
+    if interpolation == "higher":
+        return high
+    if interpolation == "midpoint":
+        return (low + high) * 0.5
+    return low + (high - low) * frac
+
+
+def quantiles_placed(out: Tensor, d: int, input: Tensor, dim, keepdim: bool, qs) -> Tensor:
+    """One result per level, along a new first dim (none for a 0-d q), keepdim applied."""
     out = movedim(out, d, 0)  # (len(q), the other dims)
-    if keepdim:
-        out = out.reshape((pos.size,) + (1,) * input.ndim) if dim is None else \
+    if keepdim and input.ndim:  # (a 0-d input keeps its 0 dims)
+        out = out.reshape((qs.size,) + (1,) * input.ndim) if dim is None else \
             unsqueeze(out, d + 1)
     return out[0] if qs.ndim == 0 else out
 
