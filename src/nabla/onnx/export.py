@@ -99,34 +99,52 @@ def export(model, args, f, input_names=None, output_names=None, opset_version: i
     Returns:
         The ``onnx.ModelProto``.
     """
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("onnx.export needs the onnx package: pip install nabla[onnx]") \
-            from None
-    if opset_version < DEFAULT_OPSET:
-        raise ValueError(f"onnx.export: opset_version must be >= {DEFAULT_OPSET}, got "
-                         f"{opset_version}")
-    inputs = (args,) if isinstance(args, Tensor) else tuple(args)
-    if not inputs or not all(isinstance(t, Tensor) for t in inputs):
-        raise TypeError("onnx.export: args must be a Tensor or a tuple of Tensors")
+    onnx = _import_onnx()
+    inputs = _example_inputs(args, opset_version)
     input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
     graph, outputs, output_names = _build(onnx, model, inputs, input_names, output_names,
                                           opset_version)
     if dynamic_axes:
         _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset_version,
                        dynamic_axes)
-    onnx_graph = onnx.helper.make_graph(
-        graph.nodes, getattr(model, "_get_name", lambda: "nabla")(),
-        [_info(onnx, name, t, dynamic_axes) for name, t in zip(input_names, inputs)],
-        [_info(onnx, name, t, dynamic_axes, graph.free[name])
-         for name, t in zip(output_names, outputs)],
-        graph.initializers)
-    proto = onnx.helper.make_model(onnx_graph, producer_name="nabla",
-                                   opset_imports=[onnx.helper.make_opsetid("", opset_version)])
-    onnx.checker.check_model(proto)
+    proto = _model_proto(onnx, model, graph, zip(input_names, inputs),
+                         zip(output_names, outputs), dynamic_axes, opset_version)
     if f is not None:
         _atomic_write(os.fspath(f), proto.SerializeToString(), who="nabla.onnx.export")
+    return proto
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("onnx.export needs the onnx package: pip install nabla[onnx]") \
+            from None
+    return onnx
+
+
+def _example_inputs(args, opset_version: int) -> tuple:
+    """The example inputs as a tuple of Tensors, after checking them and the opset."""
+    if opset_version < DEFAULT_OPSET:
+        raise ValueError(f"onnx.export: opset_version must be >= {DEFAULT_OPSET}, got "
+                         f"{opset_version}")
+    inputs = (args,) if isinstance(args, Tensor) else tuple(args)
+    if not inputs or not all(isinstance(t, Tensor) for t in inputs):
+        raise TypeError("onnx.export: args must be a Tensor or a tuple of Tensors")
+    return inputs
+
+
+def _model_proto(onnx, model, graph: Graph, inputs, outputs, dynamic_axes, opset: int):
+    """The checked ModelProto of the converted graph; ``inputs`` and ``outputs`` are (name,
+    example Tensor) pairs, their dims named as ``dynamic_axes`` (and the data) say."""
+    onnx_graph = onnx.helper.make_graph(
+        graph.nodes, getattr(model, "_get_name", lambda: "nabla")(),
+        [_info(onnx, name, t, dynamic_axes) for name, t in inputs],
+        [_info(onnx, name, t, dynamic_axes, graph.free[name]) for name, t in outputs],
+        graph.initializers)
+    proto = onnx.helper.make_model(onnx_graph, producer_name="nabla",
+                                   opset_imports=[onnx.helper.make_opsetid("", opset)])
+    onnx.checker.check_model(proto)
     return proto
 
 
