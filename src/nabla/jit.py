@@ -48,7 +48,7 @@ class TracerWarning(UserWarning):
 class _Step:
     """One op of the program: ``fn(*args)`` where ``args`` is ``template`` with the values of
     ``reads`` (position, slot) filled in; its outputs go to ``outs``. ``grads`` lists (position,
-    slot, shape, dtype) of the arguments a gradient flows to (those that required grad)."""
+    slot, dtype) of the arguments a gradient flows to (those that required grad)."""
 
     __slots__ = ("cls", "fn", "template", "reads", "outs", "out", "grads", "mask", "meta",
                  "backward", "arrays")
@@ -104,8 +104,9 @@ class _Tracer:
                 slot = self.slot(a)
                 template[pos] = None
                 reads.append((pos, slot))
-                if a._requires_grad:  # (tracing runs with grad mode on)
-                    grads.append((pos, slot, a._data.shape, a._data.dtype))
+                # (tracing runs with grad mode on; a plain step passes no gradient back)
+                if a._requires_grad and cls is not None:
+                    grads.append((pos, slot, a._data.dtype))
                     flows = True
             mask.append(flows)
         outs = result if type(result) is tuple else (result,)
@@ -151,7 +152,9 @@ class _Program:
         self.requires_grad = any(self.out_grad)
 
     def forward(self, arrays) -> tuple:
-        """Run every step on arrays; return (outputs, each op's ctx for backward)."""
+        """Run every step on arrays; return (outputs, each op's ctx for backward, every value's
+        shape: a size that depends on the data (x[mask], nonzero, unique) may differ from the
+        trace's, and gradients must be reduced to this call's shapes)."""
         values = [None] * self.n_slots
         values[:self.n_inputs] = arrays
         for slot, t in self.captured:
@@ -173,10 +176,11 @@ class _Program:
                 for slot, o in zip(step.outs, out):
                     values[slot] = o if type(o) is ndarray else as_array(o)
             ctxs.append(ctx)
-        return [values[s] for s in self.out_slots], ctxs
+        return [values[s] for s in self.out_slots], ctxs, [v.shape for v in values]
 
-    def backward(self, ctxs, out_grads) -> tuple:
-        """The ops' gradient rules in reverse order, on arrays; one gradient per diff slot."""
+    def backward(self, ctxs, out_grads, shapes) -> tuple:
+        """The ops' gradient rules in reverse order, on arrays; one gradient per diff slot.
+        ``shapes``: every value's shape in the forward these ctxs come from."""
         grads = [None] * self.n_slots
         owned = set()  # slots whose gradient is an array this walk made (and may add into)
         for slot, g in zip(self.out_slots, out_grads):
@@ -193,8 +197,8 @@ class _Program:
                 gs = [grads[s] for s in step.outs]
                 if all(g is None for g in gs):
                     continue
-                gs = [xp.zeros(shape, dtype) if g is None else g
-                      for g, (shape, dtype, xp) in zip(gs, step.meta)]
+                gs = [xp.zeros(shapes[s], dtype) if g is None else g
+                      for g, s, (_, dtype, xp) in zip(gs, step.outs, step.meta)]
             ctx._edges = step.mask  # what needs_input_grad reads
             if step.arrays:
                 result = step.backward(ctx, *gs)
@@ -204,12 +208,12 @@ class _Program:
                 result = step.backward(ctx, *[_make(g) for g in gs])
                 result = [g._data if isinstance(g, Tensor) else g
                           for g in (result if type(result) is tuple else (result,))]
-            for pos, slot, shape, dtype in step.grads:
+            for pos, slot, dtype in step.grads:
                 g = result[pos]
                 if g is None:
                     continue
-                if g.shape != shape:
-                    g = sum_to_size(g, shape)
+                if g.shape != shapes[slot]:
+                    g = sum_to_size(g, shapes[slot])
                 if g.dtype is not dtype and g.dtype != dtype:
                     g = g.astype(dtype)
                 prev = grads[slot]
@@ -223,7 +227,7 @@ class _Program:
         return tuple(grads[s] for s in self.diff_slots)
 
     def __call__(self, inputs):
-        outs, ctxs = self.forward([t._data for t in inputs])
+        outs, ctxs, shapes = self.forward([t._data for t in inputs])
         if not (self.requires_grad and _mode.enabled):
             results = [_make(a) for a in outs]
         else:
@@ -231,6 +235,7 @@ class _Program:
             node = _new(TracedBackward)
             node.program = self
             node._saved = ctxs
+            node.shapes = shapes
             node._edges = [(t.grad_fn or t, t._output_nr, t._data.shape, t._data.dtype)
                            for t in diff]
             node._checks = [(t._version, t._version[0], i) for i, t in enumerate(diff)]
@@ -266,7 +271,7 @@ class TracedBackward(Function):
                     f"jit.trace: input {i} of the traced call (or a parameter it uses) was "
                     "modified in place before backward; change it only after backward"
                 )
-        return ctx.program.backward(ctx._saved, grads)
+        return ctx.program.backward(ctx._saved, grads, ctx.shapes)
 
 
 # -- the user-facing wrapper ----------------------------------------------------------------------

@@ -117,6 +117,7 @@ def nan_quantile_positions(a, qs, dim: int, interpolation: str):
     values (NaN last): (below, above) int64 positions and the fraction between them, one per q
     along dim. Where all values are NaN, both are 0: the first NaN (as PyTorch)."""
     xp = array_module(a)
+    qs = xp.asarray(qs, a.dtype).reshape(-1)
     valid = (~xp.isnan(a)).sum(axis=dim, keepdims=True).astype(a.dtype)
     along = [1] * a.ndim
     along[dim] = qs.size
@@ -135,7 +136,8 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
 
     Args:
         input: floating tensor.
-        q: a float or a 1-D tensor of floats in [0, 1].
+        q: a float or a 1-D tensor of floats in [0, 1] (a tensor is read anew at each replay
+            of ``nabla.jit.trace``; its range is checked when traced).
         interpolation: 'linear', 'lower', 'higher', 'nearest' or 'midpoint'.
     Returns:
         The reduced shape; with a 1-D q, one such result per q along a new first dimension.
@@ -150,8 +152,10 @@ def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False,
     if x.shape[d] == 0:
         raise RuntimeError(f"nanquantile: input of shape {tuple(input.shape)} is empty along "
                            "the reduced dims; a quantile needs at least one value")
-    below, above, frac = _plain(partial(nan_quantile_positions, qs=qs.reshape(-1), dim=d,
-                                                 interpolation=interpolation), x)
+    # a tensor q is an argument of the step, so that jit.trace reads it at every replay
+    below, above, frac = _plain(partial(nan_quantile_positions, dim=d,
+                                        interpolation=interpolation), x,
+                                q.detach() if isinstance(q, Tensor) else qs)
     values = sort(x, d).values
     out = interpolated(take_along_dim(values, below, d), take_along_dim(values, above, d),
                        frac, interpolation)  # (NaN where all values are: they are NaN there)

@@ -13,7 +13,7 @@ from functools import partial
 from nabla import dtype as _dt
 from nabla.backend import array_module
 from nabla.ops.compare import isnan
-from nabla.ops.elementwise import where
+from nabla.ops.elementwise import to_dtype, where
 from nabla.ops.reduce import _plain
 from nabla.ops.reduce import any as _any  # (not the builtin)
 from nabla.ops.scatter import take_along_dim
@@ -130,14 +130,14 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
 
     Args:
         input: floating tensor.
-        q: a float or a 1-D tensor of floats in [0, 1].
+        q: a float or a 1-D tensor of floats in [0, 1] (a tensor is read anew at each replay
+            of ``nabla.jit.trace``; its range is checked when traced).
         interpolation: 'linear', 'lower', 'higher', 'nearest' or 'midpoint'.
 
     Returns:
         The reduced shape; with a 1-D q, one such result per q along a new first dimension.
     """
     qs = quantile_levels("quantile", input, q, interpolation)
-    xp = array_module(input._data)
     if input.ndim == 0 and dim is not None:  # a 0-d tensor has dims 0 and -1, as in PyTorch
         if dim not in (0, -1):
             raise IndexError(f"quantile: dimension out of range (expected to be in range of "
@@ -148,21 +148,29 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     n = x.shape[d]
     if n == 0:
         raise RuntimeError("quantile: cannot take a quantile of an empty dimension")
-    pos = qs.reshape(-1) * (n - 1)
-    lo, hi = xp.floor(pos), xp.ceil(pos)
-    if interpolation == "nearest":
-        lo = hi = xp.round(pos)  # half to even, as torch.round
-    where_q = [1] * x.ndim
-    where_q[d] = pos.size
-
-    def at(positions):  # the sorted values at these positions, one per q along d
-        index = Tensor._make(positions.astype(_dt.int64).reshape(where_q))
-        return take_along_dim(values, index, d)
-
+    where_q = tuple(qs.size if k == d else 1 for k in range(x.ndim))
+    # a tensor q is a value of the program: jit.trace and onnx.export read it at every call
+    levels = to_dtype(q.detach(), input.dtype) if isinstance(q, Tensor) else Tensor._make(qs)
+    below, above, frac = _level_positions(levels, n, where_q, interpolation)
     values = sort(x, d).values
-    out = interpolated(at(lo), at(hi), Tensor._make((pos - lo).reshape(where_q)), interpolation)
+    out = interpolated(take_along_dim(values, below, d), take_along_dim(values, above, d), frac,
+                       interpolation)
     out = where(_any(isnan(x), d, keepdim=True), float("nan"), out)  # NaN propagates
     return quantiles_placed(out, d, input, dim, keepdim, qs)
+
+
+def _level_positions(levels: Tensor, n: int, where_q: tuple, interpolation: str) -> tuple:
+    """Where the levels lie among n sorted values: (below, above) int64 positions and the
+    fraction between them, shaped ``where_q``. Tensor ops, so that a traced call reads the
+    levels anew; pos = q (n - 1) >= 0, so its integer cast is its floor."""
+    pos = levels.reshape(where_q) * (n - 1)
+    below = pos.long()
+    frac = pos - below.to(pos.dtype)
+    above = below + (frac > 0).long()
+    if interpolation == "nearest":  # half to even, as torch.round
+        odd = below - below // 2 * 2 == 1
+        below = above = below + ((frac > 0.5) | ((frac == 0.5) & odd)).long()
+    return below, above, frac
 
 
 def quantile_levels(who: str, input: Tensor, q, interpolation: str):

@@ -1,0 +1,225 @@
+"""nabla.jit.trace over the newer ops: traced on one input, replayed on others, each replay
+gives eager nabla's outputs and gradients; the data-dependent parts (indices, masks, levels,
+sizes, random draws) are recomputed at each replay, and check_trace passes on the trace."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nabla
+import nabla.nn as nn
+import nabla.nn.functional as F
+from nabla.jit import TraceError, TracerWarning
+
+_RTOL = {np.float32: 1e-5, np.float64: 1e-12}  # replay vs eager: the same ops on the same data
+
+
+def _leaf(rng, shape, dtype=np.float64, scale=1.0):
+    return nabla.tensor((rng.standard_normal(shape) * scale).astype(dtype), requires_grad=True)
+
+
+def _ints(rng, low, high, shape):
+    return nabla.tensor(rng.integers(low, high, shape))
+
+
+def _run(fn, args, params=(), seed=1):
+    """Outputs of ``fn(*args)`` and d(sum(out * random seeds))/d(args and params that require
+    grad), as arrays (None for an unused one)."""
+    out = fn(*args)
+    outs = tuple(out) if isinstance(out, tuple) else (out,)
+    roots = [o for o in outs if o.requires_grad]
+    wrt = [t for t in list(args) + list(params) if t.requires_grad]
+    grads = []
+    if roots and wrt:
+        rng = np.random.default_rng(seed)
+        seeds = [nabla.tensor(rng.standard_normal(tuple(o.shape))).to(o.dtype) for o in roots]
+        grads = nabla.autograd.grad(roots, wrt, seeds, allow_unused=True)
+    return [o.detach().numpy() for o in outs], [None if g is None else g.numpy() for g in grads]
+
+
+def _assert_same(got, want, rtol=1e-12, zeros_for_none=False):
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        if zeros_for_none and (a is None) != (b is None):
+            a, b = (np.zeros_like(b), b) if a is None else (a, np.zeros_like(a))
+        if b is None:
+            assert a is None
+            continue
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol, equal_nan=True)
+
+
+def _replays(fn, example, others, params=(), rtol=1e-12, zeros_for_none=False):
+    """Trace ``fn`` on ``example`` (check_trace on), then replay it on each of ``others``:
+    outputs and gradients equal eager nabla's, with no second trace. Returns the trace."""
+    traced = nabla.jit.trace(fn, tuple(example))
+    for args in others:
+        out, grads = _run(traced, args, params)
+        want_out, want_grads = _run(fn, args, params)
+        _assert_same(out, want_out, rtol)
+        _assert_same(grads, want_grads, rtol, zeros_for_none)
+    assert len(traced._programs) == 1, "replayed, not traced again"
+    return traced
+
+
+# -- quantile / nanquantile ------------------------------------------------------------------------
+def _with_nans(rng, shape, dtype=np.float64):
+    a = rng.standard_normal(shape)
+    a[rng.random(shape) < 0.3] = np.nan
+    return nabla.tensor(a.astype(dtype), requires_grad=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_reads_a_tensor_q_at_each_replay(interpolation, dtype, rng):
+    def fn(x, q):
+        return (nabla.quantile(x, q, dim=1, interpolation=interpolation),
+                nabla.quantile(x, q[0], interpolation=interpolation),
+                nabla.nanquantile(x, q, dim=0, keepdim=True, interpolation=interpolation))
+
+    def args(levels):
+        return _leaf(rng, (4, 7), dtype), nabla.tensor(np.array(levels, dtype))
+
+    # 0.5 of 6 gaps: a tie for 'nearest' (half to even), as are 1/12 and 0.25 along 7 rows
+    _replays(fn, args([0.1, 0.5, 0.25]), [args([0.9, 1 / 12, 0.0]), args([1.0, 0.5, 0.75])],
+             rtol=_RTOL[dtype])
+
+
+@pytest.mark.parametrize("op", [nabla.quantile, nabla.nanquantile])
+def test_quantile_with_a_float_q_and_nans(op, rng):
+    def fn(x):
+        return op(x, 0.3, dim=1), op(x, 0.75)
+
+    _replays(fn, [_with_nans(rng, (5, 6))], [[_with_nans(rng, (5, 6))] for _ in range(2)])
+
+
+def test_check_trace_catches_a_level_taken_out_of_the_tensor(rng):
+    def frozen(x, q):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TracerWarning)
+            return nabla.quantile(x, q.tolist(), dim=1)
+
+    with pytest.raises(TraceError, match="does not reproduce"):
+        nabla.jit.trace(frozen, (_leaf(rng, (3, 5)), nabla.tensor([0.2, 0.9], dtype=nabla.float64)))
+
+
+# -- index writes and reductions into positions ----------------------------------------------
+def _write_cases(rng):
+    """(name, fn, make_args): every make_args() draws other indices, masks and values."""
+    def mask(shape):
+        return nabla.tensor(rng.random(shape) > 0.5)
+
+    return [
+        ("index_copy", lambda x, i, s: nabla.index_copy(x, 0, i, s),
+         lambda: (_leaf(rng, (5, 3)), nabla.tensor(rng.permutation(5)[:2]), _leaf(rng, (2, 3)))),
+        ("index_fill", lambda x, i, v: nabla.index_fill(x, 1, i, v),
+         lambda: (_leaf(rng, (4, 5)), _ints(rng, -5, 5, (3,)), _leaf(rng, ()))),
+        ("index_put", lambda x, i, j, v: nabla.index_put(x, (i, j), v, accumulate=True),
+         lambda: (_leaf(rng, (5, 3)), _ints(rng, 0, 5, (4,)), _ints(rng, -3, 3, (4,)),
+                  _leaf(rng, (4,)))),
+        ("index_put_mask", lambda x, m, v: nabla.index_put(x, (m,), v),
+         lambda: (_leaf(rng, (5, 3)), mask(5), _leaf(rng, (3,)))),
+        ("put", lambda x, i, s: nabla.put(x, i, s, accumulate=True),
+         lambda: (_leaf(rng, (3, 4)), _ints(rng, -12, 12, (6,)), _leaf(rng, (2, 3)))),
+        ("masked_scatter", lambda x, m, s: nabla.masked_scatter(x, m, s),
+         lambda: (_leaf(rng, (3, 4)), mask((4,)), _leaf(rng, (13,)))),
+        ("index_reduce_amax", lambda x, i, s: nabla.index_reduce(x, 0, i, s, "amax"),
+         lambda: (_leaf(rng, (5, 3)), _ints(rng, 0, 5, (6,)), _leaf(rng, (6, 3)))),
+        ("index_reduce_prod", lambda x, i, s: x.index_reduce(1, i, s, "prod",
+                                                             include_self=False),
+         lambda: (_leaf(rng, (3, 4)), _ints(rng, 0, 4, (5,)), _leaf(rng, (3, 5)))),
+        ("index_reduce_mean", lambda x, i, s: nabla.index_reduce(x, 0, i, s, "mean"),
+         lambda: (_leaf(rng, (4, 2)), _ints(rng, 0, 4, (5,)), _leaf(rng, (5, 2)))),
+    ] + [
+        (f"scatter_reduce_{reduce}_{include}",
+         lambda x, i, s, reduce=reduce, include=include: nabla.scatter_reduce(
+             x, 1, i, s, reduce, include_self=include),
+         lambda: (_leaf(rng, (3, 5)), _ints(rng, 0, 5, (3, 4)), _leaf(rng, (3, 6))))
+        for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)
+    ]
+
+
+@pytest.mark.parametrize("case", range(19))
+def test_index_writes_read_indices_masks_and_values_at_each_replay(case, rng):
+    name, fn, make = _write_cases(rng)[case]
+    _replays(fn, make(), [make() for _ in range(3)])
+
+
+def test_index_writes_with_ties_and_zeros_replay_like_eager(rng):
+    """amax ties share the gradient and prod is exact with zeros: both depend on the values of
+    the replay, not of the example."""
+    def fn(x, i, s):
+        return (nabla.scatter_reduce(x, 0, i, s, "amax"), nabla.scatter_reduce(x, 0, i, s, "prod"),
+                nabla.index_reduce(x, 0, i[:, 0], s, "amin", include_self=False))
+
+    def args(seed):
+        r = np.random.default_rng(seed)
+        x = nabla.tensor(r.integers(-2, 3, (4, 3)).astype(np.float64), requires_grad=True)
+        s = nabla.tensor(r.integers(-2, 3, (5, 3)).astype(np.float64), requires_grad=True)
+        return x, nabla.tensor(r.integers(0, 4, (5, 3))), s
+
+    _replays(fn, args(0), [args(k) for k in range(1, 5)])
+
+
+# -- order statistics, counts, searches ---------------------------------------------------------
+def test_mode_nanmedian_renorm_replay_like_eager(rng):
+    def fn(x, y):
+        m = nabla.mode(x, 1)
+        med = nabla.nanmedian(y, 0, keepdim=True)
+        return (m.values, m.indices, med.values, med.indices, nabla.nanmedian(y),
+                nabla.renorm(y.nan_to_num(), 2, 0, 1.5), nabla.renorm(x, float("inf"), 1, 2.0))
+
+    def args():
+        x = nabla.tensor(rng.integers(0, 3, (4, 7)).astype(np.float64), requires_grad=True)
+        return x, _with_nans(rng, (6, 3))
+
+    _replays(fn, args(), [args() for _ in range(3)])
+
+
+def test_counts_and_searches_are_recomputed_at_each_replay(rng):
+    def fn(x, seq, v, edges, w):
+        edges = edges.sort().values  # check_trace permutes the inputs: edges must stay sorted
+        values, inverse, counts = nabla.unique_consecutive(x, return_inverse=True,
+                                                           return_counts=True)
+        hist = nabla.histogram(v, edges, weight=w)
+        return (values, inverse, counts, nabla.unique_consecutive(x.reshape(4, 2), dim=0),
+                nabla.histogram(v, 4).hist, nabla.histogram(v, 3, range=(-1.0, 1.0)).bin_edges,
+                hist.hist, nabla.searchsorted(seq, v.reshape(2, 4), right=True),
+                nabla.searchsorted(seq[0], v, sorter=nabla.argsort(seq[0])),
+                nabla.bucketize(v, edges), nabla.bucketize(v, edges, right=True, out_int32=True))
+
+    def args():
+        return (_ints(rng, 0, 3, (8,)), nabla.tensor(np.sort(rng.standard_normal((2, 5)), 1)),
+                nabla.tensor(rng.standard_normal(8) * 2),
+                nabla.tensor(rng.standard_normal(4)), nabla.tensor(rng.random(8)))
+
+    _replays(fn, args(), [args() for _ in range(3)])
+
+
+# -- data-dependent sizes -------------------------------------------------------------------------
+def test_sizes_that_depend_on_the_data_replay_with_their_gradients(rng):
+    """nonzero, x[mask], masked_select, unique: a replay's sizes are its own, and so are the
+    shapes its gradients are reduced to (not the example's)."""
+    def fn(x, labels):
+        rows, cols = nabla.nonzero(x > 0.5, as_tuple=True)
+        picked = x[rows, cols].exp()
+        masked = nabla.masked_select(x, x < -0.5) * 2
+        kinds = nabla.unique(labels, return_counts=True)
+        return picked, masked, x[x.abs() < 0.3].sum(), nabla.nonzero(x > 0), *kinds
+
+    example = [nabla.tensor(np.array([[0.9, 0.0, 0.0], [0.0, 0.0, -0.9]]), requires_grad=True),
+               nabla.tensor(np.array([1, 1, 1, 1]))]  # one element of each kind
+    others = [[_leaf(rng, (2, 3)), _ints(rng, 0, 5, (4,))] for _ in range(4)]
+    _replays(fn, example, others)
+
+
+def test_a_size_of_one_in_the_example_is_not_broadcast_at_a_replay(rng):
+    """A value of size 1 while tracing, larger at a replay: its gradient keeps the replay's size
+    (reduced to the example's size, it would be summed into one element)."""
+    x = nabla.tensor(np.array([2.0, -1.0, -1.0]), requires_grad=True)
+    traced = nabla.jit.trace(lambda x: x[x > 0] * nabla.arange(1.0, 2.0, dtype=nabla.float64),
+                             x)
+    other = nabla.tensor(np.array([3.0, 1.0, -2.0]), requires_grad=True)
+    (g,) = nabla.autograd.grad(traced(other).sum(), other)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 0.0])
