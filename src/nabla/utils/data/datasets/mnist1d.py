@@ -27,7 +27,10 @@ _KEYS = ("x", "y", "x_test", "y_test")
 
 def _read_cache():
     try:
-        with numpy.load(os.path.join(CACHE_DIR, _FILE), allow_pickle=False) as f:
+        # the file opened here, not by numpy.load: a damaged file is closed too (numpy.load
+        # leaves the handle open when the archive does not read)
+        with open(os.path.join(CACHE_DIR, _FILE), "rb") as fh, \
+                numpy.load(fh, allow_pickle=False) as f:
             return tuple(f[k] for k in _KEYS)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         return None
