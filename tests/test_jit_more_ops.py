@@ -223,3 +223,81 @@ def test_a_size_of_one_in_the_example_is_not_broadcast_at_a_replay(rng):
     other = nabla.tensor(np.array([3.0, 1.0, -2.0]), requires_grad=True)
     (g,) = nabla.autograd.grad(traced(other).sum(), other)
     np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 0.0])
+
+
+# -- random draws: fresh at each replay, as eager -------------------------------------------------
+def _draws_like_eager(fn, example, others, params=()):
+    """Traced on ``example``: from the same seed a replay draws what an eager call draws (same
+    outputs and gradients); two replays in a row draw differently."""
+    traced = nabla.jit.trace(fn, tuple(example))  # check_trace replays from the eager state
+    for k, args in enumerate(others):
+        nabla.manual_seed(k)
+        want = _run(fn, args, params)
+        nabla.manual_seed(k)
+        got = _run(traced, args, params)
+        for a, b in zip(got, want):
+            _assert_same(a, b)
+        again = _run(traced, args, params)[0]
+        assert any(not np.array_equal(a, b) for a, b in zip(again, got[0])), "a fresh draw"
+    assert len(traced._programs) == 1
+    return traced
+
+
+_RANDOM = [
+    ("dropout", lambda x: F.dropout(x, 0.3, training=True)),
+    ("dropout1d", lambda x: F.dropout1d(x.flatten(2), 0.5, training=True)),
+    ("dropout2d", lambda x: F.dropout2d(x, 0.5, training=True)),
+    ("dropout3d", lambda x: F.dropout3d(x.unsqueeze(2), 0.5, training=True)),
+    ("alpha_dropout", lambda x: F.alpha_dropout(x, 0.2, training=True)),
+    ("feature_alpha_dropout", lambda x: F.feature_alpha_dropout(x, 0.5, training=True)),
+    ("rrelu", lambda x: F.rrelu(x, 0.1, 0.4, training=True)),
+    ("fractional_max_pool2d", lambda x: F.fractional_max_pool2d(x, 2, output_size=(4, 3))),
+    ("fractional_max_pool3d", lambda x: F.fractional_max_pool3d(
+        x.reshape(2, 3, 3, 3, 7), (1, 1, 2), output_size=(2, 2, 3), return_indices=True)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", _RANDOM, ids=[c[0] for c in _RANDOM])
+def test_random_ops_draw_anew_at_each_replay(case, dtype, rng):
+    _, fn = case
+    _draws_like_eager(fn, [_leaf(rng, (2, 3, 9, 7), dtype)],
+                      [[_leaf(rng, (2, 3, 9, 7), dtype)] for _ in range(2)])
+
+
+def test_a_module_in_training_mode_replays_its_dropout(rng):
+    model = nn.Sequential(nn.Linear(5, 8), nn.RReLU(), nn.Dropout(0.4), nn.Linear(8, 3),
+                          nn.AlphaDropout(0.2)).double()
+    model.train()
+    _draws_like_eager(model, [_leaf(rng, (6, 5))], [[_leaf(rng, (6, 5))] for _ in range(2)],
+                      params=list(model.parameters()))
+    model.eval()  # traced in eval mode, the dropouts are identities: every replay agrees
+    x = _leaf(rng, (6, 5))
+    traced = nabla.jit.trace(model, x)
+    np.testing.assert_array_equal(traced(x).detach().numpy(), traced(x).detach().numpy())
+
+
+def test_other_random_draws_are_refused(rng):
+    x = _leaf(rng, (3, 4))
+    with pytest.raises(TraceError, match="random draw"):
+        nabla.jit.trace(lambda x: x * nabla.randn(3, 4, dtype=nabla.float64), x)
+    with pytest.raises(TraceError, match="random draw"):
+        nabla.jit.trace(lambda x: F.gumbel_softmax(x), x)
+
+
+# -- fractional max pooling with given samples ---------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dims", [2, 3])
+def test_fractional_max_pool_reads_input_and_samples_at_each_replay(dims, dtype, rng):
+    """The maxima's places depend on the values and on the samples: both are recomputed."""
+    pool = F.fractional_max_pool2d if dims == 2 else F.fractional_max_pool3d
+    spatial = (9, 8) if dims == 2 else (6, 7, 5)
+
+    def fn(x, samples):
+        return pool(x, 2, output_size=(3,) * dims, _random_samples=samples, return_indices=True)
+
+    def args():  # samples below 0.9: check_trace scales float inputs by up to 1.1
+        return (_leaf(rng, (2, 3) + spatial, dtype),
+                nabla.tensor((rng.random((2, 3, dims)) * 0.9).astype(dtype)))
+
+    _replays(fn, args(), [args() for _ in range(3)], rtol=_RTOL[dtype])

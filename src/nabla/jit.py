@@ -16,11 +16,17 @@ A trace sees only nabla ops, as ``torch.jit.trace`` sees only what it records:
   every call, so optimizer updates are seen; anything else is a constant of the trace;
 - Python control flow is frozen at the path the examples took; values taken out of tensors
   (``.item()``, ``.numpy()``, ``bool(t)``) are frozen too, with a ``TracerWarning``;
-- random draws (dropout in training mode), in-place writes and custom ``autograd.Function``s are
-  refused with a ``TraceError``; trace the model in ``eval()`` mode or keep them outside;
+- the random draws of dropout (all kinds), rrelu (training) and fractional max pooling are
+  steps of the program that draw anew at each replay, as eager calls do; other draws (rand,
+  randn, multinomial), in-place writes and custom ``autograd.Function``s are refused with a
+  ``TraceError``: keep them outside the traced function;
+- sizes that depend on the data (``x[mask]``, nonzero, unique) are recomputed at each replay,
+  gradients included; a size read in Python (``len(t)``, ``t.shape[0]`` of such a value) is
+  frozen like any Python value;
 - a new input signature (shapes, dtypes, requires_grad) gets a trace of its own;
 - ``check_trace=True`` (default) replays the trace on perturbed inputs and compares outputs and
-  gradients with an eager call, so a trace that froze a value it should not have fails loudly;
+  gradients with an eager call (both from the same random state), so a trace that froze a
+  value it should not have fails loudly;
 - only first derivatives: ``create_graph=True`` through a trace raises (call ``fn`` eagerly).
 """
 
@@ -31,6 +37,7 @@ from nabla.autograd.function import Function, _make, _new, _sequence
 from nabla.autograd.grad_mode import _mode, _trace, enable_grad
 from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.shape import sum_to_size
+from nabla.random import default_generator
 from nabla.tensor import Tensor
 
 __all__ = ["trace", "TracedFunction", "TraceError", "TracerWarning", "compile"]
@@ -352,8 +359,11 @@ def _check(fn, program: _Program, inputs) -> None:
         if a.dtype.kind == "f":
             b = (b * rng.uniform(0.9, 1.1, a.shape)).astype(a.dtype)
         others.append(Tensor(b, requires_grad=t._requires_grad))
+    rng = default_generator.np.bit_generator
+    state = rng.state
     with enable_grad():
         eager = fn(*others)
+        rng.state = state  # a replay's random steps (dropout) draw what the eager call drew
         replay = program(others)
     eager = [eager] if isinstance(eager, Tensor) else list(eager)
     replay = [replay] if isinstance(replay, Tensor) else list(replay)

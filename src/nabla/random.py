@@ -93,5 +93,12 @@ def set_rng_state(state) -> None:
 def numpy_generator(generator: Generator | None = None) -> numpy.random.Generator:
     """The NumPy generator behind ``generator`` (the global one when None)."""
     if _trace.tracer is not None:  # a replay would repeat the same draw: refuse
-        _trace.tracer.refuse("a random draw (dropout, rand, randn, ...)")
+        _trace.tracer.refuse("a random draw (rand, randn, multinomial, ...)")
     return (generator or default_generator).np
+
+
+def step_generator() -> numpy.random.Generator:
+    """The global NumPy generator for a draw inside a plain step (``ops.reduce._plain``): a
+    replay of ``nabla.jit.trace`` runs the step again, so it draws anew as an eager call does.
+    Draws anywhere else go through ``numpy_generator``, which refuses to be traced."""
+    return default_generator.np

@@ -10,6 +10,8 @@ tensor; the ``op_`` functions (``relu_``, ``celu_``, ...) write into their input
 tensor's in-place machinery (recorded in the graph when a gradient is needed).
 """
 
+from functools import partial
+
 from nabla import ops
 from nabla.backend import array_module
 from nabla.nn.functional.activation import (
@@ -23,7 +25,8 @@ from nabla.nn.functional.activation import (
     selu,
 )
 from nabla.ops.elementwise import sigmoid, tanh, where
-from nabla.random import numpy_generator
+from nabla.ops.reduce import _plain
+from nabla.random import step_generator
 from nabla.tensor import Tensor
 
 __all__ = ["prelu", "celu", "glu", "hardshrink", "softshrink", "hardsigmoid", "hardswish",
@@ -118,11 +121,15 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     from nabla's global generator while training, and a = (lower + upper) / 2 in eval."""
     if not training:
         return LeakyRelu.apply(input, (lower + upper) / 2)
-    x = input._data
+    # a plain step: a replay of nabla.jit.trace draws fresh slopes for its own input
+    return input * _plain(partial(_rrelu_factors, lower=lower, upper=upper), input)
+
+
+def _rrelu_factors(x, lower: float, upper: float):
+    """1 where x > 0, a slope drawn from U(lower, upper) elsewhere (x's shape and dtype)."""
     xp = array_module(x)
-    slopes = numpy_generator().uniform(lower, upper, x.shape)
-    noise = xp.where(x <= 0, xp.asarray(slopes, dtype=x.dtype), x.dtype.type(1))
-    return input * Tensor._make(noise)
+    slopes = step_generator().uniform(lower, upper, x.shape)
+    return xp.where(x <= 0, xp.asarray(slopes, dtype=x.dtype), x.dtype.type(1))
 
 
 # -- in-place aliases: the op written into its input ------------------------------------------

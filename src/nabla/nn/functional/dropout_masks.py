@@ -1,11 +1,15 @@
 """Dropout: zero elements at random while training. Derived ops: the input times a mask drawn
-from nabla's global generator, so ``manual_seed`` makes it reproducible."""
+from nabla's global generator, so ``manual_seed`` makes it reproducible. The mask is drawn in a
+plain step (``_plain``), so a replay of ``nabla.jit.trace`` draws a fresh one, as an eager call
+does."""
 
 import warnings
+from functools import partial
 
 from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
-from nabla.random import numpy_generator
+from nabla.ops.reduce import _plain
+from nabla.random import step_generator
 from nabla.tensor import Tensor
 
 __all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
@@ -19,16 +23,21 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(input: Tensor, p: float, shape: tuple):
-    """Boolean array of ``shape``, True with probability 1 - p."""
-    dtype = input.dtype if input.dtype.itemsize >= 4 else "float32"
-    return numpy_generator().random(shape, dtype=dtype) >= p
+def _keep_mask(x, p: float, shape: tuple):
+    """Boolean array of ``shape``, True with probability 1 - p (drawn in x's dtype, at least
+    float32)."""
+    dtype = x.dtype if x.dtype.itemsize >= 4 else "float32"
+    return step_generator().random(shape, dtype=dtype) >= p
+
+
+def _scaled_mask_of(x, p: float, shape: tuple):
+    """1 / (1 - p) where kept, 0 where dropped: an array of ``shape`` and x's dtype."""
+    return array_module(x).multiply(_keep_mask(x, p, shape), x.dtype.type(1.0 / (1.0 - p)),
+                                    dtype=x.dtype)
 
 
 def _scaled_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
-    xp = array_module(input._data)
-    keep = _keep_mask(input, p, shape)
-    return Tensor._make(xp.multiply(keep, input.dtype.type(1.0 / (1.0 - p)), dtype=input.dtype))
+    return _plain(partial(_scaled_mask_of, p=p, shape=shape), input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -106,15 +115,19 @@ def _alpha(input: Tensor, p: float, training: bool, shape_fn) -> Tensor:
         return input
     if p == 1.0:
         return input * 0.0
-    # kept: a * x + a * alpha' * p;  dropped: a * alpha' * (p - 1), with
-    # a = 1 / sqrt((alpha'^2 p + 1)(1 - p)): mean and variance are preserved for SELU nets
-    keep = _keep_mask(input, p, shape_fn(input))
-    a = ((_SELU_ALPHA_PRIME**2 * p + 1) * (1 - p)) ** -0.5
-    xp = array_module(input._data)
-    scale = Tensor._make(xp.multiply(keep, input.dtype.type(a), dtype=input.dtype))
-    shift = Tensor._make(((keep - 1.0) * (_SELU_ALPHA_PRIME * a)
-                          + _SELU_ALPHA_PRIME * a * p).astype(input.dtype))
+    scale, shift = _plain(partial(_alpha_affine, p=p, shape=shape_fn(input)), input)
     return mul(input, scale) + shift
+
+
+def _alpha_affine(x, p: float, shape: tuple) -> tuple:
+    """(scale, shift) arrays of ``shape`` and x's dtype for a fresh mask. kept: a * x +
+    a * alpha' * p;  dropped: a * alpha' * (p - 1), with a = 1 / sqrt((alpha'^2 p + 1)(1 - p)):
+    mean and variance are preserved for SELU nets."""
+    keep = _keep_mask(x, p, shape)
+    a = ((_SELU_ALPHA_PRIME**2 * p + 1) * (1 - p)) ** -0.5
+    scale = array_module(x).multiply(keep, x.dtype.type(a), dtype=x.dtype)
+    shift = ((keep - 1.0) * (_SELU_ALPHA_PRIME * a) + _SELU_ALPHA_PRIME * a * p).astype(x.dtype)
+    return scale, shift
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,

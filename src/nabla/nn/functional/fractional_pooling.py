@@ -14,13 +14,15 @@ back at each argmax.
 """
 
 import math
+from functools import partial
 
 from nabla.backend import array_module
 from nabla.nn.functional._shapes import batched
 from nabla.nn.utils.conv_utils import ntuple
+from nabla.ops.reduce import _plain
 from nabla.ops.scatter import gather
 from nabla.ops.shape import reshape
-from nabla.random import numpy_generator
+from nabla.random import step_generator
 from nabla.tensor import Tensor
 
 __all__ = ["fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
@@ -96,12 +98,13 @@ def _output_size(op: str, spatial: tuple, output_size, output_ratio) -> tuple:
 
 
 def _samples(op: str, x: Tensor, samples, dims: int):
-    """The (N, C, dims) samples as an array of x's dtype: checked, or drawn from nabla's
-    global generator (nabla.manual_seed makes them reproducible)."""
+    """The (N' >= N, C, dims) samples, checked: a Tensor stays one (so that nabla.jit.trace
+    reads it at each replay), others become an array of x's dtype; None stays None (drawn by
+    _window_index)."""
+    if samples is None:
+        return None
     n, c = x.shape[:2]
     xp = array_module(x._data)
-    if samples is None:
-        return numpy_generator().random((n, c, dims), dtype=x.dtype)
     u = samples._data if isinstance(samples, Tensor) else xp.asarray(samples)
     if u.ndim != 3 or u.shape[0] < n or u.shape[1] != c or u.shape[2] != dims:
         raise RuntimeError(f"{op}: _random_samples must have shape (N >= {n}, {c}, {dims}) for "
@@ -111,7 +114,23 @@ def _samples(op: str, x: Tensor, samples, dims: int):
                            f"{u.dtype}")
     if u.size and not ((u >= 0) & (u <= 1)).all():
         raise RuntimeError(f"{op}: _random_samples must lie in [0, 1]")
-    return u[:n]
+    return samples if isinstance(samples, Tensor) else u
+
+
+def _window_index(x, u, kernel: tuple, out: tuple):
+    """The flat argmax index (N, C, *out) of every window of array ``x`` placed by samples
+    ``u``, or by samples drawn from nabla's global generator when ``u`` is None (so that
+    nabla.manual_seed makes them reproducible). A step of nabla.jit.trace: each replay finds
+    the maxima of its own input, and draws anew as an eager call does."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    dims = len(kernel)
+    u = step_generator().random((n, c, dims), dtype=x.dtype) if u is None else u[:n]
+    # 2-D samples are (width, height), 3-D ones (time, height, width), as in PyTorch
+    order = (1, 0) if dims == 2 else (0, 1, 2)
+    starts = [_window_starts(xp, u[:, :, j], size, o, k)
+              for j, size, o, k in zip(order, x.shape[2:], out, kernel)]
+    return _argmax_indices(xp, x, starts, kernel)
 
 
 def _fractional_max_pool(op: str, input: Tensor, dims: int, kernel_size, output_size,
@@ -135,16 +154,10 @@ def _fractional_max_pool(op: str, input: Tensor, dims: int, kernel_size, output_
             raise RuntimeError(f"{op}: pool {name} {k} too large relative to input {name} {n} "
                                f"for output {name} {o} (input {tuple(input.shape)})")
     u = _samples(op, x, samples, dims)
-    xp = array_module(x._data)
-    # 2-D samples are (width, height), 3-D ones (time, height, width), as in PyTorch
-    order = (1, 0) if dims == 2 else (0, 1, 2)
-    starts = [_window_starts(xp, u[:, :, j], n, o, k)
-              for j, n, o, k in zip(order, spatial, out, kernel)]
-    arg = _argmax_indices(xp, x._data, starts, kernel)
+    index = _plain(partial(_window_index, kernel=kernel, out=out), x, u)
     n, c = x.shape[:2]
-    index = Tensor._make(arg)
-    flat = reshape(index, (n, c, math.prod(arg.shape[2:])))
-    y = reshape(gather(reshape(x, (n, c, math.prod(spatial))), 2, flat), arg.shape)
+    flat = reshape(index, (n, c, math.prod(out)))
+    y = reshape(gather(reshape(x, (n, c, math.prod(spatial))), 2, flat), tuple(index.shape))
     if unbatched:
         y, index = reshape(y, y.shape[1:]), reshape(index, index.shape[1:])
     return y, index
