@@ -301,3 +301,57 @@ def test_fractional_max_pool_reads_input_and_samples_at_each_replay(dims, dtype,
                 nabla.tensor((rng.random((2, 3, dims)) * 0.9).astype(dtype)))
 
     _replays(fn, args(), [args() for _ in range(3)], rtol=_RTOL[dtype])
+
+
+# -- adaptive softmax: the targets decide which clusters run ---------------------------------------
+def _adaptive(dtype=np.float64):
+    nabla.manual_seed(3)
+    model = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 9, 15], div_value=2.0, head_bias=True)
+    return model.to(nabla.float64 if dtype == np.float64 else nabla.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adaptive_softmax_runs_the_clusters_of_each_replays_targets(dtype, rng):
+    """Traced on targets of the shortlist only (every tail empty), then replayed on targets of
+    other clusters: outputs, loss and the gradients of the input and of every parameter are
+    eager's (a tail no target uses: None eagerly, zero through the trace)."""
+    model = _adaptive(dtype)
+    params = list(model.parameters())
+
+    def fn(x, target):
+        return tuple(model(x, target))
+
+    def args(low, high, target_dtype=np.int64):
+        return _leaf(rng, (7, 8), dtype), nabla.tensor(rng.integers(low, high, 7)
+                                                       .astype(target_dtype))
+
+    traced = _replays(fn, args(0, 4), [args(0, 20), args(9, 20), args(0, 4), args(4, 9)],
+                      params, rtol=_RTOL[dtype], zeros_for_none=True)
+    x, target = args(0, 20)
+    assert traced(x, target)[0].shape == (7,)
+    _replays(fn, args(15, 20, np.int32), [args(0, 20, np.int32), args(0, 9, np.int32)], params,
+             rtol=_RTOL[dtype], zeros_for_none=True)
+
+
+def test_adaptive_softmax_predict_and_log_prob_replay_like_eager(rng):
+    model = _adaptive()
+    params = list(model.parameters())
+
+    def fn(x):
+        return model.predict(x), model.log_prob(x)
+
+    def args(shortlist_bias):  # the head prefers the shortlist, the clusters, or neither
+        with nabla.no_grad():
+            model.head.bias.zero_()
+            model.head.bias[:4] += shortlist_bias
+        return [_leaf(rng, (9, 8), scale=3.0)]
+
+    example = args(50.0)  # every row in the shortlist: predict evaluates no tail eagerly
+    traced = nabla.jit.trace(fn, tuple(example))
+    for bias in (-50.0, 0.0, 50.0):
+        (x,) = args(bias)
+        got, want = _run(traced, [x], params), _run(fn, [x], params)
+        _assert_same(got[0], want[0])
+        _assert_same(got[1], want[1])
+        np.testing.assert_array_equal(got[0][0], want[0][1].argmax(1))
+    assert len(traced._programs) == 1

@@ -6,17 +6,24 @@ Classes are split by frequency at the cutoffs c_0 < c_1 < ... < c_k = n_classes:
 [0, c_0) is scored by the head, which also has one column per tail cluster [c_{i-1}, c_i); a
 class in cluster i gets log p = log p_head(cluster i) + log p_tail_i(class), where tail i is a
 low-rank Linear(in, in / div^i) -> Linear(., cluster size). The forward composes nabla ops
-(linear, log_softmax, gather, index_select, index_add), so it has no gradient rule of its own.
+(linear, log_softmax, gather, index_select, index_add), so it has no gradient rule of its own;
+the targets' clusters and rows are ops too (bucketize, nonzero), so that ``nabla.jit.trace``
+recomputes them for each call's targets. Eagerly, a cluster no target falls in is skipped, as
+in PyTorch (its tail gets no gradient); a trace runs every cluster (an empty one gives its tail
+a zero gradient), as the replay cannot know which will be empty.
 """
 
 from collections import namedtuple
 
+from nabla import dtype as _dt
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.nn.functional.activation import log_softmax
 from nabla.nn.modules.container import ModuleList, Sequential
 from nabla.nn.modules.linear import Linear
 from nabla.nn.modules.module import Module
-from nabla.ops import argmax, cat, gather, index_add, index_select
+from nabla.ops import argmax, bucketize, cat, gather, index_add, index_copy, index_select, nonzero
+from nabla.ops.elementwise import where
 from nabla.tensor import Tensor
 
 __all__ = ["AdaptiveLogSoftmaxWithLoss"]
@@ -82,24 +89,26 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> _ASMoutput:
         x, t, batched = self._check_pair(input, target)
-        xp = array_module(t._data)
-        labels = t._data.astype(xp.int64)
+        labels = t._data
         if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):
             raise RuntimeError(f"AdaptiveLogSoftmaxWithLoss: target values should be in "
                                f"[0, {self.n_classes - 1}], but values in range "
                                f"[{int(labels.min())}, {int(labels.max())}] were found")
+        labels = t if t.dtype == _dt.int64 else t.long()
         # the cluster of each target (0: the shortlist) and its column in the head
-        cluster = xp.searchsorted(xp.asarray(self.cutoffs[:-1]), labels, side="right")
-        column = xp.where(cluster == 0, labels, self.shortlist_size + cluster - 1)
+        starts = Tensor._make(array_module(labels._data).asarray(self.cutoffs[:-1], _dt.int64))
+        cluster = bucketize(labels, starts, right=True)
+        column = where(cluster == 0, labels, cluster + (self.shortlist_size - 1))
         head_lp = log_softmax(self.head(x), 1)
-        output = gather(head_lp, 1, column[:, None]).reshape(-1)
+        output = gather(head_lp, 1, column.reshape(-1, 1)).reshape(-1)
         for i, projection in enumerate(self.tail):
-            rows = xp.nonzero(cluster == i + 1)[0]
-            if not rows.size:
+            rows = nonzero(cluster == i + 1, as_tuple=True)[0]
+            if rows.shape[0] == 0 and _trace.tracer is None:  # see the module docstring
                 continue
             tail_lp = log_softmax(projection(index_select(x, 0, rows)), 1)
-            local = gather(tail_lp, 1, (labels[rows] - self.cutoffs[i])[:, None])
-            output = index_add(output, 0, rows, local.reshape(-1))
+            local = index_select(labels, 0, rows) - self.cutoffs[i]
+            output = index_add(output, 0, rows, gather(tail_lp, 1, local.reshape(-1, 1))
+                               .reshape(-1))
         loss = (-output).mean()
         return _ASMoutput(output if batched else output.reshape(()), loss)
 
@@ -150,12 +159,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         self._check_matrix("predict", input)
         head_output = self.head(input)
         best = argmax(head_output, 1)
-        xp = array_module(best._data)
-        rows = xp.nonzero(best._data >= self.shortlist_size)[0]
-        if not rows.size:
+        rows = nonzero(best >= self.shortlist_size, as_tuple=True)[0]
+        if rows.shape[0] == 0 and _trace.tracer is None:
             return best
         full = self._full_log_prob(index_select(input, 0, rows),
                                    index_select(head_output, 0, rows))
-        out = best._data.copy()
-        out[rows] = argmax(full, 1)._data
-        return Tensor._make(out)
+        return index_copy(best, 0, rows, argmax(full, 1))
