@@ -355,3 +355,40 @@ def test_adaptive_softmax_predict_and_log_prob_replay_like_eager(rng):
         _assert_same(got[1], want[1])
         np.testing.assert_array_equal(got[0][0], want[0][1].argmax(1))
     assert len(traced._programs) == 1
+
+
+# -- CTC loss: lengths that change between calls ------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_ctc_loss_reads_targets_and_lengths_at_each_replay(reduction, dtype, rng):
+    t_len, n, classes, s = 12, 3, 5, 4
+
+    def fn(log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs.log_softmax(2), targets, input_lengths, target_lengths,
+                          reduction=reduction, zero_infinity=True)
+
+    def args():  # short inputs too: impossible alignments, zeroed by zero_infinity
+        return (_leaf(rng, (t_len, n, classes), dtype), _ints(rng, 1, classes, (n, s)),
+                _ints(rng, 1, t_len + 1, (n,)), _ints(rng, 0, s + 1, (n,)))
+
+    _replays(fn, args(), [args() for _ in range(4)], rtol=_RTOL[dtype])
+
+
+def test_ctc_loss_module_with_concatenated_targets(rng):
+    """1-D targets: the label sequences back to back; their lengths change, their sum (the
+    size of the targets, part of the trace's signature) stays."""
+    loss = nn.CTCLoss(blank=4)
+
+    def fn(log_probs, targets, input_lengths, target_lengths):
+        return loss(log_probs.log_softmax(2), targets, input_lengths, target_lengths)
+
+    def args(lengths):
+        return (_leaf(rng, (10, 3, 5)), _ints(rng, 0, 4, (sum(lengths),)),
+                _ints(rng, 7, 11, (3,)), nabla.tensor(np.array(lengths)))
+
+    traced = _replays(fn, args([2, 3, 1]), [args([0, 6, 0]), args([3, 3, 0]), args([1, 1, 4])])
+    with pytest.raises(RuntimeError, match="target_lengths .* do not fit"):
+        traced(*args([2, 3, 1])[:3], nabla.tensor(np.array([2, 3, 2])))
+    bad = args([2, 3, 1])
+    with pytest.raises(RuntimeError, match=r"input_lengths must lie in \[0, 10\]"):
+        traced(bad[0], bad[1], nabla.tensor(np.array([11, 3, 3])), bad[3])

@@ -140,6 +140,7 @@ class CtcLoss(Op):
                 zero_infinity):
         xp = array_module(log_probs)
         il, tl = input_lengths.astype(xp.int64), target_lengths.astype(xp.int64)
+        _check_replayed(il, tl, targets, log_probs.shape[0])
         ext = _extended_labels(xp, targets, tl, blank)
         lpe = log_probs[:, xp.arange(ext.shape[0])[:, None], ext]
         skip = _skips(xp, ext)
@@ -201,6 +202,20 @@ class CtcLossBackward(Op):
 
 
 # -- argument checks ------------------------------------------------------------------------
+def _check_replayed(il, tl, targets, t_len: int) -> None:
+    """The lengths fit log_probs and the targets. ctc_loss checks its arguments before the op
+    runs, with more detail; a replay of nabla.jit.trace runs the op alone on new lengths."""
+    if il.size and (il.min() < 0 or il.max() > t_len or tl.min() < 0):
+        raise RuntimeError(f"ctc_loss: input_lengths must lie in [0, {t_len}] (T) and "
+                           f"target_lengths must not be negative, got {il.tolist()} and "
+                           f"{tl.tolist()}")
+    if (targets.ndim == 1 and int(tl.sum()) != targets.shape[0]) or \
+            (targets.ndim == 2 and tl.size and int(tl.max()) > targets.shape[1]):
+        raise RuntimeError(f"ctc_loss: target_lengths {tl.tolist()} do not fit targets of shape "
+                           f"{tuple(targets.shape)} (padded: each length at most S; "
+                           "concatenated: their sum is the size)")
+
+
 def _lengths(what: str, value, n: int, bound: int | None, xp):
     """Lengths given as a Tensor or a tuple/list of ints, as an int64 array of n values in
     [0, bound]."""
