@@ -95,6 +95,28 @@ from nabla.linalg import det, matrix_power, slogdet  # noqa: E402
 from nabla.linalg import inv as inverse  # noqa: E402
 from nabla.linalg.inverse import logdet  # noqa: E402
 from nabla.linalg.pseudoinverse import pinverse  # noqa: E402
+from nabla.linalg.legacy import (  # noqa: E402  (the pre-torch.linalg names, as torch.svd)
+    chain_matmul,
+    cholesky,
+    eig,
+    frobenius_norm,
+    lstsq,
+    lu,
+    lu_solve,
+    matrix_rank,
+    nuclear_norm,
+    qr,
+    solve,
+    svd,
+    symeig,
+)
+from nabla.linalg.lu_factorization import lu_unpack  # noqa: E402
+from nabla.linalg.triangular import (  # noqa: E402
+    cholesky_inverse,
+    cholesky_solve,
+    triangular_solve,
+)
+from nabla.ops.linalg import outer as ger  # noqa: E402  (torch's older name of outer)
 from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402
 from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)
 
