@@ -251,7 +251,9 @@ def _converters() -> dict:
         converters_count,
         converters_index,
         converters_loss,
+        converters_math,
         converters_nn,
+        converters_order,
         converters_reduce,
         converters_scatter,
     )

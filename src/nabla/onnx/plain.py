@@ -22,7 +22,11 @@ Export keys their conversions by the function they amount to:
   (x, return_inverse, return_counts);
 - ``partial(sorting._bincount, minlength)`` -> key sorting.bincount, (x, weights or None,
   minlength);
-- ``partial(embedding_lookup._one_hot, num_classes)`` -> key F.one_hot, (x, num_classes).
+- ``partial(embedding_lookup._one_hot, num_classes)`` -> key F.one_hot, (x, num_classes);
+- ``np.isposinf``, ``np.isneginf`` are their own keys, (x,);
+- the partials of ``_MORE`` (searchsorted, isin, count_nonzero, histc, mode, nanmedian,
+  nanquantile, unique_consecutive, gcd / lcm) -> the public function (np.gcd, np.lcm), with
+  the step's arguments followed by the partial's settings in the order ``_MORE`` lists them.
 """
 
 from functools import partial
@@ -30,19 +34,41 @@ from functools import partial
 import numpy as np
 
 from nabla.nn.functional import embedding_lookup
-from nabla.ops import cumulative, sorting
+from nabla.ops import cumulative, order_stats, sorting
+from nabla.ops.bucketize import _member, _search, isin, searchsorted
+from nabla.ops.compare import _count_nonzero, count_nonzero
 from nabla.ops.extrema import arg_index
+from nabla.ops.numeric import _cast_then
 from nabla.ops.sorting import order
+from nabla.ops.statistics import _histc, histc
+
+# partial's function -> (the key of its conversion, the settings it passes after the arguments)
+_MORE = {
+    _search: (searchsorted, ("dtype", "right", "out_dtype")),
+    _member: (isin, ("dtype", "invert")),
+    _count_nonzero: (count_nonzero, ("axis",)),
+    _histc: (histc, ("bins", "lo", "hi")),
+    order_stats.mode_index: (order_stats.mode, ("dim",)),
+    order_stats.nanmedian_index: (order_stats.nanmedian, ("dim",)),
+    order_stats.nan_quantile_positions: (order_stats.nanquantile, ("dim", "interpolation")),
+    order_stats._unique_consecutive: (order_stats.unique_consecutive,
+                                      ("return_inverse", "return_counts", "dim")),
+}
 
 
 def identify(fn, args: list):
     """``(key, args)`` for a plain step ``fn(*args)``: the NumPy function whose conversion
     writes it and the arguments that conversion takes; key None when it is not known."""
-    if isinstance(fn, np.ufunc) or fn is np.argwhere:
+    if isinstance(fn, np.ufunc) or fn in (np.argwhere, np.isposinf, np.isneginf):
         return fn, args
     if not isinstance(fn, partial):
         return None, args
     kw = fn.keywords
+    if fn.func in _MORE:
+        key, settings = _MORE[fn.func]
+        return key, list(args) + [kw[name] for name in settings]
+    if fn.func is _cast_then and fn.args[0] in (np.gcd, np.lcm):
+        return fn.args[0], list(args) + [fn.args[1]]  # (a, b, the dtype they are cast to)
     if fn.func is np.isclose:
         return np.isclose, list(args) + [kw["rtol"], kw["atol"], kw["equal_nan"]]
     if fn.func is sorting._bincount:

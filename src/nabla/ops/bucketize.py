@@ -9,6 +9,7 @@ comparisons in the same order, so it gives PyTorch's answer also where the seque
 
 import math
 import numbers
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
@@ -119,19 +120,22 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
         raise RuntimeError("searchsorted: bool tensors are not supported; convert them with "
                            ".long() or .float()")
     out_dtype = _dt.int32 if out_int32 else _dt.int64
-    one_d = sorted_sequence.ndim == 1
+    return _plain(partial(_search, dtype=common, right=right, out_dtype=out_dtype),
+                  sorted_sequence, input, sorter)
 
-    def search(seq, values, order):
-        xp = array_module(seq)
-        values = xp.asarray(values, dtype=common)
-        batch = math.prod(seq.shape[:-1])  # rows: 1 for a 1-D sequence
-        flat = values.reshape((1, values.size) if one_d else (batch, values.shape[-1]))
-        seq = seq.astype(common, copy=False).reshape(batch, seq.shape[-1])
-        if order is not None:
-            order = order.reshape(seq.shape)
-        return _binary_search(seq, flat, right, order).astype(out_dtype).reshape(values.shape)
 
-    return _plain(search, sorted_sequence, input, sorter)
+def _search(seq, values, order, dtype, right: bool, out_dtype):
+    """searchsorted on the arrays: ``values`` (an array or a number) and ``seq`` in ``dtype``,
+    each row of a batched ``seq`` searched for its row of values; ``order`` the sorter or None.
+    A module-level function (not a closure) so that onnx.export can read its settings."""
+    xp = array_module(seq)
+    values = xp.asarray(values, dtype=dtype)
+    batch = math.prod(seq.shape[:-1])  # rows: 1 for a 1-D sequence
+    flat = values.reshape((1, values.size) if seq.ndim == 1 else (batch, values.shape[-1]))
+    seq = seq.astype(dtype, copy=False).reshape(batch, seq.shape[-1])
+    if order is not None:
+        order = order.reshape(seq.shape)
+    return _binary_search(seq, flat, right, order).astype(out_dtype).reshape(values.shape)
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
@@ -180,10 +184,11 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
         if (v.dtype == _dt.bool) if isinstance(v, Tensor) else isinstance(v, bool):
             raise RuntimeError(f"isin: bool {name} are not supported; convert with .long()")
     common = _dt.result_type(elements, test_elements)
+    return _plain(partial(_member, dtype=common, invert=invert), elements, test_elements)
 
-    def member(a, b):
-        xp = array_module(b if isinstance(a, numbers.Number) else a)
-        a, b = xp.asarray(a, dtype=common), xp.asarray(b, dtype=common)
-        return xp.asarray(xp.isin(a, b.reshape(-1), invert=invert))
 
-    return _plain(member, elements, test_elements)
+def _member(a, b, dtype, invert: bool):
+    """isin on the arrays (either may be a number), compared in ``dtype``."""
+    xp = array_module(b if isinstance(a, numbers.Number) else a)
+    a, b = xp.asarray(a, dtype=dtype), xp.asarray(b, dtype=dtype)
+    return xp.asarray(xp.isin(a, b.reshape(-1), invert=invert))

@@ -157,8 +157,13 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """The number of nonzero elements over ``dim`` (int64, no gradient)."""
     axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
-    return _plain(lambda a: _xp(input).asarray(_xp(input).count_nonzero(a, axis=axis),
-                                                "int64"), input)
+    return _plain(partial(_count_nonzero, axis=axis), input)
+
+
+def _count_nonzero(a, axis):
+    """count_nonzero on the array, as int64 (a partial of it shows onnx.export the axis)."""
+    xp = array_module(a)
+    return xp.asarray(xp.count_nonzero(a, axis=axis), "int64")
 
 
 def floor_divide(input, other) -> Tensor:
