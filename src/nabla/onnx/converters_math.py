@@ -36,7 +36,7 @@ def _c(g: Graph, value, dtype) -> str:
     return g.const(np.asarray(value, dtype))
 
 
-# -- rounding, trigonometric and hyperbolic functions --------------------------------------------
+# -- rounding, trigonometric and hyperbolic functions ----------------------------------------------
 @converts(*_UNARY)
 def unary(g: Graph, args, out: Value):
     """The ONNX op of the same name, on x in the output's dtype (floor and ceil of integers

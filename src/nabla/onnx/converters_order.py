@@ -40,7 +40,7 @@ def _int64(g: Graph, v) -> str:
     return g.node("Cast", [v], to=g.onnx.TensorProto.INT64)
 
 
-# -- searchsorted, isin, count_nonzero -----------------------------------------------------------
+# -- searchsorted, isin, count_nonzero -------------------------------------------------------------
 @converts(searchsorted)
 def search_sorted(g: Graph, args, out: Value):
     """Insertion points: each row of values searched in its row of the sequence (one row for
