@@ -111,8 +111,9 @@ def test_solve_triangular_gradcheck(rng):
     for upper in (True, False):
         for unit in (False, True):
             a, b = _f64(general(rng, 2, 3, 3), rng.standard_normal((3, 2)))
-            fn = lambda x, y: nabla.linalg.solve_triangular(x, y, upper=upper,  # noqa: E731
-                                                            unitriangular=unit)
+            def fn(x, y, upper=upper, unit=unit):
+                return nabla.linalg.solve_triangular(x, y, upper=upper, unitriangular=unit)
+
             assert gradcheck(fn, (a, b), **GRADCHECK_TOL)
             assert gradgradcheck(fn, (a, b), **GRADCHECK_TOL)
 
@@ -367,7 +368,7 @@ def test_cond(p, dtype, rng):
 def test_cond_gradcheck_and_errors(rng):
     (a,) = _f64(general(rng, 3, 3))
     for p in (None, -2, "fro", "nuc", 1, -1, math.inf, -math.inf):
-        assert gradcheck(lambda x: nabla.linalg.cond(x, p), (a,), **GRADCHECK_TOL)
+        assert gradcheck(lambda x, p=p: nabla.linalg.cond(x, p), (a,), **GRADCHECK_TOL)
     with pytest.raises(RuntimeError, match="cond: p must be one of"):
         nabla.linalg.cond(a, 3)
 

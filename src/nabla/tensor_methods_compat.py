@@ -9,6 +9,7 @@ in-place ``op_`` variants of this batch are in ``tensor_inplace_compat.py`` (mix
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.backend import ndarray
 from nabla.tensor_inplace_compat import CompatInPlaceMethods
+from nabla.tensor_methods_linalg import LinalgTensorMethods
 
 
 def _dim(where: str, dim: int, ndim: int) -> int:
@@ -38,7 +39,7 @@ def _conj_transpose(where: str, t):
     return t if t.ndim == 0 else nabla.ops.transpose(t, -2, -1)
 
 
-class CompatTensorMethods(CompatInPlaceMethods):
+class CompatTensorMethods(CompatInPlaceMethods, LinalgTensorMethods):
     __slots__ = ()
 
     # comparisons of whole tensors (ops/compare.py)
@@ -183,9 +184,10 @@ class CompatTensorMethods(CompatInPlaceMethods):
         """Elements between the start of the memory this tensor views (the outermost NumPy array
         of its ``base`` chain) and its first element; 0 for a tensor owning its memory. A tensor
         made by ``from_numpy`` of a sliced array counts from the start of the unsliced one."""
-        root = self._data
-        while isinstance(root.base, ndarray):
-            root = root.base
+        root, owner = self._data, self._data.base
+        while owner is not None:  # through the wrapper that strided views (as_strided) hold
+            root = owner if isinstance(owner, ndarray) else root
+            owner = getattr(owner, "base", None)
         start = self._data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
         return start // self._data.itemsize
 

@@ -130,7 +130,9 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
             A = U^T U (upper=True); only that triangle is read. Batch dims broadcast with B's.
 
     Returns:
-        X = A^{-1} B of the broadcast shape; differentiable in B and in L's triangle.
+        X = A^{-1} B of the broadcast shape; differentiable in B and in L's triangle (the
+        gradient of L is zero outside the triangle read; PyTorch's has values there, which
+        a Cholesky factor's own rule ignores).
     """
     _cholesky_factor("cholesky_solve", L)
     check_system("cholesky_solve", L, B, True)
