@@ -25,8 +25,11 @@ Export keys their conversions by the function they amount to:
 - ``partial(embedding_lookup._one_hot, num_classes)`` -> key F.one_hot, (x, num_classes);
 - ``np.isposinf``, ``np.isneginf`` are their own keys, (x,);
 - the partials of ``_MORE`` (searchsorted, isin, count_nonzero, histc, mode, nanmedian,
-  nanquantile, unique_consecutive, gcd / lcm) -> the public function (np.gcd, np.lcm), with
-  the step's arguments followed by the partial's settings in the order ``_MORE`` lists them.
+  nanquantile, unique_consecutive, norm with p=0) -> the public function (for the norm, its
+  counting function), with the step's arguments followed by the partial's settings in the
+  order ``_MORE`` lists them;
+- ``partial(numeric._cast_then, np.gcd or np.lcm, dtype)`` -> key np.gcd or np.lcm,
+  (a, b, dtype).
 """
 
 from functools import partial
@@ -38,6 +41,7 @@ from nabla.ops import cumulative, order_stats, sorting
 from nabla.ops.bucketize import _member, _search, isin, searchsorted
 from nabla.ops.compare import _count_nonzero, count_nonzero
 from nabla.ops.extrema import arg_index
+from nabla.ops.linalg import _count_nonzero as _norm_zero
 from nabla.ops.numeric import _cast_then
 from nabla.ops.sorting import order
 from nabla.ops.statistics import _histc, histc
@@ -48,6 +52,7 @@ _MORE = {
     _member: (isin, ("dtype", "invert")),
     _count_nonzero: (count_nonzero, ("axis",)),
     _histc: (histc, ("bins", "lo", "hi")),
+    _norm_zero: (_norm_zero, ("axis", "keepdims")),
     order_stats.mode_index: (order_stats.mode, ("dim",)),
     order_stats.nanmedian_index: (order_stats.nanmedian, ("dim",)),
     order_stats.nan_quantile_positions: (order_stats.nanquantile, ("dim", "interpolation")),
