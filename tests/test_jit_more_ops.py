@@ -185,6 +185,7 @@ def test_counts_and_searches_are_recomputed_at_each_replay(rng):
         hist = nabla.histogram(v, edges, weight=w)
         return (values, inverse, counts, nabla.unique_consecutive(x.reshape(4, 2), dim=0),
                 nabla.histogram(v, 4).hist, nabla.histogram(v, 3, range=(-1.0, 1.0)).bin_edges,
+                nabla.histogram(v, 5, density=True).hist,
                 hist.hist, nabla.searchsorted(seq, v.reshape(2, 4), right=True),
                 nabla.searchsorted(seq[0], v, sorter=nabla.argsort(seq[0])),
                 nabla.bucketize(v, edges), nabla.bucketize(v, edges, right=True, out_int32=True))
