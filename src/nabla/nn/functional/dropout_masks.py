@@ -30,14 +30,14 @@ def _keep_mask(x, p: float, shape: tuple):
     return step_generator().random(shape, dtype=dtype) >= p
 
 
-def _scaled_mask_of(x, p: float, shape: tuple):
+def _dropout_mask(x, p: float, shape: tuple):
     """1 / (1 - p) where kept, 0 where dropped: an array of ``shape`` and x's dtype."""
     return array_module(x).multiply(_keep_mask(x, p, shape), x.dtype.type(1.0 / (1.0 - p)),
                                     dtype=x.dtype)
 
 
 def _scaled_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
-    return _plain(partial(_scaled_mask_of, p=p, shape=shape), input)
+    return _plain(partial(_dropout_mask, p=p, shape=shape), input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -115,11 +115,11 @@ def _alpha(input: Tensor, p: float, training: bool, shape_fn) -> Tensor:
         return input
     if p == 1.0:
         return input * 0.0
-    scale, shift = _plain(partial(_alpha_affine, p=p, shape=shape_fn(input)), input)
+    scale, shift = _plain(partial(_alpha_dropout_affine, p=p, shape=shape_fn(input)), input)
     return mul(input, scale) + shift
 
 
-def _alpha_affine(x, p: float, shape: tuple) -> tuple:
+def _alpha_dropout_affine(x, p: float, shape: tuple) -> tuple:
     """(scale, shift) arrays of ``shape`` and x's dtype for a fresh mask. kept: a * x +
     a * alpha' * p;  dropped: a * alpha' * (p - 1), with a = 1 / sqrt((alpha'^2 p + 1)(1 - p)):
     mean and variance are preserved for SELU nets."""

@@ -100,7 +100,7 @@ def _output_size(op: str, spatial: tuple, output_size, output_ratio) -> tuple:
 def _samples(op: str, x: Tensor, samples, dims: int):
     """The (N' >= N, C, dims) samples, checked: a Tensor stays one (so that nabla.jit.trace
     reads it at each replay), others become an array of x's dtype; None stays None (drawn by
-    _window_index)."""
+    _fractional_pool_index)."""
     if samples is None:
         return None
     n, c = x.shape[:2]
@@ -117,7 +117,7 @@ def _samples(op: str, x: Tensor, samples, dims: int):
     return samples if isinstance(samples, Tensor) else u
 
 
-def _window_index(x, u, kernel: tuple, out: tuple):
+def _fractional_pool_index(x, u, kernel: tuple, out: tuple):
     """The flat argmax index (N, C, *out) of every window of array ``x`` placed by samples
     ``u``, or by samples drawn from nabla's global generator when ``u`` is None (so that
     nabla.manual_seed makes them reproducible). A step of nabla.jit.trace: each replay finds
@@ -154,7 +154,7 @@ def _fractional_max_pool(op: str, input: Tensor, dims: int, kernel_size, output_
             raise RuntimeError(f"{op}: pool {name} {k} too large relative to input {name} {n} "
                                f"for output {name} {o} (input {tuple(input.shape)})")
     u = _samples(op, x, samples, dims)
-    index = _plain(partial(_window_index, kernel=kernel, out=out), x, u)
+    index = _plain(partial(_fractional_pool_index, kernel=kernel, out=out), x, u)
     n, c = x.shape[:2]
     flat = reshape(index, (n, c, math.prod(out)))
     y = reshape(gather(reshape(x, (n, c, math.prod(spatial))), 2, flat), tuple(index.shape))
