@@ -18,6 +18,7 @@ from nabla.nn.functional.pooling import AvgPool2d, MaxPool2d
 from nabla.nn.functional.pooling3d import AvgPool3d, MaxPool3d
 from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
 from nabla.onnx.converters import _out, _reduce, converts
+from nabla.onnx.converters_special import _erf
 from nabla.onnx.export import Graph, Value
 from nabla.ops.linalg import Matmul
 from nabla.ops.softmax_family import LogSoftmax, Softmax
@@ -50,7 +51,7 @@ def gelu(g: Graph, args, out: Value):
                                c(math.sqrt(2 / math.pi))])
         s = g.node("Tanh", [inner])
     else:
-        s = g.node("Erf", [g.node("Mul", [x, c(1 / math.sqrt(2))])])
+        s = _erf(g, g.node("Mul", [x, c(1 / math.sqrt(2))]), out.dtype)
     g.node("Mul", [g.node("Mul", [x, c(0.5)]), g.node("Add", [s, c(1.0)])], _out(out))
 
 

@@ -256,6 +256,7 @@ def _converters() -> dict:
         converters_order,
         converters_reduce,
         converters_scatter,
+        converters_special,
         converters_stats,
         converters_view,
         converters_write,
