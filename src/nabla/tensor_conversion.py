@@ -2,7 +2,7 @@
 ``float(t)``, ``int(t)``, ``operator.index(t)``), and to other dtypes: ``to(dtype)``
 (differentiable; device strings: 'cpu' only for now), the casts named after their dtype
 (``float()``, ``long()``, ``byte()``, ...), ``type_as``, ``type``. The cast op and its gradient
-rule are ``to_dtype`` in ops/elementwise.py."""
+rule are ``to_dtype`` in ops/casts.py."""
 
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla import dtype as _dt

@@ -1,7 +1,8 @@
 """nabla's differentiable ops: each op's forward and its gradient rule sit side by side.
 
 arithmetic.py   + - * / **, maximum, minimum (with PyTorch's type promotion)
-elementwise.py  exp/log, roots, sin/cos, tanh/sigmoid/relu, where, clamp, casts
+elementwise.py  exp/log, roots, sin/cos, tanh/sigmoid/relu, where, clamp
+casts.py        clone, to_dtype (casts whose gradient is cast back), as_tensor_like
 logexp.py       log2/log10/exp2, logaddexp, logit, xlogy
 erf.py          erf, erfc
 gamma.py        lgamma, digamma, polygamma (each the next one's rule), mvlgamma
@@ -53,6 +54,7 @@ from nabla.ops import (
     arrangement,
     blas_ops,
     bucketize,
+    casts,
     compare,
     cumulative,
     elementwise,
@@ -92,6 +94,7 @@ __all__ = [
     *arrangement.__all__,
     *blas_ops.__all__,
     *bucketize.__all__,
+    *casts.__all__,
     *compare.__all__,
     *cumulative.__all__,
     *elementwise.__all__,
@@ -128,6 +131,7 @@ from nabla.ops.arithmetic import *  # noqa: F401,F403
 from nabla.ops.arrangement import *  # noqa: F401,F403
 from nabla.ops.blas_ops import *  # noqa: F401,F403
 from nabla.ops.bucketize import *  # noqa: F401,F403
+from nabla.ops.casts import *  # noqa: F401,F403
 from nabla.ops.compare import *  # noqa: F401,F403
 from nabla.ops.cumulative import *  # noqa: F401,F403
 from nabla.ops.elementwise import *  # noqa: F401,F403

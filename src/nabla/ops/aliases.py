@@ -10,8 +10,9 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import float64, get_default_dtype
 from nabla.ops.arithmetic import _like_torch, _xp, div, mul, neg, pow, rpow, sub
+from nabla.ops.casts import to_dtype
 from nabla.ops.compare import _binary, _raw, ge, gt, le, lt, ne
-from nabla.ops.elementwise import abs, clamp, cos, sign, sin, to_dtype, where
+from nabla.ops.elementwise import abs, clamp, cos, sign, sin, where
 from nabla.ops.logexp import logaddexp
 from nabla.ops.reduce import _plain, _quiet
 from nabla.ops.rounding import trunc

@@ -5,8 +5,9 @@ broadcast gradient back to each input's shape, so no rule here deals with broadc
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype, result_type
+from nabla.ops.casts import as_tensor_like
 from nabla.ops.compare import _check_integer_divisor
-from nabla.ops.elementwise import as_tensor_like, log, where
+from nabla.ops.elementwise import log, where
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 

@@ -12,7 +12,7 @@ import operator
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
-from nabla.ops.elementwise import clone
+from nabla.ops.casts import clone
 from nabla.ops.flip import flip
 from nabla.ops.index import AdvancedGetitemBackward
 from nabla.ops.join import cat, hstack, narrow, pad, split, vstack

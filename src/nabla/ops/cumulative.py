@@ -14,7 +14,8 @@ from functools import partial
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import exp, log, to_dtype, where
+from nabla.ops.casts import to_dtype
+from nabla.ops.elementwise import exp, log, where
 from nabla.ops.flip import Flip
 from nabla.ops.reduce import Cumsum, ReverseCumsum, _int_to_long, _plain, _quiet, _raw
 from nabla.ops.scatter import gather

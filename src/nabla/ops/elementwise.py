@@ -1,16 +1,19 @@
 """Elementwise math: exp/log, roots, trigonometry, activations' primitives (tanh, sigmoid,
-relu), clamp, where, and dtype casts. Each node's forward (on arrays) and its gradient rule (in
-operators and nabla functions, so it is differentiable again) sit together. Arithmetic (+ - * /
-**) is in arithmetic.py."""
+relu), clamp, where. Each node's forward (on arrays) and its gradient rule (in operators and nabla
+functions, so it is differentiable again) sit together. Arithmetic (+ - * / **) is in
+arithmetic.py, copies and dtype casts (clone, to_dtype) in casts.py."""
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype
+
+# re-exported for onnx/converters.py (Clone, ToDtype), linalg/products.py, linalg/norms.py,
+# ops/strided.py, ops/scatter_more.py; move the imports there (to nabla.ops.casts)
+from nabla.ops.casts import Clone, ToDtype, clone, to_dtype  # noqa: F401
 from nabla.tensor import Tensor
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh",
-           "sigmoid", "relu", "clamp", "where", "masked_fill", "clone", "to_dtype",
-           "as_tensor_like", "clip"]
+           "sigmoid", "relu", "clamp", "where", "masked_fill", "clip"]
 
 
 def floating(x):
@@ -293,35 +296,6 @@ class Where(Op):
                 where(cond, zero, grad) if need_y else None)
 
 
-class Clone(Op):
-    """y = a copy of x;  dy/dx = grad."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-class ToDtype(Op):
-    """y = x cast to another dtype;  dy/dx = grad cast back to x's dtype."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.in_dtype = x.dtype
-        return x.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return to_dtype(grad, ctx.in_dtype), None
-
-
 # -- public functions ---------------------------------------------------------------------------
 def exp(input) -> Tensor:
     return Exp.apply(input)
@@ -400,25 +374,3 @@ def masked_fill(input, mask, value) -> Tensor:
     if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad:
         value = value.item()
     return Where.apply(mask, value, input)
-
-
-def clone(input) -> Tensor:
-    return Clone.apply(input)
-
-
-def to_dtype(input, dtype) -> Tensor:
-    """Cast to ``dtype``; the gradient is cast back."""
-    if not isinstance(input, Tensor):
-        return input.astype(dtype)
-    if dtype == input.dtype:
-        return input
-    if input.requires_grad and dtype.kind not in "fc":
-        return Tensor._make(input._data.astype(dtype))  # integer results carry no gradient
-    return ToDtype.apply(input, dtype)
-
-
-def as_tensor_like(value, like: Tensor) -> Tensor:
-    """``value`` as a tensor with the dtype and array module of ``like``."""
-    if isinstance(value, Tensor):
-        return value
-    return Tensor._make(array_module(like._data).asarray(value, dtype=like.dtype))

@@ -10,7 +10,8 @@ assignment, which is much faster.
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module, as_array, ndarray
-from nabla.ops.elementwise import to_dtype, where
+from nabla.ops.casts import to_dtype
+from nabla.ops.elementwise import where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
 

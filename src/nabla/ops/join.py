@@ -8,7 +8,7 @@ cropping are one op whose gradient is the opposite padding.
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import result_type
-from nabla.ops.elementwise import to_dtype
+from nabla.ops.casts import to_dtype
 from nabla.ops.index import Getitem
 from nabla.ops.selection import index_select
 from nabla.ops.shape import _dim

@@ -8,8 +8,9 @@ one node instead of a chain, and nanmean's all-NaN slices (0 / 0) stay silent in
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.ops.casts import clone
 from nabla.ops.compare import isnan
-from nabla.ops.elementwise import clone, where
+from nabla.ops.elementwise import where
 from nabla.ops.reduce import _dims, _int_to_long, _quiet, _unreduce
 from nabla.ops.reduce import sum as _sum  # (not the builtin)
 from nabla.tensor import Tensor

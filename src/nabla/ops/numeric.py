@@ -16,9 +16,9 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module, as_array
 from nabla.ops.bessel import i0
+from nabla.ops.casts import to_dtype
 from nabla.ops.compare import _binary
 from nabla.ops.cumulative import cumprod
-from nabla.ops.elementwise import to_dtype
 from nabla.ops.erfinv import erfinv
 from nabla.ops.flip import flip
 from nabla.ops.index import _zeros

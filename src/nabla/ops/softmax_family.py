@@ -4,7 +4,8 @@ maximum (no overflow for large inputs), each one fused node with its own rule.""
 from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import exp, to_dtype
+from nabla.ops.casts import to_dtype
+from nabla.ops.elementwise import exp
 from nabla.ops.reduce import _dims, _keep, _kept_shape, _one_dim, _out_shape, _quiet
 from nabla.ops.reduce import sum as _sum
 from nabla.tensor import Tensor
