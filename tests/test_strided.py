@@ -188,7 +188,7 @@ ERRORS = [
     (lambda: nabla.diagonal_scatter(nabla.zeros(3, 3), nabla.ones(2)), RuntimeError,
      r"diagonal_scatter: src of shape \(2,\) must have the shape \(3,\) of the diagonal"),
     (lambda: nabla.diagonal_scatter(nabla.zeros(3), nabla.ones(3)), RuntimeError,
-     "diagonal: expects a tensor with >= 2 dimensions"),
+     "diagonal_scatter: expects a tensor with >= 2 dimensions"),
 ]
 
 

@@ -3,11 +3,26 @@
 ``nabla.ops``; look there for the op and its gradient rule."""
 
 import nabla  # resolved at call time, as in tensor_methods.py
+from nabla.backend import array_module
 
 
 def _shape_args(shape):
     """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _viewed(tensor, shape: tuple, where: str):
+    """``tensor`` reshaped to ``shape`` as a view of its memory; refused, as in PyTorch, where
+    the strides do not allow it (reshape would have to copy, and writes would not reach it)."""
+    out = nabla.ops.reshape(tensor, shape)
+    data = out._data
+    if data.size and data is not tensor._data and \
+            not array_module(data).may_share_memory(data, tensor._data):
+        raise RuntimeError(f"{where}: size {tuple(data.shape)} is not compatible with the "
+                           f"tensor's shape {tuple(tensor.shape)} and strides (a dimension to "
+                           "merge spans memory that is not adjacent); use .reshape(...) instead, "
+                           "or .contiguous() first")
+    return out
 
 
 class ShapeTensorMethods:
@@ -17,12 +32,14 @@ class ShapeTensorMethods:
     def reshape(self, *shape):
         return nabla.ops.reshape(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape):
+        return _viewed(self, _shape_args(shape), "view")
 
     def view_as(self, other):
-        return nabla.ops.reshape(self, other.shape)
+        return _viewed(self, tuple(other.shape), "view_as")
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return nabla.ops.reshape(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         return nabla.ops.flatten(self, start_dim, end_dim)

@@ -12,6 +12,7 @@ from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops.index import AdvancedGetitem
 from nabla.ops.scatter import Gather
 from nabla.ops.selection import IndexSelect
+from nabla.ops.strided import Diagonal
 
 _INT64 = np.dtype(np.int64)
 _BOOL = np.dtype(bool)
@@ -91,6 +92,18 @@ def advanced_getitem(g: Graph, args, out: Value):
         g.node("Gather", [x, arrays[dims[0]]], _out(out), axis=dims[0])
         return
     _gather_nd(g, x, dims, [arrays[d] for d in dims], out)
+
+
+@converts(Diagonal)
+def diagonal(g: Graph, args, out: Value):
+    """``x.diagonal(offset, dim1, dim2)``: dims (dim1, dim2) moved last, then read at the
+    constant indices (r + i, c + i), as ``moved[..., r + i, c + i]``."""
+    x, offset, dim1, dim2 = args
+    perm = [d for d in range(x.ndim) if d not in (dim1, dim2)] + [dim1, dim2]
+    moved = Value(g.node("Transpose", [x], perm=perm), [x.shape[d] for d in perm], x.dtype)
+    steps = np.arange(out.shape[-1])
+    key = (slice(None),) * (x.ndim - 2) + (steps + max(-offset, 0), steps + max(offset, 0))
+    advanced_getitem(g, [moved, key], out)
 
 
 def _new_dims(g: Graph, x: Value, key: list) -> tuple:

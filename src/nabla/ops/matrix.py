@@ -1,14 +1,16 @@
 """Matrix helpers: t, diagonal, diag, trace, tensordot, kron; meshgrid and diff.
 
-All derived from other ops (indexing, pad, where, expand, einsum, narrow), so they have no
-gradient rule of their own: the gradient of a diagonal goes back to the entries it was read from.
+All derived from other ops (pad, where, expand, einsum, narrow, and the strided view
+``Diagonal`` of strided.py), so they have no gradient rule of their own: the gradient of a
+diagonal goes back to the entries it was read from.
 """
 
 from nabla.backend import array_module
 from nabla.ops.elementwise import where
 from nabla.ops.join import narrow, pad
 from nabla.ops.linalg import einsum
-from nabla.ops.shape import _dim, expand, movedim, reshape, transpose
+from nabla.ops.shape import _dim, expand, reshape, transpose
+from nabla.ops.strided import Diagonal, diagonal_dims
 from nabla.tensor import Tensor
 
 __all__ = ["t", "diagonal", "diag", "trace", "tensordot", "kron", "meshgrid", "diff"]
@@ -25,23 +27,14 @@ def t(input: Tensor) -> Tensor:
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The entries (i, i + offset) of the matrices in dims (dim1, dim2), as a last dimension.
+    """The entries (i, i + offset) of the matrices in dims (dim1, dim2), as a last dimension: a
+    view, as in PyTorch, so ``x.diagonal().fill_(0)`` writes into x.
 
     Returns:
         Input's shape without dim1 and dim2, plus the diagonal's length.
     """
-    if input.ndim < 2:
-        raise RuntimeError(f"diagonal: expects a tensor with >= 2 dimensions, got shape "
-                           f"{tuple(input.shape)}")
-    d1, d2 = _dim("diagonal", dim1, input.ndim), _dim("diagonal", dim2, input.ndim)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({d1})")
-    x = movedim(input, (d1, d2), (-2, -1))
-    n1, n2 = x.shape[-2:]
-    r0, c0 = max(-offset, 0), max(offset, 0)
-    xp = array_module(input._data)
-    steps = xp.arange(max(min(n1 - r0, n2 - c0), 0))
-    return x[..., steps + r0, steps + c0]
+    d1, d2 = diagonal_dims("diagonal", input, dim1, dim2)
+    return Diagonal.apply(input, int(offset), d1, d2)
 
 
 _diagonal = diagonal  # diag's argument is named diagonal, as in PyTorch
@@ -57,8 +50,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     Returns:
         (n + |diagonal|, n + |diagonal|) for 1-D input; the diagonal's entries for 2-D.
     """
-    if input.ndim == 2:
-        return _diagonal(input, diagonal)
+    if input.ndim == 2:  # a new tensor, not a view (as in PyTorch)
+        return _diagonal(input, diagonal).clone()
     if input.ndim != 1:
         raise RuntimeError(f"diag: expects a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
     k = diagonal

@@ -350,5 +350,6 @@ def tile(input: Tensor, dims) -> Tensor:
 
 
 def ravel(input: Tensor) -> Tensor:
-    """The elements as a 1-D tensor (a view where the layout allows). Returns shape (numel,)."""
-    return reshape(input, (-1,))
+    """The elements as a contiguous 1-D tensor: a view of a contiguous input, else a copy (as
+    PyTorch, even where reshape could view a strided input). Returns shape (numel,)."""
+    return reshape(input.contiguous(), (-1,))

@@ -1,6 +1,7 @@
 """Strided views: ``Tensor.unfold`` (sliding windows along a dim), as_strided (any sizes and
-strides over the input's row-major storage) and split_with_sizes; and their inverses, writes
-into a view's place: select_scatter, slice_scatter, diagonal_scatter.
+strides over the input's row-major storage), the diagonal of a matrix (``diagonal`` in
+matrix.py) and split_with_sizes; and their inverses, writes into a view's place: select_scatter,
+slice_scatter, diagonal_scatter.
 
 A window view may read one element several times (overlapping windows); its gradient then adds
 up every read, so the rules write with ``+=`` slice by slice (unfold) or ``add.at`` (as_strided).
@@ -13,12 +14,56 @@ from nabla.backend import array_module
 from nabla.ops.elementwise import to_dtype
 from nabla.ops.index import AdvancedGetitemBackward, Getitem, _check_range, _zeros
 from nabla.ops.join import split
-from nabla.ops.matrix import diagonal
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
 # unfold is a Tensor method only, as in PyTorch
 __all__ = ["as_strided", "split_with_sizes", "select_scatter", "slice_scatter", "diagonal_scatter"]
+
+
+class Diagonal(Op):
+    """y[..., i] = x[..., r + i, c + i] over dims (dim1, dim2), (r, c) = (max(-offset, 0),
+    max(offset, 0)): a view;  dx = zeros with grad on that diagonal."""
+
+    is_view = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.in_shape, ctx.args = x.shape, (offset, dim1, dim2)
+        return _diagonal_view(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        data = grad._data if isinstance(grad, Tensor) else grad
+        zeros = array_module(data).zeros(ctx.in_shape, data.dtype)
+        return DiagonalScatter.apply(zeros, grad, *ctx.args), None, None, None
+
+
+def _diagonal_view(x, offset: int, dim1: int, dim2: int):
+    """The ``offset`` diagonal of the matrices in dims (dim1, dim2) of the array ``x``, as the
+    last dim of a strided view of x: a step along it is a step along both dims. Writable where x
+    is (NumPy's own diagonal is read-only)."""
+    moved = array_module(x).moveaxis(x, (dim1, dim2), (-2, -1))
+    n1, n2 = moved.shape[-2:]
+    rows, cols = max(-offset, 0), max(offset, 0)
+    length = max(min(n1 - rows, n2 - cols), 0)
+    start = moved[..., min(rows, n1):, min(cols, n2):]  # begins at the diagonal's first entry
+    *lead, s1, s2 = moved.strides
+    return array_module(x).lib.stride_tricks.as_strided(
+        start, shape=moved.shape[:-2] + (length,), strides=(*lead, s1 + s2))
+
+
+def diagonal_dims(op: str, input: Tensor, dim1: int, dim2: int) -> tuple:
+    """(dim1, dim2) of ``input`` as non-negative dims, checked: two different dims of a tensor
+    with at least 2 dims."""
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: expects a tensor with >= 2 dimensions, got shape "
+                           f"{tuple(input.shape)}")
+    d1, d2 = _dim(op, dim1, input.ndim), _dim(op, dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"{op}: dim1 and dim2 cannot be the same dimension ({d1})")
+    return d1, d2
 
 
 class Unfold(Op):
@@ -263,12 +308,8 @@ class DiagonalScatter(Op):
     @staticmethod
     def forward(ctx, x, src, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
-        xp = array_module(x)
         y = x.copy()
-        on = xp.moveaxis(y, (dim1, dim2), (-2, -1))  # a view of y; the diagonal last, as src
-        rows, cols = max(-offset, 0), max(offset, 0)
-        steps = xp.arange(max(min(on.shape[-2] - rows, on.shape[-1] - cols), 0))
-        on[..., steps + rows, steps + cols] = src
+        _diagonal_view(y, offset, dim1, dim2)[...] = src
         return y
 
     @staticmethod
@@ -278,7 +319,10 @@ class DiagonalScatter(Op):
         if need_x:
             zero = Tensor._make(array_module(grad._data).zeros((), grad.dtype))
             grad_x = DiagonalScatter.apply(grad, zero, *ctx.args)
-        return grad_x, diagonal(grad, *ctx.args) if need_src else None, None, None, None
+        # a copy: a strided view's base is NumPy's wrapper, not grad's memory, so the engine
+        # could not tell that a .grad kept from it shares memory with another gradient
+        grad_src = Diagonal.apply(grad, *ctx.args).clone() if need_src else None
+        return grad_x, grad_src, None, None, None
 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
@@ -292,13 +336,12 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     Returns:
         Tensor of input's shape.
     """
-    place = diagonal(Tensor._make(input._data), offset, dim1, dim2)  # checks the dims
-    if tuple(src.shape) != tuple(place.shape):
+    d1, d2 = diagonal_dims("diagonal_scatter", input, dim1, dim2)
+    place = _diagonal_view(input._data, offset, d1, d2).shape  # only read: input stays as it is
+    if tuple(src.shape) != place:
         raise RuntimeError(f"diagonal_scatter: src of shape {tuple(src.shape)} must have the "
-                           f"shape {tuple(place.shape)} of the diagonal (offset {offset}, dims "
+                           f"shape {place} of the diagonal (offset {offset}, dims "
                            f"{dim1}, {dim2}) of input {tuple(input.shape)}")
     if src.dtype != input.dtype:
         src = to_dtype(src, input.dtype)
-    d1, d2 = _dim("diagonal_scatter", dim1, input.ndim), _dim("diagonal_scatter", dim2, input.ndim)
     return DiagonalScatter.apply(input, src, offset, d1, d2)
-
