@@ -11,7 +11,7 @@ such writes too).
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import to_dtype
+from nabla.ops.casts import to_dtype
 from nabla.ops.index import AdvancedGetitemBackward, Getitem, _check_range, _zeros
 from nabla.ops.join import split
 from nabla.ops.shape import _dim
