@@ -232,6 +232,54 @@ def test_retain_grad_follows_the_tensor_through_in_place_ops_as_torch():
     assert results[0] == results[1] == (True, [1.0, 10.0], [6.0, 60.0])
 
 
+SHAPE_CHANGES = {  # name -> (in-place call, the same change out of place, and back)
+    "unsqueeze_": (lambda h: h.unsqueeze_(0), lambda h: h.unsqueeze(0), lambda g: g[0]),
+    "squeeze_": (lambda h: h.squeeze_(), lambda h: h.squeeze(), lambda g: g.unsqueeze(1)),
+    "t_": (lambda h: h.t_(), lambda h: h.t(), lambda g: g.t()),
+    "transpose_": (lambda h: h.transpose_(0, 1), lambda h: h.transpose(0, 1), lambda g: g.t()),
+    "swapaxes_": (lambda h: h.swapaxes_(1, 0), lambda h: h.swapaxes(1, 0), lambda g: g.t()),
+    "swapdims_": (lambda h: h.swapdims_(0, 1), lambda h: h.swapdims(0, 1), lambda g: g.t()),
+}
+
+
+@pytest.mark.parametrize("name", SHAPE_CHANGES)
+def test_retain_grad_follows_the_tensor_through_in_place_shape_changes(name):
+    """h.grad is the gradient of h's new value, in h's new shape (what PyTorch's out-of-place
+    change retains); PyTorch 2.13's in-place shape changes leave the hook on the old node, so its
+    h.grad has the old shape: the same numbers, seen through the inverse change."""
+    in_place, out_of_place, back = SHAPE_CHANGES[name]
+    a = np.arange(1.0, 4.0).reshape(3, 1)
+    x = nabla.tensor(a, requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    in_place(h)
+    w = np.arange(3.0).reshape(tuple(h.shape)) + 1
+    (h * nabla.tensor(w)).sum().backward()
+    tx = torch.tensor(a, requires_grad=True)
+    th = out_of_place(tx * 2)
+    th.retain_grad()
+    (th * torch.tensor(w)).sum().backward()
+    assert h.retains_grad
+    assert_close(h.grad, th.grad, what="h.grad")
+    assert_close(x.grad, tx.grad, what="x.grad")
+    tx2 = torch.tensor(a, requires_grad=True)
+    th2 = tx2 * 2
+    th2.retain_grad()
+    in_place(th2)
+    (th2 * torch.tensor(w)).sum().backward()
+    assert_close(back(h.grad), th2.grad, what="torch's in-place h.grad")
+
+
+def test_retain_grad_after_unsqueeze_in_place_sums_to_ones_as_torch():
+    x = nabla.ones(2, 3, requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y.unsqueeze_(0)
+    y.sum().backward()
+    assert tuple(y.grad.shape) == (1, 2, 3) and y.grad.tolist() == [[[1.0] * 3] * 2]
+    assert x.grad.tolist() == [[1.0] * 3] * 2
+
+
 # -- in-place methods: values, the same tensor and memory, the version bump -----------------------
 X = (0.1, 0.9)  # where the tensor's values are drawn: inside every domain below
 Y = (-1.0, 1.0)  # the second operand's

@@ -236,7 +236,9 @@ class CompatInPlaceMethods:
         new shape, except in the graph (below). In grad mode a non-leaf becomes the view op's
         output, so its gradient flows back through the shape change; a leaf that requires grad
         is refused, as in PyTorch. Under no_grad a non-leaf keeps its grad_fn, as in PyTorch (a
-        later backward then names the shape mismatch)."""
+        later backward then names the shape mismatch). A ``retain_grad()`` moves to the new
+        node, as ``_rebase`` moves it, so ``.grad`` has the tensor's new shape (PyTorch 2.13
+        leaves it on the old node and stores a gradient of the old shape)."""
         if _trace.tracer is not None:
             _trace.tracer.refuse(f"the in-place shape change {where}")
         graph = self._requires_grad and _mode.enabled
@@ -251,6 +253,9 @@ class CompatInPlaceMethods:
             with nabla.no_grad():
                 self._data = view_op(self.detach(), *args)._data
             return self
+        retained = self._retain_hook()
+        if retained is not None:
+            self.grad_fn._pre_hooks[self._output_nr].remove(retained)
         old = nabla.Tensor._make(self._data, True, self.grad_fn, self._output_nr, self._version)
         out = view_op(old, *args)
         # A tensor owning its memory gets a copy in the same layout (same strides), not a NumPy
@@ -259,7 +264,10 @@ class CompatInPlaceMethods:
         owner = self._data.base is None
         self._data = out._data.copy(order="K") if owner else out._data
         self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        if retained is not None:
+            self.retain_grad()
         return self
+
 
 def _logical_not(input, _):
     """logical_not taking (and ignoring) an ``other``, to share ``_compared`` with the others."""
