@@ -97,3 +97,18 @@ def test_dynamic_batch():
                 nabla.nextafter(x, x * 0))
 
     _matches(fn, [_randn(3, 4)], dynamic=True, other=[_randn(5, 4)])
+
+
+def test_compositions():
+    """trapezoid, cumulative_trapezoid, vander, renorm and the window functions are built
+    from ops that export (a window is a constant of the file)."""
+
+    def fn(y, x):
+        return (nabla.trapezoid(y), nabla.trapezoid(y, x), nabla.trapezoid(y, dx=0.5, dim=0),
+                nabla.cumulative_trapezoid(y, x), nabla.vander(x), nabla.vander(x, 3, True),
+                y.renorm(2, 0, 1.0), y.renorm(1, 1, 0.5), y * nabla.hann_window(5),
+                y * nabla.kaiser_window(5, beta=3.0), y * nabla.blackman_window(5, False))
+
+    _matches(fn, [_randn(4, 5), _randn(5)])
+    _matches(lambda y: (nabla.trapezoid(y), y.renorm(2, 0, 1.0)), [_randn(4, 5)], dynamic=True,
+             other=[_randn(7, 5)])
