@@ -120,6 +120,43 @@ from nabla.linalg.triangular import (  # noqa: E402
 )
 from nabla.ops.linalg import outer as ger  # noqa: E402  (torch's older name of outer)
 from nabla.nn.functional._parallel import get_num_threads, set_num_threads  # noqa: E402
+
+# torch's older and lower-level top-level names: typed constructors, Size, range, settings,
+# queries, bit shifts, incomplete gamma, and the in-place functions (torch.exp_(x), ...)
+from nabla.autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from nabla.inplace_functions import *  # noqa: E402,F403
+from nabla.legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    get_default_device,
+    get_float32_matmul_precision,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    range,
+    set_anomaly_enabled,
+    set_default_device,
+    set_float32_matmul_precision,
+    typename,
+)
+from nabla.ops.bitshift import bitwise_left_shift, bitwise_right_shift  # noqa: E402
+from nabla.ops.incomplete_gamma import igamma, igammac  # noqa: E402
+from nabla.tensor_queries import (  # noqa: E402
+    is_complex,
+    is_inference,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    layout,
+    strided,
+)
 from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)
 
 # torch's top-level names of nn.functional ops (torch.conv2d, torch.layer_norm, torch.selu_, ...):

@@ -26,10 +26,12 @@ from nabla.ops import (
     xlogy,
 )
 from nabla.ops.bessel import i0e, i1, i1e
+from nabla.ops.incomplete_gamma import igamma as gammainc
+from nabla.ops.incomplete_gamma import igammac as gammaincc
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "exp2", "expm1", "log1p",
            "logsumexp", "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi",
-           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e"]
+           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
 gammaln = lgamma  # log|Gamma(x)|

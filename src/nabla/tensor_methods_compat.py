@@ -9,7 +9,10 @@ in-place ``op_`` variants of this batch are in ``tensor_inplace_compat.py`` (mix
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.backend import ndarray
 from nabla.tensor_inplace_compat import CompatInPlaceMethods
+from nabla.tensor_methods_elementwise import ElementwiseTensorMethods
 from nabla.tensor_methods_linalg import LinalgTensorMethods
+from nabla.tensor_methods_lowlevel import LowLevelTensorMethods
+from nabla.tensor_queries import QueryTensorMethods
 
 
 def _dim(where: str, dim: int, ndim: int) -> int:
@@ -39,7 +42,8 @@ def _conj_transpose(where: str, t):
     return t if t.ndim == 0 else nabla.ops.transpose(t, -2, -1)
 
 
-class CompatTensorMethods(CompatInPlaceMethods, LinalgTensorMethods):
+class CompatTensorMethods(CompatInPlaceMethods, LinalgTensorMethods, QueryTensorMethods,
+                          LowLevelTensorMethods, ElementwiseTensorMethods):
     __slots__ = ()
 
     # comparisons of whole tensors (ops/compare.py)

@@ -16,6 +16,7 @@ at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tens
 
 from heapq import heapify, heappop, heappush
 
+from nabla.autograd import post_accumulate as _post_accumulate
 from nabla.autograd.anomaly import check_backward
 from nabla.autograd.grad_mode import _anomaly as _anomaly_mode
 from nabla.autograd.grad_mode import _mode
@@ -192,6 +193,9 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 g = capture[id(t)]
                 if g is not None:
                     _accumulate(t, g._data if fast else g, fast, stored)
+    if accumulate and _post_hooks:  # register_post_accumulate_grad_hook; empty: no cost
+        done = leaf_grads if capture is None else [t for t in inputs if capture[id(t)] is not None]
+        _post_accumulate.run(done)
     return capture
 
 
@@ -343,3 +347,4 @@ def _run_pre_hooks(fn, buf, fast, stored) -> None:
 
 
 _make = Tensor._make
+_post_hooks = _post_accumulate.hooks  # the registry itself (never rebound): one dict test per walk

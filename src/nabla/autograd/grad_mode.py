@@ -104,4 +104,44 @@ class enable_grad(_ModeContext):
     mode = True
 
 
-inference_mode = no_grad
+class _InferenceMode(threading.local):
+    enabled = False
+
+
+_inference = _InferenceMode()
+
+
+class inference_mode:
+    """no_grad that also makes ``is_inference_mode_enabled()`` True, as ``torch.inference_mode``:
+    ``with inference_mode():``, ``@inference_mode()``, bare ``@inference_mode``;
+    ``inference_mode(False)`` leaves grad mode as it is. (Tensors made inside are ordinary
+    tensors: nabla does not mark them, so ``is_inference()`` is False.)"""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev = (_mode.enabled, _inference.enabled)
+        _inference.enabled = self.mode
+        if self.mode:
+            _mode.enabled = False
+
+    def __exit__(self, *exc) -> None:
+        _mode.enabled, _inference.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return _inference.enabled
