@@ -95,3 +95,7 @@ def test_dynamic_batch():
                 nabla.cross(x[:, :3], x[:, 1:], dim=1))
 
     _matches(fn, [_randn(3, 4)], dynamic=True, other=[_randn(7, 4)])
+
+
+def test_det():
+    _matches(lambda a: (nabla.linalg.det(a), nabla.det(a[0])), [_randn(3, 4, 4)])

@@ -59,3 +59,15 @@ def test_dynamic_batch():
                 x.repeat(2, 1, 1), x.tril(), x.triu(1), F.unfold(x[:, None], 2, padding=1))
 
     _matches(fn, [_randn(3, 4, 5)], dynamic=True, other=[_randn(6, 4, 5)])
+
+
+def test_fold_at_opset_18():
+    def fn(cols):
+        return (F.fold(cols, (5, 6), 2), F.fold(cols[:, :, :12], (5, 6), 2, stride=2, padding=1),
+                F.fold(cols[:, :, :18], (4, 6), (2, 2), dilation=(1, 2), padding=(0, 1)))
+
+    _matches(fn, [_randn(2, 12, 20)], opset=18)
+    _matches(lambda x: F.fold(F.unfold(x, 3, padding=1), (5, 6), 3, padding=1),
+             [_randn(2, 3, 5, 6)], opset=18, dynamic=True, other=[_randn(4, 3, 5, 6)])
+    with pytest.raises(nabla.onnx.ExportError, match="fold .*opset 17 .*opset_version=18"):
+        nabla.onnx.export(lambda c: F.fold(c, (5, 6), 2), _randn(2, 12, 20), None)

@@ -1,12 +1,13 @@
 """ONNX conversions of the reductions and products beyond sum, mean and max: var and std (the
 squared deviations from the mean over n - correction, n read from the input's shape), prod,
 logsumexp (shifted by the max, as nabla), vector norms (p = 1, 2, other p, and p = 0 as a
-count), nanmean, dot, einsum, cross; and the writes into zeros that some forward computations
+count), nanmean, dot, einsum, det, cross; and the writes into zeros that some forward computations
 use (diag_embed, setitem): zeros with x added (or written) at an index's positions.
 """
 
 import numpy as np
 
+from nabla.linalg.inverse import Det
 from nabla.linalg.products import Cross
 from nabla.onnx.converters import _out, _reduce, converts, getitem
 from nabla.onnx.converters_index import advanced_getitem
@@ -136,6 +137,12 @@ def einsum(g: Graph, args, out: Value):
     lower = dict(zip(letters, "abcdefghijklmnopqrstuvwxyz"))
     equation = "".join(lower.get(c, c) for c in spec)
     g.node("Einsum", [g.cast(v, out.dtype) for v in operands], _out(out), equation=equation)
+
+
+@converts(Det)
+def det(g: Graph, args, out: Value):
+    """ONNX's Det of the (batched) square matrices (onnxruntime runs it in float32 only)."""
+    g.node("Det", [args[0]], _out(out))
 
 
 @converts(Cross)

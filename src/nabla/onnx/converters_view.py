@@ -1,7 +1,7 @@
 """ONNX conversions of the ops that rearrange elements: Tensor.unfold (sliding windows along a
 dim), as_strided (reads of the row-major storage at constant positions), roll, repeat (Tile),
-tril / triu (Trilu) and nn.functional.unfold (im2col: one strided Slice of the padded image per
-kernel offset).
+tril / triu (Trilu), nn.functional.unfold (im2col: one strided Slice of the padded image per
+kernel offset) and nn.functional.fold (ONNX's Col2Im, from opset 18).
 
 Where a size along a dim is read by the file (unfold's window count, roll's period), it is the
 input's: a dynamic dim stays dynamic.
@@ -11,7 +11,7 @@ import numpy as np
 
 from nabla.nn.functional import folding
 from nabla.onnx.converters import _out, converts
-from nabla.onnx.export import Graph, Value
+from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops.flip import Roll, Tril, Triu
 from nabla.ops.shape import Repeat
 from nabla.ops.strided import AsStrided, Unfold
@@ -112,3 +112,16 @@ def im2col(g: Graph, args, out: Value):
             pieces.append(g.node("Unsqueeze", [piece, g.ints([2], "axes")]))
     stacked = g.node("Concat", pieces, axis=2)  # (N, C, kh kw, out_h, out_w)
     g.node("Reshape", [stacked, g.ints([0, -1, oh * ow])], _out(out))
+
+
+@converts(folding.Fold)
+def col2im(g: Graph, args, out: Value):
+    """Col2Im: the columns' windows summed into the image, the padding cropped."""
+    cols, geom, _ = args
+    if g.opset < 18:
+        raise ExportError(f"onnx.export: fold has no ONNX conversion at opset {g.opset} (Col2Im "
+                          "is in opset 18); pass opset_version=18")
+    top, bottom, left, right = geom.pad
+    g.node("Col2Im", [cols, g.ints(geom.in_hw, "image_shape"), g.ints(geom.kernel, "block")],
+           _out(out), dilations=list(geom.dilation), pads=[top, left, bottom, right],
+           strides=list(geom.stride))
