@@ -9,7 +9,13 @@ other families have a module each: ``converters_nn`` (the layers of nn.functiona
 ``converters_arith`` (integer division, remainder), ``converters_compare`` (comparisons, logical
 ops, isclose, where), ``converters_index`` (gather, advanced indexing), ``converters_scatter``,
 ``converters_reduce`` (argmax, sort, cumulative ops), ``converters_count`` (nonzero, unique,
-bincount, one_hot) and ``converters_loss``.
+bincount, one_hot), ``converters_loss``, ``converters_math`` (rounding, trigonometric and other
+elementwise functions; ``converters_double`` holds their float64 forms), ``converters_special``
+(erf, erfinv, Bessel functions, frexp / ldexp / nextafter, gcd / lcm), ``converters_stats`` (var,
+prod, logsumexp, norms, einsum, cross), ``converters_order`` (searchsorted, isin, histc, mode,
+nanmedian, unique_consecutive), ``converters_write`` (index_copy / index_put / scatter_reduce
+and the other index writes) and ``converters_view`` (unfold, as_strided, roll, repeat, tril,
+im2col and col2im).
 """
 
 from nabla.autograd.function import Op
