@@ -181,3 +181,55 @@ def test_errors():
     assert int(info) == 1
     with pytest.raises(RuntimeError, match="ormqr: other of shape"):
         nabla.ormqr(*nabla.geqrf(nabla.ones(4, 3)), nabla.ones(3, 2))
+
+
+# -- svd_lowrank, pca_lowrank --------------------------------------------------------------------
+def _low_rank(rng, *shape, rank):
+    return rng.standard_normal(shape[:-1] + (rank,)) @ rng.standard_normal(shape[:-2] + (rank,
+                                                                                     shape[-1]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(8, 5), (2, 5, 8)])
+def test_svd_lowrank_is_exact_for_low_rank(shape, dtype, rng):
+    a = _low_rank(rng, *shape, rank=3).astype(dtype)
+    U, S, V = nabla.svd_lowrank(nabla.tensor(a), q=4)
+    tS = torch.svd_lowrank(torch.tensor(a), q=4)[1]
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    np.testing.assert_allclose(S._data, tS.numpy(), **tol)
+    assert U.shape == shape[:-1] + (4,) and V.shape == shape[:-2] + (shape[-1], 4)
+    rebuilt = (U * S.unsqueeze(-2)) @ V.mT
+    np.testing.assert_allclose(rebuilt._data, a, **tol)
+    np.testing.assert_allclose((U.mT @ U)._data, np.broadcast_to(np.eye(4), S.shape[:-1] + (4, 4)),
+                               **tol)
+
+
+def test_svd_lowrank_with_M_and_pca_lowrank(rng):
+    a = rng.standard_normal((7, 4))
+    S = nabla.svd_lowrank(nabla.tensor(a), q=4, M=nabla.tensor(a.mean(0, keepdims=True)))[1]
+    tS = torch.svd_lowrank(torch.tensor(a), q=4, M=torch.tensor(a.mean(0, keepdims=True)))[1]
+    np.testing.assert_allclose(S._data, tS.numpy(), rtol=1e-9)
+    for kwargs in ({}, {"center": False}, {"q": 2, "niter": 4}):
+        U, S, V = nabla.pca_lowrank(nabla.tensor(a), **kwargs)
+        tU, tS, tV = torch.pca_lowrank(torch.tensor(a), **kwargs)
+        assert U.shape == tuple(tU.shape) and V.shape == tuple(tV.shape)
+        if kwargs.get("q", 4) == 4:  # full rank: exact
+            np.testing.assert_allclose(S._data, tS.numpy(), rtol=1e-9)
+    with pytest.raises(RuntimeError, match=r"svd_lowrank: q must be in \[0, min\(m, n\)\]"):
+        nabla.svd_lowrank(nabla.tensor(a), q=5)
+
+
+def test_svd_lowrank_gradient(rng):
+    """With q = min(m, n) the basis spans A's whole range, so S are A's singular values as a
+    function of A: their gradient is svdvals'."""
+    a = rng.standard_normal((6, 4))
+    x = nabla.tensor(a, requires_grad=True)
+    g = rng.standard_normal(4)
+    nabla.svd_lowrank(x, q=4)[1].backward(nabla.tensor(g))
+    t = torch.tensor(a, requires_grad=True)
+    torch.linalg.svdvals(t).backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-8, atol=1e-10)
+    # each call draws a new basis: the gradients agree to rounding only
+    assert gradcheck(lambda v: nabla.svd_lowrank(v, q=4)[1], (nabla.tensor(a,
+                                                                           requires_grad=True),),
+                     nondet_tol=1e-12, **GRADCHECK_TOL)

@@ -112,6 +112,7 @@ from nabla.linalg.legacy import (  # noqa: E402  (the pre-torch.linalg names, as
 )
 from nabla.linalg.householder import geqrf, ormqr  # noqa: E402
 from nabla.linalg.householder import householder_product as orgqr  # noqa: E402
+from nabla.linalg.lowrank import pca_lowrank, svd_lowrank  # noqa: E402
 from nabla.linalg.lu_factorization import lu_unpack  # noqa: E402
 from nabla.linalg.triangular import (  # noqa: E402
     cholesky_inverse,

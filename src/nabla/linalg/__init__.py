@@ -18,6 +18,7 @@ householder.py    householder_product
 legacy.py         torch's pre-linalg top-level names: svd (U, S, V), qr (some), cholesky, lu,
                   lu_solve (b first), matrix_rank (tol), chain_matmul, frobenius_norm,
                   nuclear_norm; solve / lstsq / eig / symeig raise as PyTorch's
+lowrank.py        torch's svd_lowrank, pca_lowrank (randomised; exact for rank <= q)
 (matrix_exp lives with the ops, in nabla/ops/matrix_exp.py, as torch.matrix_exp)
 _common.py        input checks, LinAlgError, matrix helpers for the rules
 """
