@@ -233,3 +233,21 @@ def test_svd_lowrank_gradient(rng):
     assert gradcheck(lambda v: nabla.svd_lowrank(v, q=4)[1], (nabla.tensor(a,
                                                                            requires_grad=True),),
                      nondet_tol=1e-12, **GRADCHECK_TOL)
+
+
+# -- torch.linalg's names of ops nabla has elsewhere: matmul, diagonal, vander ------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linalg_matmul_diagonal_vander(dtype, rng):
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+    compare(lambda m, x, y: m.linalg.matmul(x, y), [a, b], dtype)
+    compare(lambda m, x: m.linalg.diagonal(x), [a], dtype)
+    compare(lambda m, x: m.linalg.diagonal(x, offset=1, dim1=0, dim2=2), [a], dtype)
+    v = rng.standard_normal((2, 3))
+    compare(lambda m, x: m.linalg.vander(x), [v], dtype)
+    compare(lambda m, x: m.linalg.vander(x[0], N=5), [v], dtype)
+    ints = torch.linalg.vander(torch.tensor([[1, 2], [3, 4]]), N=3)
+    assert nabla.linalg.vander(nabla.tensor([[1, 2], [3, 4]]), N=3).tolist() == ints.tolist()
+    with pytest.raises(RuntimeError, match="linalg.vander: N must be greater than 1"):
+        nabla.linalg.vander(nabla.ones(3), N=1)
+    x = nabla.tensor(np.array([0.0, 0.5, -2.0]), requires_grad=True)
+    assert gradcheck(lambda t: nabla.linalg.vander(t, N=4), (x,), **GRADCHECK_TOL)

@@ -33,6 +33,7 @@ def test_boolean_queries_match_torch(ndtype, tdtype):
     assert nabla.is_complex(x) == torch.is_complex(t)
     assert nabla.is_signed(x) == torch.is_signed(t)
     assert nabla.is_inference(x) == torch.is_inference(t)
+    assert nabla.is_conj(x) == torch.is_conj(t) and nabla.is_neg(x) == torch.is_neg(t)
     assert x.layout is nabla.strided and repr(x.layout) == "nabla.strided"
     assert isinstance(nabla.strided, nabla.layout)
 
@@ -92,6 +93,9 @@ def test_new_empty_strided():
     assert a.dtype == np.float64 and a.requires_grad
     with pytest.raises(RuntimeError, match="new_empty_strided: size .* same length"):
         x.new_empty_strided((2, 3), (1,))
+    a, b = nabla.empty_strided((2, 3), (1, 2), dtype=nabla.float64), \
+        torch.empty_strided((2, 3), (1, 2), dtype=torch.float64)
+    assert a.shape == tuple(b.shape) and a.stride() == b.stride() and a.dtype == np.float64
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -104,6 +108,7 @@ def test_narrow_copy(dtype, rng):
     y.backward(nabla.tensor(g))
     r.backward(torch.tensor(g))
     assert_close(x.grad, t.grad)
+    assert_close(nabla.narrow_copy(x, 0, 1, 2), torch.narrow_copy(t, 0, 1, 2))
     z = x.detach().narrow_copy(0, 0, 2)
     z.fill_(7.0)
     assert not (x._data == 7.0).any()
@@ -124,6 +129,11 @@ def test_apply_and_map():
     assert_close(x, t)
     with pytest.raises(RuntimeError, match=r"map_: the tensor of shape \(2,\) does not broadcast"):
         x.map_(nabla.ones(2), lambda a, b: a)
+    x.map2_(y, nabla.tensor([[1.0], [2.0]]), lambda a, b, c: a + b * c)
+    t.map2_(r, torch.tensor([[1.0], [2.0]]), lambda a, b, c: a + b * c)
+    assert_close(x, t)
+    with pytest.raises(RuntimeError, match=r"map2_: a tensor of shape \(4,\) does not"):
+        x.map2_(y, nabla.ones(4), lambda a, b, c: a)
     v = x._version[0]
     x.apply_(abs)
     assert x._version[0] == v + 1  # a write: saved copies notice it
@@ -132,7 +142,7 @@ def test_apply_and_map():
 def test_apply_and_map_refuse_tensors_that_require_grad():
     x = nabla.ones(2, requires_grad=True)
     for call in (lambda: x.apply_(abs), lambda: x.map_(nabla.ones(2), max),
-                 lambda: x.resize_(3)):
+                 lambda: x.map2_(x, x, max), lambda: x.resize_(3)):
         with pytest.raises(RuntimeError, match="requires grad.*detach"):
             call()
 
@@ -255,6 +265,11 @@ def test_bit_shifts_match_torch(a, b):
     assert_close(x.bitwise_left_shift(y), t.bitwise_left_shift(r))
     assert_close(3 << nabla.tensor([1, 2]), 3 << torch.tensor([1, 2]))
     assert_close(64 >> nabla.tensor([1, 2]), 64 >> torch.tensor([1, 2]))
+
+
+def test_conj_physical_in_place_is_the_identity():
+    x = nabla.ones(2)
+    assert x.conj_physical_() is x and x.tolist() == [1.0, 1.0]
 
 
 def test_bit_shifts_in_place_and_errors():

@@ -149,9 +149,12 @@ from nabla.legacy import (  # noqa: E402
 )
 from nabla.ops.bitshift import bitwise_left_shift, bitwise_right_shift  # noqa: E402
 from nabla.ops.incomplete_gamma import igamma, igammac  # noqa: E402
+from nabla.tensor_methods_lowlevel import empty_strided, narrow_copy  # noqa: E402
 from nabla.tensor_queries import (  # noqa: E402
     is_complex,
+    is_conj,
     is_inference,
+    is_neg,
     is_nonzero,
     is_same_size,
     is_signed,

@@ -1,7 +1,8 @@
 """Elementwise Tensor methods a ported script may still miss: the bit shifts (``x << n``,
 ``x.bitwise_left_shift(n)`` and their in-place forms), the regularised incomplete gamma
-functions (``a.igamma(x)``, ``a.igammac(x)``, in place too), and the random fills ``cauchy_`` and
-``geometric_`` (from nabla's generator, or the one given)."""
+functions (``a.igamma(x)``, ``a.igammac(x)``, in place too), ``conj_physical_`` (the identity on
+real tensors), and the random fills ``cauchy_`` and ``geometric_`` (from nabla's generator, or
+the one given)."""
 
 import math
 
@@ -56,6 +57,10 @@ class ElementwiseTensorMethods:
 
     def igammac_(self, other):
         return self._apply_("igammac_", nabla.ops.incomplete_gamma.igammac, other)
+
+    def conj_physical_(self):
+        """The identity on a real tensor, as PyTorch's (complex tensors are refused)."""
+        return self.conj_physical()
 
     # -- random fills ------------------------------------------------------------------------------
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):

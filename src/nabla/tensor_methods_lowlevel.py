@@ -1,10 +1,10 @@
 """The lower-level Tensor API of older scripts: ``x.new(...)`` (a tensor of x's dtype from sizes
-or data), ``new_empty_strided``, ``narrow_copy``, the Python-callable fills ``apply_(fn)`` and
-``map_(other, fn)``, ``resize_`` / ``resize_as_`` (PyTorch's storage semantics), and
-``register_post_accumulate_grad_hook`` (hooks run by the engine after ``.grad`` is accumulated,
-see autograd/post_accumulate.py).
+or data), ``new_empty_strided`` (and torch.empty_strided), ``narrow_copy``, the Python-callable
+fills ``apply_(fn)``, ``map_(other, fn)`` and ``map2_(x, y, fn)``, ``resize_`` / ``resize_as_``
+(PyTorch's storage semantics), and ``register_post_accumulate_grad_hook`` (hooks run by the
+engine after ``.grad`` is accumulated, see autograd/post_accumulate.py).
 
-apply_, map_ and resize_ change a tensor outside the graph, so, as in PyTorch, they refuse a
+apply_, map_, map2_ and resize_ change a tensor outside the graph, so, as in PyTorch, they refuse a
 tensor that requires grad.
 """
 
@@ -45,6 +45,17 @@ def _storage(data):
         start = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
         return root.reshape(-1)[start // data.itemsize:]
     return data.reshape(-1)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
+    """torch.empty_strided: an uninitialised tensor with these sizes and strides (elements)."""
+    like = nabla.empty(0, dtype=dtype)
+    return like.new_empty_strided(size, stride, requires_grad=requires_grad)
+
+
+def narrow_copy(input, dim, start, length):
+    """torch.narrow_copy: a copy of input.narrow(dim, start, length)."""
+    return input.narrow_copy(dim, start, length)
 
 
 class LowLevelTensorMethods:
@@ -109,6 +120,24 @@ class LowLevelTensorMethods:
         values = [callable(a, b) for a, b in pairs]
         return self._write(xp.asarray(values, self._data.dtype).reshape(self._data.shape),
                            "map_")
+
+    def map2_(self, x, y, callable):
+        """Replace each element a by callable(a, b, c), b and c the elements of ``x`` and ``y``
+        (broadcast to this tensor's shape) at the same place; CPU only."""
+        _no_grad_owner("map2_", self)
+        xp = array_module(self._data)
+        others = []
+        for t in (x, y):
+            other = t._data if isinstance(t, nabla.Tensor) else xp.asarray(t)
+            try:
+                others.append(xp.broadcast_to(other, self._data.shape).reshape(-1).tolist())
+            except ValueError:
+                raise RuntimeError(f"map2_: a tensor of shape {tuple(other.shape)} does not "
+                                   f"broadcast to this tensor's shape {tuple(self.shape)}"
+                                   ) from None
+        values = [callable(a, b, c) for a, b, c in zip(self._data.reshape(-1).tolist(), *others)]
+        return self._write(xp.asarray(values, self._data.dtype).reshape(self._data.shape),
+                           "map2_")
 
     def resize_(self, *sizes, memory_format=None):
         """Give this tensor the shape ``sizes``, as PyTorch: the elements in memory from its first

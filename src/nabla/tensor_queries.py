@@ -40,6 +40,14 @@ def is_inference(input) -> bool:
     return input.is_inference()
 
 
+def is_conj(input) -> bool:
+    return input.is_conj()
+
+
+def is_neg(input) -> bool:
+    return input.is_neg()
+
+
 def is_nonzero(t) -> bool:
     """The truth of a one-element tensor; an error for any other number of elements."""
     size = t._data.size

@@ -12,7 +12,7 @@ triangular.py     solve_triangular (and torch's cholesky_solve, cholesky_inverse
 lu_factorization.py  lu_factor, lu_factor_ex, lu, lu_solve (and torch's lu_unpack)
 least_squares.py  lstsq
 checked.py        cholesky_ex, inv_ex, solve_ex (an info tensor instead of an error)
-tensor_forms.py   vecdot, tensorinv, tensorsolve
+tensor_forms.py   vecdot, tensorinv, tensorsolve; linalg's matmul, diagonal, vander
 condition.py      cond
 householder.py    householder_product
 legacy.py         torch's pre-linalg top-level names: svd (U, S, V), qr (some), cholesky, lu,
@@ -35,7 +35,7 @@ from nabla.linalg.norms import matrix_norm, norm, vector_norm
 from nabla.linalg.products import cross, matrix_power, multi_dot
 from nabla.linalg.pseudoinverse import matrix_rank, pinv
 from nabla.linalg.spectral import eigh, eigvalsh, svd, svdvals
-from nabla.linalg.tensor_forms import tensorinv, tensorsolve, vecdot
+from nabla.linalg.tensor_forms import diagonal, matmul, tensorinv, tensorsolve, vander, vecdot
 from nabla.linalg.triangular import solve_triangular
 from nabla.ops.matrix_exp import matrix_exp
 
@@ -46,6 +46,7 @@ __all__ = [
     "cond",
     "cross",
     "det",
+    "diagonal",
     "eigh",
     "eigvalsh",
     "householder_product",
@@ -56,6 +57,7 @@ __all__ = [
     "lu_factor",
     "lu_factor_ex",
     "lu_solve",
+    "matmul",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",
@@ -72,6 +74,7 @@ __all__ = [
     "svdvals",
     "tensorinv",
     "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]

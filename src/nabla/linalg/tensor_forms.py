@@ -1,16 +1,21 @@
 """Tensor forms of the matrix functions: tensorinv and tensorsolve (inv and solve on the
-matrices a reshape makes of a tensor) and vecdot (the dot product along a dimension). All
-compositions of differentiable ops, so their gradients come from those rules."""
+matrices a reshape makes of a tensor) and vecdot (the dot product along a dimension); and
+torch.linalg's names of batched ops nabla has elsewhere: matmul, diagonal (its defaults are the
+last two dims) and vander (increasing powers, batched). All compositions of differentiable ops,
+so their gradients come from those rules."""
 
 import math
 
 from nabla.linalg._common import check_float
 from nabla.linalg.inverse import inv, solve
+from nabla.ops.linalg import matmul
+from nabla.ops.matrix import diagonal as _diagonal
+from nabla.ops.numeric import vander as _vander
 from nabla.ops.reduce import sum
 from nabla.ops.shape import movedim, reshape
 from nabla.tensor import Tensor
 
-__all__ = ["vecdot", "tensorinv", "tensorsolve"]
+__all__ = ["vecdot", "tensorinv", "tensorsolve", "matmul", "diagonal", "vander"]
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
@@ -75,3 +80,31 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
     n = math.prod(rows)
     x = solve(reshape(A, (n, n)), reshape(B, (n,)))
     return reshape(x, tuple(cols))
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """torch.linalg.diagonal: the diagonals of the matrices in (dim1, dim2), a view
+    (torch.diagonal with the last two dims as the default)."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrices of a batch of vectors: x^0, x^1, ..., x^(N-1) along a new last
+    dim (increasing, unlike torch.vander).
+
+    Args:
+        x: (*, n); bool and integer inputs give int64.
+        N: the number of powers, at least 2 (default n).
+
+    Returns:
+        (*, n, N).
+    """
+    if x.ndim < 1:
+        raise RuntimeError(f"linalg.vander: x must have at least one dimension, got shape "
+                           f"{tuple(x.shape)}")
+    N = x.shape[-1] if N is None else N
+    if N <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    flat = _vander(reshape(x, (-1,)), N, increasing=True)
+    return reshape(flat, tuple(x.shape) + (N,))
+
