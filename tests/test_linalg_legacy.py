@@ -251,3 +251,24 @@ def test_linalg_matmul_diagonal_vander(dtype, rng):
         nabla.linalg.vander(nabla.ones(3), N=1)
     x = nabla.tensor(np.array([0.0, 0.5, -2.0]), requires_grad=True)
     assert gradcheck(lambda t: nabla.linalg.vander(t, N=4), (x,), **GRADCHECK_TOL)
+
+
+def test_lu_under_jit_trace_reads_the_pivots_at_each_replay(rng):
+    def solve(a, b):
+        return nabla.linalg.lu_solve(*nabla.linalg.lu_factor(a), b)
+
+    a = nabla.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    b = nabla.tensor(rng.standard_normal((3, 2)))
+    traced = nabla.jit.trace(solve, (a, b))
+    for order in ([2, 0, 1], [1, 2, 0]):  # other rows first: other pivots
+        a2 = nabla.tensor(a._data[order] * 3.0, requires_grad=True)
+        np.testing.assert_allclose(traced(a2, b)._data, np.linalg.solve(a2._data, b._data),
+                                   rtol=1e-10)
+        P = nabla.jit.trace(lambda x: nabla.lu_unpack(*nabla.linalg.lu_factor(x)).P, (a,))(a2)
+        np.testing.assert_array_equal(P._data, nabla.linalg.lu(a2).P._data)
+
+
+def test_ex_variants_warn_under_jit_trace_when_a_matrix_fails():
+    bad = nabla.tensor(np.stack([np.eye(2), np.zeros((2, 2))]))
+    with pytest.warns(nabla.jit.TracerWarning, match="inv_ex on a batch with failing"):
+        nabla.jit.trace(lambda x: nabla.linalg.inv_ex(x).info, (bad,), check_trace=False)

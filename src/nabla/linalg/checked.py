@@ -6,12 +6,14 @@ leading minor that is not positive-definite; for inv and solve, the 1-based inde
 zero pivot of the LU factorisation (the matrix is singular).
 
 Compositions of the checked ops (Cholesky, Inv, Solve): the matrices that fail are replaced by
-the identity before the op runs, so the others keep their values and gradients.
+the identity before the op runs, so the others keep their values and gradients. Under jit.trace
+which matrices failed is frozen (with a TracerWarning); a replay on a new failure raises.
 """
 
 import math
 from collections import namedtuple
 
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.linalg._common import LinAlgError, batch_index, check_square, eye_like
 from nabla.linalg.decompositions import Cholesky
@@ -52,6 +54,12 @@ def cholesky_kernel(a):
     return L.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
+def _frozen(op: str) -> None:
+    """Under jit.trace, warn: which matrices failed becomes a constant of the trace."""
+    if _trace.tracer is not None:
+        _trace.tracer.leak(f"{op} on a batch with failing matrices")
+
+
 def _identity_where(bad, A: Tensor) -> Tensor:
     """A with the matrices flagged in ``bad`` (a batch-shaped bool array) replaced by I."""
     mask = Tensor._make(bad[..., None, None])
@@ -85,6 +93,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
         return cholesky_ex_result(Cholesky.apply(A, upper),
                                   Tensor._make(xp.zeros(A.shape[:-2], xp.int32)))
     except LinAlgError:
+        _frozen(op)
         partial, info = cholesky_kernel(A._data)
     if check_errors:
         _report(op, info, "the factorization could not be completed because the input is not "
@@ -138,6 +147,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     try:
         return inv_ex_result(Inv.apply(A), Tensor._make(xp.zeros(A.shape[:-2], xp.int32)))
     except LinAlgError:
+        _frozen(op)
         bad = _singular_mask(xp.linalg.inv, A._data)
     info = _singular_info(A._data, bad)
     if check_errors:
@@ -166,6 +176,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
         X = solve(A, B, left=left)
         return solve_ex_result(X, Tensor._make(xp.zeros(A.shape[:-2], xp.int32)))
     except LinAlgError:
+        _frozen(op)
         bad = _singular_mask(xp.linalg.inv, A._data)
     info = _singular_info(A._data, bad)
     if check_errors:

@@ -8,6 +8,7 @@ lu, lu_unpack and lu_solve are compositions (triangles of the packed factor, tri
 
 import math
 from collections import namedtuple
+from functools import partial
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
@@ -15,6 +16,7 @@ from nabla.linalg._common import LinAlgError, batch_index, check_matrix, check_s
 from nabla.linalg.triangular import SolveTriangular, check_system
 from nabla.ops.flip import tril, triu
 from nabla.ops.join import cat
+from nabla.ops.reduce import _plain
 from nabla.tensor import Tensor
 
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_unpack", "lu_solve"]
@@ -70,6 +72,12 @@ def permutation(pivots, m: int, dtype):
     # row i of P^T A is row order[i] of A: P^T = I[order], P = I[order]^T
     eye = xp.eye(m, dtype=dtype)
     return xp.swapaxes(eye[order], -1, -2).reshape(batch + (m, m))
+
+
+def _permutation_of(pivots: Tensor, m: int, dtype) -> Tensor:
+    """P as a tensor without gradient; under jit.trace a step recomputed from the pivots at
+    every replay (not a constant of the trace)."""
+    return _plain(partial(permutation, m=m, dtype=dtype), pivots)
 
 
 def _factors(LU: Tensor):
@@ -186,7 +194,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
     xp = array_module(LU_data._data)
     empty = Tensor._make(xp.zeros((0,), LU_data.dtype))
     L, U = _factors(LU_data) if unpack_data else (empty, empty)
-    P = Tensor._make(permutation(LU_pivots._data, m, LU_data.dtype)) if unpack_pivots else empty
+    P = _permutation_of(LU_pivots, m, LU_data.dtype) if unpack_pivots else empty
     return lu_unpack_result(P, L, U)
 
 
@@ -227,7 +235,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     check_system("linalg.lu_solve", LU, B, left)
     if not left:  # X A = B  <=>  A^T X^T = B^T
         return mT(lu_solve(LU, pivots, mT(B), left=True, adjoint=not adjoint))
-    P = Tensor._make(permutation(pivots._data, n, LU.dtype))
+    P = _permutation_of(pivots, n, LU.dtype)
     if adjoint:  # A^T = U^T L^T P^T: X = P L^{-T} U^{-T} B
         y = SolveTriangular.apply(mT(LU), B, False, False)
         return P @ SolveTriangular.apply(mT(LU), y, True, True)
