@@ -23,25 +23,36 @@ _TINY = 1e-300
 
 
 def _series(xp, a, x):
-    """sum_n x^n / (a (a+1) ... (a+n)), for x < a + 1."""
-    term = 1.0 / a
-    total = term.copy()
+    """sum_n x^n / (a (a+1) ... (a+n)), for x < a + 1; converged elements leave the loop."""
+    total = 1.0 / a
+    live = xp.arange(a.size)  # the elements still summing
+    la, lx, term, acc = a, x, total.copy(), total.copy()
     for n in range(1, _MAX_TERMS):
-        term = term * x / (a + n)
-        total += term
-        if (xp.abs(term) <= xp.abs(total) * _EPS).all():
-            break
+        term = term * lx / (la + n)
+        acc = acc + term
+        done = xp.abs(term) <= xp.abs(acc) * _EPS
+        if done.any():
+            total[live[done]] = acc[done]
+            keep = ~done
+            live, la, lx, term, acc = live[keep], la[keep], lx[keep], term[keep], acc[keep]
+            if not live.size:
+                break
+    total[live] = acc
     return total
 
 
 def _continued_fraction(xp, a, x):
-    """1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / (x + 5 - a - ...))), x >= a + 1."""
+    """1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / (x + 5 - a - ...))), x >= a + 1,
+    by Lentz's method; converged elements leave the loop."""
     b = x + 1.0 - a
     c = xp.full_like(x, 1.0 / _TINY)
     d = 1.0 / b
     h = d.copy()
+    out = h.copy()
+    live = xp.arange(a.size)
+    la = a
     for i in range(1, _MAX_TERMS):
-        an = -i * (i - a)
+        an = -i * (i - la)
         b = b + 2.0
         d = an * d + b
         d = xp.where(xp.abs(d) < _TINY, _TINY, d)
@@ -50,9 +61,15 @@ def _continued_fraction(xp, a, x):
         d = 1.0 / d
         delta = d * c
         h = h * delta
-        if (xp.abs(delta - 1.0) <= _EPS).all():
-            break
-    return h
+        done = xp.abs(delta - 1.0) <= _EPS
+        if done.any():
+            out[live[done]] = h[done]
+            keep = ~done
+            live, la, b, c, d, h = live[keep], la[keep], b[keep], c[keep], d[keep], h[keep]
+            if not live.size:
+                break
+    out[live] = h
+    return out
 
 
 def regularized_gamma(a, x, upper: bool):
