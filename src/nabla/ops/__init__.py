@@ -33,8 +33,9 @@ bucketize.py    searchsorted, bucketize, isin (no gradient)
 blas_ops.py     addmm, addbmm, baddbmm, addmv, addr, mv, inner, vdot, dist (derived)
 aliases.py      PyTorch's other names (absolute, arccos, divide, greater, ...), fmax/fmin,
                 copysign, sinc, float_power, heaviside
-arrangement.py  repeat_interleave, tensor_split/hsplit, rot90, fliplr, atleast_*, broadcast_tensors,
-                diag_embed, diagflat, block_diag (derived)
+arrangement.py  repeat_interleave, rot90, fliplr, atleast_*, broadcast_tensors, diag_embed,
+                diagflat, block_diag (derived)
+splits.py       tensor_split, hsplit, vsplit, dsplit (derived)
 grids.py        cartesian_prod, combinations, tril/triu_indices, unravel_index, argwhere, logspace
 statistics.py   aminmax, cov, corrcoef, histc
 order_stats.py  mode, nanmedian, nanquantile, msort, unique_consecutive, histogram, renorm
@@ -80,6 +81,7 @@ from nabla.ops import (
     shape,
     softmax_family,
     sorting,
+    splits,
     statistics,
     strided,
     trigonometry,
@@ -120,6 +122,7 @@ __all__ = [
     *shape.__all__,
     *softmax_family.__all__,
     *sorting.__all__,
+    *splits.__all__,
     *statistics.__all__,
     *strided.__all__,
     *trigonometry.__all__,
@@ -157,6 +160,7 @@ from nabla.ops.selection import *  # noqa: F401,F403
 from nabla.ops.shape import *  # noqa: F401,F403
 from nabla.ops.softmax_family import *  # noqa: F401,F403
 from nabla.ops.sorting import *  # noqa: F401,F403
+from nabla.ops.splits import *  # noqa: F401,F403
 from nabla.ops.statistics import *  # noqa: F401,F403
 from nabla.ops.strided import *  # noqa: F401,F403
 from nabla.ops.trigonometry import *  # noqa: F401,F403

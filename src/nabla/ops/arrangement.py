@@ -1,7 +1,7 @@
-"""Rearranging tensors: repeat_interleave, tensor_split (and hsplit, vsplit, dsplit), rot90,
-fliplr/flipud, atleast_1d/2d/3d, broadcast_tensors/broadcast_shapes, column_stack/row_stack,
-diag_embed/diagflat, block_diag. (Index sets and grids are in grids.py, aminmax/cov/corrcoef in
-statistics.py.)
+"""Rearranging tensors: repeat_interleave, rot90, fliplr/flipud, atleast_1d/2d/3d,
+broadcast_tensors/broadcast_shapes, column_stack/row_stack, diag_embed/diagflat, block_diag.
+(tensor_split and hsplit/vsplit/dsplit are in splits.py, index sets and grids in grids.py,
+aminmax/cov/corrcoef in statistics.py.)
 
 All are derived from other ops (index_select, expand, split, flip, movedim, pad, cat, indexing),
 so they have no gradient rule of their own: each element's gradient goes back to the element it
@@ -15,16 +15,15 @@ from nabla.backend import array_module
 from nabla.ops.casts import clone
 from nabla.ops.flip import flip
 from nabla.ops.index import AdvancedGetitemBackward
-from nabla.ops.join import cat, hstack, narrow, pad, split, vstack
+from nabla.ops.join import cat, hstack, pad, vstack
 from nabla.ops.reduce import _plain
 from nabla.ops.selection import index_select
 from nabla.ops.shape import _dim, broadcast_to, expand, movedim, reshape, transpose
 from nabla.tensor import Tensor
 
-__all__ = ["repeat_interleave", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "fliplr",
-           "flipud", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
-           "broadcast_shapes", "column_stack", "row_stack", "diag_embed", "diagflat",
-           "block_diag"]
+__all__ = ["repeat_interleave", "rot90", "fliplr", "flipud", "atleast_1d", "atleast_2d",
+           "atleast_3d", "broadcast_tensors", "broadcast_shapes", "column_stack", "row_stack",
+           "diag_embed", "diagflat", "block_diag"]
 
 
 def _int_array(op: str, what: str, value: Tensor):
@@ -110,90 +109,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     # a Tensor index made by _plain: nabla.jit.trace recomputes it from repeats at each replay
     index = _plain(lambda c: xp.repeat(xp.arange(shape[d]), c), repeats)
     return index_select(input, d, index)
-
-
-# -- tensor_split, hsplit, vsplit, dsplit --------------------------------------------------------
-def _sections_or_indices(spec):
-    """An int number of sections, or a list of int indices (from ints, sequences, tensors)."""
-    if isinstance(spec, Tensor):
-        data = _int_array("tensor_split", "indices_or_sections", spec)
-        if data.ndim > 1:
-            raise RuntimeError(f"tensor_split: a tensor indices_or_sections must be 0-d or 1-d, "
-                               f"got shape {tuple(data.shape)}")
-        return int(data) if data.ndim == 0 else [int(i) for i in data.tolist()]
-    if isinstance(spec, (list, tuple)):
-        return [operator.index(i) for i in spec]
-    if isinstance(spec, bool) or not hasattr(spec, "__index__"):
-        raise TypeError(f"tensor_split: indices_or_sections must be an int, a sequence of ints "
-                        f"or an integer tensor, got {type(spec).__name__}")
-    return operator.index(spec)
-
-
-def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
-    """Cut ``input`` along ``dim`` into ``sections`` nearly equal pieces (the first n % sections
-    pieces one longer), or at the given ``indices`` (Python slice rules: pieces
-    ``[:i0], [i0:i1], ..., [ik:]``; negative indices count from the end, large ones clamp).
-
-    Args:
-        input: tensor of shape (..., n, ...), at least 1-D.
-        indices_or_sections: an int, a sequence of ints, or a 0-d / 1-d integer tensor.
-        dim: the dimension to cut.
-    Returns:
-        Tuple of views of shape (..., size_i, ...).
-    """
-    if input.ndim == 0:
-        raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d "
-                           "tensor; reshape it to (1,) first")
-    d = _dim("tensor_split", dim, input.ndim)
-    n = input.shape[d]
-    spec = _sections_or_indices(indices_or_sections)
-    if isinstance(spec, int):
-        if spec <= 0:
-            raise RuntimeError(f"tensor_split: the number of sections must be positive, got "
-                               f"{spec}")
-        q, r = divmod(n, spec)
-        return split(input, [q + 1] * r + [q] * (spec - r), d)
-    pieces = []
-    for start, stop in zip([0] + spec, spec + [n], strict=True):
-        a, b, _ = slice(start, stop).indices(n)
-        pieces.append((a, max(b - a, 0)))
-    end = 0  # do the pieces tile the dim, one after the other? then one Split node cuts it
-    for a, size in pieces:
-        end = end + size if a == end else -1
-    if end == n:
-        return split(input, [size for _, size in pieces], d)
-    return tuple(narrow(input, d, a, size) for a, size in pieces)
-
-
-def _split_dim(op: str, input: Tensor, spec, dim: int, min_ndim: int) -> tuple:
-    if input.ndim < min_ndim:
-        raise RuntimeError(f"{op}: requires a tensor with at least {min_ndim} dimension(s), got "
-                           f"shape {tuple(input.shape)}")
-    if not isinstance(spec, (list, tuple, Tensor)):
-        n = input.shape[dim]
-        if spec == 0 or n % spec:
-            raise RuntimeError(f"{op}: cannot split dimension {dim} of size {n} (shape "
-                               f"{tuple(input.shape)}) into {spec} equal sections; pass a "
-                               f"divisor of {n}, or a list of indices")
-    return tensor_split(input, spec, dim)
-
-
-def hsplit(input: Tensor, indices_or_sections) -> tuple:
-    """``tensor_split`` along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices.
-    Returns a tuple of views."""
-    return _split_dim("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
-
-
-def vsplit(input: Tensor, indices_or_sections) -> tuple:
-    """``tensor_split`` along dim 0 of a tensor of at least 2 dimensions, into equal sections or
-    at indices. Returns a tuple of views."""
-    return _split_dim("vsplit", input, indices_or_sections, 0, 2)
-
-
-def dsplit(input: Tensor, indices_or_sections) -> tuple:
-    """``tensor_split`` along dim 2 of a tensor of at least 3 dimensions, into equal sections or
-    at indices. Returns a tuple of views."""
-    return _split_dim("dsplit", input, indices_or_sections, 2, 3)
 
 
 # -- rotations and flips -------------------------------------------------------------------------
