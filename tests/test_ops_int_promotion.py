@@ -29,3 +29,13 @@ def test_the_default_dtype_decides():
     finally:
         nabla.set_default_dtype(nabla.float32)
     assert nabla.exp(nabla.tensor([1, 2])).dtype == nabla.float32
+
+
+@pytest.mark.parametrize("name", ["atan2", "div", "true_divide"])
+@pytest.mark.parametrize("a,b", [([1, 2, -3], [3, -4, 5]), ([True, False], [1, 2]),
+                                 ([1, 2], [0.5, -2.0])])
+def test_binary_float_ops_of_integers_give_the_default_float(name, a, b):
+    out = getattr(nabla, name)(nabla.tensor(a), nabla.tensor(b))
+    ref = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    assert str(out.dtype) == str(ref.dtype).replace("torch.", "")  # atan2 gave int64 (truncated)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)

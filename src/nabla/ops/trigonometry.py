@@ -122,7 +122,7 @@ class Atan2(Op):
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
-        return _like_torch(array_module(y).arctan2(y, x), y, x)
+        return _like_torch(array_module(y).arctan2(y, x), y, x, true_division=True)
 
     @staticmethod
     def backward(ctx, grad):
