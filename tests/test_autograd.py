@@ -709,6 +709,29 @@ def test_two_leaves_receiving_same_gradient_do_not_share_memory():
     close(g, [1.0, 1.0])
 
 
+class _DiagPlus(nabla.autograd.Function):
+    """out = b + diag(a); its backward hands out the diagonal of grad (a strided view) for a and
+    grad itself for b: two gradients sharing memory."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return b + nabla.diag_embed(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.diagonal(), grad
+
+
+def test_leaf_gradients_that_share_memory_through_a_strided_view_are_kept_apart():
+    a = nabla.zeros(3, requires_grad=True)
+    b = nabla.zeros(3, 3, requires_grad=True)
+    upstream = nabla.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3))
+    for _ in range(2):  # the second backward adds into the .grads kept from the first
+        _DiagPlus.apply(a, b).backward(upstream)
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * np.array([0.0, 4.0, 8.0]))
+    np.testing.assert_array_equal(b.grad.numpy(), 2 * upstream.numpy())
+
+
 def test_user_gradient_not_modified_by_accumulation():
     a = nabla.tensor([1.0, 2.0], requires_grad=True)
     g = nabla.tensor([1.0, 1.0])

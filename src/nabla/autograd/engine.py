@@ -308,8 +308,7 @@ def _accumulate(leaf, g, fast, stored):
 
 def _own(array, stored):
     """An array to keep in a ``.grad``: copied if its memory is held elsewhere or read-only."""
-    base = array.base
-    key = id(array if base is None else base)
+    key = _base_id(array)
     if key in stored or not array.flags.writeable:
         array = array.copy()
         key = id(array)
@@ -318,8 +317,15 @@ def _own(array, stored):
 
 
 def _base_id(array) -> int:
+    """The identity of the memory ``array`` views: NumPy points a view at the array owning the
+    memory, but a strided view (as_strided: diagonal, unfold) at a wrapper whose base is that
+    array, hence the loop."""
     base = array.base
-    return id(array if base is None else base)
+    if base is None:
+        return id(array)
+    while getattr(base, "base", None) is not None:
+        base = base.base
+    return id(base)
 
 
 def _as_ndarray(g):
