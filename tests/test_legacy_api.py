@@ -43,6 +43,20 @@ def test_typed_constructor_isinstance_and_errors():
         nabla.FloatTensor(2.5)
 
 
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "BoolTensor", "ByteTensor"])
+def test_tensor_type_names_and_converts_like_torch(name):
+    x, t = nabla.tensor([1.5, -2.0]), torch.tensor([1.5, -2.0])
+    assert x.type() == t.type().replace("torch.", "nabla.") == "nabla.FloatTensor"
+    for kind in (f"torch.{name}", f"nabla.{name}", getattr(nabla, name)):
+        y, ref = x.type(kind), t.type(f"torch.{name}")
+        assert y.type() == ref.type().replace("torch.", "nabla.")
+        np.testing.assert_array_equal(y.numpy(), ref.numpy())
+    assert x.type(nabla.float64).dtype == nabla.float64
+    with pytest.raises(ValueError, match="unknown tensor type 'torch.Foo'"):
+        x.type("torch.Foo")
+
+
 def test_typename():
     assert nabla.typename(nabla.ones(2)) == "nabla.FloatTensor"
     assert nabla.typename(3.0) == torch.typename(3.0) == "float"

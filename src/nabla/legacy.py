@@ -122,6 +122,21 @@ _TYPE_NAMES = {cls.dtype: cls.__name__ for cls in (
     ByteTensor, BoolTensor)}
 
 
+def dtype_of_type(kind):
+    """The dtype a ``Tensor.type(kind)`` call asks for: a dtype, a typed class (FloatTensor) or
+    its name with either prefix ('torch.FloatTensor', 'nabla.FloatTensor')."""
+    if isinstance(kind, _TensorType):
+        return kind.dtype
+    if isinstance(kind, str):
+        name = kind.rsplit(".", 1)[-1]
+        for dtype, type_name in _TYPE_NAMES.items():
+            if type_name == name:
+                return dtype
+        raise ValueError(f"type: unknown tensor type {kind!r}; expected one of "
+                         f"{', '.join('nabla.' + n for n in _TYPE_NAMES.values())} or a dtype")
+    return kind
+
+
 def typename(obj) -> str:
     """'nabla.FloatTensor' (and so on) for a tensor, else the object's qualified type name."""
     if isinstance(obj, Tensor):

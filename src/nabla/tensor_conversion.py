@@ -95,7 +95,12 @@ class ConversionMethods:
         return self.to(other.dtype)
 
     def type(self, dtype=None):
-        return str(self._data.dtype) if dtype is None else self.to(dtype)
+        """Without an argument the type's name, 'nabla.FloatTensor' as torch's
+        'torch.FloatTensor'; else this tensor converted to ``dtype``: a dtype, a typed class
+        (``nabla.DoubleTensor``) or its name ('torch.LongTensor' and 'nabla.LongTensor' alike)."""
+        if dtype is None:
+            return nabla.typename(self)
+        return self.to(nabla.legacy.dtype_of_type(dtype))
 
     def byte(self) -> "nabla.Tensor":
         return self.to(_dt.uint8)
