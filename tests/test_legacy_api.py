@@ -235,3 +235,12 @@ def test_in_place_functions_record_the_graph():
     y.sum().backward()
     np.testing.assert_allclose(x.grad._data, np.exp([0.5, 1.0]), rtol=1e-6)
     assert math.isclose(float(nabla.sin_(nabla.tensor(0.0))), 0.0)
+
+
+def test_constants_are_torchs():
+    for name in ("pi", "e", "inf", "nan", "newaxis"):
+        ours, theirs = getattr(nabla, name), getattr(torch, name)
+        assert ours is None if theirs is None else math.isclose(ours, theirs) or (
+            math.isnan(ours) and math.isnan(theirs))
+    assert nabla.ones(3)[nabla.newaxis, :, nabla.newaxis].shape == (1, 3, 1)
+    np.testing.assert_allclose(nabla.cos(nabla.tensor(nabla.pi)).item(), -1.0)

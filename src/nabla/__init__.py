@@ -328,3 +328,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     """torch.ctc_loss: F.ctc_loss with an integer reduction."""
     return _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
                        _reduction("ctc_loss", reduction), zero_infinity)
+
+
+# torch's constants: nabla.pi, nabla.e, nabla.inf, nabla.nan, and nabla.newaxis (None) for indexing
+from math import e, inf, nan, pi  # noqa: E402
+
+newaxis = None
