@@ -12,66 +12,10 @@ import numpy as np
 import pytest
 import torch
 from conftest import GRADCHECK_TOL
+from test_linalg import DTYPES, compare, general, spd
 
 import nabla
 from nabla.autograd import gradcheck, gradgradcheck
-
-DTYPES = [np.float32, np.float64]
-# LAPACK results of float32 differ from PyTorch's by more than elementwise ops: the
-# factorisations accumulate rounding over n steps
-TOL = {np.float32: {"rtol": 2e-3, "atol": 2e-4}, np.float64: {"rtol": 1e-6, "atol": 1e-9}}
-
-
-def general(rng, *shape):
-    """Random matrices kept away from singular (diagonal shifted by n where square)."""
-    n = shape[-1]
-    return rng.standard_normal(shape) + (n * np.eye(n) if shape[-2] == n else 0)
-
-
-def spd(rng, *shape):
-    x = rng.standard_normal(shape)
-    return x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])
-
-
-def _outputs(out) -> tuple:
-    return tuple(out) if isinstance(out, tuple) else (out,)
-
-
-def _close(actual, expected, dtype, what):
-    want = expected.detach().numpy()
-    assert isinstance(actual, nabla.Tensor), f"{what}: got {type(actual)}"
-    assert tuple(actual.shape) == want.shape, f"{what}: shape {actual.shape} != {want.shape}"
-    assert actual.dtype == want.dtype, f"{what}: dtype {actual.dtype} != {want.dtype}"
-    np.testing.assert_allclose(actual._data, want, err_msg=what, **TOL[dtype])
-
-
-def compare(fn, arrays, dtype, grad=True):
-    """fn(nabla, *tensors) and fn(torch, *tensors): every output, and the gradients of
-    sum_k <g_k, output_k> (random g_k) over the floating outputs that require grad."""
-    arrays = [np.asarray(a, dtype) for a in arrays]
-    xs = [nabla.tensor(a, requires_grad=grad) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=grad) for a in arrays]
-    outs, refs = _outputs(fn(nabla, *xs)), _outputs(fn(torch, *ts))
-    assert len(outs) == len(refs)
-    for k, (o, r) in enumerate(zip(outs, refs, strict=True)):
-        _close(o, r, dtype, f"output {k}")
-    if not grad:
-        return outs
-    rng = np.random.default_rng(0)
-    pairs = [(o, r, rng.standard_normal(r.shape).astype(dtype))
-             for o, r in zip(outs, refs, strict=True) if r.requires_grad and r.numel()]
-    if not pairs:
-        return outs
-    sum(((o * nabla.tensor(g)).sum() for o, _, g in pairs[1:]),
-        (pairs[0][0] * nabla.tensor(pairs[0][2])).sum()).backward()
-    sum(((r * torch.tensor(g)).sum() for _, r, g in pairs[1:]),
-        (pairs[0][1] * torch.tensor(pairs[0][2])).sum()).backward()
-    for i, (x, t) in enumerate(zip(xs, ts, strict=True)):
-        if t.grad is None:
-            assert x.grad is None or not x.grad._data.any(), f"grad of input {i}"
-        else:
-            _close(x.grad, t.grad, dtype, f"grad of input {i}")
-    return outs
 
 
 def _f64(*arrays):
