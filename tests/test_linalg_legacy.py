@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import GRADCHECK_TOL
-from test_linalg_more import compare, general, spd
+from test_linalg import compare, general, spd
 
 import nabla
 from nabla.autograd import gradcheck
