@@ -17,7 +17,8 @@ from nabla.creation import empty, zeros
 from nabla.nn import init
 from nabla.nn.functional.dropout_masks import dropout
 from nabla.nn.functional.linear_maps import linear
-from nabla.nn.functional.recurrent import DeferredWeightGrad, GruStep, LstmStep, RnnStep
+from nabla.nn.functional.recurrent import GruStep, LstmStep, RnnStep
+from nabla.nn.functional.recurrent_backward import DeferredWeightGrad
 from nabla.nn.modules.module import Module
 from nabla.nn.parameter import Parameter
 from nabla.nn.utils.rnn import PackedSequence, _ints
