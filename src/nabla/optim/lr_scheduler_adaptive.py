@@ -76,6 +76,44 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = _group_lrs(self.optimizer)
 
 
+def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
+    """OneCycleLR's cycle length: total_steps, or epochs * steps_per_epoch (positive ints)."""
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        return total_steps
+    if epochs is not None and steps_per_epoch is not None:
+        if not isinstance(epochs, int) or epochs <= 0:
+            raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+        if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+            raise ValueError("Expected positive integer steps_per_epoch, but got "
+                             f"{steps_per_epoch}")
+        return epochs * steps_per_epoch
+    raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+
+
+def _one_cycle_phases(pct_start, total_steps: int, three_phase: bool) -> list:
+    """OneCycleLR's phases: the step each ends at and the group keys of the lr and momentum
+    it anneals from and to (up, down; or up, back down to initial_lr, then down to min_lr)."""
+    up_end = float(pct_start * total_steps) - 1
+    if three_phase:
+        return [
+            dict(end_step=up_end, start_lr="initial_lr", end_lr="max_lr",
+                 start_momentum="max_momentum", end_momentum="base_momentum"),
+            dict(end_step=float(2 * pct_start * total_steps) - 2, start_lr="max_lr",
+                 end_lr="initial_lr", start_momentum="base_momentum",
+                 end_momentum="max_momentum"),
+            dict(end_step=total_steps - 1, start_lr="initial_lr", end_lr="min_lr",
+                 start_momentum="max_momentum", end_momentum="max_momentum"),
+        ]
+    return [
+        dict(end_step=up_end, start_lr="initial_lr", end_lr="max_lr",
+             start_momentum="max_momentum", end_momentum="base_momentum"),
+        dict(end_step=total_steps - 1, start_lr="max_lr", end_lr="min_lr",
+             start_momentum="base_momentum", end_momentum="max_momentum"),
+    ]
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith, 2018): warm up to ``max_lr``, then anneal far below the start.
 
@@ -98,37 +136,8 @@ class OneCycleLR(LRScheduler):
                  three_phase: bool = False, last_epoch: int = -1) -> None:
         _check_optimizer("OneCycleLR", optimizer)
         self.optimizer = optimizer
-        if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError("Expected positive integer steps_per_epoch, but got "
-                                 f"{steps_per_epoch}")
-            self.total_steps = epochs * steps_per_epoch
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        up_end = float(pct_start * self.total_steps) - 1
-        if three_phase:
-            self._schedule_phases = [
-                dict(end_step=up_end, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=float(2 * pct_start * self.total_steps) - 2, start_lr="max_lr",
-                     end_lr="initial_lr", start_momentum="base_momentum",
-                     end_momentum="max_momentum"),
-                dict(end_step=self.total_steps - 1, start_lr="initial_lr", end_lr="min_lr",
-                     start_momentum="max_momentum", end_momentum="max_momentum"),
-            ]
-        else:
-            self._schedule_phases = [
-                dict(end_step=up_end, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=self.total_steps - 1, start_lr="max_lr", end_lr="min_lr",
-                     start_momentum="base_momentum", end_momentum="max_momentum"),
-            ]
+        self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
+        self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         self._check_phases(pct_start)
@@ -144,19 +153,25 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_ms = _per_group("max_momentum", optimizer, max_momentum)
-            base_ms = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                groups = optimizer.param_groups
-                for m_max, m_base, group in zip(max_ms, base_ms, groups, strict=True):
-                    self._set_momentum(group, m_max)
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            self._init_momentum(base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
+
+    def _init_momentum(self, base_momentum, max_momentum, last_epoch: int) -> None:
+        """Check that the optimizer has a momentum (or Adam's beta1) to cycle; on a fresh start
+        set it to each group's max_momentum and keep both bounds in the groups."""
+        optimizer = self.optimizer
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with "
+                             "`cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        max_ms = _per_group("max_momentum", optimizer, max_momentum)
+        base_ms = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch == -1:
+            groups = optimizer.param_groups
+            for m_max, m_base, group in zip(max_ms, base_ms, groups, strict=True):
+                self._set_momentum(group, m_max)
+                group["max_momentum"] = m_max
+                group["base_momentum"] = m_base
 
     def _check_phases(self, pct_start: float) -> None:
         """A phase of length zero would divide by zero at its step (PyTorch's
