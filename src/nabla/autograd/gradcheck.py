@@ -67,42 +67,63 @@ def gradcheck(
     out_idx = [k for k, o in enumerate(outputs) if _is_float_tensor(o)]
     if not diff_idx or not out_idx:
         return True
-    rng = numpy.random.default_rng(seed)
-    if grad_outputs is None:
-        vs = [rng.standard_normal(outputs[k].shape) for k in out_idx]
-    else:
-        vs = [numpy.asarray(g._data if isinstance(g, Tensor) else g, dtype=numpy.float64)
-              for g in _as_tuple(grad_outputs)]
-        if len(vs) != len(out_idx) or any(v.shape != outputs[k].shape
-                                          for v, k in zip(vs, out_idx, strict=True)):
-            return _fail(raise_exception, "gradcheck: grad_outputs must give one gradient per "
-                         f"floating output, shaped {[tuple(outputs[k].shape) for k in out_idx]}")
-
+    vs = _upstream_grads(grad_outputs, outputs, out_idx, seed)
+    if vs is None:
+        return _fail(raise_exception, "gradcheck: grad_outputs must give one gradient per "
+                     f"floating output, shaped {[tuple(outputs[k].shape) for k in out_idx]}")
     analytical = _analytical_vjp(inputs, diff_idx, outputs, out_idx, vs)
+    msg = _nondeterminism(func, inputs, diff_idx, out_idx, vs, analytical, nondet_tol)
+    if msg is None:
+        jacobians = _numerical_jacobians(func, inputs, diff_idx, out_idx, eps)
+        msg = _mismatch(func, inputs, diff_idx, outputs, out_idx, vs, analytical, jacobians,
+                        atol, rtol, grad_outputs is None)
+    return True if msg is None else _fail(raise_exception, msg)
+
+
+def _upstream_grads(grad_outputs, outputs, out_idx, seed: int) -> list | None:
+    """The upstream gradients v as float64 arrays, one per floating output: random (from a
+    private generator seeded with ``seed``) or the given ones; None if the given ones misfit."""
+    if grad_outputs is None:
+        rng = numpy.random.default_rng(seed)
+        return [rng.standard_normal(outputs[k].shape) for k in out_idx]
+    vs = [numpy.asarray(g._data if isinstance(g, Tensor) else g, dtype=numpy.float64)
+          for g in _as_tuple(grad_outputs)]
+    if len(vs) != len(out_idx) or any(v.shape != outputs[k].shape
+                                      for v, k in zip(vs, out_idx, strict=True)):
+        return None
+    return vs
+
+
+def _nondeterminism(func, inputs, diff_idx, out_idx, vs, analytical, nondet_tol) -> str | None:
+    """The error message if a second forward and backward pass gives other gradients."""
     again = _analytical_vjp(inputs, diff_idx, _as_tuple(func(*inputs)), out_idx, vs)
     for i, a, b in zip(diff_idx, analytical, again, strict=True):
         if a.size and numpy.max(numpy.abs(a - b)) > nondet_tol:
-            return _fail(raise_exception, f"gradcheck: backward is not reentrant: two backward "
-                         f"passes gave gradients of input {i} that differ by "
-                         f"{numpy.max(numpy.abs(a - b)):.3g} > nondet_tol = {nondet_tol}")
+            return (f"gradcheck: backward is not reentrant: two backward passes gave gradients "
+                    f"of input {i} that differ by {numpy.max(numpy.abs(a - b)):.3g} > "
+                    f"nondet_tol = {nondet_tol}")
+    return None
 
-    jacobians = _numerical_jacobians(func, inputs, diff_idx, out_idx, eps)
+
+def _mismatch(func, inputs, diff_idx, outputs, out_idx, vs, analytical, jacobians, atol, rtol,
+              random_v: bool) -> str | None:
+    """The error message for the first input whose v^T J from backward differs from the one
+    from finite differences (naming its worst element), or None when all agree."""
     for n, i in enumerate(diff_idx):
         numerical = numpy.zeros(inputs[i].shape)
         for v, jac in zip(vs, jacobians[n], strict=False):  # no Jacobians for an empty input
             numerical = numerical + (v.reshape(-1) @ jac).reshape(inputs[i].shape)
         a = analytical[n]
         if a.shape != numerical.shape:
-            return _fail(raise_exception, f"gradcheck: the gradient of input {i} has shape "
-                         f"{a.shape}, expected {numerical.shape}")
+            return (f"gradcheck: the gradient of input {i} has shape {a.shape}, expected "
+                    f"{numerical.shape}")
         excess = numpy.abs(a - numerical) - (atol + rtol * numpy.abs(numerical))
         if excess.size and not (excess <= 0).all():  # also catches NaN
             bad = numpy.where(numpy.isnan(excess), numpy.inf, excess)
             j = numpy.unravel_index(int(numpy.argmax(bad)), a.shape)
-            msg = _report(func, inputs, i, n, j, a, numerical, outputs, out_idx, vs, jacobians,
-                          atol, rtol, grad_outputs is None)
-            return _fail(raise_exception, msg)
-    return True
+            return _report(func, inputs, i, n, j, a, numerical, outputs, out_idx, vs, jacobians,
+                           atol, rtol, random_v)
+    return None
 
 
 def gradgradcheck(
@@ -134,6 +155,23 @@ def gradgradcheck(
     out_idx = [k for k, o in enumerate(outputs) if _is_float_tensor(o)]
     if not diff_idx or not out_idx:
         return True
+    grad_outputs = _second_order_upstream(grad_outputs, outputs, out_idx, seed)
+    n_in = len(inputs)
+    first_derivative = _first_derivative(func, n_in, diff_idx, out_idx)
+    try:
+        return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                         raise_exception=raise_exception, nondet_tol=nondet_tol, seed=seed + 2)
+    except GradcheckError as err:
+        raise GradcheckError(
+            f"gradgradcheck: the second derivative is wrong. Below, the function checked maps "
+            f"(inputs, grad_outputs) to the gradients of inputs {diff_idx}; inputs {n_in} and up "
+            f"are the grad_outputs.\n{err}"
+        ) from None
+
+
+def _second_order_upstream(grad_outputs, outputs, out_idx, seed: int) -> tuple:
+    """gradgradcheck's upstream gradients v: the given ones, checked (float64, one per floating
+    output), or random ones that require grad (seeded with ``seed + 1``)."""
     if grad_outputs is None:
         rng = numpy.random.default_rng(seed + 1)
         grad_outputs = tuple(
@@ -145,7 +183,12 @@ def gradgradcheck(
     if len(grad_outputs) != len(out_idx):
         raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for "
                          f"{len(out_idx)} floating outputs")
-    n_in = len(inputs)
+    return grad_outputs
+
+
+def _first_derivative(func: Callable, n_in: int, diff_idx: list, out_idx: list) -> Callable:
+    """The function (*inputs, *grad_outputs) -> the gradients of the inputs at diff_idx of
+    sum_k grad_outputs[k] . func(*inputs)[out_idx[k]], built with create_graph=True."""
 
     def first_derivative(*args):
         ins, vs = args[:n_in], args[n_in:]
@@ -157,15 +200,7 @@ def gradgradcheck(
                       create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    try:
-        return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                         raise_exception=raise_exception, nondet_tol=nondet_tol, seed=seed + 2)
-    except GradcheckError as err:
-        raise GradcheckError(
-            f"gradgradcheck: the second derivative is wrong. Below, the function checked maps "
-            f"(inputs, grad_outputs) to the gradients of inputs {diff_idx}; inputs {n_in} and up "
-            f"are the grad_outputs.\n{err}"
-        ) from None
+    return first_derivative
 
 
 # -- the two sides --------------------------------------------------------------------------------
