@@ -34,57 +34,73 @@ def graph(tensor, params: dict | None = None, show_saved: bool = False) -> str:
         The DOT source: ``digraph { ... }``. Node ids are ``n0, n1, ...`` in walk order.
     """
     roots = [tensor] if isinstance(tensor, Tensor) else list(tensor)
-    names = {id(t): name for name, t in (params or {}).items()}
-    ids: dict[int, str] = {}
-    keep = []  # the walked objects stay referenced, so no id() is reused during the walk
-    lines, edges = [], []
-
-    def node_id(obj) -> tuple[str, bool]:
-        key = id(obj)
-        new = key not in ids
-        if new:
-            ids[key] = f"n{len(ids)}"
-            keep.append(obj)
-        return ids[key], new
-
-    queue = deque()
-    shapes: dict[int, dict] = {}  # id(op) -> {output index: shape}
+    walk = _DotWalk({id(t): name for name, t in (params or {}).items()}, show_saved)
     for t in roots:
-        fn = t.grad_fn
-        if fn is None:
-            nid, new = node_id(t)
-            if new:
-                lines.append(_leaf_line(nid, t, names))
-            continue
-        shapes.setdefault(id(fn), {})[t._output_nr] = t.shape
-        nid, new = node_id(fn)
-        if new:
-            queue.append((fn, True))
-    while queue:
-        fn, is_root = queue.popleft()
-        nid = ids[id(fn)]
-        lines.append(_op_line(nid, fn, shapes.get(id(fn), {}), is_root))
-        for edge in fn._edges:
-            if edge is None:
-                continue
-            target, nr, shape = edge[0], edge[1], edge[2]
-            tid, new = node_id(target)
-            edges.append(f"  {tid} -> {nid}")
-            if isinstance(target, Tensor):
-                if new:
-                    lines.append(_leaf_line(tid, target, names))
-                continue
-            shapes.setdefault(id(target), {})[nr] = tuple(shape)
-            if new:
-                queue.append((target, False))
-        if show_saved:
-            _saved_lines(fn, nid, lines, edges)
+        walk.add_root(t)
+    while walk.queue:
+        walk.visit(*walk.queue.popleft())
     header = [
         "digraph {",
         '  graph [size="12,12" rankdir=TB]',
         '  node [shape=box style=filled align=left fontsize=10 height=0.2 fontname=monospace]',
     ]
-    return "\n".join(header + lines + edges + ["}"]) + "\n"
+    return "\n".join(header + walk.lines + walk.edges + ["}"]) + "\n"
+
+
+class _DotWalk:
+    """The breadth-first walk behind ``graph``: node ids by object, the DOT lines of nodes and
+    edges found so far, and the queue of op nodes still to visit (with whether each is a root).
+    """
+
+    def __init__(self, names: dict, show_saved: bool) -> None:
+        self.names, self.show_saved = names, show_saved
+        self.ids: dict[int, str] = {}
+        self.keep = []  # the walked objects stay referenced, so no id() is reused during the walk
+        self.lines, self.edges = [], []
+        self.shapes: dict[int, dict] = {}  # id(op) -> {output index: shape}
+        self.queue = deque()
+
+    def node_id(self, obj) -> tuple[str, bool]:
+        """The DOT id of ``obj``, and whether it is new (seen for the first time)."""
+        key, ids = id(obj), self.ids
+        new = key not in ids
+        if new:
+            ids[key] = f"n{len(ids)}"
+            self.keep.append(obj)
+        return ids[key], new
+
+    def add_root(self, t: Tensor) -> None:
+        """A tensor to draw the graph of: its op node joins the queue (a leaf is drawn as is)."""
+        fn = t.grad_fn
+        if fn is None:
+            nid, new = self.node_id(t)
+            if new:
+                self.lines.append(_leaf_line(nid, t, self.names))
+            return
+        self.shapes.setdefault(id(fn), {})[t._output_nr] = t.shape
+        _, new = self.node_id(fn)
+        if new:
+            self.queue.append((fn, True))
+
+    def visit(self, fn, is_root: bool) -> None:
+        """Draw op node ``fn`` and an edge from each of its inputs; queue the new op inputs."""
+        nid = self.ids[id(fn)]
+        self.lines.append(_op_line(nid, fn, self.shapes.get(id(fn), {}), is_root))
+        for edge in fn._edges:
+            if edge is None:
+                continue
+            target, nr, shape = edge[0], edge[1], edge[2]
+            tid, new = self.node_id(target)
+            self.edges.append(f"  {tid} -> {nid}")
+            if isinstance(target, Tensor):
+                if new:
+                    self.lines.append(_leaf_line(tid, target, self.names))
+                continue
+            self.shapes.setdefault(id(target), {})[nr] = tuple(shape)
+            if new:
+                self.queue.append((target, False))
+        if self.show_saved:
+            _saved_lines(fn, nid, self.lines, self.edges)
 
 
 def render(tensor, path: str, format: str = "png", params: dict | None = None,
