@@ -98,8 +98,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     x = input if input.ndim == 2 else reshape(input, (1, -1))
     n = x.shape[1]
     w = None if fweights is None else _weights("fweights", fweights, n, "iu", "integral")
-    if aweights is not None:
-        a = _weights("aweights", aweights, n, "f", "floating point")
+    a = None if aweights is None else _weights("aweights", aweights, n, "f", "floating point")
+    if a is not None:
         w = a if w is None else w * a
     xp = array_module(input._data)
     with _quiet(xp, divide="ignore", invalid="ignore"):  # no observations: nan, as PyTorch
@@ -111,18 +111,25 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
             if float(total) == 0:
                 raise RuntimeError("cov: weights sum to zero, can't be normalized")
             mean = _sum(x * w, 1) / total
-        if w is not None and aweights is not None and correction != 0:
-            norm = total - correction * _sum(w * a) / total
-        else:
-            norm = total - correction
-        if float(norm) <= 0:
-            warnings.warn(f"cov: degrees of freedom is <= 0 (correction {correction}, {n} "
-                          "observations); the result is inf or nan. The correction should be "
-                          "strictly less than the number of observations.", stacklevel=2)
-            norm = norm * 0
+        norm = _cov_denominator(total, w, a, correction, n)
         centred = x - reshape(mean, (-1, 1))
         c = matmul(centred, transpose(centred if w is None else centred * w, 0, 1))
         return squeeze(c / norm)
+
+
+def _cov_denominator(total, w, a, correction: int, n: int):
+    """cov's denominator: total - c sum(w a) / total with aweights ``a``, else total - c (total
+    is sum(w), or n without weights); 0 with a warning where it is <= 0 (inf or nan follow)."""
+    if a is not None and correction != 0:
+        norm = total - correction * _sum(w * a) / total
+    else:
+        norm = total - correction
+    if float(norm) <= 0:
+        warnings.warn(f"cov: degrees of freedom is <= 0 (correction {correction}, {n} "
+                      "observations); the result is inf or nan. The correction should be "
+                      "strictly less than the number of observations.", stacklevel=3)
+        norm = norm * 0
+    return norm
 
 
 def corrcoef(input: Tensor) -> Tensor:
