@@ -16,6 +16,19 @@ from nabla.tensor import Tensor
 __all__ = ["embedding_bag"]
 
 
+def _check_options(mode: str, weighted: bool, unsupported: bool) -> None:
+    """The mode, per_sample_weights (mode 'sum' only) and the options nabla does not support."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if weighted and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}')")
+    if unsupported:
+        raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not "
+                                  "supported")
+
+
 def _check_bags(idx, off, include_last_offset: bool) -> int:
     """PyTorch's checks of the two input forms; returns the number of bags."""
     if idx.ndim == 2:
@@ -77,15 +90,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm: float |
     Returns:
         (B, embedding_dim).
     """
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
-                                  f"per_sample_weights is only supported for mode='sum' "
-                                  f"(got mode='{mode}')")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not "
-                                  "supported")
+    _check_options(mode, per_sample_weights is not None, scale_grad_by_freq or sparse)
     idx = input._data if isinstance(input, Tensor) else array_module(input).asarray(input)
     off = offsets._data if isinstance(offsets, Tensor) else \
         None if offsets is None else array_module(idx).asarray(offsets)
