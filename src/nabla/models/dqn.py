@@ -330,16 +330,22 @@ def train_dqn(env, agent: DQNAgent, total_steps: int = 50_000, *, buffer_size: i
             for _ in range(gradient_steps):
                 history["losses"].append(agent.update(buffer.sample(batch_size, generator)))
         if terminated or truncated:
-            for key, value in zip(("returns", "lengths", "epsilons", "steps"),
-                                  (episode_return, length, eps, step + 1)):
-                history[key].append(value)
-            if log_every and len(history["returns"]) % log_every == 0:
-                _log(history)
-            if callback is not None and callback(history):
+            if _episode_done(history, (episode_return, length, eps, step + 1), log_every,
+                             callback):
                 break
             obs, _ = env.reset()
             episode_return, length = 0.0, 0
     return history
+
+
+def _episode_done(history: dict, record: tuple, log_every: int, callback) -> bool:
+    """Record a finished episode's (return, length, epsilon, global step), log every
+    ``log_every`` episodes; True when the callback asks to stop training."""
+    for key, value in zip(("returns", "lengths", "epsilons", "steps"), record, strict=True):
+        history[key].append(value)
+    if log_every and len(history["returns"]) % log_every == 0:
+        _log(history)
+    return callback is not None and bool(callback(history))
 
 
 def _log(history: dict, window: int = 20) -> None:
