@@ -102,18 +102,25 @@ def default_collate(batch: Sequence):
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
     if isinstance(elem, Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
-            raise RuntimeError("default_collate: each element in list of batch should be of "
-                               "equal size")
-        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
-        if isinstance(elem, tuple):
-            return columns
-        try:
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        return _collate_sequences(batch)
     raise _collate_error(type(elem).__name__)
+
+
+def _collate_sequences(batch: Sequence):
+    """Samples that are sequences of equal length, collated position by position: a list of
+    the collated columns (a tuple gives a list, as PyTorch; other types are rebuilt)."""
+    elem = batch[0]
+    size = len(elem)
+    if any(len(e) != size for e in batch):
+        raise RuntimeError("default_collate: each element in list of batch should be of "
+                           "equal size")
+    columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
+    if isinstance(elem, tuple):
+        return columns
+    try:
+        return type(elem)(columns)
+    except TypeError:
+        return columns
 
 
 def _field(batch: Sequence, key) -> list:
