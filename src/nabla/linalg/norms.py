@@ -10,7 +10,8 @@ import numbers
 
 from nabla import dtype as _dt
 from nabla.linalg.spectral import svdvals
-from nabla.ops.elementwise import abs, to_dtype
+from nabla.ops.casts import to_dtype
+from nabla.ops.elementwise import abs
 from nabla.ops.extrema import amax, amin
 from nabla.ops.linalg import norm as _vector_p_norm
 from nabla.ops.reduce import _dims, sum

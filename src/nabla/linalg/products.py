@@ -6,7 +6,8 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.linalg._common import check_float
 from nabla.linalg.inverse import inv
-from nabla.ops.elementwise import clone, where
+from nabla.ops.casts import clone
+from nabla.ops.elementwise import where
 from nabla.ops.linalg import matmul
 from nabla.ops.shape import reshape
 from nabla.tensor import Tensor

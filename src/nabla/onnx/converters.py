@@ -23,6 +23,7 @@ from nabla.nn.functional import activation as act
 from nabla.onnx.export import Graph, Value
 from nabla.ops import arithmetic as ar
 from nabla.ops import elementwise as el
+from nabla.ops.casts import Clone, ToDtype
 from nabla.ops.extrema import Amax, Amin
 from nabla.ops.flip import Flip
 from nabla.ops.index import Getitem
@@ -51,7 +52,7 @@ _BINARY = {ar.Add: "Add", ar.Sub: "Sub", ar.Mul: "Mul", ar.Div: "Div", ar.Pow: "
            ar.Maximum: "Max", ar.Minimum: "Min"}
 _UNARY = {el.Exp: "Exp", el.Log: "Log", el.Sqrt: "Sqrt", el.Abs: "Abs", el.Sign: "Sign",
           el.Sin: "Sin", el.Cos: "Cos", el.Tanh: "Tanh", el.Sigmoid: "Sigmoid", el.Relu: "Relu",
-          ar.Neg: "Neg", el.Clone: "Identity"}
+          ar.Neg: "Neg", Clone: "Identity"}
 
 
 @converts(*_BINARY)
@@ -81,7 +82,7 @@ def rsqrt(g: Graph, args, out: Value):
     g.node("Reciprocal", [g.node("Sqrt", [args[0]])], _out(out))
 
 
-@converts(el.ToDtype)
+@converts(ToDtype)
 def to_dtype(g: Graph, args, out: Value):
     g.node("Cast", [args[0]], _out(out), to=g.onnx.helper.np_dtype_to_tensor_dtype(out.dtype))
 

@@ -13,12 +13,10 @@ from nabla.nn.functional.class_loss import CrossEntropy, CrossEntropyProbs, NllL
 from nabla.nn.functional.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
-    HuberLoss,
     KlDiv,
-    L1Loss,
     MarginRankingLoss,
-    MseLoss,
 )
+from nabla.nn.functional.regression_loss import HuberLoss, L1Loss, MseLoss
 from nabla.onnx.converters import _out, _reduce, converts
 from nabla.onnx.export import Graph, Value
 

@@ -6,10 +6,6 @@ arithmetic.py, copies and dtype casts (clone, to_dtype) in casts.py."""
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype
-
-# re-exported for onnx/converters.py (Clone, ToDtype), linalg/products.py, linalg/norms.py,
-# ops/strided.py, ops/scatter_more.py; move the imports there (to nabla.ops.casts)
-from nabla.ops.casts import Clone, ToDtype, clone, to_dtype  # noqa: F401
 from nabla.tensor import Tensor
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh",

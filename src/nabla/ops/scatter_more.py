@@ -10,7 +10,7 @@ tensors and masks are arguments of the op, so that nabla.jit.trace reads them at
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.elementwise import to_dtype
+from nabla.ops.casts import to_dtype
 from nabla.ops.index import AdvancedGetitem, GetitemBackward, _array, _check_range, _zeros
 from nabla.ops.scatter import _index_arg
 from nabla.ops.selection import IndexSelect, _check_index_1d

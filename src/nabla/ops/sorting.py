@@ -12,8 +12,9 @@ from functools import partial
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
+from nabla.ops.casts import to_dtype
 from nabla.ops.compare import isnan
-from nabla.ops.elementwise import to_dtype, where
+from nabla.ops.elementwise import where
 from nabla.ops.reduce import _plain
 from nabla.ops.reduce import any as _any  # (not the builtin)
 from nabla.ops.scatter import take_along_dim

@@ -21,17 +21,7 @@ from nabla.nn.functional._loss_base import (
     same_dtype,
 )
 from nabla.nn.functional.class_loss import cross_entropy, nll_loss
-
-# HuberLoss, L1Loss, MseLoss: re-exported for onnx/converters_loss.py; move the import there
-from nabla.nn.functional.regression_loss import (  # noqa: F401
-    HuberLoss,
-    L1Loss,
-    MseLoss,
-    huber_loss,
-    l1_loss,
-    mse_loss,
-    smooth_l1_loss,
-)
+from nabla.nn.functional.regression_loss import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from nabla.ops import clamp, exp, log, log1p, minimum, sigmoid, where
 from nabla.tensor import Tensor
 
