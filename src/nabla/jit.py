@@ -157,6 +157,10 @@ class _Program:
         self.diff_inputs = diff_inputs
         self.diff_captured = [t for _, t in self.captured if t._requires_grad]
         self.requires_grad = any(self.out_grad)
+        # every value's shape: the trace's, unless a plain step may size values from the data
+        # (x[mask], nonzero, unique); then each replay reads its own
+        self.shapes = None if any(s.cls is None for s in self.steps) else \
+            [a.shape for a in tracer.arrays]
 
     def forward(self, arrays) -> tuple:
         """Run every step on arrays; return (outputs, each op's ctx for backward, every value's
@@ -183,7 +187,8 @@ class _Program:
                 for slot, o in zip(step.outs, out):
                     values[slot] = o if type(o) is ndarray else as_array(o)
             ctxs.append(ctx)
-        return [values[s] for s in self.out_slots], ctxs, [v.shape for v in values]
+        shapes = self.shapes if self.shapes is not None else [v.shape for v in values]
+        return [values[s] for s in self.out_slots], ctxs, shapes
 
     def backward(self, ctxs, out_grads, shapes) -> tuple:
         """The ops' gradient rules in reverse order, on arrays; one gradient per diff slot.
