@@ -1,6 +1,6 @@
 """ONNX conversions of the rounding divisions: floor_divide (keyed by ``np.floor_divide``: it
 has no gradient), remainder (the sign of the divisor, as Python's %) and fmod (the sign of the
-dividend, as C's), for integers and floats.
+dividend, as C's), for integers and floats; and unravel_index's coordinates, made of them.
 
 ONNX's Div truncates integers and its Mod with fmod=0 takes integers only, so each op is built
 from Mod: for floats as NumPy and PyTorch compute them (``npy_divmod``), which is not always
@@ -12,6 +12,9 @@ import numpy as np
 from nabla.onnx.converters import _out, converts
 from nabla.onnx.export import Graph, Value
 from nabla.ops.compare import Fmod, Remainder
+from nabla.ops.grids import unravel_index
+
+_INT64 = np.dtype(np.int64)
 
 
 def _operands(g: Graph, args, out: Value) -> tuple:
@@ -64,3 +67,15 @@ def remainder(g: Graph, args, out: Value):
 def fmod(g: Graph, args, out: Value):
     x, y = _operands(g, args, out)
     g.node("Mod", [x, y], _out(out), fmod=1)
+
+
+@converts(unravel_index)
+def coordinate(g: Graph, args, out: Value):
+    """One coordinate of flat indices, floor(i / stride) mod size on int64, both with Mod
+    (fmod=0: the divisor's sign, as floor division): (i - i mod stride) / stride is exact."""
+    x, stride, size = args
+    i = g.cast(x, _INT64)
+    if stride != 1:
+        s = g.const(np.int64(stride), "stride")
+        i = g.node("Div", [g.node("Sub", [i, g.node("Mod", [i, s], fmod=0)]), s])
+    g.node("Mod", [i, g.const(np.int64(size), "size")], _out(out), fmod=0)

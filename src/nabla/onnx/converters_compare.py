@@ -1,5 +1,5 @@
-"""ONNX conversions of comparisons, logical and bitwise ops, tests (isnan, isclose) and
-``where`` (``masked_fill``).
+"""ONNX conversions of comparisons, logical and bitwise ops, tests (isnan, isclose), heaviside
+and ``where`` (``masked_fill``).
 
 The ops without gradient are keyed by their NumPy ufunc (see ``plain.py``) and get the step's
 arguments: Values for tensors, Python or NumPy constants for the rest. Their operands are cast
@@ -10,6 +10,7 @@ import numpy as np
 
 from nabla.onnx.converters import _axes, _out, _reduce, converts
 from nabla.onnx.export import ExportError, Graph, Value
+from nabla.ops.aliases import heaviside
 from nabla.ops.elementwise import Where
 
 _BOOL = np.dtype(bool)
@@ -136,6 +137,20 @@ def all_any(g: Graph, args, out: Value):
         op_type = "ReduceMin" if g.current is np.all else "ReduceMax"
         y = _reduce(g, op_type, y, _axes(axes, x.ndim), int(bool(keepdim)))
     g.node("Cast", [y], _out(out), to=g.onnx.TensorProto.BOOL)
+
+
+@converts(heaviside)
+def heaviside_(g: Graph, args, out: Value):
+    """values where x == 0, else x > 0 (0 for NaN), in x's dtype, broadcasting; for bools
+    x or values."""
+    x, values = args
+    if x.dtype == _BOOL:
+        g.node("Or", [x, g.cast(values, _BOOL)], _out(out))
+        return
+    zero = g.cast(0, x.dtype)
+    above = g.node("Cast", [g.node("Greater", [x, zero])],
+                   to=g.onnx.helper.np_dtype_to_tensor_dtype(x.dtype))
+    g.node("Where", [g.node("Equal", [x, zero]), g.cast(values, x.dtype), above], _out(out))
 
 
 @converts(Where)

@@ -1,10 +1,10 @@
 """ONNX conversions of the ops that find and count values: nonzero (argwhere, where with the
-condition alone), unique, bincount and one_hot. None has a gradient: they are keyed by the
-function ``plain.py`` finds in the step.
+condition alone), unique, bincount, one_hot and the index of repeat_interleave with counts in a
+tensor. None has a gradient: they are keyed by the function ``plain.py`` finds in the step.
 
-The sizes of nonzero's, unique's and bincount's results depend on the data: the nodes compute
-them (NonZero, a run count, the largest value), and the file names those dims as symbolic
-(``Value.free``), so the results are right for any input.
+The sizes of nonzero's, unique's, bincount's and repeat_interleave's results depend on the data:
+the nodes compute them (NonZero, a run count, the largest value, the sum of the counts), and the
+file names those dims as symbolic (``Value.free``), so the results are right for any input.
 
 unique is built from a stable sort rather than ONNX's Unique: onnxruntime's Unique returns a
 single NaN for a float input holding one, where nabla (as NumPy) keeps every other value and
@@ -17,6 +17,7 @@ from nabla.nn.functional import embedding_lookup
 from nabla.onnx.converters import _END, _out, converts
 from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops import sorting
+from nabla.ops.arrangement import repeat_interleave
 
 _INT64 = np.dtype(np.int64)
 _BOOL = np.dtype(bool)
@@ -146,3 +147,23 @@ def one_hot(g: Graph, args, out: Value):
         depth = g.const(np.int64(num_classes), "depth")
     g.node("OneHot", [index, depth, g.const(np.array([0, 1], np.int64), "values")], _out(out),
            axis=-1)
+
+
+@converts(repeat_interleave)
+def repeat_index(g: Graph, args, out: Value):
+    """Each position i of the 1-D counts repeated counts[i] times: a 1 added at each running
+    total into zeros of the total's length + 1 (ScatterElements); the running sum of that at
+    j is the number of totals <= j, the position whose copies j is among. (The file does not
+    check that the counts are non-negative, as nabla does.)"""
+    counts, _ = args
+    c = _int64(g, counts)
+    axis = g.const(np.int64(0), "axis")
+    ends = g.node("CumSum", [c, axis])
+    total = g.node("ReduceSum", [c], keepdims=1)  # (1,): 0 for no counts
+    zeros = g.node("ConstantOfShape", [g.node("Add", [total, g.ints([1])])],
+                   value=g.onnx.numpy_helper.from_array(np.zeros(1, np.int64)))
+    ones = g.node("Expand", [g.const(np.int64(1)), g.node("Shape", [c])])
+    marks = g.node("ScatterElements", [zeros, ends, ones], axis=0, reduction="add")
+    index = g.node("CumSum", [g.node("Slice", [marks, g.ints([0]), total]), axis])
+    g.node("Cast", [index], _out(out), to=g.onnx.helper.np_dtype_to_tensor_dtype(out.dtype))
+    out.free = frozenset([0])

@@ -1,7 +1,8 @@
 """ONNX conversions of the layers of ``nn.functional``: activations, linear, convolution (and
 its transpose), pooling, normalization, embedding and the recurrent steps (one per time step, as
 the model ran them). Layers that are compositions (flatten, batch norm in eval mode, adaptive
-pooling, attention) need no entry: they ran as primitive ops.
+pooling, attention) need no entry: they ran as primitive ops; the one step of their own, the
+argmax of adaptive max pooling over windows of different sizes, is converted here.
 """
 
 import math
@@ -9,6 +10,7 @@ import math
 import numpy as np
 
 from nabla.nn.functional import activation as act
+from nabla.nn.functional.adaptive_pooling import _adaptive_argmax, _window_taps
 from nabla.nn.functional.conv import Conv2d, Conv2dBackwardInput
 from nabla.nn.functional.conv_volumes import Conv3d, Conv3dBackwardInput
 from nabla.nn.functional.embedding_lookup import Embedding
@@ -127,6 +129,40 @@ def max_pool(g: Graph, args, out):
     flat = g.fresh("flat_indices")
     g.node("MaxPool", [x], [values.name, flat], **_window(geom), dilations=list(geom.dilation))
     g.node("Mod", [flat, g.const(np.int64(math.prod(x.shape[2:])), "plane")], [indices.name])
+
+
+@converts(_adaptive_argmax)
+def adaptive_argmax(g: Graph, args, out: Value):
+    """The flat index of the maximum of each adaptive window (the first; the first NaN
+    wins, as nabla's argmax): the windows' elements gathered through a constant table of
+    their flat indices (o1, ..., ok, taps), ArgMax over the taps, the table read there."""
+    x, out_size = args
+    lead, table = x.ndim - len(out_size), _windows_table(x.shape[-len(out_size):], out_size)
+    flat_shape = g.node("Concat", [g.node("Shape", [x], end=lead),
+                                   g.ints([math.prod(x.shape[lead:])])], axis=0)
+    flat = g.node("Reshape", [x, flat_shape])  # (lead..., H * W), lead dims as they come
+    v = g.node("Gather", [flat, g.const(table, "windows")], axis=lead)
+    tap = g.node("ArgMax", [v], axis=-1, keepdims=0, select_last_index=0)
+    if x.dtype.kind == "f":  # ONNX does not say how ArgMax treats NaN
+        nan = g.node("Cast", [g.node("IsNaN", [v])], to=g.onnx.TensorProto.INT32)
+        first_nan = g.node("ArgMax", [nan], axis=-1, keepdims=0, select_last_index=0)
+        any_nan = g.node("Cast", [_reduce(g, "ReduceMax", nan, [x.ndim], 0)],
+                         to=g.onnx.TensorProto.BOOL)
+        tap = g.node("Where", [any_nan, first_nan, tap])
+    rows = np.arange(table[..., 0].size).reshape(table.shape[:-1]) * table.shape[-1]
+    at = g.node("Add", [tap, g.const(rows, "window_rows")])
+    g.node("Gather", [g.const(table.reshape(-1), "windows_flat"), at], _out(out), axis=0)
+
+
+def _windows_table(sizes: tuple, out_size: tuple) -> np.ndarray:
+    """(o1, ..., ok, taps) the flat indices (h * W + w in 2-D) of each window's elements,
+    the taps of dims 1..k in row-major order, as nabla's argmax walks them."""
+    k, flat = len(sizes), 0
+    for i, (n, o) in enumerate(zip(sizes, out_size)):
+        p = _window_taps(n, o, np)  # (o, t) on axes i and k + i
+        flat = flat * n + p.reshape((1,) * i + (o,) + (1,) * (k - 1) + (p.shape[1],)
+                                    + (1,) * (k - 1 - i))
+    return flat.reshape(tuple(out_size) + (-1,)).astype(np.int64)
 
 
 @converts(AvgPool2d, AvgPool3d)

@@ -1,9 +1,10 @@
 """Which op a plain step ran, so that export can convert it like an Op.
 
 Ops without gradient (comparisons, logical ops, argmax, argsort, topk, all, any, the index
-steps of kthvalue, median, cummax, nonzero, isclose, unique, bincount, one_hot) reach the
-tracer as a plain array function, not as an Op class (``jit._Tracer.plain``): a NumPy
-function, or a ``functools.partial`` whose keywords hold the op's settings (dim, keepdim, k).
+steps of kthvalue, median, cummax, repeat_interleave and adaptive max pooling, nonzero, isclose,
+unique, bincount, one_hot, heaviside, unravel_index) reach the tracer as a plain array function,
+not as an Op class (``jit._Tracer.plain``): a NumPy function, a function of nabla's, or a
+``functools.partial`` whose keywords hold the op's settings (dim, keepdim, k).
 Export keys their conversions by the function they amount to:
 
 - a ufunc (``np.greater``, ``np.logical_and``, ``np.isnan``) is its own key, with the step's
@@ -24,10 +25,12 @@ Export keys their conversions by the function they amount to:
   minlength);
 - ``partial(embedding_lookup._one_hot, num_classes)`` -> key F.one_hot, (x, num_classes);
 - ``np.isposinf``, ``np.isneginf`` are their own keys, (x,);
+- ``aliases._heaviside`` -> key heaviside, (x, values);
 - the partials of ``_MORE`` (searchsorted, isin, count_nonzero, histc, mode, nanmedian,
-  nanquantile, unique_consecutive, norm with p=0) -> the public function (for the norm, its
-  counting function), with the step's arguments followed by the partial's settings in the
-  order ``_MORE`` lists them;
+  nanquantile, unique_consecutive, norm with p=0, repeat_interleave's index, unravel_index's
+  coordinates, adaptive max pooling's argmax) -> the public function (for the norm its
+  counting function, for the pooling its argmax function), with the step's arguments
+  followed by the partial's settings in the order ``_MORE`` lists them;
 - ``partial(numeric._cast_then, np.gcd or np.lcm, dtype)`` -> key np.gcd or np.lcm,
   (a, b, dtype).
 """
@@ -37,10 +40,14 @@ from functools import partial
 import numpy as np
 
 from nabla.nn.functional import embedding_lookup
+from nabla.nn.functional.adaptive_pooling import _adaptive_argmax
 from nabla.ops import cumulative, order_stats, sorting
+from nabla.ops.aliases import _heaviside, heaviside
+from nabla.ops.arrangement import _repeat_index, repeat_interleave
 from nabla.ops.bucketize import _member, _search, isin, searchsorted
 from nabla.ops.compare import _count_nonzero, count_nonzero
 from nabla.ops.extrema import arg_index
+from nabla.ops.grids import _coordinate, unravel_index
 from nabla.ops.linalg import _count_nonzero as _norm_zero
 from nabla.ops.numeric import _cast_then
 from nabla.ops.sorting import order
@@ -58,6 +65,9 @@ _MORE = {
     order_stats.nan_quantile_positions: (order_stats.nanquantile, ("dim", "interpolation")),
     order_stats._unique_consecutive: (order_stats.unique_consecutive,
                                       ("return_inverse", "return_counts", "dim")),
+    _repeat_index: (repeat_interleave, ("dtype",)),
+    _coordinate: (unravel_index, ("stride", "size")),
+    _adaptive_argmax: (_adaptive_argmax, ("out_size",)),
 }
 
 
@@ -66,6 +76,8 @@ def identify(fn, args: list):
     writes it and the arguments that conversion takes; key None when it is not known."""
     if isinstance(fn, np.ufunc) or fn in (np.argwhere, np.isposinf, np.isneginf):
         return fn, args
+    if fn is _heaviside:
+        return heaviside, args
     if not isinstance(fn, partial):
         return None, args
     kw = fn.keywords

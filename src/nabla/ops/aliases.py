@@ -314,9 +314,12 @@ def heaviside(input: Tensor, values) -> Tensor:
             f"heaviside: input and values must have the same dtype, got {input.dtype} and "
             f"{values.dtype}; cast one of them (values.to(input.dtype))"
         )
-    xp = array_module(input._data)
-    return _binary("heaviside", lambda a, v: xp.where(a == 0, v, a > 0).astype(a.dtype),
-                   input, values)
+    return _binary("heaviside", _heaviside, input, values)
+
+
+def _heaviside(a, v):
+    """heaviside on the arrays (a function of the module, so that onnx.export knows it)."""
+    return array_module(a).where(a == 0, v, a > 0).astype(a.dtype)
 
 
 def signbit(input: Tensor) -> Tensor:

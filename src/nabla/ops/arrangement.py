@@ -9,6 +9,7 @@ was copied from, summed where one element was copied several times.
 """
 
 import operator
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
@@ -87,9 +88,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                                f"tensor of counts, got shape {tuple(counts.shape)}")
         if counts.size and counts.min() < 0:
             raise RuntimeError("repeat_interleave: repeats can not be negative")
-        xp = array_module(counts)
         _check_output_size(output_size, int(counts.sum()))
-        return _plain(lambda c: xp.repeat(xp.arange(c.size, dtype=c.dtype), c), input)
+        return _plain(partial(_repeat_index, dtype=counts.dtype), input)
     if dim is None:
         input, d = reshape(input, (-1,)), 0
     elif input.ndim == 0:
@@ -104,11 +104,17 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         x = expand(reshape(input, shape[:d + 1] + (1,) + shape[d + 1:]),
                    shape[:d + 1] + (counts,) + shape[d + 1:])
         return reshape(x, shape[:d] + (counts * shape[d],) + shape[d + 1:])
-    xp = array_module(counts)
     _check_output_size(output_size, int(counts.sum()))
     # a Tensor index made by _plain: nabla.jit.trace recomputes it from repeats at each replay
-    index = _plain(lambda c: xp.repeat(xp.arange(shape[d]), c), repeats)
+    index = _plain(partial(_repeat_index, dtype="int64"), repeats)
     return index_select(input, d, index)
+
+
+def _repeat_index(counts, dtype):
+    """Each position i of the 1-D ``counts`` repeated counts[i] times, as ``dtype`` (a partial
+    of it shows onnx.export the dtype)."""
+    xp = array_module(counts)
+    return xp.repeat(xp.arange(counts.size, dtype=dtype), counts)
 
 
 # -- rotations and flips -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ tensors, or are created from numbers, and carry no gradient.
 
 import itertools
 import operator
+from functools import partial
 
 from nabla import dtype as _dt
 from nabla.backend import array_module
@@ -149,13 +150,18 @@ def unravel_index(indices, shape) -> tuple:
     if 0 in shape:
         raise RuntimeError(f"unravel_index: shape {shape} has no elements, so no index lies in "
                            "it")
-    xp = array_module(data)
     coords, stride = [], 1
     for n in reversed(shape):  # through _plain, so that nabla.jit.trace replays them
-        coords.append(_plain(lambda a, s=stride, n=n: xp.floor_divide(a.astype("int64"), s) % n,
-                             indices))
+        coords.append(_plain(partial(_coordinate, stride=stride, size=n), indices))
         stride *= n
     return tuple(reversed(coords))
+
+
+def _coordinate(indices, stride: int, size: int):
+    """One coordinate of flat ``indices``: floor(indices / stride) mod size, as int64 (a
+    partial of it shows onnx.export the stride and size)."""
+    xp = array_module(indices)
+    return xp.floor_divide(indices.astype("int64"), stride) % size
 
 
 def argwhere(input: Tensor) -> Tensor:

@@ -7,6 +7,7 @@ an averaging matrix per dimension (Y = A_h X A_w^T in 2-D), max pooling a gather
 """
 
 import math
+from functools import partial
 
 from nabla.backend import array_module
 from nabla.nn.functional._shapes import squeeze_h, unsqueeze_h
@@ -119,12 +120,7 @@ def _adaptive_argmax(x, out_size: tuple):
     xp = array_module(x)
     k = len(out_size)
     sizes = x.shape[-k:]
-    picks = []
-    for n, o in zip(sizes, out_size):
-        b = _bounds(n, o)
-        taps = max(e - s for s, e in b)
-        # windows padded to ``taps`` taps by repeating their last element (harmless for a max)
-        picks.append(xp.array([[min(s + t, e - 1) for t in range(taps)] for s, e in b]))
+    picks = [_window_taps(n, o, xp) for n, o in zip(sizes, out_size)]
     # the windows' elements as (..., o1, t1, o2, t2, ...): dim i's table on axes 2i, 2i + 1
     index = tuple(p.reshape((1,) * (2 * i) + p.shape + (1,) * (2 * (k - 1 - i)))
                   for i, p in enumerate(picks))
@@ -141,6 +137,14 @@ def _adaptive_argmax(x, out_size: tuple):
     return flat.astype(xp.int64)
 
 
+def _window_taps(n: int, o: int, xp):
+    """(o, taps) positions of the elements of each adaptive window, padded to the largest
+    window's taps by repeating their last element (harmless for a max)."""
+    b = _bounds(n, o)
+    taps = max(e - s for s, e in b)
+    return xp.array([[min(s + t, e - 1) for t in range(taps)] for s, e in b])
+
+
 def _adaptive_max(op: str, input: Tensor, output_size, k: int, return_indices: bool, pool):
     """Adaptive maximum over the last ``k`` dims: plain pooling (``pool``) when the sizes
     divide, else a gather at the argmax."""
@@ -150,7 +154,7 @@ def _adaptive_max(op: str, input: Tensor, output_size, k: int, return_indices: b
         return pool(input, tuple(n // o for n, o in zip(size, out)),
                     return_indices=return_indices)
     # the argmax as a step that nabla.jit.trace replays (it depends on the input's values)
-    idx = _plain(lambda a: _adaptive_argmax(a, out), input)
+    idx = _plain(partial(_adaptive_argmax, out_size=out), input)
     lead = tuple(input.shape[:-k])
     flat = reshape(input, lead + (math.prod(size),))
     y = reshape(gather(flat, -1, reshape(idx, lead + (-1,))), lead + out)
