@@ -226,6 +226,17 @@ def test_a_size_of_one_in_the_example_is_not_broadcast_at_a_replay(rng):
     np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 0.0])
 
 
+@pytest.mark.parametrize("dim", [0, None])
+def test_repeat_interleave_reads_a_one_element_count_at_each_replay(dim, rng):
+    """A count given as a one-element tensor is read at each replay (it was frozen at the
+    example's value, with no warning)."""
+    x = _leaf(rng, (3, 2))
+    fn = lambda x, r: nabla.repeat_interleave(x, r, dim=dim)  # noqa: E731
+    _replays(fn, (x, nabla.tensor([2])),
+             [(x, nabla.tensor([3])), (x, nabla.tensor([0])), (x, nabla.tensor([1]))])
+    _replays(fn, (x, nabla.tensor(2)), [(x, nabla.tensor(4))])
+
+
 # -- random draws: fresh at each replay, as eager -------------------------------------------------
 def _draws_like_eager(fn, example, others, params=()):
     """Traced on ``example``: from the same seed a replay draws what an eager call draws (same

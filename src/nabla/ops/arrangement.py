@@ -12,6 +12,7 @@ import operator
 from functools import partial
 
 from nabla import dtype as _dt
+from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
 from nabla.ops.casts import clone
 from nabla.ops.flip import flip
@@ -99,12 +100,17 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
         d = _dim("repeat_interleave", dim, input.ndim)
     shape = input.shape
     counts = _counts(repeats, shape[d])
-    if isinstance(counts, int):  # the same count everywhere: a broadcast, summed back
+    if isinstance(counts, int) and isinstance(repeats, Tensor) and _trace.tracer is not None:
+        # a one-element tensor under jit.trace: one count per slice, read at each replay
+        _check_output_size(output_size, counts * shape[d])
+        repeats, counts = expand(reshape(repeats, (1,)), (shape[d],)), None
+    elif isinstance(counts, int):  # the same count everywhere: a broadcast, summed back
         _check_output_size(output_size, counts * shape[d])
         x = expand(reshape(input, shape[:d + 1] + (1,) + shape[d + 1:]),
                    shape[:d + 1] + (counts,) + shape[d + 1:])
         return reshape(x, shape[:d] + (counts * shape[d],) + shape[d + 1:])
-    _check_output_size(output_size, int(counts.sum()))
+    if counts is not None:
+        _check_output_size(output_size, int(counts.sum()))
     # a Tensor index made by _plain: nabla.jit.trace recomputes it from repeats at each replay
     index = _plain(partial(_repeat_index, dtype="int64"), repeats)
     return index_select(input, d, index)
