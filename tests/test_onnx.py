@@ -159,6 +159,33 @@ def test_several_inputs_and_outputs_and_a_function(tmp_path):
         np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
 
 
+class _Reshaped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 6)
+
+    def forward(self, x):
+        return self.linear(x).reshape(-1, 2, 3).sum(-1), x.sum()
+
+
+def test_output_dims_that_follow_a_dynamic_input_dim_are_named(tmp_path):
+    """Only the input's batch dim named: the outputs' dims that follow it are symbolic too (the
+    file declared the example's size, which onnxruntime may fold into a final Reshape)."""
+    model = _Reshaped()
+    proto = nabla.onnx.export(model, nabla.randn(3, 4), tmp_path / "r.onnx", input_names=["x"],
+                              output_names=["y", "total"], dynamic_axes={"x": {0: "batch"}})
+    dims = [[d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim]
+            for o in proto.graph.output]
+    assert dims == [["y_dim_0", 2], []]
+    for n in (1, 5):
+        x = nabla.randn(n, 4)
+        with nabla.no_grad():
+            want = [t.numpy() for t in model(x)]
+        for got, expected in zip(_run(tmp_path / "r.onnx", {"x": x.numpy()}), want):
+            assert got.shape == expected.shape
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_size_computed_from_a_dynamic_dim_is_refused(tmp_path):
     model = models.ViT(image_size=8, patch_size=4, in_channels=1, num_classes=3, dim=8, depth=1,
                        heads=2, mlp_dim=16)

@@ -105,8 +105,11 @@ def export(model, args, f, input_names=None, output_names=None, opset_version: i
     graph, outputs, output_names = _build(onnx, model, inputs, input_names, output_names,
                                           opset_version)
     if dynamic_axes:
-        _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset_version,
-                       dynamic_axes)
+        grown = _check_dynamic(onnx, model, inputs, graph, input_names, output_names,
+                               opset_version, dynamic_axes)
+        for name, t, other in zip(output_names, outputs, grown):  # output dims that follow a
+            graph.free[name] = graph.free[name] | {  # dynamic input dim are named too
+                d for d, (a, b) in enumerate(zip(t.shape, other.shape)) if a != b}
     proto = _model_proto(onnx, model, graph, zip(input_names, inputs),
                          zip(output_names, outputs), dynamic_axes, opset_version)
     if f is not None:
@@ -176,14 +179,15 @@ def _build(onnx, model, inputs, input_names, output_names, opset_version):
 
 def _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset, dynamic_axes):
     """Trace again with each dynamic dim one larger: a size the model computed in Python from a
-    dynamic dim (x.shape[0]) shows up as a constant that changed, which the file would freeze."""
+    dynamic dim (x.shape[0]) shows up as a constant that changed, which the file would freeze.
+    Returns the outputs of that second trace (their sizes show which output dims follow)."""
     grown = []
     for t, name in zip(inputs, input_names):
         a = t._data
         for d in dynamic_axes.get(name, ()):
             a = np.take(a, np.arange(a.shape[d] + 1), axis=d, mode="wrap")  # valid values
         grown.append(Tensor._make(a))
-    other, _, _ = _build(onnx, model, grown, input_names, output_names, opset)
+    other, other_outputs, _ = _build(onnx, model, grown, input_names, output_names, opset)
     if [n.op_type for n in other.nodes] != [n.op_type for n in graph.nodes]:
         raise ExportError("onnx.export: the model runs other ops when a dynamic dim changes "
                           "size (Python control flow on the shape); export without dynamic_axes")
@@ -195,6 +199,7 @@ def _check_dynamic(onnx, model, inputs, graph, input_names, output_names, opset,
                 f"onnx.export: {what} uses a size computed in Python from a dynamic dim (such "
                 "as x.shape[0]); the file would keep the size of the example inputs. Export "
                 "without dynamic_axes, or compute the size from the tensor (-1 in reshape)")
+    return other_outputs
 
 
 def _record(model, inputs):
