@@ -237,6 +237,22 @@ def test_repeat_interleave_reads_a_one_element_count_at_each_replay(dim, rng):
     _replays(fn, (x, nabla.tensor(2)), [(x, nabla.tensor(4))])
 
 
+@pytest.mark.parametrize("op", [
+    lambda x, i: x.scatter_add(1, i, nabla.ones(2, 2, dtype=nabla.float64)),
+    lambda x, i: x.scatter(1, i, 2.0),
+    lambda x, i: x.scatter_reduce(1, i, nabla.ones(2, 2, dtype=nabla.float64), "amax"),
+])
+def test_an_index_out_of_range_at_a_replay_is_an_error_not_a_wrap(op, rng):
+    """A replay runs the op without the public function's checks: the index is checked in the
+    op itself (it wrapped modulo the size, writing the wrong element)."""
+    x = _leaf(rng, (2, 3))
+    traced = nabla.jit.trace(op, (x, nabla.tensor([[0, 2], [1, 1]])))
+    with pytest.raises(IndexError, match="index 3 is out of range for dim 1 with size 3"):
+        traced(x, nabla.tensor([[0, 3], [1, 1]]))
+    with pytest.raises(IndexError, match="index -4 is out of range"):
+        traced(x, nabla.tensor([[0, -4], [1, 1]]))
+
+
 # -- random draws: fresh at each replay, as eager -------------------------------------------------
 def _draws_like_eager(fn, example, others, params=()):
     """Traced on ``example``: from the same seed a replay draws what an eager call draws (same

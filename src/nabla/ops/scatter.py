@@ -92,7 +92,12 @@ def _region(shape: tuple, dim: int | None = None) -> tuple:
 
 
 def _flat_index(xp, shape: tuple, dim: int, index):
-    """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch."""
+    """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch.
+    Checks the range itself: a jit.trace replay reaches it without the public function's
+    checks, and the modulo below would otherwise wrap a wrong index silently."""
+    n = shape[dim]
+    if index.size and (index.min() < -n or index.max() >= n):
+        _check_range("scatter", int(index.min()), int(index.max()), dim, n)
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
