@@ -17,6 +17,22 @@ TYPED = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
 
 
 # -- typed constructors --------------------------------------------------------------------------
+def test_tensor_class_called_on_a_list_gives_the_default_float_dtype():
+    # torch.Tensor([0]) is the legacy float constructor: old scripts start a running loss with it
+    for data in ([0], [[1, 2]], (3,), [True, False], [0.5]):
+        assert_close(nabla.Tensor(data), torch.Tensor(data))
+    nabla.set_default_dtype(nabla.float64)
+    try:
+        assert nabla.Tensor([1, 2]).dtype == nabla.float64
+    finally:
+        nabla.set_default_dtype(nabla.float32)
+    # unlike torch.Tensor, an array keeps its dtype: nabla wraps its own arrays with Tensor(...)
+    assert nabla.Tensor(np.array([1, 2])).dtype == nabla.int64
+    loss = nabla.Tensor([0])
+    loss += nabla.tensor(0.25, requires_grad=True) * 2
+    assert loss.dtype == nabla.float32 and loss.requires_grad
+
+
 @pytest.mark.parametrize("name", TYPED)
 def test_typed_constructors(name):
     n, t = getattr(nabla, name), getattr(torch, name)

@@ -40,8 +40,11 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, ConversionMethod
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad: bool = False) -> None:
+        from_list = isinstance(data, (list, tuple))
         data = data._data if isinstance(data, Tensor) else as_array(data)
-        if data.dtype.kind == "f" or data.dtype == object:
+        if from_list and data.dtype.kind in "biuf":  # as torch.Tensor([0]): the default float
+            data = data.astype(_dt.get_default_dtype())
+        elif data.dtype.kind == "f" or data.dtype == object:
             data = data.astype(_dt.get_default_dtype() if data.dtype == object else data.dtype,
                                copy=False)
         self._data = data

@@ -1,0 +1,374 @@
+"""Sequence, NLP and attention programs in the style of the PyTorch tutorials and pytorch/examples,
+run twice: once with torch's modules and once with nabla's under the same names.
+
+Each program is a function of ``(torch, nn, F, optim, data, sync)`` that uses only those names, as a
+script would after ``import torch; from torch import nn; ...``. ``sync(model)`` is the one hook:
+on the torch run it records the model's initial ``state_dict``; on the nabla run it loads the
+recorded weights into the twin (strict, so the parameter names and layouts must equal torch's).
+The data come from NumPy with a fixed seed; dropout is off where its masks would differ.
+"""
+
+import io
+import math
+import string
+
+import numpy as np
+import pytest
+import torch
+from conftest import TOLERANCES
+
+import nabla
+import nabla.nn
+import nabla.nn.functional
+import nabla.optim
+import nabla.utils.data
+
+TORCH_LIBS = (torch, torch.nn, torch.nn.functional, torch.optim, torch.utils.data)
+NABLA_LIBS = (nabla, nabla.nn, nabla.nn.functional, nabla.optim, nabla.utils.data)
+
+
+class WeightSync:
+    """Records the torch models' initial weights in order of creation; loads them into nabla's."""
+
+    def __init__(self):
+        self.states = []
+        self.replay = False
+        self.count = 0
+
+    def __call__(self, model):
+        if not self.replay:
+            self.states.append({k: v.detach().numpy().copy()
+                                for k, v in model.state_dict().items()})
+            return model
+        state = self.states[self.count]
+        self.count += 1
+        model.load_state_dict({k: nabla.tensor(v) for k, v in state.items()})
+        return model
+
+
+def run_both(script, dtype=np.float64, **kwargs):
+    """Run ``script`` with torch, then with nabla (initial weights copied); return both results."""
+    sync = WeightSync()
+    results = []
+    for lib in (TORCH_LIBS, NABLA_LIBS):
+        old = lib[0].get_default_dtype()
+        lib[0].set_default_dtype(lib[0].float64 if dtype == np.float64 else lib[0].float32)
+        try:
+            results.append(script(*lib, sync, **kwargs))
+        finally:
+            lib[0].set_default_dtype(old)
+        sync.replay = True
+    return results
+
+
+def _plain(value):
+    if isinstance(value, (torch.Tensor, nabla.Tensor)):
+        return value.detach().numpy()
+    return value
+
+
+def assert_agree(expected, actual, dtype=np.float64, path="result"):
+    """Assert two results (nested dicts / lists of tensors and numbers) agree to ``dtype``'s
+    tolerances; integers, bools and strings must be equal."""
+    expected, actual = _plain(expected), _plain(actual)
+    if isinstance(expected, dict):
+        assert expected.keys() == actual.keys(), path
+        for key in expected:
+            assert_agree(expected[key], actual[key], dtype, f"{path}[{key!r}]")
+    elif isinstance(expected, (list, tuple)):
+        assert len(expected) == len(actual), f"{path}: lengths {len(expected)} != {len(actual)}"
+        for k, (a, b) in enumerate(zip(expected, actual, strict=True)):
+            assert_agree(a, b, dtype, f"{path}[{k}]")
+    elif isinstance(expected, (str, bool, int, np.integer)) and not isinstance(expected, float):
+        assert expected == actual, f"{path}: {actual!r} != torch's {expected!r}"
+    else:
+        want, got = np.asarray(expected), np.asarray(actual)
+        assert want.shape == got.shape, f"{path}: shape {got.shape} != torch's {want.shape}"
+        if want.dtype.kind in "iub":
+            np.testing.assert_array_equal(got, want, err_msg=path)
+        else:
+            np.testing.assert_allclose(got, want, err_msg=path, **TOLERANCES[np.dtype(dtype)])
+
+
+def _names(seed, n_per_class=6):
+    """Synthetic 'names' of three 'languages', each drawing on its own letters."""
+    rng = np.random.default_rng(seed)
+    alphabets = {"Ab": "abcdefgh", "Cd": "ijklmnop", "Ef": "qrstuvwxyz"}
+    out = {}
+    for cat, letters in alphabets.items():
+        out[cat] = ["".join(rng.choice(list(letters), size=rng.integers(3, 7))).capitalize()
+                    for _ in range(n_per_class)]
+    return out
+
+
+# --- NLP from scratch: classifying names with a character-level RNN -------------------------
+
+def char_rnn_classify(torch, nn, F, optim, data, sync, n_iters=40):
+    all_letters = string.ascii_letters + " .,;'"
+    n_letters = len(all_letters)
+    category_lines = _names(0)
+    all_categories = list(category_lines)
+    n_categories = len(all_categories)
+
+    def line_to_tensor(line):
+        tensor = torch.zeros(len(line), 1, n_letters)
+        for li, letter in enumerate(line):
+            tensor[li][0][all_letters.find(letter)] = 1
+        return tensor
+
+    class RNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super().__init__()
+            self.hidden_size = hidden_size
+            self.i2h = nn.Linear(input_size + hidden_size, hidden_size)
+            self.i2o = nn.Linear(input_size + hidden_size, output_size)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, input, hidden):
+            combined = torch.cat((input, hidden), 1)
+            hidden = self.i2h(combined)
+            output = self.softmax(self.i2o(combined))
+            return output, hidden
+
+        def initHidden(self):
+            return torch.zeros(1, self.hidden_size)
+
+    rnn = sync(RNN(n_letters, 16, n_categories))
+    criterion = nn.NLLLoss()
+    learning_rate = 0.05
+
+    def train(category_tensor, line_tensor):
+        hidden = rnn.initHidden()
+        rnn.zero_grad()
+        for i in range(line_tensor.size()[0]):
+            output, hidden = rnn(line_tensor[i], hidden)
+        loss = criterion(output, category_tensor)
+        loss.backward()
+        for p in rnn.parameters():
+            p.data.add_(p.grad.data, alpha=-learning_rate)
+        return output, loss.item()
+
+    def category_from_output(output):
+        top_n, top_i = output.topk(1)
+        category_i = top_i[0].item()
+        return all_categories[category_i], category_i
+
+    pick = np.random.default_rng(1)
+    losses, guesses = [], []
+    for _ in range(n_iters):
+        category = all_categories[pick.integers(n_categories)]
+        line = category_lines[category][pick.integers(len(category_lines[category]))]
+        category_tensor = torch.tensor([all_categories.index(category)], dtype=torch.long)
+        output, loss = train(category_tensor, line_to_tensor(line))
+        losses.append(loss)
+        guesses.append(category_from_output(output)[0])
+
+    confusion = torch.zeros(n_categories, n_categories)
+    with torch.no_grad():
+        for i, category in enumerate(all_categories):
+            for line in category_lines[category]:
+                hidden = rnn.initHidden()
+                line_tensor = line_to_tensor(line)
+                for k in range(line_tensor.size()[0]):
+                    output, hidden = rnn(line_tensor[k], hidden)
+                confusion[i][category_from_output(output)[1]] += 1
+    for i in range(n_categories):
+        confusion[i] = confusion[i] / confusion[i].sum()
+    return {"losses": losses, "guesses": guesses, "confusion": confusion,
+            "last_output": output}
+
+
+def char_rnn_classify_nn_rnn(torch, nn, F, optim, data, sync, n_epochs=3):
+    """The newer version of the tutorial: nn.RNN on the whole line, batches of lines, SGD."""
+    all_letters = string.ascii_letters + " .,;'"
+    n_letters = len(all_letters)
+    category_lines = _names(2)
+    labels_uniq = list(category_lines)
+
+    class NamesDataset(data.Dataset):
+        def __init__(self):
+            self.items = [(name, cat) for cat in labels_uniq for name in category_lines[cat]]
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, idx):
+            name, cat = self.items[idx]
+            tensor = torch.zeros(len(name), 1, n_letters)
+            for li, letter in enumerate(name):
+                tensor[li][0][all_letters.find(letter)] = 1
+            label = torch.tensor([labels_uniq.index(cat)], dtype=torch.long)
+            return label, tensor, cat, name
+
+    class CharRNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super().__init__()
+            self.rnn = nn.RNN(input_size, hidden_size)
+            self.h2o = nn.Linear(hidden_size, output_size)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, line_tensor):
+            rnn_out, hidden = self.rnn(line_tensor)
+            return self.softmax(self.h2o(hidden[0]))
+
+    dataset = NamesDataset()
+    rnn = sync(CharRNN(n_letters, 12, len(labels_uniq)))
+    criterion = nn.NLLLoss()
+    optimizer = optim.SGD(rnn.parameters(), lr=0.1)
+    order = np.random.default_rng(3).permutation(len(dataset))
+    epoch_losses = []
+    rnn.train()
+    for _ in range(n_epochs):
+        rnn.zero_grad()
+        current_loss = 0
+        for batch in np.array_split(order, 3):
+            batch_loss = 0
+            for idx in batch:
+                label_tensor, text_tensor, label, text = dataset[int(idx)]
+                output = rnn.forward(text_tensor)
+                batch_loss += criterion(output, label_tensor)
+            batch_loss.backward()
+            nn.utils.clip_grad_norm_(rnn.parameters(), 3)
+            optimizer.step()
+            optimizer.zero_grad()
+            current_loss += batch_loss.item() / len(batch)
+        epoch_losses.append(current_loss / 3)
+
+    rnn.eval()
+    with torch.no_grad():
+        correct = 0
+        for i in range(len(dataset)):
+            label_tensor, text_tensor, label, text = dataset[i]
+            output = rnn(text_tensor)
+            guess_i = output.topk(1)[1][0].item()
+            correct += int(guess_i == label_tensor.item())
+    return {"losses": epoch_losses, "correct": correct, "output": output,
+            "weight_hh": rnn.rnn.weight_hh_l0}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_char_rnn_classify_matches_torch(dtype):
+    expected, actual = run_both(char_rnn_classify, dtype)
+    assert_agree(expected, actual, dtype)
+
+
+def test_char_rnn_classify_nn_rnn_matches_torch():
+    expected, actual = run_both(char_rnn_classify_nn_rnn)
+    assert_agree(expected, actual)
+    assert actual["losses"][-1] < actual["losses"][0]
+
+
+# --- Generating names with a character-level RNN --------------------------------------------
+
+def char_rnn_generate(torch, nn, F, optim, data, sync, dropout=0.0, n_iters=30):
+    all_letters = string.ascii_letters + " .,;'-"
+    n_letters = len(all_letters) + 1  # plus EOS
+    category_lines = _names(4)
+    all_categories = list(category_lines)
+    n_categories = len(all_categories)
+
+    class RNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super().__init__()
+            self.hidden_size = hidden_size
+            self.i2h = nn.Linear(n_categories + input_size + hidden_size, hidden_size)
+            self.i2o = nn.Linear(n_categories + input_size + hidden_size, output_size)
+            self.o2o = nn.Linear(hidden_size + output_size, output_size)
+            self.dropout = nn.Dropout(dropout)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, category, input, hidden):
+            input_combined = torch.cat((category, input, hidden), 1)
+            hidden = self.i2h(input_combined)
+            output = self.i2o(input_combined)
+            output_combined = torch.cat((hidden, output), 1)
+            output = self.o2o(output_combined)
+            output = self.dropout(output)
+            output = self.softmax(output)
+            return output, hidden
+
+        def initHidden(self):
+            return torch.zeros(1, self.hidden_size)
+
+    def category_tensor(category):
+        tensor = torch.zeros(1, n_categories)
+        tensor[0][all_categories.index(category)] = 1
+        return tensor
+
+    def input_tensor(line):
+        tensor = torch.zeros(len(line), 1, n_letters)
+        for li in range(len(line)):
+            tensor[li][0][all_letters.find(line[li])] = 1
+        return tensor
+
+    def target_tensor(line):
+        letter_indexes = [all_letters.find(line[li]) for li in range(1, len(line))]
+        letter_indexes.append(n_letters - 1)  # EOS
+        return torch.LongTensor(letter_indexes)
+
+    rnn = sync(RNN(n_letters, 20, n_letters))
+    criterion = nn.NLLLoss()
+    learning_rate = 0.05
+
+    def train(category_tensor, input_line_tensor, target_line_tensor):
+        target_line_tensor.unsqueeze_(-1)
+        hidden = rnn.initHidden()
+        rnn.zero_grad()
+        loss = torch.Tensor([0])
+        for i in range(input_line_tensor.size(0)):
+            output, hidden = rnn(category_tensor, input_line_tensor[i], hidden)
+            l = criterion(output, target_line_tensor[i])
+            loss += l
+        loss.backward()
+        for p in rnn.parameters():
+            p.data.add_(p.grad.data, alpha=-learning_rate)
+        return output, loss.item() / input_line_tensor.size(0)
+
+    pick = np.random.default_rng(5)
+    losses = []
+    for _ in range(n_iters):
+        category = all_categories[pick.integers(n_categories)]
+        line = category_lines[category][pick.integers(len(category_lines[category]))]
+        output, loss = train(category_tensor(category), input_tensor(line), target_tensor(line))
+        losses.append(loss)
+
+    def sample(category, start_letter, greedy=True, max_length=8):
+        with torch.no_grad():
+            cat = category_tensor(category)
+            input = input_tensor(start_letter)
+            hidden = rnn.initHidden()
+            output_name = start_letter
+            for i in range(max_length):
+                output, hidden = rnn(cat, input[0], hidden)
+                if greedy:
+                    topv, topi = output.topk(1)
+                    topi = topi[0][0]
+                else:
+                    topi = torch.multinomial(output.exp(), 1)[0][0]
+                if topi == n_letters - 1:
+                    break
+                letter = all_letters[topi]
+                output_name += letter
+                input = input_tensor(letter)
+            return output_name
+
+    rnn.eval()
+    greedy = [sample(c, s) for c in all_categories for s in "ABC"]
+    torch.manual_seed(0)
+    sampled = [sample(c, s, greedy=False) for c in all_categories for s in "ABC"]
+    return {"losses": losses, "greedy": greedy, "sampled": sampled}
+
+
+def test_char_rnn_generate_matches_torch():
+    expected, actual = run_both(char_rnn_generate)
+    sampled = actual.pop("sampled") + expected.pop("sampled")
+    assert_agree(expected, actual)
+    letters = set(string.ascii_letters + " .,;'-")
+    assert all(1 <= len(name) <= 9 and set(name) <= letters for name in sampled)
+
+
+def test_char_rnn_generate_trains_with_dropout():
+    sync = WeightSync()
+    result = char_rnn_generate(*NABLA_LIBS, sync, dropout=0.1, n_iters=40)
+    assert np.all(np.isfinite(result["losses"]))
+    assert np.mean(result["losses"][-10:]) < np.mean(result["losses"][:10])
