@@ -71,7 +71,9 @@ def assert_agree(expected, actual, dtype=np.float64, path="result"):
     """Assert two results (nested dicts / lists of tensors and numbers) agree to ``dtype``'s
     tolerances; integers, bools and strings must be equal."""
     expected, actual = _plain(expected), _plain(actual)
-    if isinstance(expected, dict):
+    if expected is None:
+        assert actual is None, f"{path}: {actual!r} where torch gives None"
+    elif isinstance(expected, dict):
         assert expected.keys() == actual.keys(), path
         for key in expected:
             assert_agree(expected[key], actual[key], dtype, f"{path}[{key!r}]")
@@ -372,3 +374,182 @@ def test_char_rnn_generate_trains_with_dropout():
     result = char_rnn_generate(*NABLA_LIBS, sync, dropout=0.1, n_iters=40)
     assert np.all(np.isfinite(result["losses"]))
     assert np.mean(result["losses"][-10:]) < np.mean(result["losses"][:10])
+
+
+# --- Translation with a sequence to sequence network and attention --------------------------
+
+SOS_token, EOS_token, MAX_LENGTH = 0, 1, 6
+
+
+def _pairs(seed, n_pairs=12, vocab=10):
+    """Token pairs: the 'translation' of a sentence is its reverse, shifted by one word."""
+    rng = np.random.default_rng(seed)
+    inputs = np.zeros((n_pairs, MAX_LENGTH), dtype=np.int64)
+    targets = np.zeros((n_pairs, MAX_LENGTH), dtype=np.int64)
+    for k in range(n_pairs):
+        words = rng.integers(2, vocab, size=rng.integers(2, MAX_LENGTH))
+        inputs[k, :len(words)], inputs[k, len(words)] = words, EOS_token
+        out = (words[::-1] - 1) % (vocab - 2) + 2
+        targets[k, :len(out)], targets[k, len(out)] = out, EOS_token
+    return inputs, targets
+
+
+def seq2seq_attention(torch, nn, F, optim, data, sync, attention=True, n_epochs=4,
+                      dropout_p=0.0):
+    input_ids, target_ids = _pairs(6)
+    n_words, hidden_size = 10, 16
+
+    class EncoderRNN(nn.Module):
+        def __init__(self, input_size, hidden_size, dropout_p=0.1):
+            super().__init__()
+            self.hidden_size = hidden_size
+            self.embedding = nn.Embedding(input_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, input):
+            embedded = self.dropout(self.embedding(input))
+            output, hidden = self.gru(embedded)
+            return output, hidden
+
+    class DecoderRNN(nn.Module):
+        def __init__(self, hidden_size, output_size):
+            super().__init__()
+            self.embedding = nn.Embedding(output_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
+            self.out = nn.Linear(hidden_size, output_size)
+
+        def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
+            batch_size = encoder_outputs.size(0)
+            decoder_input = torch.empty(batch_size, 1, dtype=torch.long).fill_(SOS_token)
+            decoder_hidden = encoder_hidden
+            decoder_outputs = []
+            for i in range(MAX_LENGTH):
+                decoder_output, decoder_hidden = self.forward_step(decoder_input, decoder_hidden)
+                decoder_outputs.append(decoder_output)
+                if target_tensor is not None:
+                    decoder_input = target_tensor[:, i].unsqueeze(1)  # teacher forcing
+                else:
+                    _, topi = decoder_output.topk(1)
+                    decoder_input = topi.squeeze(-1).detach()
+            decoder_outputs = torch.cat(decoder_outputs, dim=1)
+            decoder_outputs = F.log_softmax(decoder_outputs, dim=-1)
+            return decoder_outputs, decoder_hidden, None
+
+        def forward_step(self, input, hidden):
+            output = F.relu(self.embedding(input))
+            output, hidden = self.gru(output, hidden)
+            return self.out(output), hidden
+
+    class BahdanauAttention(nn.Module):
+        def __init__(self, hidden_size):
+            super().__init__()
+            self.Wa = nn.Linear(hidden_size, hidden_size)
+            self.Ua = nn.Linear(hidden_size, hidden_size)
+            self.Va = nn.Linear(hidden_size, 1)
+
+        def forward(self, query, keys):
+            scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
+            scores = scores.squeeze(2).unsqueeze(1)
+            weights = F.softmax(scores, dim=-1)
+            context = torch.bmm(weights, keys)
+            return context, weights
+
+    class AttnDecoderRNN(nn.Module):
+        def __init__(self, hidden_size, output_size, dropout_p=0.1):
+            super().__init__()
+            self.embedding = nn.Embedding(output_size, hidden_size)
+            self.attention = BahdanauAttention(hidden_size)
+            self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
+            batch_size = encoder_outputs.size(0)
+            decoder_input = torch.empty(batch_size, 1, dtype=torch.long).fill_(SOS_token)
+            decoder_hidden = encoder_hidden
+            decoder_outputs, attentions = [], []
+            for i in range(MAX_LENGTH):
+                decoder_output, decoder_hidden, attn_weights = self.forward_step(
+                    decoder_input, decoder_hidden, encoder_outputs)
+                decoder_outputs.append(decoder_output)
+                attentions.append(attn_weights)
+                if target_tensor is not None:
+                    decoder_input = target_tensor[:, i].unsqueeze(1)
+                else:
+                    _, topi = decoder_output.topk(1)
+                    decoder_input = topi.squeeze(-1).detach()
+            decoder_outputs = torch.cat(decoder_outputs, dim=1)
+            decoder_outputs = F.log_softmax(decoder_outputs, dim=-1)
+            attentions = torch.cat(attentions, dim=1)
+            return decoder_outputs, decoder_hidden, attentions
+
+        def forward_step(self, input, hidden, encoder_outputs):
+            embedded = self.dropout(self.embedding(input))
+            query = hidden.permute(1, 0, 2)
+            context, attn_weights = self.attention(query, encoder_outputs)
+            input_gru = torch.cat((embedded, context), dim=2)
+            output, hidden = self.gru(input_gru, hidden)
+            return self.out(output), hidden, attn_weights
+
+    encoder = sync(EncoderRNN(n_words, hidden_size, dropout_p))
+    if attention:
+        decoder = sync(AttnDecoderRNN(hidden_size, n_words, dropout_p))
+    else:
+        decoder = sync(DecoderRNN(hidden_size, n_words))
+    train_data = data.TensorDataset(torch.LongTensor(input_ids), torch.LongTensor(target_ids))
+    train_dataloader = data.DataLoader(train_data, sampler=data.SequentialSampler(train_data),
+                                       batch_size=4)
+    encoder_optimizer = optim.Adam(encoder.parameters(), lr=0.01)
+    decoder_optimizer = optim.Adam(decoder.parameters(), lr=0.01)
+    criterion = nn.NLLLoss()
+
+    losses = []
+    for _ in range(n_epochs):
+        total_loss = 0
+        for input_tensor, target_tensor in train_dataloader:
+            encoder_optimizer.zero_grad()
+            decoder_optimizer.zero_grad()
+            encoder_outputs, encoder_hidden = encoder(input_tensor)
+            decoder_outputs, _, _ = decoder(encoder_outputs, encoder_hidden, target_tensor)
+            loss = criterion(decoder_outputs.view(-1, decoder_outputs.size(-1)),
+                             target_tensor.view(-1))
+            loss.backward()
+            encoder_optimizer.step()
+            decoder_optimizer.step()
+            total_loss += loss.item()
+        losses.append(total_loss / len(train_dataloader))
+
+    encoder.eval()
+    decoder.eval()
+    decoded_words = []
+    with torch.no_grad():
+        input_tensor = torch.tensor(input_ids[:3])
+        encoder_outputs, encoder_hidden = encoder(input_tensor)
+        decoder_outputs, decoder_hidden, attn = decoder(encoder_outputs, encoder_hidden)
+        _, topi = decoder_outputs.topk(1)
+        decoded_ids = topi.squeeze()
+        for row in decoded_ids:
+            words = []
+            for idx in row:
+                if idx.item() == EOS_token:
+                    words.append("<EOS>")
+                    break
+                words.append(str(idx.item()))
+            decoded_words.append(" ".join(words))
+    return {"losses": losses, "decoded": decoded_words, "outputs": decoder_outputs,
+            "attentions": attn, "hidden": decoder_hidden}
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_seq2seq_translation_matches_torch(attention):
+    expected, actual = run_both(seq2seq_attention, attention=attention)
+    assert_agree(expected, actual)
+    assert actual["losses"][-1] < actual["losses"][0]
+    if attention:
+        np.testing.assert_allclose(actual["attentions"].sum(-1).numpy(), 1.0)
+
+
+def test_seq2seq_translation_float32_with_dropout_trains():
+    result = seq2seq_attention(*NABLA_LIBS, WeightSync(), n_epochs=3, dropout_p=0.1)
+    assert np.isfinite(result["losses"]).all() and result["losses"][-1] < result["losses"][0]
