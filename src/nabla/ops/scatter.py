@@ -118,6 +118,12 @@ def _gather_padded(grad: Tensor, dim: int, index: Tensor, shape: tuple) -> Tenso
     return GetitemBackward.apply(g, shape, _region(g.shape))
 
 
+def _one_d(t):
+    """``t`` as 1-D if it is 0-d: gather and scatter count a 0-d tensor (input, index or src) as
+    one dimension of size 1, as PyTorch does (``zeros(10).scatter_(0, tensor(y), value=1)``)."""
+    return t.reshape(1) if t.ndim == 0 else t
+
+
 def _index_arg(index):
     """The index as the op's argument: a Tensor stays one (so that nabla.jit.trace reads it
     anew at every replay instead of freezing its values), anything else becomes an array."""
@@ -155,10 +161,10 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     Returns:
         Tensor of index's shape.
     """
-    dim = _check_gather("gather", input, dim, _array(index))
     index = _index_arg(index)
-    if input.ndim == 0:  # NumPy's take_along_axis needs an axis: work on one element
-        return Gather.apply(input.reshape(1), 0, index.reshape(1)).reshape(())
+    if input.ndim == 0 or index.ndim == 0:  # see _one_d; take_along_axis needs an axis too
+        return gather(_one_d(input), dim, _one_d(index)).reshape(tuple(index.shape))
+    dim = _check_gather("gather", input, dim, _array(index))
     return Gather.apply(input, dim, index)
 
 
@@ -173,10 +179,11 @@ def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
     Returns:
         Tensor of input's shape.
     """
-    dim = _check_gather("scatter_add", input, dim, _array(index), src.shape)
     index = _index_arg(index)
-    if input.ndim == 0:
-        return ScatterAdd.apply(input.reshape(1), 0, index.reshape(1), src.reshape(1)).reshape(())
+    if input.ndim == 0 or index.ndim == 0 or src.ndim == 0:  # see _one_d
+        out = scatter_add(_one_d(input), dim, _one_d(index), _one_d(src))
+        return out.reshape(tuple(input.shape))
+    dim = _check_gather("scatter_add", input, dim, _array(index), src.shape)
     return ScatterAdd.apply(input, dim, index, src)
 
 
@@ -192,13 +199,14 @@ def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
         Tensor of input's shape.
     """
     src = value if src is None else src
+    index = _index_arg(index)
+    if input.ndim == 0 or index.ndim == 0 or getattr(src, "ndim", 1) == 0:  # see _one_d
+        src = _one_d(src) if isinstance(src, Tensor) else src
+        return scatter(_one_d(input), dim, _one_d(index), src).reshape(tuple(input.shape))
     other = src.shape if isinstance(src, Tensor) else None
     dim = _check_gather("scatter", input, dim, _array(index), other)
-    index = _index_arg(index)
-    if not isinstance(src, Tensor):
+    if not isinstance(src, Tensor):  # a number: the op broadcasts its 0-d array
         src = Tensor._make(as_array(src, input.dtype))
-    if input.ndim == 0:  # one element, as in PyTorch
-        return Scatter.apply(input.reshape(1), 0, index.reshape(1), src.reshape(-1)).reshape(())
     return Scatter.apply(input, dim, index, src)
 
 

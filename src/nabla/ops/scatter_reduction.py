@@ -13,7 +13,7 @@ from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.elementwise import where
 from nabla.ops.index import GetitemBackward, _array
-from nabla.ops.scatter import Gather, _check_gather, _flat_index, _index_arg, _region
+from nabla.ops.scatter import Gather, _check_gather, _flat_index, _index_arg, _one_d, _region
 from nabla.ops.selection import _check_index_1d
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
@@ -209,11 +209,12 @@ def scatter_reduce(input: Tensor, dim: int, index, src: Tensor, reduce: str, *,
     """
     _check_reduce("scatter_reduce", reduce, _SCATTER_REDUCES)
     _check_dtypes("scatter_reduce", input, src)
-    dim = _check_gather("scatter_reduce", input, dim, _array(index), src.shape)
     index = _index_arg(index)
-    if input.ndim == 0:  # one element, as in PyTorch
-        return ScatterReduce.apply(input.reshape(1), 0, index.reshape(1), src.reshape(-1),
-                                   reduce, include_self).reshape(())
+    if input.ndim == 0 or index.ndim == 0 or src.ndim == 0:  # a 0-d tensor counts as 1-D
+        out = scatter_reduce(_one_d(input), dim, _one_d(index), _one_d(src), reduce,
+                             include_self=include_self)
+        return out.reshape(tuple(input.shape))
+    dim = _check_gather("scatter_reduce", input, dim, _array(index), src.shape)
     return ScatterReduce.apply(input, dim, index, src, reduce, include_self)
 
 
