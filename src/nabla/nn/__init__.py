@@ -23,3 +23,6 @@ from nabla.nn.modules.sparse_more import *  # EmbeddingBag, ChannelShuffle
 from nabla.nn.modules.transformer import *  # Transformer and its layers
 from nabla.nn.modules.vision import *  # Upsample, PixelShuffle, ...
 from nabla.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
+
+# nn.utils' submodules that build on Module load after it (nn.utils is imported first)
+from nabla.nn.utils import parametrizations as _parametrizations  # and parametrize

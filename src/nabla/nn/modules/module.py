@@ -93,6 +93,8 @@ class Module(StateDictMixin, DtypeMixin):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
+            if _parametrization(d, name) is not None:
+                raise KeyError(f"attribute '{name}' already exists")
             self._discard(name, keep="_parameters")
             params[name] = value
         elif params is not None and name in params:
@@ -123,6 +125,8 @@ class Module(StateDictMixin, DtypeMixin):
             persistent = value.persistent if isinstance(value, Buffer) else \
                 name not in d["_non_persistent_buffers_set"]
             self.register_buffer(name, value, persistent)
+        elif _parametrization(d, name) is not None:
+            _parametrization(d, name).right_inverse(value)
         else:
             object.__setattr__(self, name, value)
 
@@ -145,6 +149,9 @@ class Module(StateDictMixin, DtypeMixin):
             table = d.get(key)
             if table is not None and name in table:
                 return table[name]
+        parametrization = _parametrization(d, name)
+        if parametrization is not None:
+            return parametrization.value()
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
@@ -337,6 +344,15 @@ class Module(StateDictMixin, DtypeMixin):
         keys = list(object.__dir__(self))
         keys += list(self._parameters) + list(self._buffers) + list(self._modules)
         return sorted(set(keys))
+
+
+def _parametrization(d: dict, name: str):
+    """The entry of ``parametrizations`` (nn.utils.parametrize) that computes attribute ``name``,
+    or None: a parametrized tensor is read and assigned through it, not through a property."""
+    modules = d.get("_modules")
+    holder = modules.get("parametrizations") if modules else None
+    found = holder._modules.get(name) if holder is not None else None
+    return found if getattr(found, "is_parametrization_list", False) else None
 
 
 def _add_hook(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
