@@ -36,3 +36,18 @@ def test_cuda_calls_say_there_is_no_gpu_backend():
         nn.Linear(2, 2).cuda()
     with pytest.raises(RuntimeError, match="not available"):
         nabla.ones(2).to(nabla.device("cuda", 0))
+
+
+def test_the_accelerator_porting_line_picks_the_cpu():
+    import torch
+
+    def pick(lib):
+        acc = lib.accelerator
+        return acc.current_accelerator().type if acc.is_available() else "cpu"
+
+    assert pick(nabla) == pick(torch) == "cpu"  # torch here is the CPU build
+    assert nabla.accelerator.current_accelerator() is None
+    assert nabla.accelerator.device_count() == torch.accelerator.device_count() == 0
+    nabla.accelerator.synchronize()
+    with pytest.raises(RuntimeError, match="no accelerator backend"):
+        nabla.accelerator.current_device_index()

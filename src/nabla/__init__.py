@@ -1,6 +1,6 @@
 """nabla: a define-by-run deep-learning framework on NumPy, with the API of PyTorch."""
 
-from nabla import autograd, backends, cuda, special, viz
+from nabla import accelerator, autograd, backends, cuda, special, viz
 from nabla.autograd.grad_mode import (
     enable_grad,
     inference_mode,
