@@ -63,6 +63,8 @@ class _Halving:
 
 CONFIGS = {
     "StepLR": lambda s, o: s.StepLR(o, step_size=7, gamma=0.5),
+    "StepLR-float-step": lambda s, o: s.StepLR(o, 1.0, gamma=0.95),  # the transformer tutorial
+    "StepLR-fractional-step": lambda s, o: s.StepLR(o, step_size=2.5, gamma=0.5),
     "MultiStepLR": lambda s, o: s.MultiStepLR(o, milestones=[10, 30, 30, 60], gamma=0.3),
     "ExponentialLR": lambda s, o: s.ExponentialLR(o, gamma=0.97),
     "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, T_max=40),

@@ -185,7 +185,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        _positive_int("StepLR", "step_size", step_size)
+        if not (isinstance(step_size, float) and step_size > 0):  # torch takes 1.0 or 2.5 too
+            _positive_int("StepLR", "step_size", step_size)
         _check("StepLR", "gamma", gamma)  # a negative lr would climb the loss
         self.step_size = step_size
         self.gamma = gamma
