@@ -308,3 +308,12 @@ def test_binary_broadcasting_property(shapes, name, seed):
     tg = torch.autograd.grad(tout, (ta, tb), torch.from_numpy(v))
     ng = nabla.autograd.grad(nout, (na, nb), nabla.Tensor._make(v))
     _assert_grads(ng, tg, [na, nb], np.float64, name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_of_a_negative_is_positive_zero_as_in_torch(dtype):
+    x = np.array([-3.0, -1e-30, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype)
+    got = nabla.relu(nabla.tensor(x))._data
+    want = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

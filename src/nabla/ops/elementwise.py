@@ -234,9 +234,10 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        mask = (x > 0).astype(x.dtype)  # 1 or 0 in x's dtype: both products stay in one dtype,
-        ctx.save_for_backward(mask)  # about twice as fast as multiplying by a bool mask
-        return x * mask
+        mask = (x > 0).astype(x.dtype)  # 1 or 0 in x's dtype: the product in backward stays in
+        ctx.save_for_backward(mask)  # one dtype, about twice as fast as with a bool mask
+        # not x * mask: that gives -0.0 for x < 0 and NaN for -inf (PyTorch: +0.0 and 0.0)
+        return array_module(x).maximum(x, x.dtype.type(0))
 
     @staticmethod
     def backward(ctx, grad):
