@@ -26,3 +26,4 @@ from nabla.nn.parameter import Buffer, Parameter, UninitializedBuffer, Uninitial
 
 # nn.utils' submodules that build on Module load after it (nn.utils is imported first)
 from nabla.nn.utils import parametrizations as _parametrizations  # and parametrize
+from nabla.nn.utils import prune as _prune
