@@ -1279,3 +1279,198 @@ def test_chatbot_matches_torch(attn_model):
     expected, actual = run_both(chatbot, attn_model=attn_model)
     assert_agree(expected, actual)
     assert actual["shared_embedding"]
+
+
+# --- Sequence models: an LSTM part-of-speech tagger and the Bi-LSTM CRF ----------------------
+
+_TAGGED = [("the dog ate the apple".split(), ["DET", "NN", "V", "DET", "NN"]),
+           ("everybody read that book".split(), ["NN", "V", "DET", "NN"]),
+           ("the apple read that dog".split(), ["DET", "NN", "V", "DET", "NN"])]
+
+
+def lstm_tagger(torch, nn, F, optim, data, sync, epochs=6):
+    word_to_ix = {}
+    for sent, tags in _TAGGED:
+        for word in sent:
+            if word not in word_to_ix:
+                word_to_ix[word] = len(word_to_ix)
+    tag_to_ix = {"DET": 0, "NN": 1, "V": 2}
+
+    def prepare_sequence(seq, to_ix):
+        idxs = [to_ix[w] for w in seq]
+        return torch.tensor(idxs, dtype=torch.long)
+
+    class LSTMTagger(nn.Module):
+        def __init__(self, embedding_dim, hidden_dim, vocab_size, tagset_size):
+            super().__init__()
+            self.hidden_dim = hidden_dim
+            self.word_embeddings = nn.Embedding(vocab_size, embedding_dim)
+            self.lstm = nn.LSTM(embedding_dim, hidden_dim)
+            self.hidden2tag = nn.Linear(hidden_dim, tagset_size)
+
+        def forward(self, sentence):
+            embeds = self.word_embeddings(sentence)
+            lstm_out, _ = self.lstm(embeds.view(len(sentence), 1, -1))
+            tag_space = self.hidden2tag(lstm_out.view(len(sentence), -1))
+            return F.log_softmax(tag_space, dim=1)
+
+    def forget_gate_bias(m):
+        if isinstance(m, nn.LSTM):
+            for name, param in m.named_parameters():
+                if "bias" in name:
+                    n = param.size(0)
+                    param.data.fill_(0)
+                    param.data[n // 4:n // 2].fill_(1.0)
+
+    model = sync(LSTMTagger(6, 6, len(word_to_ix), len(tag_to_ix)))
+    model.apply(forget_gate_bias)
+    loss_function = nn.NLLLoss()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    with torch.no_grad():
+        before = model(prepare_sequence(_TAGGED[0][0], word_to_ix))
+    losses = []
+    for epoch in range(epochs):
+        for sentence, tags in _TAGGED:
+            model.zero_grad()
+            sentence_in = prepare_sequence(sentence, word_to_ix)
+            targets = prepare_sequence(tags, tag_to_ix)
+            tag_scores = model(sentence_in)
+            loss = loss_function(tag_scores, targets)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    with torch.no_grad():
+        after = model(prepare_sequence(_TAGGED[0][0], word_to_ix))
+    return {"before": before, "after": after, "losses": losses,
+            "bias": model.lstm.bias_ih_l0, "forget_bias_kept": model.lstm.bias_hh_l0[6:12]}
+
+
+def bilstm_crf(torch, nn, F, optim, data, sync, epochs=3):
+    START_TAG, STOP_TAG = "<START>", "<STOP>"
+    word_to_ix = {}
+    for sentence, tags in _TAGGED:
+        for word in sentence:
+            if word not in word_to_ix:
+                word_to_ix[word] = len(word_to_ix)
+    tag_to_ix = {"DET": 0, "NN": 1, "V": 2, START_TAG: 3, STOP_TAG: 4}
+
+    def argmax(vec):
+        _, idx = torch.max(vec, 1)
+        return idx.item()
+
+    def prepare_sequence(seq, to_ix):
+        return torch.tensor([to_ix[w] for w in seq], dtype=torch.long)
+
+    def log_sum_exp(vec):
+        max_score = vec[0, argmax(vec)]
+        max_score_broadcast = max_score.view(1, -1).expand(1, vec.size()[1])
+        return max_score + torch.log(torch.sum(torch.exp(vec - max_score_broadcast)))
+
+    class BiLSTM_CRF(nn.Module):
+        def __init__(self, vocab_size, tag_to_ix, embedding_dim, hidden_dim):
+            super().__init__()
+            self.hidden_dim, self.tag_to_ix = hidden_dim, tag_to_ix
+            self.tagset_size = len(tag_to_ix)
+            self.word_embeds = nn.Embedding(vocab_size, embedding_dim)
+            self.lstm = nn.LSTM(embedding_dim, hidden_dim // 2, num_layers=1,
+                                bidirectional=True)
+            self.hidden2tag = nn.Linear(hidden_dim, self.tagset_size)
+            self.transitions = nn.Parameter(torch.randn(self.tagset_size, self.tagset_size))
+            self.hidden = self.init_hidden()
+
+        def init_hidden(self):  # zeros, where the tutorial draws randn: the draws would differ
+            return (torch.zeros(2, 1, self.hidden_dim // 2),
+                    torch.zeros(2, 1, self.hidden_dim // 2))
+
+        def block_transitions(self):
+            self.transitions.data[self.tag_to_ix[START_TAG], :] = -10000
+            self.transitions.data[:, self.tag_to_ix[STOP_TAG]] = -10000
+
+        def _forward_alg(self, feats):
+            init_alphas = torch.full((1, self.tagset_size), -10000.)
+            init_alphas[0][self.tag_to_ix[START_TAG]] = 0.
+            forward_var = init_alphas
+            for feat in feats:
+                alphas_t = []
+                for next_tag in range(self.tagset_size):
+                    emit_score = feat[next_tag].view(1, -1).expand(1, self.tagset_size)
+                    trans_score = self.transitions[next_tag].view(1, -1)
+                    next_tag_var = forward_var + trans_score + emit_score
+                    alphas_t.append(log_sum_exp(next_tag_var).view(1))
+                forward_var = torch.cat(alphas_t).view(1, -1)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            return log_sum_exp(terminal_var)
+
+        def _get_lstm_features(self, sentence):
+            self.hidden = self.init_hidden()
+            embeds = self.word_embeds(sentence).view(len(sentence), 1, -1)
+            lstm_out, self.hidden = self.lstm(embeds, self.hidden)
+            lstm_out = lstm_out.view(len(sentence), self.hidden_dim)
+            return self.hidden2tag(lstm_out)
+
+        def _score_sentence(self, feats, tags):
+            score = torch.zeros(1)
+            tags = torch.cat([torch.tensor([self.tag_to_ix[START_TAG]], dtype=torch.long), tags])
+            for i, feat in enumerate(feats):
+                score = score + self.transitions[tags[i + 1], tags[i]] + feat[tags[i + 1]]
+            return score + self.transitions[self.tag_to_ix[STOP_TAG], tags[-1]]
+
+        def _viterbi_decode(self, feats):
+            backpointers = []
+            init_vvars = torch.full((1, self.tagset_size), -10000.)
+            init_vvars[0][self.tag_to_ix[START_TAG]] = 0
+            forward_var = init_vvars
+            for feat in feats:
+                bptrs_t, viterbivars_t = [], []
+                for next_tag in range(self.tagset_size):
+                    next_tag_var = forward_var + self.transitions[next_tag]
+                    best_tag_id = argmax(next_tag_var)
+                    bptrs_t.append(best_tag_id)
+                    viterbivars_t.append(next_tag_var[0][best_tag_id].view(1))
+                forward_var = (torch.cat(viterbivars_t) + feat).view(1, -1)
+                backpointers.append(bptrs_t)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            best_tag_id = argmax(terminal_var)
+            path_score = terminal_var[0][best_tag_id]
+            best_path = [best_tag_id]
+            for bptrs_t in reversed(backpointers):
+                best_tag_id = bptrs_t[best_tag_id]
+                best_path.append(best_tag_id)
+            start = best_path.pop()
+            assert start == self.tag_to_ix[START_TAG]
+            best_path.reverse()
+            return path_score, best_path
+
+        def neg_log_likelihood(self, sentence, tags):
+            feats = self._get_lstm_features(sentence)
+            return self._forward_alg(feats) - self._score_sentence(feats, tags)
+
+        def forward(self, sentence):
+            return self._viterbi_decode(self._get_lstm_features(sentence))
+
+    model = sync(BiLSTM_CRF(len(word_to_ix), tag_to_ix, 5, 4))
+    model.block_transitions()
+    optimizer = optim.SGD(model.parameters(), lr=0.01, weight_decay=1e-4)
+    with torch.no_grad():
+        before = model(prepare_sequence(_TAGGED[0][0], word_to_ix))
+    losses = []
+    for epoch in range(epochs):
+        for sentence, tags in _TAGGED:
+            model.zero_grad()
+            sentence_in = prepare_sequence(sentence, word_to_ix)
+            targets = torch.tensor([tag_to_ix[t] for t in tags], dtype=torch.long)
+            loss = model.neg_log_likelihood(sentence_in, targets)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    with torch.no_grad():
+        after = model(prepare_sequence(_TAGGED[0][0], word_to_ix))
+    return {"before": before, "after": after, "losses": losses,
+            "transitions": model.transitions}
+
+
+@pytest.mark.parametrize("script", [lstm_tagger, bilstm_crf])
+def test_sequence_taggers_match_torch(script):
+    expected, actual = run_both(script)
+    assert_agree(expected, actual)
+    assert sum(actual["losses"][-3:]) < sum(actual["losses"][:3])  # the last epoch's vs the first
