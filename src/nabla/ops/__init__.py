@@ -45,6 +45,7 @@ bessel.py       i0 (and torch.special's i0e, i1, i1e): series in float64, each t
 erfinv.py       erfinv (a closed-form guess + Halley steps on erf)
 matrix_exp.py   matrix_exp (scaling and squaring; the block-matrix adjoint as its rule)
 windows.py      hann, hamming, blackman, bartlett, kaiser windows (no gradient)
+out_arg.py      write_out: the out= argument of add/sub/mul/div/matmul/mm/bmm (no graph)
 The matrix functions of torch.linalg (inv, det, solve, cholesky, qr, eigh, svd, norms) are in
 the package nabla.linalg.
 """

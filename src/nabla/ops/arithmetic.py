@@ -8,6 +8,7 @@ from nabla.dtype import get_default_dtype, result_type
 from nabla.ops.casts import as_tensor_like
 from nabla.ops.compare import _check_integer_divisor
 from nabla.ops.elementwise import log, where
+from nabla.ops.out_arg import write_out
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
@@ -161,14 +162,16 @@ class Minimum(Op):
 
 
 # -- public functions ---------------------------------------------------------------------------
-def add(input, other, *, alpha=1) -> Tensor:
-    """input + alpha * other, broadcasting."""
-    return Add.apply(input, other if alpha == 1 else other * alpha)
+def add(input, other, *, alpha=1, out=None) -> Tensor:
+    """input + alpha * other, broadcasting (written into ``out``, if given)."""
+    result = Add.apply(input, other if alpha == 1 else other * alpha)
+    return result if out is None else write_out("add", result, out)
 
 
-def sub(input, other, *, alpha=1) -> Tensor:
-    """input - alpha * other, broadcasting."""
-    return Sub.apply(input, other if alpha == 1 else other * alpha)
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
+    """input - alpha * other, broadcasting (written into ``out``, if given)."""
+    result = Sub.apply(input, other if alpha == 1 else other * alpha)
+    return result if out is None else write_out("sub", result, out)
 
 
 def rsub(input, other) -> Tensor:
@@ -176,9 +179,10 @@ def rsub(input, other) -> Tensor:
     return Sub.apply(other, input)
 
 
-def mul(input, other) -> Tensor:
-    """input * other, broadcasting."""
-    return Mul.apply(input, other)
+def mul(input, other, *, out=None) -> Tensor:
+    """input * other, broadcasting (written into ``out``, if given)."""
+    result = Mul.apply(input, other)
+    return result if out is None else write_out("mul", result, out)
 
 
 def _xp(x, y):
@@ -215,7 +219,7 @@ class DivideRounded(Op):
         return (grad * 0 if need_x else None), (grad * 0 if need_y else None), None
 
 
-def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
     """input / other, broadcasting; rounded toward zero ('trunc') or down ('floor').
 
     Args:
@@ -223,18 +227,21 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         other: tensor or number broadcastable with ``input``.
         rounding_mode: None (true division), 'trunc' or 'floor'. A rounded quotient
             has a zero gradient and keeps an integer dtype for integer operands.
+        out: a tensor to write the result into (see ops/out_arg.py).
 
     Returns:
         The broadcast shape.
     """
     if rounding_mode is None:
-        return Div.apply(input, other)
-    if rounding_mode not in ("trunc", "floor"):
+        result = Div.apply(input, other)
+    elif rounding_mode not in ("trunc", "floor"):
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
-    _check_integer_divisor("div", input, other)
-    return DivideRounded.apply(input, other, rounding_mode)
+    else:
+        _check_integer_divisor("div", input, other)
+        result = DivideRounded.apply(input, other, rounding_mode)
+    return result if out is None else write_out("div", result, out)
 
 
 def rdiv(input, other) -> Tensor:

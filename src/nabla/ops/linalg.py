@@ -14,6 +14,7 @@ from nabla.backend import array_module
 from nabla.ops.arithmetic import mul
 from nabla.ops.elementwise import abs, sign, where
 from nabla.ops.extrema import amax, amin
+from nabla.ops.out_arg import write_out
 from nabla.ops.reduce import _dims, _plain, _safe_div, _unreduce
 from nabla.ops.shape import broadcast_to, reshape, transpose
 from nabla.ops.softmax_family import _float_input
@@ -103,17 +104,23 @@ def _batch_shape(name: str, sa: tuple, sb: tuple) -> tuple:
     return tuple(out)
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics (vectors, matrices, broadcast batches).
 
     Args:
         input: (k,), (m, k) or (*, m, k).
         other: (k,), (k, n) or (*, k, n); batch dims broadcast with input's.
+        out: a tensor to write the result into (see ops/out_arg.py).
 
     Returns:
         1-D @ 1-D: 0-d; (k,) @ (*, k, n): (*, n); (*, m, k) @ (k,): (*, m);
         otherwise (broadcast *, m, n).
     """
+    result = _matmul(input, other)
+    return result if out is None else write_out("matmul", result, out)
+
+
+def _matmul(input: Tensor, other: Tensor) -> Tensor:
     sa, sb = tuple(input.shape), tuple(other.shape)
     if not sa or not sb:
         raise ValueError(f"matmul: both arguments must be at least 1-D, got shapes {sa} and {sb}")
@@ -132,24 +139,24 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return Matmul.apply(input, other)
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Product of matrices (n, m) @ (m, p) -> (n, p); use matmul for batches or vectors."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise ValueError(
             f"mm: expected two 2-D tensors, got shapes {tuple(input.shape)} and "
             f"{tuple(mat2.shape)}; use matmul for vectors or batches"
         )
-    return matmul(input, mat2)
+    return matmul(input, mat2, out=out)
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched product (b, n, m) @ (b, m, p) -> (b, n, p), equal batch sizes (no broadcasting)."""
     sa, sb = tuple(input.shape), tuple(mat2.shape)
     if len(sa) != 3 or len(sb) != 3 or sa[0] != sb[0]:
         raise ValueError(
             f"bmm: expected 3-D tensors with the same batch size, got shapes {sa} and {sb}"
         )
-    return matmul(input, mat2)
+    return matmul(input, mat2, out=out)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
