@@ -818,3 +818,22 @@ def test_reshape_that_copies_is_not_a_view():
     z.backward()
     assert w.grad.shape == (3, 4)
     assert w.reshape(12)._version is w._version  # a contiguous reshape stays a view
+
+
+def test_next_functions_walk_like_torch_down_to_accumulate_grad():
+    """The tutorial's walk over the graph: nodes all the way, AccumulateGrad at a leaf that
+    requires grad, (None, 0) where no gradient flows."""
+    import torch
+
+    def walk(lib):
+        w, x = lib.ones(3, requires_grad=True), lib.ones(3)
+        y = w * x
+        names, fn = [], y.grad_fn
+        pairs = fn.next_functions
+        assert pairs[1] == (None, 0)
+        leaf = pairs[0][0]
+        names.append(type(leaf).__name__)
+        assert leaf.variable is w and leaf.next_functions == ()
+        return names
+
+    assert walk(nabla) == walk(torch) == ["AccumulateGrad"]

@@ -17,6 +17,23 @@ _INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
 _CONSTANT_REF = (_CONSTANT, None, None, None)
 
 
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf that requires grad (PyTorch's node that adds the
+    gradient into ``variable.grad``), so that a walk over the graph meets only nodes."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
 class Function:
     """Base of every differentiable op; the contract of PyTorch's ``torch.autograd.Function``.
 
@@ -109,8 +126,11 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """(node or leaf tensor, output index) for each input; None where no grad flows."""
-        return tuple(None if e is None else (e[0], e[1]) for e in self._edges)
+        """(node, output index) for each input, as PyTorch: an AccumulateGrad for a leaf that
+        requires grad, (None, 0) where no grad flows."""
+        return tuple((None, 0) if e is None else
+                     (AccumulateGrad(e[0]) if isinstance(e[0], Tensor) else e[0], e[1])
+                     for e in self._edges)
 
     def register_prehook(self, output_nr: int, hook) -> None:
         """Call ``hook(grad)`` on the gradient of output ``output_nr`` before backward runs."""
