@@ -1,5 +1,6 @@
 """Tensor queries (is_* methods and properties, layout, data_ptr), the lower-level Tensor API
-(new, new_empty_strided, narrow_copy, apply_, map_, resize_, register_post_accumulate_grad_hook),
+(new, new_empty_strided, narrow_copy, apply_, map_, resize_, as_strided_, share_memory_,
+view(dtype), register_post_accumulate_grad_hook),
 bit shifts, the incomplete gamma functions and the cauchy_ / geometric_ fills, against PyTorch."""
 
 import math
@@ -181,6 +182,101 @@ def test_resize_grows_and_shares_memory():
     a = nabla.ones(2, 3)
     assert a.resize_as_(nabla.zeros(3, 2)).shape == (3, 2)
     assert nabla.resize_as_(a, nabla.zeros(6)).shape == (6,)
+
+
+def test_resize_as_matches_torch():
+    for make, template in ((lambda m: m.arange(6.0).reshape(2, 3), (3, 2)),
+                           (lambda m: m.arange(6.0).reshape(2, 3).t(), (6,)),
+                           (lambda m: m.arange(6.0)[2:], (2, 2))):
+        x, t = _both(make)
+        x.resize_as_(nabla.zeros(template))
+        t.resize_as_(torch.zeros(template))
+        assert_close(x, t)
+
+
+# -- as_strided_, share_memory_, view(dtype) -----------------------------------------------------
+@pytest.mark.parametrize("make,size,stride,offset", [
+    (lambda m: m.arange(12.0), (3, 2), (2, 1), None),
+    (lambda m: m.arange(12.0).reshape(3, 4), (2, 2), (1, 4), 1),
+    (lambda m: m.arange(12.0)[2:6], (3, 2), (2, 1), None),  # past its own end, in its memory
+    (lambda m: m.arange(12.0)[4:], (2,), (3,), 0),  # an offset from the start of the memory
+    (lambda m: m.arange(12.0), (3, 3), (1, 1), None),  # overlapping windows
+])
+def test_as_strided__matches_torch(make, size, stride, offset):
+    x, t = _both(make)
+    assert x.as_strided_(size, stride, offset) is x
+    t.as_strided_(size, stride, offset)
+    assert_close(x, t)
+    assert x.storage_offset() == t.storage_offset()
+
+
+def test_as_strided__shares_memory_and_refuses_grad():
+    base = nabla.zeros(6)
+    x = base[:2]
+    x.as_strided_((2, 2), (3, 1))
+    x[1, 1] = 7.0
+    assert base.tolist() == [0.0, 0.0, 0.0, 0.0, 7.0, 0.0]
+    with pytest.raises(RuntimeError, match="as_strided: size .* reach element 6"):
+        nabla.zeros(6).as_strided_((2, 2), (3, 3))
+    with pytest.raises(RuntimeError, match="as_strided_: can't change a tensor that requires"):
+        nabla.zeros(6, requires_grad=True).as_strided_((2,), (1,))
+
+
+def test_share_memory_is_seen_by_a_forked_process():
+    import multiprocessing
+
+    x, t = nabla.arange(4.0), torch.arange(4.0)
+    assert x.is_shared() == t.is_shared() is False
+    assert x.share_memory_() is x and t.share_memory_() is t
+    assert x.is_shared() == t.is_shared() is True
+    assert x.share_memory_().is_shared()  # again: nothing changes
+    assert_close(x, t)
+    assert x[1:].is_shared() and x.view(nabla.int64).is_shared()
+    p = nabla.nn.Parameter(nabla.ones(3))
+    assert p.share_memory_() is p and p.is_shared() and p.requires_grad
+
+    def write(tensor):
+        tensor[0] = 42.0
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    worker = multiprocessing.get_context("fork").Process(target=write, args=(x,))
+    worker.start()
+    worker.join(timeout=60)
+    assert worker.exitcode == 0
+    assert x[0].item() == 42.0
+
+
+VIEW_DTYPES = [(nabla.float32, torch.float32), (nabla.int32, torch.int32),
+               (nabla.float64, torch.float64), (nabla.int16, torch.int16),
+               (nabla.uint8, torch.uint8), (nabla.int64, torch.int64)]
+
+
+@pytest.mark.parametrize("ndtype,tdtype", VIEW_DTYPES)
+@pytest.mark.parametrize("shape", [(2, 4), (8,), (3, 2, 4)])
+def test_view_dtype_matches_torch(ndtype, tdtype, shape, rng):
+    values = rng.standard_normal(shape).astype(np.float32)
+    x, t = nabla.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, u = x.view(ndtype), t.view(tdtype)
+    assert not y.requires_grad and not u.requires_grad  # a bit reinterpretation: no gradient
+    assert_close(y, u)
+    assert_close(nabla.tensor([True, False]).view(nabla.uint8),
+                 torch.tensor([True, False]).view(torch.uint8))
+
+
+def test_view_dtype_shares_memory_and_errors_match_torch():
+    x = nabla.zeros(4, dtype=nabla.uint8)
+    x.view(nabla.int8)[0] = -1
+    assert x.tolist() == [255, 0, 0, 0]
+    for make, dtype in ((lambda m: m.zeros(2, 3), "float64"), (lambda m: m.tensor(1.0), "int16"),
+                        (lambda m: m.zeros(2, 3).t(), "int16")):
+        x, t = _both(make)
+        with pytest.raises(RuntimeError) as expected:
+            t.view(getattr(torch, dtype))
+        message = str(expected.value).split(" to view")[0]
+        with pytest.raises(RuntimeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            x.view(getattr(nabla, dtype))
+    assert_close(nabla.zeros(2, 3).t().view(nabla.int32), torch.zeros(2, 3).t().view(torch.int32))
 
 
 # -- register_post_accumulate_grad_hook ----------------------------------------------------------

@@ -1,14 +1,16 @@
 """The lower-level Tensor API of older scripts: ``x.new(...)`` (a tensor of x's dtype from sizes
 or data), ``new_empty_strided`` (and torch.empty_strided), ``narrow_copy``, the Python-callable
-fills ``apply_(fn)``, ``map_(other, fn)`` and ``map2_(x, y, fn)``, ``resize_`` / ``resize_as_``
-(PyTorch's storage semantics), and ``register_post_accumulate_grad_hook`` (hooks run by the
-engine after ``.grad`` is accumulated, see autograd/post_accumulate.py).
+fills ``apply_(fn)``, ``map_(other, fn)`` and ``map2_(x, y, fn)``, ``resize_`` / ``resize_as_`` /
+``as_strided_`` (PyTorch's storage semantics), ``share_memory_`` and
+``register_post_accumulate_grad_hook`` (hooks run by the engine after ``.grad`` is accumulated,
+see autograd/post_accumulate.py).
 
 apply_, map_, map2_ and resize_ change a tensor outside the graph, so, as in PyTorch, they refuse a
 tensor that requires grad.
 """
 
 import math
+import mmap
 import numbers
 
 import nabla  # resolved at call time, as in tensor_methods.py
@@ -45,6 +47,18 @@ def _storage(data):
         start = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
         return root.reshape(-1)[start // data.itemsize:]
     return data.reshape(-1)
+
+
+def _root_memory(data):
+    """The memory ``data`` views (the outermost array of its ``base`` chain, as
+    ``storage_offset`` counts), flat; None where that is not row-major in ``data``'s dtype."""
+    root, owner = data, data.base
+    while owner is not None:  # through the wrapper that strided views (as_strided) hold
+        root = owner if isinstance(owner, ndarray) else root
+        owner = getattr(owner, "base", None)
+    if not root.flags.c_contiguous or root.dtype != data.dtype:
+        return None
+    return root.reshape(-1)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
@@ -160,7 +174,41 @@ class LowLevelTensorMethods:
         return self
 
     def resize_as_(self, the_template, memory_format=None):
+        """``resize_`` to ``the_template``'s shape."""
         return self.resize_(the_template.shape)
+
+    def as_strided_(self, size, stride, storage_offset=None):
+        """Make this tensor the view ``as_strided(size, stride, storage_offset)`` of the memory
+        it lies in, in place: element i reads ``memory[offset + sum_j i_j * stride[j]]``, the
+        offset counted from the start of that memory (default: this tensor's
+        ``storage_offset()``), so the view may reach elements before or after this tensor's own.
+        Like ``resize_`` it works outside the graph and refuses a tensor that requires grad."""
+        _no_grad_owner("as_strided_", self)
+        memory = _root_memory(self._data)
+        if memory is None:
+            raise RuntimeError(f"as_strided_: the memory of this tensor (shape {tuple(self.shape)}"
+                               ") is not laid out row-major, so it has no storage to view; "
+                               "call .contiguous() first")
+        offset = self.storage_offset() if storage_offset is None else storage_offset
+        view = nabla.ops.as_strided(nabla.Tensor._make(memory), size, stride, offset)
+        self._data = view._data
+        return self
+
+    def share_memory_(self):
+        """Move the values into an anonymous shared memory mapping (CPU; a no-op once shared):
+        a process forked afterwards (``multiprocessing`` with the 'fork' start method, as
+        DataLoader workers and Hogwild training use) reads and writes the same memory. Views
+        taken before keep the old memory. A tensor pickled to a spawned process is still
+        copied: nabla has no shared-memory pickling as torch.multiprocessing has."""
+        if self.is_shared() or array_module(self._data).__name__ != "numpy":
+            return self
+        data = self._data
+        buffer = mmap.mmap(-1, max(data.nbytes, 1))
+        shared = array_module(data).frombuffer(buffer, data.dtype, data.size)
+        shared = shared.reshape(data.shape)
+        shared[...] = data
+        self._data = shared
+        return self
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after each backward() that accumulated into ``self.grad``: the

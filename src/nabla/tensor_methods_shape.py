@@ -2,8 +2,11 @@
 ``x.gather(1, i)``), split from ``tensor_methods.py``. Each one is the function of the same name in
 ``nabla.ops``; look there for the op and its gradient rule."""
 
+import numbers
+
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.backend import array_module
+from nabla.dtype import to_dtype
 
 
 def _shape_args(shape):
@@ -25,6 +28,23 @@ def _viewed(tensor, shape: tuple, where: str):
     return out
 
 
+def _view_dtype(tensor, dtype):
+    """The tensor's memory reinterpreted as ``dtype`` (PyTorch's rules for a different size)."""
+    data, new = tensor._data, to_dtype(dtype)
+    old = data.dtype
+    if new.itemsize != old.itemsize:
+        what = f"to view {old} as {new} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"view: self.dim() cannot be 0 {what}")
+        if data.strides[-1] != old.itemsize and data.shape[-1] != 1:
+            raise RuntimeError(f"view: self.stride(-1) must be 1 {what}, but got "
+                               f"{data.strides[-1] // old.itemsize}")
+        if (data.shape[-1] * old.itemsize) % new.itemsize:
+            raise RuntimeError(f"view: self.size(-1) must be divisible by "
+                               f"{new.itemsize // old.itemsize} {what}, but got {data.shape[-1]}")
+    return nabla.Tensor._make(data.view(new), version=tensor._version)
+
+
 class ShapeTensorMethods:
     __slots__ = ()
 
@@ -33,6 +53,11 @@ class ShapeTensorMethods:
         return nabla.ops.reshape(self, _shape_args(shape))
 
     def view(self, *shape):
+        """A view of another shape (``x.view(2, -1)``), or of another dtype (``x.view(
+        nabla.int32)``): the same bits read as that dtype, not differentiable; a dtype of
+        another size scales the last dim, which must be contiguous."""
+        if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
+            return _view_dtype(self, shape[0])
         return _viewed(self, _shape_args(shape), "view")
 
     def view_as(self, other):

@@ -2,11 +2,15 @@
 ``is_complex()``, ``is_signed()``, ``is_nonzero()``, ``is_same_size(other)``, the ``is_cpu`` /
 ``is_cuda`` properties (from the device of the tensor's array, as ``Tensor.device``), the
 layout and memory questions (``layout`` is ``nabla.strided``; nothing is sparse, quantized,
-meta, nested, pinned or shared), and ``data_ptr()``, the address of the first element.
+meta, nested or pinned; shared only after ``share_memory_()``), and ``data_ptr()``, the address
+of the first element.
 
 nabla keeps no lazy conjugate / negative bits and does not mark tensors made under
 inference_mode, so ``is_conj()``, ``is_neg()`` and ``is_inference()`` are always False.
 """
+
+import mmap
+
 
 class layout:
     """A memory layout, as ``torch.layout``; nabla has one: ``nabla.strided`` (dense arrays
@@ -121,7 +125,12 @@ class QueryTensorMethods:
         return False
 
     def is_shared(self) -> bool:
-        """False: a tensor's memory is the process's own (no share_memory_())."""
+        """Whether ``share_memory_()`` moved this tensor's memory to a shared mapping."""
+        owner = self._data.base
+        while owner is not None:
+            if isinstance(owner, memoryview):  # NumPy's frombuffer holds the mapping so
+                return isinstance(owner.obj, mmap.mmap)
+            owner = getattr(owner, "base", None)
         return False
 
     @property
