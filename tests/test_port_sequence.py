@@ -1474,3 +1474,70 @@ def test_sequence_taggers_match_torch(script):
     expected, actual = run_both(script)
     assert_agree(expected, actual)
     assert sum(actual["losses"][-3:]) < sum(actual["losses"][:3])  # the last epoch's vs the first
+
+
+# --- pytorch/examples time_sequence_prediction: LSTMCell and LBFGS ---------------------------
+
+def time_sequence_prediction(torch, nn, F, optim, data, sync, steps=2, future=5):
+    rng = np.random.default_rng(13)
+    T, L, N = 20, 30, 8
+    x = np.empty((N, L), np.float64)
+    x[:] = np.arange(L) + rng.integers(-4 * T, 4 * T, N).reshape(N, 1)
+    sines = np.sin(x / 1.0 / T)
+
+    class Sequence(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = nn.LSTMCell(1, 12)
+            self.lstm2 = nn.LSTMCell(12, 12)
+            self.linear = nn.Linear(12, 1)
+
+        def forward(self, input, future=0):
+            outputs = []
+            h_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            h_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            for input_t in input.split(1, dim=1):
+                h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            for i in range(future):
+                h_t, c_t = self.lstm1(output, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            return torch.cat(outputs, dim=1)
+
+    input = torch.from_numpy(sines[2:, :-1])
+    target = torch.from_numpy(sines[2:, 1:])
+    test_input = torch.from_numpy(sines[:2, :-1])
+    test_target = torch.from_numpy(sines[:2, 1:])
+    seq = sync(Sequence()).double()
+    criterion = nn.MSELoss()
+    optimizer = optim.LBFGS(seq.parameters(), lr=0.8, max_iter=6)
+    closure_losses, test_losses = [], []
+    for i in range(steps):
+        def closure():
+            optimizer.zero_grad()
+            out = seq(input)
+            loss = criterion(out, target)
+            closure_losses.append(loss.item())
+            loss.backward()
+            return loss
+        optimizer.step(closure)
+        with torch.no_grad():
+            pred = seq(test_input, future=future)
+            loss = criterion(pred[:, :-future], test_target)
+            test_losses.append(loss.item())
+        y = pred.detach().numpy()
+    return {"closure_losses": closure_losses, "test_losses": test_losses, "y": y,
+            "func_evals": optimizer.state[next(seq.parameters())]["func_evals"]}
+
+
+@pytest.mark.skipif(not hasattr(nabla.optim, "LBFGS"), reason="nabla.optim.LBFGS not built yet")
+def test_time_sequence_prediction_lbfgs_matches_torch():
+    expected, actual = run_both(time_sequence_prediction)
+    assert_agree(expected, actual)
+    assert actual["closure_losses"][-1] < actual["closure_losses"][0]
