@@ -241,6 +241,10 @@ ERRORS = [
      r"scatter_add: index 4 is out of range for dim 0 with size 4"),
     (lambda x: nabla.scatter_add(x, 0, nabla.tensor([[1, 0]]), nabla.ones(1, 1)), RuntimeError,
      r"scatter_add: index of shape \(1, 2\) is larger"),
+    (lambda x: x.scatter(1, nabla.tensor([[0, -4]]), 1.0), IndexError,
+     r"scatter: index -4 is out of range for dim 1 with size 3"),
+    (lambda x: nabla.scatter_reduce(x, 1, nabla.tensor([[3]]), nabla.ones(1, 1), "amax"),
+     IndexError, r"scatter_reduce: index 3 is out of range for dim 1 with size 3"),
     (lambda x: nabla.index_select(x, 0, nabla.tensor([1, 4])), IndexError,
      r"index_select: index 4 is out of range for dim 0 with size 4"),
     (lambda x: nabla.index_select(x, 0, nabla.tensor([[1]])), RuntimeError,
@@ -258,6 +262,21 @@ ERRORS = [
 def test_error_messages(call, error, match):
     with pytest.raises(error, match=match):
         call(nabla.randn(4, 3, requires_grad=True))
+
+
+def test_scatter_ops_check_the_index_range_once(monkeypatch):
+    """The range check lives in the op (where a jit.trace replay reaches it), not also in the
+    public function: one check per call, naming the public op."""
+    import importlib
+
+    scatter_module = importlib.import_module("nabla.ops.scatter")  # not the function scatter
+    seen = []
+    check = scatter_module._check_index_range
+    monkeypatch.setattr(scatter_module, "_check_index_range",
+                        lambda op, *args: seen.append(op) or check(op, *args))
+    x, i, s = nabla.randn(4, 3), nabla.tensor([[1, 0]]), nabla.ones(1, 2)
+    x.scatter(0, i, s), x.scatter_add(0, i, s), x.scatter_reduce(0, i, s, "sum"), x.gather(0, i)
+    assert seen == ["scatter", "scatter_add", "scatter_reduce", "gather"]
 
 
 def test_zero_dim_inputs_as_torch():

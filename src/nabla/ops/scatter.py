@@ -45,7 +45,7 @@ class ScatterAdd(Op):
         ctx.save_for_backward(index)
         xp = array_module(x)
         y = x.copy()
-        flat = _flat_index(xp, x.shape, dim, index)
+        flat = _flat_index(xp, x.shape, dim, index, "scatter_add")
         # add.at on a 1-D target takes NumPy's fast path; it accumulates repeated indices
         xp.add.at(y.reshape(-1), flat, src[_region(index.shape)].reshape(-1))
         return y
@@ -68,7 +68,7 @@ class Scatter(Op):
     def forward(ctx, x, dim, index, src):
         ctx.dim, ctx.src_shape = dim, getattr(src, "shape", ())
         xp = array_module(x)
-        flat = _flat_index(xp, x.shape, dim, index)
+        flat = _flat_index(xp, x.shape, dim, index, "scatter")
         kept = xp.ones(x.shape, x.dtype)
         kept.reshape(-1)[flat] = 0
         ctx.save_for_backward(index, kept)
@@ -91,13 +91,13 @@ def _region(shape: tuple, dim: int | None = None) -> tuple:
     return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(shape))
 
 
-def _flat_index(xp, shape: tuple, dim: int, index):
+def _flat_index(xp, shape: tuple, dim: int, index, op: str | None = None):
     """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch.
-    Checks the range itself: a jit.trace replay reaches it without the public function's
-    checks, and the modulo below would otherwise wrap a wrong index silently."""
-    n = shape[dim]
-    if index.size and (index.min() < -n or index.max() >= n):
-        _check_range("scatter", int(index.min()), int(index.max()), dim, n)
+    With ``op`` (a forward), checks the index range, the one check the scatter ops make: a
+    jit.trace replay reaches it without the public function, and the modulo below would wrap
+    a wrong index silently. A backward passes no op: its index passed the forward's check."""
+    if op is not None:
+        _check_index_range(op, index, dim, shape[dim])
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
@@ -130,8 +130,17 @@ def _index_arg(index):
     return index if isinstance(index, Tensor) else _array(index)
 
 
+def _check_index_range(op: str, index, dim: int, size: int) -> None:
+    """Every index value in [-size, size), or an IndexError naming ``op``."""
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        if lo < -size or hi >= size:
+            _check_range(op, lo, hi, dim, size)
+
+
 def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
-    """Normalise dim; check index's dtype, rank, sizes and values as PyTorch does."""
+    """Normalise dim; check index's dtype, rank and sizes as PyTorch does (its values: gather
+    with _check_index_range, the scatter ops in their forward, through _flat_index)."""
     dim = _dim(op, dim, input.ndim)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
@@ -143,11 +152,6 @@ def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> 
         if big or (other_shape is not None and index.shape[d] > other_shape[d]):
             raise RuntimeError(f"{op}: index of shape {tuple(index.shape)} is larger than "
                                f"input {tuple(input.shape)} (or src) at dim {d}")
-    if index.size and input.ndim:
-        n = input.shape[dim]
-        lo, hi = int(index.min()), int(index.max())
-        if lo < -n or hi >= n:
-            _check_range(op, lo, hi, dim, n)
     return dim
 
 
@@ -165,6 +169,7 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     if input.ndim == 0 or index.ndim == 0:  # see _one_d; take_along_axis needs an axis too
         return gather(_one_d(input), dim, _one_d(index)).reshape(tuple(index.shape))
     dim = _check_gather("gather", input, dim, _array(index))
+    _check_index_range("gather", _array(index), dim, input.shape[dim])
     return Gather.apply(input, dim, index)
 
 

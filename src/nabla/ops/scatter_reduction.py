@@ -38,7 +38,7 @@ class ScatterReduce(Op):
         ctx.dim, ctx.reduce, ctx.include_self, ctx.src_shape = dim, reduce, include_self, src.shape
         ctx.in_shape, ctx.in_dtype = x.shape, x.dtype
         xp = array_module(x)
-        flat = _flat_index(xp, x.shape, dim, index)
+        flat = _flat_index(xp, x.shape, dim, index, "scatter_reduce")
         y = x.copy()  # C order, so its flat reshape below is a view that writes y
         out = y.reshape(-1)
         if not include_self:
