@@ -1,0 +1,428 @@
+"""The programs of PyTorch's basics tutorials (Tensors, Autograd, Learning PyTorch with Examples,
+What is torch.nn really?, Quickstart / Build the model / Optimization, Datasets & DataLoaders,
+Save and load), written as a user would, run once with torch's modules and once with nabla's.
+
+Each program is a function of ``(torch, nn, F, optim, data, ...)`` that uses only those names,
+as a script would after ``import torch; from torch import nn; import torch.nn.functional as F;
+from torch import optim; from torch.utils import data``. Randomness the two libraries cannot share
+comes in through hooks: ``sync(model)`` records a torch model's initial ``state_dict`` and loads
+it into the nabla twin (strictly: names and layouts must equal torch's); ``randn`` draws from a
+NumPy generator; ``random`` is a seeded ``random.Random``. The data are NumPy arrays with a fixed
+seed; shuffling is off where results are compared.
+"""
+
+import math
+import random as pyrandom
+
+import numpy as np
+import pytest
+import torch
+from conftest import TOLERANCES
+
+import nabla
+import nabla.nn
+import nabla.nn.functional
+import nabla.optim
+import nabla.utils.data
+
+TORCH_LIBS = (torch, torch.nn, torch.nn.functional, torch.optim, torch.utils.data)
+NABLA_LIBS = (nabla, nabla.nn, nabla.nn.functional, nabla.optim, nabla.utils.data)
+F32 = {"rtol": 2e-4, "atol": 1e-5}  # float32 training runs: a few hundred steps drift a little
+F64 = TOLERANCES[np.dtype(np.float64)]
+
+
+class WeightSync:
+    """``sync(model)``: on the torch run, records the model's initial weights (in order of
+    creation); on the nabla run, loads them into the twin and returns it."""
+
+    def __init__(self):
+        self.states, self.replay, self.count = [], False, 0
+
+    def __call__(self, model):
+        if not self.replay:
+            self.states.append({k: v.detach().numpy().copy()
+                                for k, v in model.state_dict().items()})
+            return model
+        state = self.states[self.count]
+        self.count += 1
+        model.load_state_dict({k: nabla.tensor(v) for k, v in state.items()})
+        return model
+
+
+def run_both(script, **kwargs):
+    """``script`` with torch's names, then with nabla's (same hooks, same seeds)."""
+    sync = WeightSync()
+    results = []
+    for libs in (TORCH_LIBS, NABLA_LIBS):
+        results.append(script(*libs, sync=sync, **kwargs))
+        sync.replay = True
+    return results
+
+
+def assert_agree(want, got, tol, path="result"):
+    """Two results (nested dicts / lists / tuples of numbers, strings and arrays) agree: numbers
+    to ``tol``, integers, bools and strings exactly."""
+    if isinstance(want, (torch.Tensor, nabla.Tensor)) or isinstance(got, (torch.Tensor,
+                                                                           nabla.Tensor)):
+        raise TypeError(f"{path}: scripts return plain values (.item(), .tolist(), .numpy())")
+    if isinstance(want, dict):
+        assert want.keys() == got.keys(), f"{path}: keys {list(got)} != torch's {list(want)}"
+        for key in want:
+            assert_agree(want[key], got[key], tol, f"{path}[{key!r}]")
+    elif isinstance(want, (list, tuple)) and not all(isinstance(v, (int, float)) for v in want):
+        assert len(want) == len(got), f"{path}: length {len(got)} != torch's {len(want)}"
+        for i, (a, b) in enumerate(zip(want, got, strict=True)):
+            assert_agree(a, b, tol, f"{path}[{i}]")
+    elif isinstance(want, (str, bool, type(None))):
+        assert want == got, f"{path}: {got!r} != torch's {want!r}"
+    else:
+        a, b = np.asarray(want), np.asarray(got)
+        assert a.shape == b.shape, f"{path}: shape {b.shape} != torch's {a.shape}"
+        if a.dtype.kind in "biu":
+            assert b.dtype.kind in "biu" and np.array_equal(a, b), f"{path}: {b} != {a}"
+        else:
+            np.testing.assert_allclose(b, a, err_msg=path, **tol)
+
+
+def learnable_images(n, seed, shape=(28, 28), classes=10):
+    """MNIST-shaped data whose labels a linear model can learn: pixels in [0, 1), labels the
+    argmax of a fixed random projection."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, *shape), dtype=np.float32)
+    w = np.random.default_rng(1234).standard_normal((math.prod(shape), classes))
+    y = (x.reshape(n, -1) - 0.5) @ w
+    return x, y.argmax(1).astype(np.int64)
+
+
+# -- Tensors ------------------------------------------------------------------------------------
+def tensors_tutorial(torch, nn, F, optim, data, sync):
+    out = {}
+    data_list = [[1, 2], [3, 4]]
+    x_data = torch.tensor(data_list)
+    x_np = torch.from_numpy(np.array(data_list))
+    x_ones = torch.ones_like(x_data)
+    x_rand = torch.rand_like(x_data, dtype=torch.float)
+    out["like"] = (x_data.tolist(), x_np.tolist(), x_ones.tolist(), str(x_data.dtype)[-5:],
+                   str(x_rand.dtype)[-7:], bool(((x_rand >= 0) & (x_rand < 1)).all()))
+    shape = (2, 3,)
+    rand_tensor, ones_tensor, zeros_tensor = torch.rand(shape), torch.ones(shape), \
+        torch.zeros(shape)
+    out["attributes"] = (tuple(rand_tensor.shape), str(rand_tensor.dtype)[-7:],
+                         str(rand_tensor.device), ones_tensor.sum().item(),
+                         zeros_tensor.sum().item(), rand_tensor.shape == (2, 3))
+    device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() \
+        else "cpu"
+    tensor = torch.arange(16, dtype=torch.float32).reshape(4, 4).to(device)
+    out["index"] = (tensor[0].tolist(), tensor[:, 0].tolist(), tensor[..., -1].tolist())
+    tensor[:, 1] = 0
+    t1 = torch.cat([tensor, tensor, tensor], dim=1)
+    out["cat"] = t1.numpy().copy()
+    y1 = tensor @ tensor.T
+    y2 = tensor.matmul(tensor.T)
+    y3 = torch.rand_like(y1)
+    torch.matmul(tensor, tensor.T, out=y3)
+    z1 = tensor * tensor
+    z2 = tensor.mul(tensor)
+    z3 = torch.rand_like(tensor)
+    torch.mul(tensor, tensor, out=z3)
+    out["products"] = [y.numpy().copy() for y in (y1, y2, y3, z1, z2, z3)]
+    agg = tensor.sum()
+    agg_item = agg.item()
+    out["item"] = (agg_item, type(agg_item).__name__)
+    tensor.add_(5)
+    out["add_"] = tensor.numpy().copy()
+    t = torch.ones(5)
+    n = t.numpy()
+    t.add_(1)  # the array shares the tensor's memory
+    out["numpy shares"] = n.copy()
+    n = np.ones(5)
+    t = torch.from_numpy(n)
+    np.add(n, 1, out=n)  # and the tensor shares the array's
+    out["from_numpy shares"] = (t.tolist(), str(t.dtype)[-7:])
+    return out
+
+
+def test_tensors_tutorial():
+    want, got = run_both(tensors_tutorial)
+    assert_agree(want, got, F32)
+
+
+# -- Autograd -----------------------------------------------------------------------------------
+def autograd_tutorial(torch, nn, F, optim, data, sync, w0, b0):
+    out = {}
+    x = torch.ones(5)  # input tensor
+    y = torch.zeros(3)  # expected output
+    w = torch.tensor(w0, requires_grad=True)
+    b = torch.tensor(b0, requires_grad=True)
+    z = torch.matmul(x, w) + b
+    loss = F.binary_cross_entropy_with_logits(z, y)
+    out["grad_fn"] = (z.grad_fn is not None, loss.grad_fn is not None,
+                      "Backward" in repr(z.grad_fn), w.grad_fn is None)
+    loss.backward()
+    out["grads"] = (w.grad.numpy().copy(), b.grad.numpy().copy(), loss.item())
+    z = torch.matmul(x, w) + b
+    flags = [z.requires_grad]
+    with torch.no_grad():
+        z = torch.matmul(x, w) + b
+    flags.append(z.requires_grad)
+    z = torch.matmul(x, w) + b
+    z_det = z.detach()
+    flags += [z_det.requires_grad, z_det.is_leaf, w.is_leaf, z.is_leaf]
+    out["flags"] = flags
+    # gradients of a non-scalar output: the vector-Jacobian product with v
+    inp = torch.eye(4, 5, requires_grad=True)
+    res = (inp + 1).pow(2).t()
+    res.backward(torch.ones_like(res), retain_graph=True)
+    calls = [inp.grad.numpy().copy()]
+    res.backward(torch.ones_like(res), retain_graph=True)  # accumulates
+    calls.append(inp.grad.numpy().copy())
+    inp.grad.zero_()
+    res.backward(torch.ones_like(res), retain_graph=True)
+    calls.append(inp.grad.numpy().copy())
+    out["retain_graph"] = calls
+    a = torch.tensor([2., 3.], requires_grad=True)
+    b = torch.tensor([6., 4.], requires_grad=True)
+    Q = 3 * a ** 3 - b ** 2
+    Q.backward(gradient=torch.tensor([1., 1.]))
+    out["Q"] = ((9 * a ** 2 == a.grad).tolist(), (-2 * b == b.grad).tolist())
+    try:  # the graph is freed after backward
+        Q.backward(gradient=torch.tensor([1., 1.]))
+        out["second backward"] = "ran"
+    except RuntimeError:
+        out["second backward"] = "RuntimeError"
+    # the graph's nodes, from the output back to the leaves
+    names, node = [], Q.grad_fn
+    while node is not None and node.next_functions:
+        node = node.next_functions[0][0]
+        names.append(type(node).__name__ == "AccumulateGrad")
+    out["walk ends at AccumulateGrad"] = names[-1]
+    # a Jacobian-vector product of a loop of unknown length
+    t = torch.tensor([0.3, -1.2, 0.05], requires_grad=True)
+    yy = t * 2
+    while yy.data.norm() < 1000:
+        yy = yy * 2
+    yy.backward(torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float))
+    out["jvp"] = t.grad.numpy().copy()
+    # freezing: only the new head trains
+    model = sync(nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2)))
+    for param in model[0].parameters():
+        param.requires_grad = False
+    model(torch.ones(3, 5)).sum().backward()
+    out["frozen"] = [p.grad is None for p in model.parameters()]
+    return out
+
+
+def test_autograd_tutorial(rng):
+    w0, b0 = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(3).astype(
+        np.float32)
+    want, got = run_both(autograd_tutorial, w0=w0, b0=b0)
+    assert_agree(want, got, F32)
+    assert want["second backward"] == "RuntimeError" and want["frozen"] == [True] * 2 + [False] * 2
+
+
+# -- Learning PyTorch with Examples: y = sin(x) fitted by a cubic, in every variant ----------------
+def _sine(torch, dtype):
+    x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype, device=torch.device("cpu"))
+    return x, torch.sin(x)
+
+
+def polynomial_tensors(torch, nn, F, optim, data, sync, start, steps=150):
+    """Forward and backward by hand, on tensors."""
+    dtype = torch.float64
+    x, y = _sine(torch, dtype)
+    a, b, c, d = (torch.tensor(v, dtype=dtype) for v in start)
+    learning_rate, losses = 1e-6, []
+    for _ in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        losses.append((y_pred - y).pow(2).sum().item())
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_a = grad_y_pred.sum()
+        grad_b = (grad_y_pred * x).sum()
+        grad_c = (grad_y_pred * x ** 2).sum()
+        grad_d = (grad_y_pred * x ** 3).sum()
+        a -= learning_rate * grad_a
+        b -= learning_rate * grad_b
+        c -= learning_rate * grad_c
+        d -= learning_rate * grad_d
+    return {"losses": losses, "coefficients": [v.item() for v in (a, b, c, d)]}
+
+
+def polynomial_autograd(torch, nn, F, optim, data, sync, start, steps=150):
+    """The same fit with autograd, the update under no_grad, the grads reset to None."""
+    dtype = torch.float64
+    x, y = _sine(torch, dtype)
+    a, b, c, d = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in start)
+    learning_rate, losses = 1e-6, []
+    for _ in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+    return {"losses": losses, "coefficients": [v.item() for v in (a, b, c, d)],
+            "still leaves": [v.is_leaf and v.requires_grad for v in (a, b, c, d)]}
+
+
+def polynomial_function(torch, nn, F, optim, data, sync, steps=150):
+    """y = a + b * P3(c + d * x) with the Legendre polynomial P3 as a custom autograd.Function."""
+
+    class LegendrePolynomial3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+    dtype = torch.float64
+    x, y = _sine(torch, dtype)
+    a = torch.full((), 0.0, dtype=dtype, requires_grad=True)
+    b = torch.full((), -1.0, dtype=dtype, requires_grad=True)
+    c = torch.full((), 0.0, dtype=dtype, requires_grad=True)
+    d = torch.full((), 0.3, dtype=dtype, requires_grad=True)
+    learning_rate, losses = 5e-6, []
+    for _ in range(steps):
+        P3 = LegendrePolynomial3.apply
+        y_pred = a + b * P3(c + d * x)
+        loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            for p in (a, b, c, d):
+                p -= learning_rate * p.grad
+                p.grad = None
+    return {"losses": losses, "coefficients": [v.item() for v in (a, b, c, d)]}
+
+
+def polynomial_nn(torch, nn, F, optim, data, sync, dtype_name, steps=150):
+    """nn.Sequential with Flatten(0, 1), MSELoss(reduction='sum'), a manual SGD step under
+    no_grad, then the same model trained on by RMSprop."""
+    dtype = getattr(torch, dtype_name)
+    x, y = _sine(torch, dtype)
+    p = torch.tensor([1, 2, 3])
+    xx = x.unsqueeze(-1).pow(p)
+    model = sync(torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)).to(dtype))
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    learning_rate, losses = 1e-6, []
+    for _ in range(steps):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        losses.append(loss.item())
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= learning_rate * param.grad
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+    for _ in range(steps):
+        loss = loss_fn(model(xx), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    linear_layer = model[0]
+    result = [linear_layer.bias.item(), linear_layer.weight[:, 0].item(),
+              linear_layer.weight[:, 1].item(), linear_layer.weight[:, 2].item()]
+    return {"losses": losses, "result": result, "shape": tuple(model(xx).shape),
+            "square_avg": optimizer.state[linear_layer.weight]["square_avg"].numpy().copy()}
+
+
+def polynomial_module(torch, nn, F, optim, data, sync, start, steps=150):
+    """A custom nn.Module with four scalar Parameters and SGD."""
+
+    class Polynomial3(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.tensor(start[0], dtype=torch.double))
+            self.b = torch.nn.Parameter(torch.tensor(start[1], dtype=torch.double))
+            self.c = torch.nn.Parameter(torch.tensor(start[2], dtype=torch.double))
+            self.d = torch.nn.Parameter(torch.tensor(start[3], dtype=torch.double))
+
+        def forward(self, x):
+            return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+
+        def string(self):
+            return [self.a.item(), self.b.item(), self.c.item(), self.d.item()]
+
+    x, y = _sine(torch, torch.float64)
+    model = Polynomial3()
+    criterion = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+    losses = []
+    for _ in range(steps):
+        loss = criterion(model(x), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"losses": losses, "result": model.string(),
+            "names": [name for name, _ in model.named_parameters()]}
+
+
+def polynomial_dynamic(torch, nn, F, optim, data, sync, start, random, steps=150):
+    """Dynamic control flow: a fourth (and fifth) order term, reusing one Parameter, drawn
+    anew at every forward; SGD with momentum."""
+
+    class DynamicNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, value in zip("abcde", start, strict=True):
+                setattr(self, name, torch.nn.Parameter(torch.tensor(value, dtype=torch.double)))
+
+        def forward(self, x):
+            y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+            for exp in range(4, random.randint(4, 6)):
+                y = y + self.e * x ** exp
+            return y
+
+    x, y = _sine(torch, torch.float64)
+    model = DynamicNet()
+    criterion = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        loss = criterion(model(x), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"losses": losses, "parameters": [p.item() for p in model.parameters()],
+            "keys": list(model.state_dict().keys())}
+
+
+def test_polynomial_by_hand_autograd_and_function(rng):
+    start = rng.standard_normal(4).tolist()
+    for script in (polynomial_tensors, polynomial_autograd):
+        want, got = run_both(script, start=start)
+        assert_agree(want, got, F64)
+        assert want["losses"][-1] < want["losses"][0]
+    want, got = run_both(polynomial_function)
+    assert_agree(want, got, F64)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_polynomial_sequential_and_rmsprop(dtype_name):
+    want, got = run_both(polynomial_nn, dtype_name=dtype_name)
+    assert_agree(want, got, F32 if dtype_name == "float32" else F64)
+    assert want["losses"][-1] < want["losses"][0]
+
+
+def test_polynomial_module_and_dynamic_net(rng):
+    want, got = run_both(polynomial_module, start=rng.standard_normal(4).tolist())
+    assert_agree(want, got, F64)
+    start = (rng.standard_normal(5) * 0.1).tolist()
+    seed = int(rng.integers(1 << 30))
+    want, got = (polynomial_dynamic(*libs, sync=None, start=start, random=pyrandom.Random(seed))
+                 for libs in (TORCH_LIBS, NABLA_LIBS))
+    assert_agree(want, got, F64)
