@@ -305,6 +305,44 @@ def test_scheduler_mistakes_are_reported(case):
     assert_torch_refuses(case)
 
 
+def _first_error(make):
+    try:
+        make()
+    except Exception as err:  # noqa: BLE001  (any first error is what is compared)
+        return type(err), str(err).split(" (")[0][:60]
+    return None
+
+
+@pytest.mark.parametrize("total_steps", [10, 0])
+@pytest.mark.parametrize("pct_start", [0.3, 1.5, 2, "0.3", None])
+@pytest.mark.parametrize("anneal_strategy", ["cos", "tan"])
+@pytest.mark.parametrize("max_lr", [0.1, [0.1, 0.2]])
+@pytest.mark.parametrize("cycle_momentum", [True, False])
+def test_one_cycle_lr_reports_the_first_mistake_torch_reports(total_steps, pct_start,
+                                                              anneal_strategy, max_lr,
+                                                              cycle_momentum):
+    """pct_start is checked after total_steps (a wrong type fails in the phase table first, as
+    PyTorch's) and before anneal_strategy, max_lr and the momentum, as PyTorch checks them."""
+    kwargs = dict(total_steps=total_steps, pct_start=pct_start, anneal_strategy=anneal_strategy,
+                  cycle_momentum=cycle_momentum)
+    ours = _first_error(lambda: S.OneCycleLR(optim.Adagrad([ours_param()]), max_lr, **kwargs))
+    theirs = _first_error(lambda: TS.OneCycleLR(torch.optim.Adagrad([theirs_param()]), max_lr,
+                                                **kwargs))
+    assert ours == theirs
+
+
+def test_one_cycle_lr_checks_its_phases_after_torch_s_checks():
+    """A warm-up of no length (nabla's own check; PyTorch divides by zero at its first step)
+    is reported after the mistakes PyTorch reports in the constructor."""
+    for kwargs, match in (({"anneal_strategy": "tan"}, "anneal_strategy must be one of"),
+                          ({"max_lr": [0.1, 0.2]}, "max_lr must have the same length")):
+        kwargs = {"max_lr": 0.1, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            S.OneCycleLR(ours_sgd(), total_steps=10, pct_start=0.1, **kwargs)
+        with pytest.raises(ValueError, match=match):
+            TS.OneCycleLR(theirs_sgd(), total_steps=10, pct_start=0.1, **kwargs)
+
+
 def test_constant_lr_with_factor_zero_comes_back_to_the_initial_lr():
     """PyTorch divides by the factor at total_iters (ZeroDivisionError for factor 0)."""
     opt = ours_sgd()

@@ -140,7 +140,6 @@ class OneCycleLR(LRScheduler):
         self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
-        self._check_phases(pct_start)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError("anneal_strategy must be one of 'cos' or 'linear', instead got "
                              f"{anneal_strategy}")
@@ -154,6 +153,8 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self._init_momentum(base_momentum, max_momentum, last_epoch)
+        # after PyTorch's own checks, in its order: it fails here, at the first step
+        self._check_phases(pct_start)
         super().__init__(optimizer, last_epoch)
 
     def _init_momentum(self, base_momentum, max_momentum, last_epoch: int) -> None:
