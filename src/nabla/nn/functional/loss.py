@@ -6,9 +6,12 @@ PyTorch). Its backward is the closed-form gradient written with operators and ``
 functions, so the engine runs it on arrays in plain backward and records it as a graph of its own
 under ``create_graph=True`` (double backward works). 'mean' divides by the number of elements.
 
-The regression losses (mse_loss, l1_loss, smooth_l1_loss, huber_loss) live in
-``regression_loss.py``, the losses over a class dimension (cross_entropy, nll_loss) in
-``class_loss.py``; both are re-exported here, so ``nabla.nn.functional.loss`` holds every loss.
+This file holds the binary cross-entropies, kl_div and the ranking / cosine embedding losses,
+and re-exports the regression losses (mse_loss, l1_loss, smooth_l1_loss, huber_loss, in
+``regression_loss.py``) and those over a class dimension (cross_entropy, nll_loss, in
+``class_loss.py``). The others live in ``loss_more.py`` (Gaussian and Poisson NLL, the hinge,
+soft / multi-margin and triplet losses) and ``ctc.py`` (ctc_loss); ``nabla.nn.functional``
+exports them all.
 """
 
 from nabla.autograd.function import Op

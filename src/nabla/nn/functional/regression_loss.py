@@ -1,5 +1,5 @@
 """Regression losses with the signatures of ``torch.nn.functional``: mse_loss, l1_loss,
-smooth_l1_loss, huber_loss (re-exported by ``loss.py``, which holds every loss).
+smooth_l1_loss, huber_loss (re-exported by ``loss.py``).
 
 Each is one fused node: its forward computes the per-element loss and the reduction on raw arrays,
 its backward the closed-form gradient in nabla ops (so double backward works). A per-element
