@@ -85,13 +85,14 @@ def assert_agree(want, got, tol, path="result"):
 
 
 def learnable_images(n, seed, shape=(28, 28), classes=10):
-    """MNIST-shaped data whose labels a linear model can learn: pixels in [0, 1), labels the
-    argmax of a fixed random projection."""
+    """MNIST-shaped data that a linear model can learn: pixels in [0, 1), mostly 0 as in MNIST;
+    each class lights a fixed random 15% of the pixels, plus a few noise pixels."""
     rng = np.random.default_rng(seed)
-    x = rng.random((n, *shape), dtype=np.float32)
-    w = np.random.default_rng(1234).standard_normal((math.prod(shape), classes))
-    y = (x.reshape(n, -1) - 0.5) @ w
-    return x, y.argmax(1).astype(np.int64)
+    prototypes = np.random.default_rng(1234).random((classes, *shape)) < 0.15
+    y = rng.integers(0, classes, n)
+    x = prototypes[y] * rng.uniform(0.5, 1.0, (n, *shape))
+    x += (rng.random((n, *shape)) < 0.03) * rng.random((n, *shape))
+    return np.minimum(x, 1.0).astype(np.float32), y
 
 
 # -- Tensors ------------------------------------------------------------------------------------
@@ -426,3 +427,224 @@ def test_polynomial_module_and_dynamic_net(rng):
     want, got = (polynomial_dynamic(*libs, sync=None, start=start, random=pyrandom.Random(seed))
                  for libs in (TORCH_LIBS, NABLA_LIBS))
     assert_agree(want, got, F64)
+
+
+# -- What is torch.nn really? -------------------------------------------------------------------
+def nn_really_by_hand(torch, nn, F, optim, data, sync, arrays, randn, epochs=2):
+    """Logistic regression from scratch: weights with requires_grad_(), log_softmax by hand,
+    the negative log-likelihood by indexing, accuracy; then F.cross_entropy."""
+    x_train, y_train, x_valid, y_valid = map(torch.tensor, arrays)
+    n, c = x_train.shape
+    weights = randn(784, 10) / math.sqrt(784)
+    weights.requires_grad_()
+    bias = torch.zeros(10, requires_grad=True)
+
+    def log_softmax(x):
+        return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+    def model(xb):
+        return log_softmax(xb @ weights + bias)
+
+    def nll(input, target):
+        return -input[range(target.shape[0]), target].mean()
+
+    def accuracy(out, yb):
+        preds = torch.argmax(out, dim=1)
+        return (preds == yb).float().mean()
+
+    loss_func, bs, lr, out = nll, 64, 0.5, {"losses": []}
+    xb, yb = x_train[0:bs], y_train[0:bs]
+    preds = model(xb)
+    out["first"] = (preds[0].detach().numpy().copy(), tuple(preds.shape),
+                    loss_func(preds, yb).item(), accuracy(preds, yb).item())
+    for _ in range(epochs):
+        for i in range((n - 1) // bs + 1):
+            start_i = i * bs
+            end_i = start_i + bs
+            xb = x_train[start_i:end_i]
+            yb = y_train[start_i:end_i]
+            pred = model(xb)
+            loss = loss_func(pred, yb)
+            out["losses"].append(loss.item())
+            loss.backward()
+            with torch.no_grad():
+                weights -= weights.grad * lr
+                bias -= bias.grad * lr
+                weights.grad.zero_()
+                bias.grad.zero_()
+    out["after"] = (loss_func(model(xb), yb).item(), accuracy(model(xb), yb).item())
+    out["cross_entropy"] = F.cross_entropy(xb @ weights + bias, yb).item()
+    out["valid accuracy"] = accuracy(model(x_valid), y_valid).item()
+    return out
+
+
+def nn_really_refactored(torch, nn, F, optim, data, sync, arrays, shuffle=False, epochs=2):
+    """The refactor: nn.Module with nn.Parameter, then nn.Linear, optim.SGD, TensorDataset and
+    DataLoader, a validation loop in eval mode under no_grad, and get_data / loss_batch / fit."""
+    x_train, y_train, x_valid, y_valid = map(torch.tensor, arrays)
+    n, c = x_train.shape
+    bs, lr, loss_func, out = 64, 0.5, F.cross_entropy, {}
+
+    class MnistLogistic(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = nn.Parameter(torch.randn(784, 10) / math.sqrt(784))
+            self.bias = nn.Parameter(torch.zeros(10))
+
+        def forward(self, xb):
+            return xb @ self.weights + self.bias
+
+    model = sync(MnistLogistic())
+    for _ in range(epochs):
+        for i in range((n - 1) // bs + 1):
+            xb, yb = x_train[i * bs: i * bs + bs], y_train[i * bs: i * bs + bs]
+            loss = loss_func(model(xb), yb)
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= p.grad * lr
+                model.zero_grad()
+    out["parameters"] = loss_func(model(x_train[:bs]), y_train[:bs]).item()
+
+    class MnistLinear(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(784, 10)
+
+        def forward(self, xb):
+            return self.lin(xb)
+
+    def get_model():
+        model = sync(MnistLinear())
+        return model, optim.SGD(model.parameters(), lr=lr)
+
+    def get_data(train_ds, valid_ds, bs):
+        return (data.DataLoader(train_ds, batch_size=bs, shuffle=shuffle),
+                data.DataLoader(valid_ds, batch_size=bs * 2))
+
+    def loss_batch(model, loss_func, xb, yb, opt=None):
+        loss = loss_func(model(xb), yb)
+        if opt is not None:
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        return loss.item(), len(xb)
+
+    def fit(epochs, model, loss_func, opt, train_dl, valid_dl):
+        history = []
+        for _ in range(epochs):
+            model.train()
+            for xb, yb in train_dl:
+                loss_batch(model, loss_func, xb, yb, opt)
+            model.eval()
+            with torch.no_grad():
+                losses, nums = zip(*[loss_batch(model, loss_func, xb, yb) for xb, yb in valid_dl])
+            history.append(np.sum(np.multiply(losses, nums)) / np.sum(nums))
+        return history
+
+    train_ds = data.TensorDataset(x_train, y_train)
+    valid_ds = data.TensorDataset(x_valid, y_valid)
+    out["dataset"] = (len(train_ds), tuple(train_ds[0][0].shape), int(train_ds[3][1]))
+    train_dl, valid_dl = get_data(train_ds, valid_ds, bs)
+    out["batches"] = (len(train_dl), len(valid_dl))
+    model, opt = get_model()
+    out["fit"] = fit(epochs, model, loss_func, opt, train_dl, valid_dl)
+    with torch.no_grad():
+        out["valid accuracy"] = (model(x_valid).argmax(1) == y_valid).float().mean().item()
+    return out
+
+
+def nn_really_cnn(torch, nn, F, optim, data, sync, arrays, epochs=2):
+    """The CNN: a Lambda module wrapping view, a WrappedDataLoader generator that reshapes each
+    batch, nn.Sequential of Conv2d / ReLU / AdaptiveAvgPool2d, SGD with momentum."""
+    x_train, y_train, x_valid, y_valid = map(torch.tensor, arrays)
+    bs = 64
+
+    class Lambda(nn.Module):
+        def __init__(self, func):
+            super().__init__()
+            self.func = func
+
+        def forward(self, x):
+            return self.func(x)
+
+    class WrappedDataLoader:
+        def __init__(self, dl, func):
+            self.dl = dl
+            self.func = func
+
+        def __len__(self):
+            return len(self.dl)
+
+        def __iter__(self):
+            for b in self.dl:
+                yield self.func(*b)
+
+    def preprocess(x, y):
+        return x.view(-1, 1, 28, 28), y
+
+    train_dl = WrappedDataLoader(data.DataLoader(data.TensorDataset(x_train, y_train),
+                                                 batch_size=bs), preprocess)
+    valid_dl = WrappedDataLoader(data.DataLoader(data.TensorDataset(x_valid, y_valid),
+                                                 batch_size=bs * 2), preprocess)
+    model = sync(nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        Lambda(lambda x: x.view(x.size(0), -1)),
+    ))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    train_losses, valid_losses = [], []
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in train_dl:
+            loss = F.cross_entropy(model(xb), yb)
+            train_losses.append(loss.item())
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        model.eval()
+        with torch.no_grad():
+            valid_losses.append(sum(F.cross_entropy(model(xb), yb) for xb, yb in valid_dl).item()
+                                / len(valid_dl))
+    return {"train": train_losses, "valid": valid_losses, "batches": len(train_dl)}
+
+
+def _nn_really_data(seed, n_train=384, n_valid=128):
+    x, y = learnable_images(n_train + n_valid, seed)
+    x = x.reshape(len(x), -1)
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+def test_nn_really_from_scratch(rng):
+    arrays = _nn_really_data(int(rng.integers(1 << 30)))
+    seed = int(rng.integers(1 << 30))
+
+    def randn_for(torch):  # the same draws for both runs
+        gen = np.random.default_rng(seed)
+        return lambda *shape: torch.tensor(gen.standard_normal(shape).astype(np.float32))
+
+    want, got = (nn_really_by_hand(*libs, sync=None, arrays=arrays, randn=randn_for(libs[0]))
+                 for libs in (TORCH_LIBS, NABLA_LIBS))
+    assert_agree(want, got, F32)
+    assert want["valid accuracy"] > 0.3  # it learns (10 classes)
+
+
+def test_nn_really_refactored_to_module_optim_and_dataloader(rng):
+    arrays = _nn_really_data(int(rng.integers(1 << 30)))
+    want, got = run_both(nn_really_refactored, arrays=arrays)
+    assert_agree(want, got, F32)
+    assert want["fit"][-1] < math.log(10) and want["valid accuracy"] > 0.3
+
+
+def test_nn_really_refactored_with_shuffling_still_learns(rng):
+    arrays = _nn_really_data(int(rng.integers(1 << 30)))
+    got = nn_really_refactored(*NABLA_LIBS, sync=lambda m: m, arrays=arrays, shuffle=True)
+    assert got["fit"][-1] < math.log(10) and got["valid accuracy"] > 0.3
+
+
+def test_nn_really_cnn(rng):
+    arrays = _nn_really_data(int(rng.integers(1 << 30)), n_train=256, n_valid=128)
+    want, got = run_both(nn_really_cnn, arrays=arrays)
+    assert_agree(want, got, F32)
