@@ -29,6 +29,15 @@ def test_the_usual_porting_lines_pick_the_cpu():
     assert model(x).device == device
 
 
+def test_the_mps_probe_of_pytorch_examples_picks_the_cpu():
+    # pytorch/examples (mnist, dcgan): cuda if available, elif mps, else cpu
+    use_mps = nabla.backends.mps.is_available()
+    assert use_mps is False and nabla.backends.mps.is_built() is False
+    device = nabla.device("cuda" if nabla.cuda.is_available() else
+                          "mps" if use_mps else "cpu")
+    assert device == "cpu"
+
+
 def test_cuda_calls_say_there_is_no_gpu_backend():
     with pytest.raises(RuntimeError, match="no GPU backend"):
         nabla.ones(2).cuda()

@@ -4,9 +4,17 @@ are already deterministic (the same inputs give the same bits, threads or not)."
 
 from types import SimpleNamespace
 
-__all__ = ["cudnn", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]
+__all__ = ["cudnn", "mps", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]
 
 cudnn = SimpleNamespace(enabled=False, deterministic=False, benchmark=False)
+
+
+def _no_metal() -> bool:
+    """nabla has no Metal (Apple GPU) backend: scripts that probe for one pick the CPU."""
+    return False
+
+
+mps = SimpleNamespace(is_available=_no_metal, is_built=_no_metal)
 _deterministic = {"mode": False}
 
 
