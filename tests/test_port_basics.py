@@ -580,8 +580,10 @@ def nn_really_cnn(torch, nn, F, optim, data, sync, arrays, epochs=2):
             for b in self.dl:
                 yield self.func(*b)
 
+    dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
     def preprocess(x, y):
-        return x.view(-1, 1, 28, 28), y
+        return x.view(-1, 1, 28, 28).to(dev), y.to(dev)
 
     train_dl = WrappedDataLoader(data.DataLoader(data.TensorDataset(x_train, y_train),
                                                  batch_size=bs), preprocess)
@@ -593,7 +595,7 @@ def nn_really_cnn(torch, nn, F, optim, data, sync, arrays, epochs=2):
         nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
         nn.AdaptiveAvgPool2d(1),
         Lambda(lambda x: x.view(x.size(0), -1)),
-    ))
+    )).to(dev)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     train_losses, valid_losses = [], []
     for _ in range(epochs):
@@ -865,3 +867,63 @@ def test_save_and_load(rng, tmp_path):
     assert_agree(want, got, F32)
     assert want["same outputs"] and want["resumed"] == want["continued"]
     assert want["warm start"] == (["head.bias", "head.weight"], [])
+
+
+# -- the idioms around a training loop: weights_init via apply, buffers, a scheduler -------------
+def training_idioms(torch, nn, F, optim, data, sync, x_np, epochs=4):
+    """A module with a persistent and a non-persistent buffer, weights_init through
+    model.apply, SGD with momentum and StepLR, BatchNorm's running statistics, eval mode."""
+
+    class Normalized(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", torch.tensor([0.5, -0.25, 1.0]))
+            self.register_buffer("scratch", torch.zeros(1), persistent=False)
+            self.fc = nn.Linear(3, 4)
+            self.bn = nn.BatchNorm1d(4)
+            self.out = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.out(F.relu(self.bn(self.fc(x - self.mean))))
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Linear") != -1:
+            nn.init.constant_(m.weight, 0.1)
+            nn.init.zeros_(m.bias)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.0)
+            nn.init.constant_(m.bias.data, 0)
+
+    model = Normalized()
+    model.apply(weights_init)
+    model.fc.weight.data[0, 1] = -0.3  # break the symmetry of the constant init
+    out = {"keys": list(model.state_dict().keys()),
+           "buffers": [name for name, _ in model.named_buffers()],
+           "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    x = torch.from_numpy(x_np)
+    target = x.sum(1, keepdim=True)
+    history = []
+    for _ in range(epochs):
+        model.train()
+        loss = F.mse_loss(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        scheduler.step()
+        history.append((loss.item(), scheduler.get_last_lr()[0], opt.param_groups[0]["lr"]))
+    out["history"] = history
+    out["running"] = (model.bn.running_mean.numpy().copy(), model.bn.running_var.numpy().copy(),
+                      int(model.bn.num_batches_tracked))
+    model.eval()
+    with torch.no_grad():
+        out["eval"] = (model.training, model.bn.training, model(x[:3]).numpy().copy())
+    return out
+
+
+def test_training_idioms(rng):
+    want, got = run_both(training_idioms, x_np=rng.standard_normal((8, 3)).astype(np.float32))
+    assert_agree(want, got, F32)
+    assert want["history"][-1][0] < want["history"][0][0]
