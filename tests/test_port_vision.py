@@ -256,7 +256,13 @@ def mnist(torch, nn, F, optim, data, twin, images, labels, p_drop=0.0, epochs=2)
         return test_loss, correct
 
     use_cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if use_cuda else "cpu")
+    use_mps = torch.backends.mps.is_available()
+    if use_cuda:
+        device = torch.device("cuda")
+    elif use_mps:
+        device = torch.device("mps")
+    else:
+        device = torch.device("cpu")
     train_kwargs = {"batch_size": 8}
     test_kwargs = {"batch_size": 16}
     dataset1 = data.TensorDataset(from_numpy(images[:24]), from_numpy(labels[:24]))
@@ -298,6 +304,7 @@ def test_mnist_with_dropout_trains(rng):
 def dcgan(torch, nn, F, optim, data, twin, images, init_stats=None):
     nc, nz, ngf, ndf = 3, 8, 8, 8
     lr, beta1, ngpu = 0.0002, 0.5, 0
+    torch.backends.cudnn.benchmark = True
 
     def weights_init(m):
         classname = m.__class__.__name__
@@ -504,7 +511,7 @@ def test_vae_with_fresh_noise_trains(rng):
 
 
 # -- "Transfer learning": a pretrained ResNet as a fixed feature extractor ------------------------
-def transfer_learning(torch, nn, F, optim, data, twin, images, labels):
+def transfer_learning(torch, nn, F, optim, data, twin, images, labels, freeze=True):
     lr_scheduler = optim.lr_scheduler
 
     class BasicBlock(nn.Module):
@@ -588,16 +595,20 @@ def transfer_learning(torch, nn, F, optim, data, twin, images, labels):
     dataset_sizes = {k: len(v) for k, v in image_datasets.items()}
 
     model_conv = twin.model(ResNet())  # stands for the pretrained weights
-    for param in model_conv.parameters():
-        param.requires_grad = False
+    if freeze:  # ConvNet as fixed feature extractor
+        for param in model_conv.parameters():
+            param.requires_grad = False
     num_ftrs = model_conv.fc.in_features
     model_conv.fc = twin.model(nn.Linear(num_ftrs, 2))  # new modules require grad by default
     criterion = nn.CrossEntropyLoss()
-    optimizer_conv = optim.SGD(model_conv.fc.parameters(), lr=0.1, momentum=0.9)
+    if freeze:
+        optimizer_conv = optim.SGD(model_conv.fc.parameters(), lr=0.1, momentum=0.9)
+    else:  # finetuning the whole ConvNet
+        optimizer_conv = optim.SGD(model_conv.parameters(), lr=0.01, momentum=0.9)
     exp_lr_scheduler = lr_scheduler.StepLR(optimizer_conv, step_size=2, gamma=0.1)
     model_conv, history, best_acc = train_model(model_conv, criterion, optimizer_conv,
                                                 exp_lr_scheduler)
-    frozen = [p.grad is None for p in model_conv.layer1.parameters()]
+    frozen = [not p.requires_grad for p in model_conv.layer1.parameters()]
     model_conv.eval()
     with torch.no_grad():
         outputs = model_conv(x[12:])
@@ -606,12 +617,13 @@ def transfer_learning(torch, nn, F, optim, data, twin, images, labels):
             "outputs": outputs, "lr": optimizer_conv.param_groups[0]["lr"]}
 
 
+@pytest.mark.parametrize("freeze", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_transfer_learning(dtype, rng):
+def test_transfer_learning(dtype, freeze, rng):
     images = rng.standard_normal((20, 3, 12, 12)).astype(dtype)
     labels = rng.integers(0, 2, 20)
-    want, _ = run_both(transfer_learning, dtype, images, labels)
-    assert want["frozen"] is True
+    want, _ = run_both(transfer_learning, dtype, images, labels, freeze=freeze)
+    assert want["frozen"] is freeze
 
 
 def test_transfer_learning_on_the_model_zoo_resnet18():
@@ -660,8 +672,8 @@ def spatial_transformer(torch, nn, F, optim, data, twin, images, labels, p_drop=
             xs = xs.view(-1, 10 * 3 * 3)
             theta = self.fc_loc(xs)
             theta = theta.view(-1, 2, 3)
-            grid = F.affine_grid(theta, x.size(), align_corners=False)
-            return F.grid_sample(x, grid, align_corners=False)
+            grid = F.affine_grid(theta, x.size())
+            return F.grid_sample(x, grid)
 
         def forward(self, x):
             x = self.stn(x)
@@ -700,6 +712,7 @@ def spatial_transformer(torch, nn, F, optim, data, twin, images, labels, p_drop=
             "transformed": transformed_input_tensor}
 
 
+@pytest.mark.filterwarnings("ignore:Default grid_sample and affine_grid behavior")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_spatial_transformer(dtype, rng):
     """The identity init samples every pixel at its centre, where bilinear sampling has a kink:
@@ -710,3 +723,336 @@ def test_spatial_transformer(dtype, rng):
     twin = Twin(jitter=("fc_loc.2.bias",))
     want, _ = run_both(spatial_transformer, dtype, images, labels, twin=twin)
     assert want["identity_error"] < 1e-5  # identity theta, align_corners=False: the input back
+
+
+# -- pytorch/examples super_resolution ------------------------------------------------------------
+def super_resolution(torch, nn, F, optim, data, twin, lowres, highres, ortho=None):
+    init = nn.init
+
+    class Net(nn.Module):
+        def __init__(self, upscale_factor):
+            super(Net, self).__init__()
+            self.relu = nn.ReLU()
+            self.conv1 = nn.Conv2d(1, 16, (5, 5), (1, 1), (2, 2))
+            self.conv2 = nn.Conv2d(16, 16, (3, 3), (1, 1), (1, 1))
+            self.conv3 = nn.Conv2d(16, 8, (3, 3), (1, 1), (1, 1))
+            self.conv4 = nn.Conv2d(8, upscale_factor ** 2, (3, 3), (1, 1), (1, 1))
+            self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+            self._initialize_weights()
+
+        def forward(self, x):
+            x = self.relu(self.conv1(x))
+            x = self.relu(self.conv2(x))
+            x = self.relu(self.conv3(x))
+            return self.pixel_shuffle(self.conv4(x))
+
+        def _initialize_weights(self):
+            init.orthogonal_(self.conv1.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv2.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv3.weight, init.calculate_gain("relu"))
+            init.orthogonal_(self.conv4.weight)
+
+    model = Net(upscale_factor=2)
+    if ortho is not None:
+        w = model.conv2.weight.detach().view(16, -1)
+        ortho.append((w @ w.t()).numpy())
+    twin.model(model)
+    criterion = nn.MSELoss()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    loader = data.DataLoader(
+        data.TensorDataset(torch.from_numpy(lowres), torch.from_numpy(highres)), batch_size=4)
+    epoch_losses, psnrs = [], []
+    for epoch in range(1, 3):
+        epoch_loss = 0
+        for iteration, batch in enumerate(loader, 1):
+            input, target = batch[0], batch[1]
+            optimizer.zero_grad()
+            loss = criterion(model(input), target)
+            epoch_loss += loss.item()
+            loss.backward()
+            optimizer.step()
+        epoch_losses.append(epoch_loss / len(loader))
+        avg_psnr = 0
+        with torch.no_grad():
+            for batch in loader:
+                mse = criterion(model(batch[0]), batch[1])
+                avg_psnr += 10 * math.log10(1 / mse.item())
+        psnrs.append(avg_psnr / len(loader))
+    with torch.no_grad():
+        out = model(torch.from_numpy(lowres[:1])).clamp(0, 1)
+    return {"losses": epoch_losses, "psnr": psnrs, "out": out}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_super_resolution(dtype, rng):
+    highres = rng.uniform(0, 1, (8, 1, 16, 16)).astype(dtype)
+    lowres = highres.reshape(8, 1, 8, 2, 8, 2).mean((3, 5))
+    ortho = []
+    twin = Twin()
+    results = []
+    for lib in TORCH, NABLA:
+        twin.start(lib[0])
+        with default_dtype(lib[0], dtype):
+            results.append(as_numpy(super_resolution(*lib, twin, lowres, highres, ortho)))
+    assert_same(results[1], results[0], dtype)
+    for gram in ortho:  # orthogonal rows, scaled by the gain of relu (sqrt 2)
+        np.testing.assert_allclose(gram, 2 * np.eye(16), atol=1e-5)
+
+
+# -- pytorch/examples fast_neural_style: the transformer net and the gram-matrix loss -------------
+def fast_neural_style(torch, nn, F, optim, data, twin, images, style):
+    class ConvLayer(nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride):
+            super(ConvLayer, self).__init__()
+            reflection_padding = kernel_size // 2
+            self.reflection_pad = nn.ReflectionPad2d(reflection_padding)
+            self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            return self.conv2d(self.reflection_pad(x))
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, channels):
+            super(ResidualBlock, self).__init__()
+            self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+            self.in1 = nn.InstanceNorm2d(channels, affine=True)
+            self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+            self.in2 = nn.InstanceNorm2d(channels, affine=True)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            residual = x
+            out = self.relu(self.in1(self.conv1(x)))
+            out = self.in2(self.conv2(out))
+            return out + residual
+
+    class UpsampleConvLayer(nn.Module):
+        def __init__(self, in_channels, out_channels, kernel_size, stride, upsample=None):
+            super(UpsampleConvLayer, self).__init__()
+            self.upsample = upsample
+            self.reflection_pad = nn.ReflectionPad2d(kernel_size // 2)
+            self.conv2d = nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+        def forward(self, x):
+            x_in = x
+            if self.upsample:
+                x_in = F.interpolate(x_in, mode="nearest", scale_factor=self.upsample)
+            return self.conv2d(self.reflection_pad(x_in))
+
+    class TransformerNet(nn.Module):
+        def __init__(self):
+            super(TransformerNet, self).__init__()
+            self.conv1 = ConvLayer(3, 8, kernel_size=5, stride=1)
+            self.in1 = nn.InstanceNorm2d(8, affine=True)
+            self.conv2 = ConvLayer(8, 16, kernel_size=3, stride=2)
+            self.in2 = nn.InstanceNorm2d(16, affine=True)
+            self.res1 = ResidualBlock(16)
+            self.deconv1 = UpsampleConvLayer(16, 8, kernel_size=3, stride=1, upsample=2)
+            self.in4 = nn.InstanceNorm2d(8, affine=True)
+            self.up = nn.Upsample(scale_factor=1, mode="nearest")
+            self.deconv3 = ConvLayer(8, 3, kernel_size=5, stride=1)
+            self.relu = nn.ReLU()
+
+        def forward(self, X):
+            y = self.relu(self.in1(self.conv1(X)))
+            y = self.relu(self.in2(self.conv2(y)))
+            y = self.res1(y)
+            y = self.relu(self.in4(self.deconv1(y)))
+            return self.deconv3(self.up(y))
+
+    class Features(nn.Module):  # stands for the frozen VGG16 slices
+        def __init__(self):
+            super().__init__()
+            self.slice1 = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True))
+            self.slice2 = nn.Sequential(nn.MaxPool2d(2, 2), nn.Conv2d(8, 8, 3, padding=1),
+                                        nn.ReLU(inplace=True))
+            for param in self.parameters():
+                param.requires_grad = False
+
+        def forward(self, X):
+            h1 = self.slice1(X)
+            return [h1, self.slice2(h1)]
+
+    def gram_matrix(y):
+        (b, ch, h, w) = y.size()
+        features = y.view(b, ch, w * h)
+        features_t = features.transpose(1, 2)
+        gram = features.bmm(features_t) / (ch * h * w)
+        return gram
+
+    def normalize_batch(batch):
+        mean = batch.new_tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+        std = batch.new_tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+        batch = batch.div_(255.0)
+        return (batch - mean) / std
+
+    transformer = twin.model(TransformerNet())
+    vgg = twin.model(Features())
+    optimizer = optim.Adam(transformer.parameters(), 1e-2)
+    mse_loss = torch.nn.MSELoss()
+    style = torch.from_numpy(style).repeat(2, 1, 1, 1)
+    features_style = vgg(normalize_batch(style))
+    gram_style = [gram_matrix(y) for y in features_style]
+    loader = data.DataLoader(data.TensorDataset(torch.from_numpy(images)), batch_size=2)
+    content_weight, style_weight = 1e2, 1e7
+    history = []
+    for e in range(2):
+        transformer.train()
+        for batch_id, (x,) in enumerate(loader):
+            n_batch = len(x)
+            optimizer.zero_grad()
+            y = transformer(x)
+            y = normalize_batch(y)
+            x = normalize_batch(x)
+            features_y = vgg(y)
+            features_x = vgg(x)
+            content_loss = content_weight * mse_loss(features_y[1], features_x[1])
+            style_loss = 0.
+            for ft_y, gm_s in zip(features_y, gram_style):
+                gm_y = gram_matrix(ft_y)
+                style_loss += mse_loss(gm_y, gm_s[:n_batch, :, :])
+            style_loss *= style_weight
+            total_loss = content_loss + style_loss
+            total_loss.backward()
+            optimizer.step()
+            history.append([content_loss.item(), style_loss.item()])
+    transformer.eval()
+    with torch.no_grad():
+        output = transformer(torch.from_numpy(images[:1])).clamp(0, 255)
+    return {"history": history, "output": output,
+            "vgg_grad": [p.grad is None for p in vgg.parameters()]}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_neural_style(dtype, rng):
+    images = rng.uniform(0, 255, (4, 3, 8, 8)).astype(dtype)
+    style = rng.uniform(0, 255, (1, 3, 8, 8)).astype(dtype)
+    want, _ = run_both(fast_neural_style, dtype, images, style)
+    assert all(want["vgg_grad"])
+
+
+# -- the "Neural style transfer" tutorial: losses as transparent modules, LBFGS on the image ------
+def neural_style(torch, nn, F, optim, data, twin, content, style, num_steps=6):
+    class ContentLoss(nn.Module):
+        def __init__(self, target):
+            super(ContentLoss, self).__init__()
+            self.target = target.detach()
+
+        def forward(self, input):
+            self.loss = F.mse_loss(input, self.target)
+            return input
+
+    def gram_matrix(input):
+        a, b, c, d = input.size()
+        features = input.view(a * b, c * d)
+        G = torch.mm(features, features.t())
+        return G.div(a * b * c * d)
+
+    class StyleLoss(nn.Module):
+        def __init__(self, target_feature):
+            super(StyleLoss, self).__init__()
+            self.target = gram_matrix(target_feature).detach()
+
+        def forward(self, input):
+            G = gram_matrix(input)
+            self.loss = F.mse_loss(G, self.target)
+            return input
+
+    class Normalization(nn.Module):
+        def __init__(self, mean, std):
+            super(Normalization, self).__init__()
+            self.mean = torch.tensor(mean).view(-1, 1, 1)
+            self.std = torch.tensor(std).view(-1, 1, 1)
+
+        def forward(self, img):
+            return (img - self.mean) / self.std
+
+    def get_style_model_and_losses(cnn, mean, std, style_img, content_img,
+                                   content_layers=("conv_2",),
+                                   style_layers=("conv_1", "conv_2", "conv_3")):
+        normalization = Normalization(mean, std)
+        content_losses, style_losses = [], []
+        model = nn.Sequential(normalization)
+        i = 0
+        for layer in cnn.children():
+            if isinstance(layer, nn.Conv2d):
+                i += 1
+                name = "conv_{}".format(i)
+            elif isinstance(layer, nn.ReLU):
+                name = "relu_{}".format(i)
+                layer = nn.ReLU(inplace=False)
+            elif isinstance(layer, nn.MaxPool2d):
+                name = "pool_{}".format(i)
+            elif isinstance(layer, nn.BatchNorm2d):
+                name = "bn_{}".format(i)
+            else:
+                raise RuntimeError("Unrecognized layer: {}".format(layer.__class__.__name__))
+            model.add_module(name, layer)
+            if name in content_layers:
+                target = model(content_img).detach()
+                content_loss = ContentLoss(target)
+                model.add_module("content_loss_{}".format(i), content_loss)
+                content_losses.append(content_loss)
+            if name in style_layers:
+                target_feature = model(style_img).detach()
+                style_loss = StyleLoss(target_feature)
+                model.add_module("style_loss_{}".format(i), style_loss)
+                style_losses.append(style_loss)
+        for i in range(len(model) - 1, -1, -1):
+            if isinstance(model[i], ContentLoss) or isinstance(model[i], StyleLoss):
+                break
+        model = model[:(i + 1)]
+        return model, style_losses, content_losses
+
+    cnn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True),
+                        nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(inplace=True),
+                        nn.MaxPool2d(2, 2), nn.Conv2d(8, 16, 3, padding=1),
+                        nn.ReLU(inplace=True), nn.Conv2d(16, 16, 3, padding=1))
+    cnn = twin.model(cnn).eval()
+    content_img, style_img = torch.from_numpy(content), torch.from_numpy(style)
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    input_img = content_img.clone()
+    model, style_losses, content_losses = get_style_model_and_losses(
+        cnn, mean, std, style_img, content_img)
+    input_img.requires_grad_(True)
+    model.eval()
+    model.requires_grad_(False)
+    optimizer = optim.LBFGS([input_img])
+    style_weight, content_weight = 1e4, 1
+    run, history = [0], []
+    while run[0] <= num_steps:
+        def closure():
+            with torch.no_grad():
+                input_img.clamp_(0, 1)
+            optimizer.zero_grad()
+            model(input_img)
+            style_score = 0
+            content_score = 0
+            for sl in style_losses:
+                style_score += sl.loss
+            for cl in content_losses:
+                content_score += cl.loss
+            style_score *= style_weight
+            content_score *= content_weight
+            loss = style_score + content_score
+            loss.backward()
+            run[0] += 1
+            history.append([style_score.item(), content_score.item()])
+            return style_score + content_score
+
+        optimizer.step(closure)
+    with torch.no_grad():
+        input_img.clamp_(0, 1)
+    return {"history": history, "image": input_img, "names": list(dict(model.named_children())),
+            "state": {k: v for k, v in optimizer.state[input_img].items()
+                      if k in ("func_evals", "n_iter", "t")}}
+
+
+@pytest.mark.skipif(not hasattr(_noptim, "LBFGS"), reason="nabla.optim.LBFGS not built yet")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_neural_style_with_lbfgs(dtype, rng):
+    content = rng.uniform(0, 1, (1, 3, 12, 12)).astype(dtype)
+    style = rng.uniform(0, 1, (1, 3, 12, 12)).astype(dtype)
+    want, _ = run_both(neural_style, dtype, content, style)
+    assert want["history"][-1][0] < want["history"][0][0]
+    assert want["names"][-1] == "style_loss_3"
