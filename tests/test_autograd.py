@@ -452,6 +452,28 @@ def test_grad_edge_cases_like_torch():
     close(out[nabla][1], out[torch][1])
 
 
+def test_grad_accepts_the_deprecated_only_inputs_of_gradient_penalties():
+    """WGAN-GP scripts call grad(..., create_graph=True, retain_graph=True, only_inputs=True)."""
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 1))
+    results = []
+    for lib in (nabla, torch):
+        x, w = lib.tensor(x0, requires_grad=True), lib.tensor(w0, requires_grad=True)
+        d = lib.tanh(x @ w)
+        g = lib.autograd.grad(outputs=d, inputs=x, grad_outputs=lib.ones_like(d),
+                              create_graph=True, retain_graph=True, only_inputs=True)[0]
+        penalty = ((g.norm(2, dim=1) - 1) ** 2).mean()
+        penalty.backward()
+        assert x.grad is not None  # the penalty's own backward reaches x
+        results.append((penalty.item(), w.grad.numpy()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+    x = nabla.tensor([1.0], requires_grad=True)
+    with pytest.warns(FutureWarning, match="only_inputs"):
+        (g,) = autograd.grad(x * 3, x, only_inputs=False)
+    assert g.item() == 3.0 and x.grad is None
+
+
 def test_grad_allow_unused():
     x = nabla.tensor([1.0, 2.0], requires_grad=True)
     u = nabla.tensor([1.0, 2.0], requires_grad=True)

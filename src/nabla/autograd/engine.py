@@ -14,6 +14,7 @@ own (for higher-order derivatives). Otherwise gradients travel as raw arrays: ru
 at NumPy speed, and only what reaches a ``.grad`` or a hook is wrapped in a Tensor.
 """
 
+import warnings
 from heapq import heapify, heappop, heappush
 
 from nabla.autograd import post_accumulate as _post_accumulate
@@ -37,8 +38,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False, materialize_grads=False):
-    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``."""
+         only_inputs=True, allow_unused=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    ``only_inputs`` is PyTorch's deprecated flag (gradient-penalty scripts still pass it): it is
+    ignored, as there, and False only warns; ``backward(inputs=...)`` accumulates into leaves.
+    """
+    if not only_inputs:
+        warnings.warn("autograd.grad: only_inputs is deprecated and ignored (grad never "
+                      "accumulates into other leaves); use backward() for that", FutureWarning,
+                      stacklevel=2)
     outputs, grads = _roots(outputs, grad_outputs, "autograd.grad")
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for t in inputs:
