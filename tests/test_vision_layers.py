@@ -32,6 +32,16 @@ CASES = [
      {"scale_factor": 2.5, "mode": "linear", "recompute_scale_factor": True}),
     ("linear_align", "interpolate", (2, 3, 5), {"size": 9, "mode": "linear",
                                                 "align_corners": True}),
+    ("bicubic_scale", "interpolate", (2, 3, 5, 4), {"scale_factor": 2, "mode": "bicubic"}),
+    ("bicubic_down", "interpolate", (2, 3, 9, 8),
+     {"scale_factor": (0.6, 0.45), "mode": "bicubic"}),
+    ("bicubic_align", "interpolate", (2, 3, 5, 4),
+     {"size": (8, 3), "mode": "bicubic", "align_corners": True}),
+    ("bicubic_noalign", "interpolate", (2, 3, 5, 4),
+     {"size": (11, 7), "mode": "bicubic", "align_corners": False}),
+    ("bicubic_tiny", "interpolate", (1, 2, 1, 2), {"size": (3, 5), "mode": "bicubic"}),
+    ("bicubic_recompute", "interpolate", (1, 2, 4, 6),
+     {"scale_factor": 1.3, "mode": "bicubic", "recompute_scale_factor": True}),
     ("pixel_shuffle", "pixel_shuffle", (2, 12, 3, 4), {"upscale_factor": 2}),
     ("pixel_shuffle_5d", "pixel_shuffle", (2, 2, 18, 2, 3), {"upscale_factor": 3}),
     ("pixel_unshuffle", "pixel_unshuffle", (2, 3, 6, 4), {"downscale_factor": 2}),
@@ -53,6 +63,7 @@ def test_matches_torch(case, dtype, rng):
 
 
 @pytest.mark.parametrize("kwargs", [{"scale_factor": 2, "mode": "bilinear"},
+                                    {"size": (5, 3), "mode": "bicubic"},
                                     {"size": (3, 5), "mode": "nearest"}])
 def test_interpolate_gradcheck(kwargs, rng):
     x = nabla.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
@@ -67,8 +78,12 @@ def test_interpolate_errors():
         F.interpolate(x)
     with pytest.raises(ValueError, match="align_corners"):
         F.interpolate(x, scale_factor=2, align_corners=True)
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="area"):
+        F.interpolate(x, scale_factor=2, mode="area")
+    with pytest.raises(NotImplementedError, match="antialias"):
+        F.interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True)
+    with pytest.raises(ValueError, match="bicubic"):
+        F.interpolate(nabla.zeros(1, 2, 3), scale_factor=2, mode="bicubic")
     with pytest.raises(RuntimeError, match="divisible"):
         F.pixel_shuffle(x, 2)
 
