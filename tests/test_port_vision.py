@@ -1048,7 +1048,6 @@ def neural_style(torch, nn, F, optim, data, twin, content, style, num_steps=6):
                       if k in ("func_evals", "n_iter", "t")}}
 
 
-@pytest.mark.skipif(not hasattr(_noptim, "LBFGS"), reason="nabla.optim.LBFGS not built yet")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_neural_style_with_lbfgs(dtype, rng):
     content = rng.uniform(0, 1, (1, 3, 12, 12)).astype(dtype)
