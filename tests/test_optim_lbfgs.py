@@ -149,3 +149,63 @@ def test_bad_use_is_refused_with_a_clear_error():
         optim.LBFGS([a, nabla.zeros(2, dtype=nabla.float64, requires_grad=True)])
     with pytest.raises(TypeError, match="closure"):
         optim.LBFGS([a]).step(None)
+
+
+def _network(dtype, rng):
+    arrays = [rng.standard_normal(s).astype(dtype) * 0.5 for s in [(3, 5), (5,), (5, 1)]]
+    inputs = rng.standard_normal((16, 3)).astype(dtype)
+    targets = np.sin(inputs.sum(1, keepdims=True)).astype(dtype)
+    return arrays, inputs, targets
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+@pytest.mark.parametrize("through_file", [False, True])
+def test_state_dict_of_several_parameters_resumes_as_torch(line_search_fn, through_file, rng,
+                                                          tmp_path):
+    arrays, inputs, targets = _network(np.float64, rng)
+    kwargs = dict(max_iter=4, history_size=3, line_search_fn=line_search_fn)
+
+    def run(lib, start, saved=None, steps=2):
+        params = [lib.tensor(a.copy(), requires_grad=True) for a in start]
+        opt = (optim.LBFGS if lib is nabla else torch.optim.LBFGS)(params, **kwargs)
+        if saved is not None:
+            opt.load_state_dict(saved)
+
+        def closure():
+            opt.zero_grad()
+            loss = regression(lib, params, lib.tensor(inputs), lib.tensor(targets))
+            loss.backward()
+            return loss
+
+        losses = [float(opt.step(closure)) for _ in range(steps)]
+        return params, opt, losses
+
+    whole = run(nabla, arrays, steps=4)
+    first_params, first_opt, _ = run(nabla, arrays)
+    saved = copy.deepcopy(first_opt.state_dict())
+    if through_file:
+        nabla.save(saved, tmp_path / "lbfgs.pt")
+        saved = nabla.load(tmp_path / "lbfgs.pt")
+    middle = [p.detach().numpy().copy() for p in first_params]
+    resumed = run(nabla, middle, saved)
+    for a, b in zip(resumed[0], whole[0], strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(resumed[2], whole[2][2:], rtol=1e-12)
+
+    t_params, t_opt, _ = run(torch, arrays)
+    t_resumed = run(torch, [p.detach().numpy() for p in t_params],
+                    copy.deepcopy(t_opt.state_dict()))
+    _compare(resumed, t_resumed, np.float64)
+
+
+def test_load_state_dict_refuses_the_state_of_another_model(rng):
+    arrays, inputs, targets = _network(np.float64, rng)
+    params, opt, _ = _run(nabla, optim.LBFGS, arrays,
+                          lambda lib, p: regression(lib, p, lib.tensor(inputs),
+                                                    lib.tensor(targets)), 1, max_iter=3)
+    smaller = [nabla.zeros(3, 5, dtype=nabla.float64, requires_grad=True),
+               nabla.zeros(4, dtype=nabla.float64, requires_grad=True),
+               nabla.zeros(5, 1, dtype=nabla.float64, requires_grad=True)]
+    with pytest.raises(RuntimeError, match=r"LBFGS.load_state_dict: state 'd' has shape \(25,\)"
+                                           r".*24 elements"):
+        optim.LBFGS(smaller).load_state_dict(opt.state_dict())

@@ -3,8 +3,8 @@
 from nabla.autograd.grad_mode import enable_grad
 from nabla.backend import array_module
 from nabla.optim.line_search import strong_wolfe
-from nabla.optim.optimizer import Optimizer
-from nabla.optim.validation import _check
+from nabla.optim.optimizer import Optimizer, _cast
+from nabla.optim.validation import _check, _check_saved
 from nabla.tensor import Tensor
 
 # a curvature pair (s, y) is kept only when y·s exceeds this, so that the inverse-Hessian estimate
@@ -57,6 +57,25 @@ class LBFGS(Optimizer):
 
     def _validate(self, group: dict) -> None:
         _check("LBFGS", "learning rate", group["lr"])
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state produced by ``state_dict()`` of an LBFGS over the same parameters.
+
+        LBFGS keeps its state under the first parameter, as flat vectors over all parameters
+        (``d``, ``prev_flat_grad``, the history ``old_dirs`` / ``old_stps``), so their length is
+        checked against the total number of elements instead of the first parameter's shape.
+        """
+        owner = "LBFGS.load_state_dict"
+        _check_saved(owner, state_dict)
+        state = dict(state_dict["state"])
+        groups = state_dict["param_groups"]
+        key = groups[0]["params"][0] if len(groups) == 1 and groups[0]["params"] else None
+        flat = state.pop(key, None)
+        super().load_state_dict({"state": state, "param_groups": groups})
+        if flat is not None:
+            first = self._params[0]
+            _check_flat_state(owner, flat, sum(p.numel() for p in self._params))
+            self.state[first] = {k: _cast(first, v, k) for k, v in flat.items()}
 
     def _flat_grad(self):
         """All gradients as one vector (zeros where a parameter has no gradient)."""
@@ -213,3 +232,16 @@ class _Memory:
         state.update(old_stps=[Tensor._make(s) for s in self.steps],
                      old_dirs=[Tensor._make(y) for y in self.changes],
                      ro=list(self.ro), H_diag=Tensor._make(h_diag))
+
+
+def _check_flat_state(owner: str, saved: dict, size: int) -> None:
+    """The saved flat vectors must have one element per parameter element of this optimizer."""
+    vectors = [(k, saved.get(k)) for k in ("d", "prev_flat_grad")]
+    for k in ("old_dirs", "old_stps"):
+        vectors += [(f"{k}[{i}]", v) for i, v in enumerate(saved.get(k, []))]
+    for name, value in vectors:
+        shape = tuple(getattr(value, "shape", (size,)))
+        if value is not None and shape != (size,):
+            raise RuntimeError(f"{owner}: state {name!r} has shape {shape}, but the parameters "
+                               f"have {size} elements in all (LBFGS keeps one flat vector). Load "
+                               f"the state of an LBFGS over the same model.")
