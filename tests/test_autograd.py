@@ -15,6 +15,8 @@ import torch
 
 import nabla
 from nabla import autograd
+from nabla.autograd.function import Op, OpValueError
+from nabla.ops.arithmetic import Add
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -859,3 +861,28 @@ def test_next_functions_walk_like_torch_down_to_accumulate_grad():
         return names
 
     assert walk(nabla) == walk(torch) == ["AccumulateGrad"]
+
+
+class _Checked(Op):
+    """An op whose forward makes its own check (raising OpValueError), then calls NumPy."""
+
+    @staticmethod
+    def forward(ctx, x, n):
+        if n < 0:
+            raise OpValueError(f"checked: n must be >= 0, got {n}; pass a count")
+        return x.reshape(n)
+
+
+def test_op_errors_raised_on_purpose_pass_the_wrapper_as_they_are():
+    """An op's own check (OpInputError) keeps its message; a NumPy failure in forward gets the
+    wrapper's context (the op's name and the input shapes), and both stay ValueErrors."""
+    x = nabla.zeros(2, 3)
+    with pytest.raises(ValueError) as info:
+        _Checked.apply(x, -1)
+    assert str(info.value) == "checked: n must be >= 0, got -1; pass a count"
+    with pytest.raises(ValueError, match=r"^_Checked: invalid inputs \(\(2, 3\), 7\): cannot "
+                                         r"reshape array of size 6 into shape \(7,\)"):
+        _Checked.apply(x, 7)
+    with pytest.raises(ValueError, match=r"^Add: invalid inputs \(\(2, 3\), \(4,\)\): the shapes "
+                                         r"are not broadcastable"):
+        Add.apply(x, nabla.zeros(4))

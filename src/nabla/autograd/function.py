@@ -17,6 +17,20 @@ _INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
 _CONSTANT_REF = (_CONSTANT, None, None, None)
 
 
+class OpInputError(Exception):
+    """Marks an error an op raises on purpose, whose message already names the op, the values
+    and the fix: ``Op.apply`` lets it through as it is, where it prefixes other NumPy errors
+    with the op and the input shapes. Raise a subclass that is also the builtin error."""
+
+
+class OpIndexError(OpInputError, IndexError):
+    """An index out of range, found by an op's own check (an IndexError for callers)."""
+
+
+class OpValueError(OpInputError, ValueError):
+    """A bad value or shape, found by an op's own check (a ValueError for callers)."""
+
+
 class AccumulateGrad:
     """What ``next_functions`` shows for a leaf that requires grad (PyTorch's node that adds the
     gradient into ``variable.grad``), so that a walk over the graph meets only nodes."""
@@ -199,6 +213,8 @@ class Op(Function):
         ctx = _new(cls)
         try:
             out = cls.forward(ctx, *raw)
+        except OpInputError:
+            raise
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, args, err) from err
         if _anomaly_mode.mode:
@@ -298,7 +314,8 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
 
 
 def _op_error(cls, args, err: Exception) -> Exception:
-    """A NumPy failure inside forward, re-raised with the op name, the shapes and a fix."""
+    """A NumPy failure inside forward, re-raised with the op name, the shapes and a fix (an
+    ``OpInputError``, raised on purpose by the op's own check, never comes here)."""
     shapes = ", ".join(
         str(tuple(a.shape)) if isinstance(a, Tensor) else repr(a) for a in args
     )
