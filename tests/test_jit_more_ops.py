@@ -241,16 +241,35 @@ def test_repeat_interleave_reads_a_one_element_count_at_each_replay(dim, rng):
     lambda x, i: x.scatter_add(1, i, nabla.ones(2, 2, dtype=nabla.float64)),
     lambda x, i: x.scatter(1, i, 2.0),
     lambda x, i: x.scatter_reduce(1, i, nabla.ones(2, 2, dtype=nabla.float64), "amax"),
+    lambda x, i: x.gather(1, i),
+    lambda x, i: x.index_select(1, i[0]),
+    lambda x, i: x.index_add(1, i[0], nabla.ones(2, 2, dtype=nabla.float64)),
+    lambda x, i: x.index_copy(1, i[0], nabla.ones(2, 2, dtype=nabla.float64)),
 ])
 def test_an_index_out_of_range_at_a_replay_is_an_error_not_a_wrap(op, rng):
     """A replay runs the op without the public function's checks: the index is checked in the
-    op itself (it wrapped modulo the size, writing the wrong element)."""
+    op itself (NumPy would wrap it modulo the size, or read a negative one from the end, where
+    PyTorch refuses it)."""
     x = _leaf(rng, (2, 3))
     traced = nabla.jit.trace(op, (x, nabla.tensor([[0, 2], [1, 1]])))
     with pytest.raises(IndexError, match="index 3 is out of range for dim 1 with size 3"):
         traced(x, nabla.tensor([[0, 3], [1, 1]]))
     with pytest.raises(IndexError, match="index -4 is out of range"):
         traced(x, nabla.tensor([[0, -4], [1, 1]]))
+    with pytest.raises(IndexError, match="index -1 is out of range .*no negative index"):
+        traced(x, nabla.tensor([[-1, 0], [1, 1]]))
+
+
+@pytest.mark.parametrize("op", [lambda x, i: x.take(i),
+                                lambda x, i: nabla.take_along_dim(x, i, 1)])
+def test_a_replay_reads_negative_indices_where_torch_does(op, rng):
+    """take (in [-N, N)) and take_along_dim along a dim (any index, modulo the size) read a
+    replay's negative index as an eager call does, traced on non-negative ones."""
+    x = _leaf(rng, (2, 3))
+    traced = nabla.jit.trace(op, (x, nabla.tensor([[0, 2], [1, 1]])))
+    other = nabla.tensor([[-1, 2], [-3, 1]])
+    np.testing.assert_array_equal(traced(x, other).detach().numpy(),
+                                  op(x, other).detach().numpy())
 
 
 # -- random draws: fresh at each replay, as eager -------------------------------------------------

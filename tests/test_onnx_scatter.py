@@ -24,12 +24,12 @@ SCATTER = [
                                  x.scatter(-1, i[:1, :2], value=1.5)),
      lambda: [_randn(3, 4), _index([0, 1, 2, 0], [1, 2, 0, 1]), _randn(3, 4)]),
     ("scatter_add", lambda x, i, s: (x.scatter_add(0, i, s), x.scatter_add(1, i[:1], s[:2])),
-     lambda: [_randn(3, 4), _index([0, 2, 2, 0], [2, 2, 0, -1]), _randn(3, 4)]),
+     lambda: [_randn(3, 4), _index([0, 2, 2, 0], [2, 2, 0, 1]), _randn(3, 4)]),
     ("scatter_add_int", lambda x, i: x.long().scatter_add(1, i, i), lambda: [
         _randn(2, 5) * 4, _index([0, 0, 4], [1, 3, 1])]),
     ("index_add", lambda x, i, s: (x.index_add(0, i, s), x.index_add(1, i[:2], s.T[:, :2],
                                                                      alpha=-0.5)),
-     lambda: [_randn(3, 3), _index(2, 0, 2, -1), _randn(4, 3)]),
+     lambda: [_randn(3, 3), _index(2, 0, 2, 1), _randn(4, 3)]),
     ("index_add_constant_index", lambda x: x.index_add(1, [0, 2, 0], x[:, :3] * 2),
      lambda: [_randn(2, 3, 4)]),
 ]

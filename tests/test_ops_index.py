@@ -264,19 +264,79 @@ def test_error_messages(call, error, match):
         call(nabla.randn(4, 3, requires_grad=True))
 
 
-def test_scatter_ops_check_the_index_range_once(monkeypatch):
+def test_index_ops_check_the_index_range_once(monkeypatch):
     """The range check lives in the op (where a jit.trace replay reaches it), not also in the
     public function: one check per call, naming the public op."""
     import importlib
 
-    scatter_module = importlib.import_module("nabla.ops.scatter")  # not the function scatter
     seen = []
-    check = scatter_module._check_index_range
-    monkeypatch.setattr(scatter_module, "_check_index_range",
-                        lambda op, *args: seen.append(op) or check(op, *args))
+    for name in ("nabla.ops.index", "nabla.ops.scatter"):  # not the function scatter
+        module = importlib.import_module(name)
+        check = module._check_range
+        monkeypatch.setattr(module, "_check_range",
+                            lambda op, *a, check=check: seen.append(op) or check(op, *a))
     x, i, s = nabla.randn(4, 3), nabla.tensor([[1, 0]]), nabla.ones(1, 2)
     x.scatter(0, i, s), x.scatter_add(0, i, s), x.scatter_reduce(0, i, s, "sum"), x.gather(0, i)
-    assert seen == ["scatter", "scatter_add", "scatter_reduce", "gather"]
+    x.index_select(0, i[0]), x.index_add(0, i[0], nabla.ones(2, 3)), x.take(i)
+    x.index_copy(0, i[0], nabla.ones(2, 3)), nabla.take_along_dim(x, i, None)
+    assert seen == ["scatter", "scatter_add", "scatter_reduce", "gather", "index_select",
+                    "index_add", "take", "index_copy", "take_along_dim"]
+
+
+# (the name in nabla's error, the call on x of shape (3, 4) and a 1-D index i = [value, 0] read
+# along dim 1 (gather's family, expanded to (3, 2): a broadcast view), or flat (take, put))
+BOUNDS = [
+    ("gather", lambda lib, x, i: x.gather(1, i.expand(3, 2))),
+    ("scatter", lambda lib, x, i: x.scatter(1, i.expand(3, 2), x[:, :2] * 2)),
+    ("scatter", lambda lib, x, i: x.scatter(1, i.expand(3, 2), 5.0)),
+    ("scatter_add", lambda lib, x, i: x.scatter_add(1, i.expand(3, 2), x[:, 1:3] * 3)),
+    ("scatter_reduce",
+     lambda lib, x, i: x.scatter_reduce(1, i.expand(3, 2), x[:, :2] * 2, "amax")),
+    ("index_select", lambda lib, x, i: x.index_select(1, i)),
+    ("index_add", lambda lib, x, i: x.index_add(1, i, x[:, 1:3] * 3)),
+    ("index_copy", lambda lib, x, i: x.index_copy(1, i[:1], x[:, 1:2] * 3)),
+    ("index_fill", lambda lib, x, i: x.index_fill(1, i, 7.0)),
+    ("index_reduce", lambda lib, x, i: x.index_reduce(1, i, x[:, :2] * 2, "amax")),
+    ("take_along_dim", lambda lib, x, i: lib.take_along_dim(x, i.expand(3, 2), 1)),
+    ("take_along_dim", lambda lib, x, i: lib.take_along_dim(x, i, None)),
+    ("take", lambda lib, x, i: x.take(i)),
+    ("put", lambda lib, x, i: x.put(i, x[0, :2] * 2)),
+    ("put", lambda lib, x, i: x.put(i, x[0, :2] * 2, accumulate=True)),
+    ("getitem", lambda lib, x, i: x[:, i]),
+]
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("value", [-1, -4, -5, 3, 4, 11, 12, -12, -13, 100])
+@pytest.mark.parametrize("name, call", BOUNDS, ids=[f"{n}-{k}" for k, (n, _) in
+                                                    enumerate(BOUNDS)])
+def test_negative_and_too_large_indices_as_torch(name, call, value, rng):
+    """Where torch raises, nabla raises an IndexError naming the op, the index and the size;
+    where torch accepts (negative positions from the end, take_along_dim's any index modulo the
+    size), values and the input's gradient (random upstream) are torch's."""
+    a = rng.standard_normal((3, 4))
+    t_x = torch.tensor(a, requires_grad=True)
+    try:
+        expected = call(torch, t_x, torch.tensor([value, 0]))
+    except (IndexError, RuntimeError):
+        with pytest.raises(IndexError, match=rf"^{name}: index {value} is out of range for dim "
+                                             rf"\d with size \d+ \(valid: -?\d+ to \d+"):
+            call(nabla, nabla.tensor(a), nabla.tensor([value, 0]))
+        return
+    x = nabla.tensor(a, requires_grad=True)
+    out = call(nabla, x, nabla.tensor([value, 0]))
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    up = rng.standard_normal(tuple(out.shape))
+    out.backward(nabla.tensor(up))
+    expected.backward(torch.tensor(up))
+    np.testing.assert_allclose(x.grad.numpy(), t_x.grad.numpy(), rtol=1e-12)
+
+
+def test_a_deliberate_index_error_is_not_prefixed_twice():
+    """The op's own check raised in forward passes Op.apply's wrapper as it is."""
+    with pytest.raises(IndexError) as info:
+        nabla.zeros(3, 4).scatter(1, nabla.tensor([[4]]), 1.0)
+    assert str(info.value).startswith("scatter: index 4 is out of range for dim 1 with size 4")
 
 
 def test_zero_dim_inputs_as_torch():

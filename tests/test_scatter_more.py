@@ -142,16 +142,6 @@ def test_scatter_reduce_with_an_index_smaller_than_src(reduce, rng):
     assert_close(ns.grad, ts.grad)
 
 
-def test_negative_indices_count_from_the_end(rng):
-    """As nabla's gather and index_select (PyTorch refuses them in these ops)."""
-    x, src = nabla.tensor(rng.standard_normal((4, 3))), nabla.tensor(rng.standard_normal((2, 3)))
-    for fn in (lambda i: nabla.index_copy(x, 0, i, src),
-               lambda i: nabla.index_reduce(x, 0, i, src, "amax"),
-               lambda i: nabla.scatter_reduce(x, 0, i.reshape(2, 1).expand(2, 3), src, "mean")):
-        np.testing.assert_array_equal(fn(nabla.tensor([-1, -4])).numpy(),
-                                      fn(nabla.tensor([3, 0])).numpy())
-
-
 def test_sum_and_mean_keep_only_the_index():
     """Their rules read no values: changing the input in place afterwards is fine (prod needs
     the input's values, and refuses, as PyTorch)."""

@@ -33,8 +33,10 @@ def _index(g: Graph, index) -> Value:
 @converts(Gather)
 def gather(g: Graph, args, out: Value):
     """GatherElements along ``dim``, on the part of x the index covers (nabla's gather, as
-    PyTorch's, lets the index be smaller than x in the other dims)."""
-    x, dim, index = args
+    PyTorch's, lets the index be smaller than x in the other dims). take's negative positions
+    are read as GatherElements reads them, from the end (take_along_dim's beyond [-n, n), which
+    nabla wraps modulo n, are not)."""
+    x, dim, index = args[:3]
     index = _index(g, index)
     short = [d for d in range(x.ndim) if d != dim and index.shape[d] < x.shape[d]]
     data = x.name

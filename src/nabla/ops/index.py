@@ -8,7 +8,7 @@ accumulate with ``add.at``; plain slices and masks never repeat an element, so t
 assignment, which is much faster.
 """
 
-from nabla.autograd.function import Op
+from nabla.autograd.function import Op, OpIndexError
 from nabla.backend import array_module, as_array, ndarray
 from nabla.ops.casts import to_dtype
 from nabla.ops.elementwise import where
@@ -159,11 +159,22 @@ def _dims_used(k) -> int:
     return 1
 
 
-def _check_range(op: str, lo: int, hi: int, dim: int, size: int) -> None:
-    bad = hi if hi >= size else lo
-    if hi >= size or lo < -size:
-        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} with size {size} "
-                         f"(valid: {-size} to {size - 1})")
+def _check_range(op: str, lo: int, hi: int, dim: int, size: int, negative: bool = True) -> None:
+    """Refuse the smallest ``lo`` or largest ``hi`` index outside [-size, size), or [0, size)
+    when ``negative`` is False (gather, scatter, index_select... as PyTorch)."""
+    low = -size if negative else 0
+    if hi >= size or lo < low:
+        bad = hi if hi >= size else lo
+        hint = "" if negative or bad >= 0 else f"; {op} takes no negative index: add the size"
+        raise OpIndexError(f"{op}: index {bad} is out of range for dim {dim} with size {size} "
+                           f"(valid: {low} to {size - 1}{hint})")
+
+
+def _check_index_range(op: str, index, dim: int, size: int, negative: bool = False) -> None:
+    """Every value of the integer array ``index`` in [0, size) (or [-size, size) when
+    ``negative``), else an IndexError naming ``op``: one min and one max, no Python loop."""
+    if index.size:
+        _check_range(op, int(index.min()), int(index.max()), dim, size, negative)
 
 
 def getitem(input: Tensor, key) -> Tensor:

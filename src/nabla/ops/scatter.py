@@ -8,7 +8,7 @@ flat positions, NumPy's fast path).
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module, as_array
-from nabla.ops.index import GetitemBackward, _array, _check_range, _zeros
+from nabla.ops.index import GetitemBackward, _array, _check_index_range, _check_range, _zeros
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
@@ -16,12 +16,24 @@ __all__ = ["gather", "scatter_add", "scatter", "take_along_dim", "take"]
 
 
 class Gather(Op):
-    """y[..i..] = x[..index[..i..]..] along dim;  dx = scatter_add(zeros, dim, index, grad)."""
+    """y[..i..] = x[..index[..i..]..] along dim;  dx = scatter_add(zeros, dim, index, grad).
+
+    The index is checked here (so a jit.trace replay is checked too): in [0, n) as PyTorch's
+    gather; ``wrap`` 'negative' also takes [-n, 0) (take), 'modulo' reads any index modulo n
+    (take_along_dim along a dim, as PyTorch 2.13). ``op`` names the public function in errors.
+    """
 
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, dim, index):
+    def forward(ctx, x, dim, index, op="gather", wrap=None):
+        n = x.shape[dim]
+        if index.size:  # one min and one max; the modulo only for an index that needs it
+            lo, hi = int(index.min()), int(index.max())
+            if wrap != "modulo" or not n:
+                _check_range(op, lo, hi, dim, n, wrap == "negative")
+            if lo < 0 or hi >= n:
+                index = index % n  # positions in [0, n), as ScatterAdd (the rule) takes them
         ctx.in_shape, ctx.dim = x.shape, dim
         ctx.save_for_backward(index)
         xp = array_module(x)
@@ -30,7 +42,8 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        return ScatterAdd.apply(_zeros(grad, ctx.in_shape), ctx.dim, index, grad), None, None
+        grad_x = ScatterAdd.apply(_zeros(grad, ctx.in_shape), ctx.dim, index, grad)
+        return grad_x, None, None, None, None
 
 
 class ScatterAdd(Op):
@@ -93,8 +106,8 @@ def _region(shape: tuple, dim: int | None = None) -> tuple:
 
 def _flat_index(xp, shape: tuple, dim: int, index, op: str | None = None):
     """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch.
-    With ``op`` (a forward), checks the index range, the one check the scatter ops make: a
-    jit.trace replay reaches it without the public function, and the modulo below would wrap
+    With ``op`` (a forward), checks the index is in [0, n), the one check the scatter ops make:
+    a jit.trace replay reaches it without the public function, and the modulo below would wrap
     a wrong index silently. A backward passes no op: its index passed the forward's check."""
     if op is not None:
         _check_index_range(op, index, dim, shape[dim])
@@ -130,17 +143,9 @@ def _index_arg(index):
     return index if isinstance(index, Tensor) else _array(index)
 
 
-def _check_index_range(op: str, index, dim: int, size: int) -> None:
-    """Every index value in [-size, size), or an IndexError naming ``op``."""
-    if index.size:
-        lo, hi = int(index.min()), int(index.max())
-        if lo < -size or hi >= size:
-            _check_range(op, lo, hi, dim, size)
-
-
 def _check_gather(op: str, input: Tensor, dim: int, index, other_shape=None) -> int:
-    """Normalise dim; check index's dtype, rank and sizes as PyTorch does (its values: gather
-    with _check_index_range, the scatter ops in their forward, through _flat_index)."""
+    """Normalise dim; check index's dtype, rank and sizes as PyTorch does (its values are
+    checked in the ops' forward: Gather's, and the scatter ops' through _flat_index)."""
     dim = _dim(op, dim, input.ndim)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: index must be an integer tensor, got {index.dtype}")
@@ -165,12 +170,18 @@ def gather(input: Tensor, dim: int, index) -> Tensor:
     Returns:
         Tensor of index's shape.
     """
-    index = _index_arg(index)
+    return _gather(input, dim, _index_arg(index), "gather")
+
+
+def _gather(input: Tensor, dim: int, index, op: str, wrap: str | None = None) -> Tensor:
+    """gather for the public functions built on it (see Gather for ``op`` and ``wrap``)."""
     if input.ndim == 0 or index.ndim == 0:  # see _one_d; take_along_axis needs an axis too
-        return gather(_one_d(input), dim, _one_d(index)).reshape(tuple(index.shape))
-    dim = _check_gather("gather", input, dim, _array(index))
-    _check_index_range("gather", _array(index), dim, input.shape[dim])
-    return Gather.apply(input, dim, index)
+        out = _gather(_one_d(input), dim, _one_d(index), op, wrap)
+        return out.reshape(tuple(index.shape))
+    dim = _check_gather(op, input, dim, _array(index))
+    if op == "gather":  # the common call: no static arguments, the defaults cover it
+        return Gather.apply(input, dim, index)
+    return Gather.apply(input, dim, index, op, wrap)
 
 
 def scatter_add(input: Tensor, dim: int, index, src: Tensor) -> Tensor:
@@ -226,8 +237,8 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
         Tensor of the broadcast shape with ``indices``' size along dim.
     """
     indices = _index_arg(indices)  # a Tensor stays one (see _index_arg)
-    if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if dim is None:  # the flat positions must be in [0, N), as PyTorch's
+        return _gather(input.reshape(-1), 0, indices.reshape(-1), "take_along_dim")
     if input.ndim == 0:
         raise IndexError(f"take_along_dim: dim {dim} given, but the input is 0-d (it has no "
                          "dimensions); pass dim=None or reshape it")
@@ -246,10 +257,13 @@ def take_along_dim(input: Tensor, indices, dim: int | None = None) -> Tensor:
     if tuple(indices.shape) != idx_shape:
         indices = indices.broadcast_to(idx_shape) if isinstance(indices, Tensor) else \
             xp.broadcast_to(indices, idx_shape)
-    return gather(input, dim, indices)
+    # PyTorch 2.13 reads an index along a dim modulo the size (any value, negative or not)
+    return _gather(input, dim, indices, "take_along_dim", "modulo")
 
 
 def take(input: Tensor, index) -> Tensor:
-    """The elements of the flattened ``input`` at ``index``. Returns a tensor of index's shape."""
+    """The elements of the flattened ``input`` (N of them) at ``index``, in [-N, N).
+    Returns a tensor of index's shape."""
     index = _index_arg(index)  # a Tensor stays one (see _index_arg)
-    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(tuple(index.shape))
+    flat = _gather(input.reshape(-1), 0, index.reshape(-1), "take", "negative")
+    return flat.reshape(tuple(index.shape))

@@ -11,7 +11,14 @@ tensors and masks are arguments of the op, so that nabla.jit.trace reads them at
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.casts import to_dtype
-from nabla.ops.index import AdvancedGetitem, GetitemBackward, _array, _check_range, _zeros
+from nabla.ops.index import (
+    AdvancedGetitem,
+    GetitemBackward,
+    _array,
+    _check_index_range,
+    _check_range,
+    _zeros,
+)
 from nabla.ops.scatter import _index_arg
 from nabla.ops.selection import IndexSelect, _check_index_1d
 from nabla.ops.shape import broadcast_to
@@ -29,6 +36,7 @@ class IndexCopy(Op):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
+        _check_index_range("index_copy", index, dim, x.shape[dim])  # as IndexSelect
         ctx.dim = dim
         ctx.save_for_backward(index)
         xp = array_module(x)
@@ -102,7 +110,7 @@ def index_copy(input: Tensor, dim: int, index, source: Tensor) -> Tensor:
     Args:
         input: tensor of shape (..., n, ...).
         dim: the dimension to index.
-        index: 1-D integer tensor of length k with values in [-n, n).
+        index: 1-D integer tensor of length k with values in [0, n).
         source: tensor of shape (..., k, ...) and input's dtype.
     Returns:
         Tensor of input's shape.
@@ -126,6 +134,7 @@ def index_fill(input: Tensor, dim: int, index, value) -> Tensor:
         Tensor of input's shape.
     """
     dim, flat = _check_index_1d("index_fill", input, dim, _array(index))
+    _check_index_range("index_fill", flat, dim, input.shape[dim] if input.ndim else 1, True)
     index = index.reshape(-1) if isinstance(index, Tensor) else flat  # traced: see index_copy
     if isinstance(value, Tensor):
         if value.ndim:

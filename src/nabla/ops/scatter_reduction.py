@@ -12,7 +12,7 @@ position), amax/amin split it evenly among the elements equal to the result.
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.elementwise import where
-from nabla.ops.index import GetitemBackward, _array
+from nabla.ops.index import GetitemBackward, _array, _check_index_range
 from nabla.ops.scatter import Gather, _check_gather, _flat_index, _index_arg, _one_d, _region
 from nabla.ops.selection import _check_index_1d
 from nabla.ops.shape import broadcast_to, reshape
@@ -236,6 +236,8 @@ def index_reduce(input: Tensor, dim: int, index, source: Tensor, reduce: str, *,
     _check_reduce("index_reduce", reduce, _INDEX_REDUCES)
     _check_dtypes("index_reduce", input, source)
     dim, flat = _check_index_1d("index_reduce", input, dim, _array(index))
+    # here, to name index_reduce (ScatterReduce checks the spread index again, for replays)
+    _check_index_range("index_reduce", flat, dim, input.shape[dim] if input.ndim else 1)
     want = list(input.shape) if input.ndim else [1]
     want[dim] = flat.shape[0]
     if tuple(source.shape) != tuple(want) and not (input.ndim == 0 and source.ndim == 0):

@@ -4,7 +4,7 @@ at it. Each is the other's gradient; index_add accumulates repeated positions wi
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
-from nabla.ops.index import _array, _check_range, _zeros
+from nabla.ops.index import _array, _check_index_range, _zeros
 from nabla.ops.shape import _dim
 from nabla.tensor import Tensor
 
@@ -18,6 +18,9 @@ class IndexSelect(Op):
 
     @staticmethod
     def forward(ctx, x, dim, index):
+        # checked here, so that a jit.trace replay is too: [0, n), as PyTorch (NumPy would
+        # read a negative index from the end)
+        _check_index_range("index_select", index, dim, x.shape[dim])
         ctx.in_shape, ctx.dim = x.shape, dim
         ctx.save_for_backward(index)
         return array_module(x).take(x, index, axis=dim)
@@ -36,6 +39,7 @@ class IndexAdd(Op):
 
     @staticmethod
     def forward(ctx, x, dim, index, src, alpha):
+        _check_index_range("index_add", index, dim, x.shape[dim])  # as IndexSelect
         ctx.dim, ctx.alpha = dim, alpha
         ctx.save_for_backward(index)
         xp = array_module(x)
@@ -56,13 +60,12 @@ class IndexAdd(Op):
 
 
 def _check_index_1d(op: str, input: Tensor, dim: int, index):
+    """dim normalised and the index flattened; a 1-D integer index. Its values are checked in
+    the op's forward (IndexSelect, IndexAdd, IndexCopy), or by the caller."""
     dim = _dim(op, dim, input.ndim)
     if index.dtype.kind not in "iu" or index.ndim > 1:
         raise RuntimeError(f"{op}: index must be a 1-D integer tensor, got {index.ndim}-D "
                            f"{index.dtype}")
-    if index.size:
-        _check_range(op, int(index.min()), int(index.max()), dim,
-                     input.shape[dim] if input.ndim else 1)
     return dim, index.reshape(-1)
 
 
@@ -72,7 +75,7 @@ def index_select(input: Tensor, dim: int, index) -> Tensor:
     Args:
         input: tensor of shape (..., n, ...).
         dim: the dimension to index.
-        index: 1-D integer tensor of length k with values in [-n, n).
+        index: 1-D integer tensor of length k with values in [0, n).
     Returns:
         Tensor of shape (..., k, ...).
     """
@@ -90,7 +93,8 @@ def index_add(input: Tensor, dim: int, index, source: Tensor, *, alpha=1) -> Ten
     Args:
         input: tensor of shape (..., n, ...).
         dim: the dimension to index.
-        index: 1-D integer tensor of length k; repeated positions accumulate.
+        index: 1-D integer tensor of length k with values in [0, n); repeated positions
+            accumulate.
         source: tensor of shape (..., k, ...).
     Returns:
         Tensor of input's shape.
