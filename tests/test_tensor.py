@@ -532,3 +532,26 @@ def test_ops_do_not_leak_numpy_float_warnings():
         assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
         np.log(np.zeros(1))
     assert [w for w in caught if "divide by zero" in str(w.message)]
+
+
+def test_the_float_warning_filter_keeps_deliberate_warnings_and_anomaly_reports():
+    """NumPy attributes its warning to the nabla module that called the ufunc (which the filter
+    names); nabla's own RuntimeWarnings still show, and detect_anomaly still finds the op."""
+    import warnings
+
+    from nabla.backend import quiet_float_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # a catch-all first: NumPy's warning shows, unfiltered
+        nabla.log(nabla.zeros(1))
+    assert [w.filename for w in caught] == [nabla.ops.elementwise.__file__]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        quiet_float_warnings()
+        nabla.ones(1).var()
+        x = nabla.zeros(2, requires_grad=True)
+        with pytest.raises(FloatingPointError, match="Log .* produced 2 NaN/Inf"):
+            with nabla.autograd.detect_anomaly():
+                nabla.log(x).sum().backward()
+    assert [w.category for w in caught] == [RuntimeWarning]
+    assert "degrees of freedom" in str(caught[0].message)
