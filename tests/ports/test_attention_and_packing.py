@@ -147,12 +147,10 @@ def packed_lstm_classifier(torch, nn, F, optim, data, twin, bidirectional=False,
             "padding_zero": output[lengths == 1, 1:].abs().sum().item()}
 
 
-# "The loss fell" compares one batch of the last epoch with one of the first: about one start in
-# six fails it (bidirectional). The test keeps the initial weights it was written with.
-@pytest.mark.parametrize("bidirectional,seed", [(False, 3129613824), (True, 715381930)])
-def test_packed_lstm_classifier_matches_torch(bidirectional, seed):
-    torch.manual_seed(seed)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_packed_lstm_classifier_matches_torch(bidirectional):
     expected, actual = run_both(packed_lstm_classifier, np.float64, bidirectional=bidirectional)
     assert_agree(expected, actual, np.float64)
     assert actual["last_is_gathered"] < 1e-12 and actual["padding_zero"] == 0.0
-    assert actual["losses"][-1] < actual["losses"][0]
+    per_epoch = len(actual["losses"]) // 4  # the mean loss of the last epoch beats the first's
+    assert np.mean(actual["losses"][-per_epoch:]) < np.mean(actual["losses"][:per_epoch])

