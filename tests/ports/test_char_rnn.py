@@ -236,7 +236,7 @@ def sample(torch, rnn, cat, input_tensor, start_letter, greedy=True, max_length=
         input = input_tensor(start_letter)
         hidden = rnn.initHidden()
         output_name = start_letter
-        for i in range(max_length):
+        for _i in range(max_length):
             output, hidden = rnn(cat, input[0], hidden)
             if greedy:
                 topv, topi = output.topk(1)

@@ -67,8 +67,8 @@ def dcgan_training_loop(torch, nn, optim, data, twin, netG, netD, images, device
     optimizerG = optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
     dataloader = data.DataLoader(data.TensorDataset(torch.from_numpy(images)), batch_size=4)
     G_losses, D_losses, stats = [], [], []
-    for epoch in range(2):
-        for i, batch in enumerate(dataloader, 0):
+    for _epoch in range(2):
+        for _i, batch in enumerate(dataloader, 0):
             # (1) Update D: maximize log(D(x)) + log(1 - D(G(z)))
             netD.zero_grad()
             real_cpu = batch[0].to(device)
@@ -172,7 +172,7 @@ def vae_model(torch, nn, F, randn_like, n_in=64, n_hid=32, n_z=4):
 def vae_train(model, optimizer, loss_function, train_loader, device):
     model.train()
     train_loss = 0
-    for batch_idx, (data_, _) in enumerate(train_loader):
+    for _batch_idx, (data_, _) in enumerate(train_loader):
         data_ = data_.to(device)
         optimizer.zero_grad()
         recon_batch, mu, logvar = model(data_)
@@ -208,7 +208,7 @@ def vae(torch, nn, F, optim, data, twin, images, fixed_noise=True):
     train_loader = data.DataLoader(train_set, batch_size=8, shuffle=False)
     test_loader = data.DataLoader(test_set, batch_size=8, shuffle=False)
     train_losses, test_losses = [], []
-    for epoch in range(1, 4):
+    for _epoch in range(1, 4):
         train_losses.append(vae_train(model, optimizer, loss_function, train_loader, device))
         test_loss, comparison = vae_test(torch, model, loss_function, test_loader)
         test_losses.append(test_loss)

@@ -60,9 +60,9 @@ def cifar_classifier(torch, nn, F, optim, data, twin, images, labels, path):
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     epoch_losses = []
-    for epoch in range(2):
+    for _epoch in range(2):
         running_loss = 0.0
-        for i, batch in enumerate(trainloader, 0):
+        for _i, batch in enumerate(trainloader, 0):
             inputs, targets = batch
             optimizer.zero_grad()
             outputs = net(inputs)

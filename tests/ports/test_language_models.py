@@ -156,7 +156,7 @@ def wlm_train(torch, net, criterion, train_data, lr, bptt, clip, transformer):
     total_loss = 0.0
     if not transformer:
         hidden = net.init_hidden(4)
-    for batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):
+    for i in range(0, train_data.size(0) - 1, bptt):
         data, targets = get_batch(train_data, i, bptt)
         net.zero_grad()
         if transformer:
@@ -195,7 +195,7 @@ def word_language_model(torch, nn, F, optim, data, twin, model="LSTM", tied=True
     criterion = nn.NLLLoss()
     lr, best_val_loss, history = 5.0, None, []
     saved = io.BytesIO()
-    for epoch in range(1, epochs + 1):
+    for _epoch in range(1, epochs + 1):
         train_loss = wlm_train(torch, net, criterion, train_data, lr, bptt, clip, transformer)
         val_loss = wlm_evaluate(torch, net, criterion, val_data, bptt, transformer)
         history.append((train_loss, val_loss, math.exp(val_loss), lr))
@@ -288,7 +288,7 @@ def tutorial_get_batch(source, i, bptt, batch_first):
 def tutorial_train(torch, model, criterion, optimizer, train_data, bptt, batch_first):
     model.train()
     total_loss, losses = 0.0, []
-    for batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):
+    for _batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):
         data, targets = tutorial_get_batch(train_data, i, bptt, batch_first)
         output = model(data)
         output_flat = output.view(-1, NTOKENS)
@@ -325,7 +325,7 @@ def transformer_lm(torch, nn, F, optim, data, twin, batch_first=False, norm_firs
     optimizer = optim.SGD(model.parameters(), lr=1.0)
     scheduler = optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
     best_val_loss, best_model, history = float("inf"), None, []
-    for epoch in range(1, epochs + 1):
+    for _epoch in range(1, epochs + 1):
         losses = tutorial_train(torch, model, criterion, optimizer, train_data, bptt, batch_first)
         val_loss = tutorial_evaluate(torch, model, criterion, val_data, bptt, batch_first)
         history.append({"train": losses, "val": val_loss, "ppl": math.exp(val_loss),

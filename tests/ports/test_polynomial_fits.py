@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 import pytest
-import torch
-from harness import MANY_STEPS, Twin, assert_agree, run_both
+from harness import Twin, assert_agree, run_both
 
 
 def _sine(torch, dtype):

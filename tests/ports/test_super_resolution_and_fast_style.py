@@ -49,9 +49,9 @@ def super_resolution(torch, nn, F, optim, data, twin, lowres, highres, ortho):
     loader = data.DataLoader(
         data.TensorDataset(torch.from_numpy(lowres), torch.from_numpy(highres)), batch_size=4)
     epoch_losses, psnrs = [], []
-    for epoch in range(1, 3):
+    for _epoch in range(1, 3):
         epoch_loss = 0
-        for iteration, batch in enumerate(loader, 1):
+        for _iteration, batch in enumerate(loader, 1):
             input, target = batch[0], batch[1]
             optimizer.zero_grad()
             loss = criterion(model(input), target)
@@ -194,9 +194,9 @@ def fast_neural_style(torch, nn, F, optim, data, twin, images, style):
     loader = data.DataLoader(data.TensorDataset(torch.from_numpy(images)), batch_size=2)
     content_weight, style_weight = 1e2, 1e7
     history = []
-    for e in range(2):
+    for _e in range(2):
         transformer.train()
-        for batch_id, (x,) in enumerate(loader):
+        for _batch_id, (x,) in enumerate(loader):
             n_batch = len(x)
             optimizer.zero_grad()
             y = transformer(x)

@@ -5,7 +5,6 @@ how a port test works."""
 
 import numpy as np
 import pytest
-import torch
 from harness import assert_agree, run_both
 
 START_TAG, STOP_TAG = "<START>", "<STOP>"
@@ -22,7 +21,7 @@ def prepare_sequence(torch, seq, to_ix):
 
 def word_index():
     word_to_ix = {}
-    for sent, tags in TAGGED:
+    for sent, _tags in TAGGED:
         for word in sent:
             if word not in word_to_ix:
                 word_to_ix[word] = len(word_to_ix)
@@ -69,7 +68,7 @@ def lstm_tagger(torch, nn, F, optim, data, twin, epochs=6):
     with torch.no_grad():
         before = model(prepare_sequence(torch, TAGGED[0][0], word_to_ix))
     losses = []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         for sentence, tags in TAGGED:
             model.zero_grad()
             sentence_in = prepare_sequence(torch, sentence, word_to_ix)
@@ -202,7 +201,7 @@ def bilstm_crf(torch, nn, F, optim, data, twin, epochs=3):
     with torch.no_grad():
         before = model(prepare_sequence(torch, TAGGED[0][0], word_to_ix))
     losses = []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         for sentence, tags in TAGGED:
             model.zero_grad()
             sentence_in = prepare_sequence(torch, sentence, word_to_ix)
@@ -244,7 +243,7 @@ def sequence_model(torch, nn):
                 h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
                 output = self.linear(h_t2)
                 outputs += [output]
-            for i in range(future):
+            for _i in range(future):
                 h_t, c_t = self.lstm1(output, (h_t, c_t))
                 h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
                 output = self.linear(h_t2)
@@ -268,7 +267,7 @@ def time_sequence_prediction(torch, nn, F, optim, data, twin, steps=2, future=5)
     criterion = nn.MSELoss()
     optimizer = optim.LBFGS(seq.parameters(), lr=0.8, max_iter=6)
     closure_losses, test_losses = [], []
-    for i in range(steps):
+    for _i in range(steps):
         def closure():
             optimizer.zero_grad()
             out = seq(input)

@@ -50,7 +50,7 @@ def collate_batch_of(torch):
 def train_text(torch, model, criterion, optimizer, dataloader):
     model.train()
     total_acc, total_count, norms = 0, 0, []
-    for idx, (label, text, offsets) in enumerate(dataloader):
+    for _idx, (label, text, offsets) in enumerate(dataloader):
         optimizer.zero_grad()
         predicted_label = model(text, offsets)
         loss = criterion(predicted_label, label)
@@ -66,7 +66,7 @@ def evaluate_text(torch, model, dataloader):
     model.eval()
     total_acc, total_count = 0, 0
     with torch.no_grad():
-        for idx, (label, text, offsets) in enumerate(dataloader):
+        for _idx, (label, text, offsets) in enumerate(dataloader):
             predicted_label = model(text, offsets)
             total_acc += (predicted_label.argmax(1) == label).sum().item()
             total_count += label.size(0)
@@ -90,7 +90,7 @@ def text_classification(torch, nn, F, optim, data, twin, epochs=3):
     valid_dataloader = data.DataLoader(valid_split, batch_size=8, shuffle=False,
                                        collate_fn=collate_batch)
     total_accu, history = None, []
-    for epoch in range(1, epochs + 1):
+    for _epoch in range(1, epochs + 1):
         accu_train, norms = train_text(torch, model, criterion, optimizer, train_dataloader)
         accu_val = evaluate_text(torch, model, valid_dataloader)
         if total_accu is not None and total_accu > accu_val:

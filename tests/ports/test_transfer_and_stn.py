@@ -65,7 +65,7 @@ def train_model(torch, model, criterion, optimizer, scheduler, dataloaders, data
                 num_epochs=3):
     best_model_wts = copy.deepcopy(model.state_dict())
     best_acc, history = 0.0, []
-    for epoch in range(num_epochs):
+    for _epoch in range(num_epochs):
         for phase in ["train", "val"]:
             if phase == "train":
                 model.train()
@@ -210,9 +210,9 @@ def spatial_transformer(torch, nn, F, optim, data, twin, images, labels, p_drop=
     train_loader = data.DataLoader(
         data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)), batch_size=8)
     losses = []
-    for epoch in range(1, 3):
+    for _epoch in range(1, 3):
         model.train()
-        for batch_idx, (data_, target) in enumerate(train_loader):
+        for _batch_idx, (data_, target) in enumerate(train_loader):
             optimizer.zero_grad()
             output = model(data_)
             loss = F.nll_loss(output, target)
