@@ -156,7 +156,7 @@ def wlm_train(torch, net, criterion, train_data, lr, bptt, clip, transformer):
     total_loss = 0.0
     if not transformer:
         hidden = net.init_hidden(4)
-    for i in range(0, train_data.size(0) - 1, bptt):
+    for batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):  # noqa: B007 (used after)
         data, targets = get_batch(train_data, i, bptt)
         net.zero_grad()
         if transformer:
