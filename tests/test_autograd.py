@@ -863,6 +863,49 @@ def test_next_functions_walk_like_torch_down_to_accumulate_grad():
     assert walk(nabla) == walk(torch) == ["AccumulateGrad"]
 
 
+def _next_kinds(fn) -> list:
+    """next_functions as ('node' or None, output index): the length and the (None, 0) places
+    (the nodes themselves differ where the two decompose an op differently: linear)."""
+    return [(None if f is None else "node", i) for f, i in fn.next_functions]
+
+
+def _graphs(lib) -> dict:
+    F = lib.nn.functional
+    x, w, b = (lib.ones(*s, dtype=lib.float64, requires_grad=True) for s in [(2, 3), (4, 3), (4,)])
+    y, z = lib.ones(2, 3, dtype=lib.float64), x * 2
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k, flag):
+            return a * k
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, None, None
+
+    return {"sum dim": x.sum(dim=1), "sum keepdim": x.sum(1, keepdim=True), "mean": x.mean(),
+            "linear": F.linear(x, w, b), "linear, no bias": F.linear(x, w),
+            "cat of 3": lib.cat([x, y, z], 1), "stack": lib.stack([y, x]),
+            "clamp, tensor bounds": lib.clamp(x, y, z), "clamp, numbers": lib.clamp(x, 0.0, 1.0),
+            "index, slice": z[:, 1:], "custom Function": Scale.apply(x, 3.0, True),
+            "mul number": x * 2, "number add": 1 + x, "div number": x / 2, "add": x + y,
+            "softmax": F.softmax(x, 1)}
+
+
+def test_next_functions_list_tensor_inputs_only_as_torch():
+    """Dims, flags and numbers passed to an op have no entry (as PyTorch), except a number
+    operand of add/sub/mul/div, which PyTorch wraps as a tensor."""
+    ours, theirs = _graphs(nabla), _graphs(torch)
+    for name in ours:
+        assert _next_kinds(ours[name].grad_fn) == _next_kinds(theirs[name].grad_fn), name
+    x = nabla.ones(3, requires_grad=True)
+    # left as they are: where's condition and an index tensor are listed, (None, 0), where
+    # PyTorch leaves out such inputs (not differentiable); an optional tensor passed as None
+    # (clamp's max) is not listed; 2 ** x lists the 2 (made a tensor before the op)
+    assert _next_kinds(nabla.where(x > 0, x, 0.0).grad_fn) == [(None, 0), ("node", 0)]
+    assert _next_kinds((x * 2)[nabla.tensor([0, 1])].grad_fn) == [("node", 0), (None, 0)]
+
+
 class _Checked(Op):
     """An op whose forward makes its own check (raising OpValueError), then calls NumPy."""
 

@@ -170,7 +170,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         if not retain_graph:
             fn._saved = fn._saved_refs = None  # release what was saved: this node won't run again
         for edge, g in zip(fn._edges, grads_in):
-            if edge is None or g is None:
+            if not edge or g is None:  # None or (): no gradient flows there (see function._edge)
                 continue
             target, nr, shape, dtype = edge
             if g.shape != shape:
@@ -217,7 +217,7 @@ def _consumers(roots) -> dict:
     while stack:
         fn = stack.pop()
         for edge in fn._edges:
-            if edge is None:
+            if not edge:
                 continue
             target = edge[0]
             consumers.setdefault(target, []).append(fn)

@@ -76,6 +76,9 @@ class Function:
     _non_differentiable = ()
     _n_outputs = 1
     _outputs_meta = None
+    # True for binary arithmetic (add, sub, mul, div), where PyTorch wraps a number operand as
+    # a tensor: next_functions then lists it, (None, 0)
+    numbers_are_tensors = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -133,18 +136,22 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple:
-        edges = self._edges  # an edge is a tuple, or None
+        # an edge is a tuple (target, output index, shape, dtype); None for a tensor that needs
+        # no gradient, () for an argument that is not a tensor (see _edge)
+        edges = self._edges
         if len(edges) == 2:  # the most common case, spelled out: this runs in most rules
-            return edges[0] is not None, edges[1] is not None
-        return tuple([e is not None for e in edges])
+            return bool(edges[0]), bool(edges[1])
+        return tuple([bool(e) for e in edges])
 
     @property
     def next_functions(self) -> tuple:
-        """(node, output index) for each input, as PyTorch: an AccumulateGrad for a leaf that
-        requires grad, (None, 0) where no grad flows."""
-        return tuple((None, 0) if e is None else
+        """(node, output index) for each tensor input, as PyTorch: an AccumulateGrad for a leaf
+        that requires grad, (None, 0) for a tensor that needs none; arguments that were not
+        tensors (dims, flags, numbers) have no entry."""
+        listed = self.numbers_are_tensors
+        return tuple((None, 0) if not e else
                      (AccumulateGrad(e[0]) if isinstance(e[0], Tensor) else e[0], e[1])
-                     for e in self._edges)
+                     for e in self._edges if listed or e != ())
 
     def register_prehook(self, output_nr: int, hook) -> None:
         """Call ``hook(grad)`` on the gradient of output ``output_nr`` before backward runs."""
@@ -206,10 +213,11 @@ class Op(Function):
                 if a._requires_grad and enabled:
                     record = True
                     edges.append((a.grad_fn or a, a._output_nr, data.shape, data.dtype))
-                    continue
+                else:
+                    edges.append(None)
             else:
                 raw.append(a)
-            edges.append(None)
+                edges.append(())  # not a tensor: no gradient, and no entry in next_functions
         ctx = _new(cls)
         try:
             out = cls.forward(ctx, *raw)
@@ -278,8 +286,12 @@ def _record(ctx, args, raw, out, arrays):
 
 
 def _edge(a):
-    """Where the gradient of argument ``a`` goes: (node or leaf, output index, shape, dtype)."""
-    if not isinstance(a, Tensor) or not a._requires_grad:
+    """Where the gradient of argument ``a`` goes: (node or leaf, output index, shape, dtype);
+    None for a tensor that needs no gradient, () for an argument that is not a tensor (the
+    backward walk skips both; next_functions lists only tensors, as PyTorch)."""
+    if not isinstance(a, Tensor):
+        return ()
+    if not a._requires_grad:
         return None
     fn = a.grad_fn
     return (a if fn is None else fn, a._output_nr, a._data.shape, a._data.dtype)

@@ -87,7 +87,7 @@ class _DotWalk:
         nid = self.ids[id(fn)]
         self.lines.append(_op_line(nid, fn, self.shapes.get(id(fn), {}), is_root))
         for edge in fn._edges:
-            if edge is None:
+            if not edge:
                 continue
             target, nr, shape = edge[0], edge[1], edge[2]
             tid, new = self.node_id(target)

@@ -33,6 +33,7 @@ class Add(Op):
     """z = x + y;  dz/dx = grad, dz/dy = grad."""
 
     array_backward = True
+    numbers_are_tensors = True  # next_functions lists a number operand (x * 2), as PyTorch
 
     @staticmethod
     def forward(ctx, x, y):
@@ -47,6 +48,7 @@ class Sub(Op):
     """z = x - y;  dz/dx = grad, dz/dy = -grad."""
 
     array_backward = True
+    numbers_are_tensors = True  # next_functions lists a number operand (x * 2), as PyTorch
 
     @staticmethod
     def forward(ctx, x, y):
@@ -61,6 +63,7 @@ class Mul(Op):
     """z = x * y;  dz/dx = grad * y, dz/dy = grad * x."""
 
     array_backward = True
+    numbers_are_tensors = True  # next_functions lists a number operand (x * 2), as PyTorch
 
     @staticmethod
     def forward(ctx, x, y):
@@ -78,6 +81,7 @@ class Div(Op):
     """z = x / y;  dz/dx = grad / y, dz/dy = -grad * z / y."""
 
     array_backward = True
+    numbers_are_tensors = True  # next_functions lists a number operand (x * 2), as PyTorch
 
     @staticmethod
     def forward(ctx, x, y):
