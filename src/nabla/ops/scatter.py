@@ -107,14 +107,14 @@ def _region(shape: tuple, dim: int | None = None) -> tuple:
 def _flat_index(xp, shape: tuple, dim: int, index, op: str | None = None):
     """Flat positions in a C-ordered array of ``shape`` that gather/scatter along dim touch.
     With ``op`` (a forward), checks the index is in [0, n), the one check the scatter ops make:
-    a jit.trace replay reaches it without the public function, and the modulo below would wrap
-    a wrong index silently. A backward passes no op: its index passed the forward's check."""
+    a jit.trace replay reaches it without the public function, and a wrong index would land on
+    another element silently. A backward passes no op: its index passed the forward's check."""
     if op is not None:
         _check_index_range(op, index, dim, shape[dim])
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
-    flat = (index % shape[dim] if shape[dim] else index) * strides[dim]
+    flat = index * strides[dim]
     for d, n in enumerate(index.shape):
         if d != dim:
             along = [1] * index.ndim
