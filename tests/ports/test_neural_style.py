@@ -147,6 +147,9 @@ def test_neural_style_with_lbfgs(dtype, rng):
     # torch keeps the step size t as the int lr (1) after the first iteration, nabla's LBFGS
     # as a float: compared by value only
     assert got["state"].pop("t") == want["state"].pop("t")
+    if dtype == np.float32:  # LBFGS's steps and the clamp amplify float32 rounding: a few
+        # pixels of the image (values in [0, 1]) part by up to ~6e-4 for some seeds
+        np.testing.assert_allclose(got.pop("image"), want.pop("image"), rtol=2e-3, atol=2e-3)
     assert_agree(want, got, dtype, CONV_TRAINING)
     assert want["history"][-1][0] < want["history"][0][0]
     assert want["names"][-1] == "style_loss_3"
