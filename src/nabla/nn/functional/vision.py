@@ -1,14 +1,20 @@
-"""Resampling: interpolate (nearest, linear, bilinear, bicubic) and pixel_shuffle / unshuffle.
+"""Resampling: interpolate (nearest, (bi/tri)linear, bicubic, area) and pixel_shuffle / unshuffle.
 
-All derived: nearest is an index_select per spatial dim; (bi)linear and bicubic are separable, a
-product with one interpolation matrix per dim (Y = A_h X A_w^T), so gradients (and second
-derivatives) come from matmul; pixel (un)shuffle is a reshape and a permute.
+All derived: nearest is an index_select per spatial dim; (bi/tri)linear and bicubic are separable,
+a product with one interpolation matrix per dim (Y = A_h X A_w^T), so gradients (and second
+derivatives) come from matmul; area is adaptive average pooling; pixel (un)shuffle is a reshape
+and a permute.
 """
 
 import math
 import warnings
 
 from nabla.backend import array_module
+from nabla.nn.functional.adaptive_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+)
 from nabla.ops import index_select
 from nabla.ops.linalg import matmul
 from nabla.ops.shape import permute, reshape, transpose
@@ -17,8 +23,11 @@ from nabla.tensor import Tensor
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
            "pixel_unshuffle"]
 
-# mode -> the number of spatial dims it needs (0: any)
-_MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "bicubic": 2}
+# mode -> the number of spatial dims it needs (0: any of 1, 2, 3)
+_MODES = {"nearest": 0, "nearest-exact": 0, "area": 0, "linear": 1, "bilinear": 2, "trilinear": 3,
+          "bicubic": 2}
+_INTERPOLATING = ("linear", "bilinear", "trilinear", "bicubic")
+_AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 _CUBIC_A = -0.75  # the cubic convolution kernel's parameter (Keys), as PyTorch and OpenCV
 
 
@@ -37,6 +46,34 @@ def _sizes(input: Tensor, k: int, size, scale_factor) -> tuple:
     if len(scales) != k:
         raise ValueError(f"interpolate: scale_factor {scale_factor} must have {k} entries")
     return tuple(math.floor(n * s) for n, s in zip(input.shape[2:], scales)), scales
+
+
+def _check_rank(input: Tensor, mode: str) -> None:
+    """PyTorch's errors for an input rank the mode does not take."""
+    shape, need = tuple(input.shape), _MODES[mode]
+    if input.ndim in (3, 4, 5) and need in (0, input.ndim - 2):
+        return
+    if input.ndim in (3, 4, 5) and mode != "bicubic":
+        raise NotImplementedError(f"interpolate: Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{need + 2}D input (input of shape {shape}; give "
+                                  f"(N, C) and {need} spatial dim(s))")
+    raise NotImplementedError(
+        f"interpolate: Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+        f"{input.ndim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | "
+        f"area | nearest-exact (got {mode}); input of shape {shape}: give (N, C, L), "
+        f"(N, C, H, W) or (N, C, D, H, W) ((N, C, H, W) for bicubic)")
+
+
+def _along(y: Tensor, axis: int, a: Tensor) -> Tensor:
+    """The (o, n) matrix ``a`` applied to dim ``axis`` (of size n) of y."""
+    if axis == y.ndim - 1:
+        return matmul(y, transpose(a, 0, 1))
+    shape = tuple(y.shape)
+    rest = shape[axis + 1:]
+    if len(rest) == 1:
+        return matmul(a, y)
+    y = reshape(y, shape[:axis + 1] + (math.prod(rest),))  # later dims as the matmul's columns
+    return reshape(matmul(a, y), shape[:axis] + (a.shape[0],) + rest)
 
 
 def _nearest_index(n: int, o: int, scale, exact: bool, xp):
@@ -105,21 +142,22 @@ def _cubic_matrix(n: int, o: int, scale, align_corners: bool, dtype, xp) -> Tens
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input.
+    """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input.
 
     Args:
-        input: (N, C, L) for 'nearest'/'linear', (N, C, H, W) for 'nearest'/'bilinear'/
-            'bicubic'.
+        input: (N, C, L) for 'linear', (N, C, H, W) for 'bilinear'/'bicubic', (N, C, D, H, W)
+            for 'trilinear'; 'nearest', 'nearest-exact' and 'area' take any of the three.
         size: output spatial size (int or tuple), or
         scale_factor: multiplier(s) of the input size (output = floor(size * scale)).
         mode: 'nearest' (src = floor(dst * in / out)), 'nearest-exact', 'linear', 'bilinear',
-            'bicubic' (four taps per dim, cubic convolution with A = -0.75; can overshoot the
-            input's range: clamp the result for images).
-        align_corners: for (bi)linear/bicubic: True maps corner pixels onto corner pixels
+            'trilinear', 'bicubic' (four taps per dim, cubic convolution with A = -0.75; can
+            overshoot the input's range: clamp the result for images), 'area' (adaptive average
+            pooling to the output size: y[i] = mean of x[floor(i in / out) : ceil((i+1) in / out)]).
+        align_corners: for (bi/tri)linear/bicubic: True maps corner pixels onto corner pixels
             (src = dst (in - 1) / (out - 1)); False (default) uses pixel centres
             (src = (dst + 0.5) in / out - 0.5).
         recompute_scale_factor: True computes the source positions from the output size
-            rather than from scale_factor.
+            rather than from scale_factor ('area' always does).
 
     Returns:
         (N, C, *size).
@@ -130,14 +168,16 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if antialias:
         raise NotImplementedError(f"interpolate: antialias=True is not supported (mode "
                                   f"{mode!r}); resize without it, or blur before downsampling")
-    k = input.ndim - 2
-    if k not in (1, 2) or (_MODES[mode] and _MODES[mode] != k):
-        raise ValueError(f"interpolate: mode {mode!r} does not support input of shape "
-                         f"{tuple(input.shape)}")
-    if align_corners is not None and not _MODES[mode]:
+    if align_corners is not None and mode not in _INTERPOLATING:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    _check_rank(input, mode)
+    k = input.ndim - 2
     out, scales = _sizes(input, k, size, scale_factor)
+    if mode == "area":
+        return _AREA[k](input, out)
     if recompute_scale_factor or scales is None:
         scales = (None,) * k
     xp = array_module(input._data)
@@ -145,13 +185,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     for d in range(k):  # one spatial dim at a time (separable)
         axis = 2 + d
         n, o = input.shape[axis], out[d]
-        if not _MODES[mode]:
+        if mode in ("nearest", "nearest-exact"):
             idx = _nearest_index(n, o, scales[d], mode == "nearest-exact", xp)
             y = index_select(y, axis, Tensor._make(idx))
             continue
         matrix = _cubic_matrix if mode == "bicubic" else _linear_matrix
-        a = matrix(n, o, scales[d], bool(align_corners), input._data.dtype, xp)
-        y = matmul(a, y) if axis == input.ndim - 2 else matmul(y, transpose(a, 0, 1))
+        y = _along(y, axis, matrix(n, o, scales[d], bool(align_corners), input._data.dtype, xp))
     return y
 
 

@@ -12,7 +12,7 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuf
 class Upsample(Module):
     """Resize by ``size`` or ``scale_factor`` with F.interpolate's modes.
 
-    Shape: (N, C, L) or (N, C, H, W) -> (N, C, *size).
+    Shape: (N, C, L), (N, C, H, W) or (N, C, D, H, W) -> (N, C, *size).
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
