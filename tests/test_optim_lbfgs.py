@@ -6,10 +6,10 @@ import copy
 import numpy as np
 import pytest
 import torch
+from conftest import tolerance
 
 import nabla
 import nabla.optim as optim
-from conftest import tolerance
 
 
 def rosenbrock(lib, x):
@@ -54,6 +54,10 @@ def _compare(ours, theirs, dtype) -> None:
     for a, b in zip(n_state["old_stps"], t_state["old_stps"], strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), **tol)
     np.testing.assert_allclose(float(n_state["t"]), float(t_state["t"]), **tol)
+    # torch keeps lr's type where the step is lr (an int lr: an int t); where it computed the
+    # step it may hold a 0-d tensor, which nabla keeps as a float
+    want_type = float if isinstance(t_state["t"], torch.Tensor) else type(t_state["t"])
+    assert type(n_state["t"]) is want_type, (type(n_state["t"]), type(t_state["t"]))
     np.testing.assert_allclose(n_state["prev_loss"], t_state["prev_loss"], **tol)
 
 

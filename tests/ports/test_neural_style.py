@@ -144,9 +144,6 @@ def test_neural_style_with_lbfgs(dtype, rng):
     content = rng.uniform(0, 1, (1, 3, 12, 12)).astype(dtype)
     style = rng.uniform(0, 1, (1, 3, 12, 12)).astype(dtype)
     want, got = run_both(neural_style, dtype, content=content, style=style)
-    # torch keeps the step size t as the int lr (1) after the first iteration, nabla's LBFGS
-    # as a float: compared by value only
-    assert got["state"].pop("t") == want["state"].pop("t")
     if dtype == np.float32:  # LBFGS's steps and the clamp amplify float32 rounding: a few
         # pixels of the image (values in [0, 1]) part by up to ~6e-4 for some seeds
         np.testing.assert_allclose(got.pop("image"), want.pop("image"), rtol=2e-3, atol=2e-3)

@@ -153,8 +153,9 @@ class LBFGS(Optimizer):
                 memory.push(step=d * t, grad_change=g - prev_g)
                 d = memory.direction(g)
             prev_g, prev_loss = g.copy(), loss
-            t = group["lr"] * (min(1.0, 1.0 / float(xp.abs(g).sum())) if state["n_iter"] == 1
-                               else 1.0)
+            # later steps start at lr itself, of its type (an int lr keeps t an int, as torch)
+            t = group["lr"] * min(1.0, 1.0 / float(xp.abs(g).sum())) if state["n_iter"] == 1 \
+                else group["lr"]
             gtd = float(g @ d)
             if gtd > -group["tolerance_change"]:  # not a descent direction
                 break
@@ -162,7 +163,7 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] == "strong_wolfe":
                 loss, g, t, evals = self._search(closure, t, d, loss, g, gtd,
                                                  group["max_eval"] - current_evals)
-                loss, t = float(loss), float(t)
+                loss, t = float(loss), _plain_number(t)
             else:
                 self._add(t, d)
                 if n_iter != group["max_iter"]:
@@ -183,6 +184,12 @@ class LBFGS(Optimizer):
                      prev_loss=prev_loss)
         memory.save(state)
         return orig_loss
+
+
+def _plain_number(t):
+    """The line search's step as a Python number; a step it returns unchanged (the trial lr,
+    or 0) keeps its int type, as torch's."""
+    return t if isinstance(t, int) else float(t)
 
 
 class _Memory:
