@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
-from conftest import GRADCHECK_TOL, assert_close
+from conftest import GRADCHECK_TOL, assert_close, run_twins
 
 import nabla
 import nabla.nn as nn
@@ -145,14 +145,7 @@ def test_modules_match_torch(case, rng):
     nmod, tmod = make(nn), make(tnn)
     assert repr(nmod) == repr(tmod)
     assert list(nmod.state_dict()) == list(tmod.state_dict()) == []
-    a = rng.standard_normal(shape).astype(np.float32)
-    nx, tx = nabla.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    ny, ty = nmod(nx), tmod(tx)
-    assert_close(ny, ty)
-    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
-    ny.backward(nabla.tensor(g))
-    ty.backward(torch.tensor(g))
-    assert_close(nx.grad, tx.grad)
+    run_twins(nmod, tmod, [shape], torch.float32, rng)
 
 
 def test_maxpool_module_return_indices(rng):
