@@ -190,7 +190,7 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
     for leaf, g in leaf_grads.items():
         if fast and capture is None and leaf._grad is None and not leaf._hooks:
-            leaf._grad = _make(_own(_as_ndarray(g), stored))  # _deliver_leaf's common case
+            leaf._grad = _make(_own(g, stored))  # _deliver_leaf's common case
         else:
             _deliver_leaf(leaf, g, fast, capture, stored)
     if capture is not None:
@@ -308,16 +308,18 @@ def _accumulate(leaf, g, fast, stored):
     if not fast:
         leaf.grad = g if old is None else old + g
     elif old is None:
-        leaf.grad = _make(_own(_as_ndarray(g), stored))
+        leaf.grad = _make(_own(g, stored))
     elif old._requires_grad or old._data is g:
         leaf.grad = old + _make(_as_ndarray(g))
     else:
         old._data += g
 
 
-def _own(array, stored):
-    """An array to keep in a ``.grad``: copied if its memory is held elsewhere or read-only."""
-    key = _base_id(array)
+def _own(g, stored):
+    """``g`` as an array to keep in a ``.grad``: copied if its memory is held elsewhere or
+    read-only."""
+    array = g if type(g) is ndarray else as_array(g)
+    key = id(array) if array.base is None else _base_id(array)  # most gradients are fresh
     if key in stored or not array.flags.writeable:
         array = array.copy()
         key = id(array)

@@ -68,9 +68,9 @@ class Function:
     array_backward = False
     is_view = False  # True for ops whose output shares memory (and version) with input 0
     _saved = ()  # the values forward saved, as it passed them; None once backward freed them
-    # per saved value: (kind, input tensor or output index, version counter, version at saving)
-    _saved_refs = None
-    _versions = ()  # (version counter, version at saving) of each saved input or output
+    # per saved value: (kind, input tensor or output index, version counter, version at saving);
+    # empty where nothing was recorded (a jit.trace replay keeps its own checks)
+    _saved_refs = ()
     _edges = ()
     _pre_hooks = None
     _non_differentiable = ()
@@ -108,14 +108,14 @@ class Function:
                 "saved tensors after they were freed). Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice."
             )
-        for counter, version in self._versions:
-            if counter[0] != version:
+        refs = self._saved_refs
+        for _, _, counter, version in refs:
+            if counter is not None and counter[0] != version:
                 self._raise_modified()
         if self.array_backward and not _mode.enabled:  # see engine: fast mode
             return saved
         out = []
-        for value, (kind, ref, counter, _) in zip(saved, self._saved_refs or
-                                                  [_CONSTANT_REF] * len(saved)):
+        for value, (kind, ref, counter, _) in zip(saved, refs or [_CONSTANT_REF] * len(saved)):
             if kind == _INPUT:
                 out.append(ref)
             elif kind == _OUTPUT:
@@ -301,28 +301,21 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
     """Remember which input or output each saved value was (so backward in graph mode gets the
     graph's tensors back) and its version, to detect in-place changes since saving."""
     refs = []
-    versions = []
-    for v in ctx._saved:  # plain loops: this runs for every recorded op
-        if v is None:  # an optional input that was not given
-            refs.append(_CONSTANT_REF)
-            continue
-        for k, o in enumerate(outs):
-            if v is o:
+    for v in ctx._saved:  # plain index loops: this runs for every recorded op
+        ref = _CONSTANT_REF  # not a tensor's array (or None: an optional input not given)
+        for k in range(len(outs)):
+            if v is outs[k]:
                 counter = results[k]._version  # a view's output shares its input's counter
-                refs.append((_OUTPUT, k, counter, counter[0]))
-                versions.append((counter, counter[0]))
+                ref = (_OUTPUT, k, counter, counter[0])
                 break
         else:
-            for i, r in enumerate(raw):
-                if v is r and isinstance(args[i], Tensor):
+            for i in range(len(raw)):
+                if v is raw[i] and isinstance(args[i], Tensor):
                     counter = args[i]._version
-                    refs.append((_INPUT, args[i], counter, counter[0]))
-                    versions.append((counter, counter[0]))
+                    ref = (_INPUT, args[i], counter, counter[0])
                     break
-            else:
-                refs.append(_CONSTANT_REF)
+        refs.append(ref)
     ctx._saved_refs = refs
-    ctx._versions = versions
 
 
 def _op_error(cls, args, err: Exception) -> Exception:
