@@ -47,12 +47,14 @@ class Linear(Op):
 
 
 def _linear_grads_arrays(g, x, w, need_x: bool, need_w: bool, need_b: bool) -> tuple:
+    if g.ndim != 2:  # batch dims folded into rows: one GEMM each, then the input's shape back
+        gx, gw, gb = _linear_grads_arrays(g.reshape(rows(g)), x.reshape(rows(x)), w,
+                                          need_x, need_w, need_b)
+        return (gx.reshape(x.shape) if need_x else None), gw, gb
     xp = array_module(g)
-    g2 = g.reshape(rows(g))
-    grad_input = (xp.matmul(g, w) if g.ndim == 2 else xp.matmul(g2, w).reshape(x.shape)) \
-        if need_x else None
-    grad_weight = xp.matmul(g2.T, x.reshape(rows(x))) if need_w else None
-    grad_bias = g2.sum(0) if need_b else None
+    grad_input = xp.matmul(g, w) if need_x else None
+    grad_weight = xp.matmul(g.T, x) if need_w else None
+    grad_bias = g.sum(0) if need_b else None
     return grad_input, grad_weight, grad_bias
 
 
