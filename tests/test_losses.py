@@ -355,6 +355,22 @@ def test_class_target_out_of_range():
         F.nll_loss(nabla.zeros(2, 3), nabla.tensor([0, 3]))
     with pytest.raises(IndexError, match=r"cross_entropy: target -1"):
         F.cross_entropy(nabla.zeros(2, 3), nabla.tensor([0, -1]))
+    with pytest.raises(IndexError, match=r"cross_entropy: target 5 is out of bounds"):
+        F.cross_entropy(nabla.zeros(2, 3), nabla.tensor([5, 1]), ignore_index=1)
+    # ignored targets may lie anywhere, and a class-valued ignore_index still masks
+    x = nabla.tensor([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
+    for t, ignore in (([0, -7], -7), ([2, 1], 1)):
+        torch_loss = TF.cross_entropy(torch.tensor(x.numpy()), torch.tensor(t),
+                                      ignore_index=ignore)
+        loss = F.cross_entropy(x, nabla.tensor(t), ignore_index=ignore)
+        np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-6)
+
+
+def test_class_target_range_is_checked_when_a_trace_replays():
+    model = lambda x, y: F.cross_entropy(x, y)  # noqa: E731
+    traced = nabla.jit.trace(model, (nabla.zeros(2, 3), nabla.tensor([0, 1])))
+    with pytest.raises(IndexError, match=r"cross_entropy: target 3 is out of bounds"):
+        traced(nabla.zeros(2, 3), nabla.tensor([0, 3]))
 
 
 def test_bad_weight_and_reduction():

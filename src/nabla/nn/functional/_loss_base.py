@@ -1,6 +1,7 @@
 """What the loss files share: argument checks (each error names the loss, the shapes and the
 fix) and the reduction helpers (arrays in forward; arrays or Tensors in backward)."""
 
+from nabla.autograd.function import OpIndexError
 from nabla.backend import array_module
 from nabla.tensor import Tensor
 
@@ -48,8 +49,9 @@ def target_is_probabilities(name: str, input: Tensor, target: Tensor) -> bool:
     )
 
 
-def check_class_target(name: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
-    """Class-index target of shape (N, d1, ...) for input (N, C, d1, ...), values in [0, C)."""
+def check_class_target(name: str, input: Tensor, target: Tensor) -> None:
+    """Class-index target of shape (N, d1, ...) for input (N, C, d1, ...); the values' range is
+    checked inside the op (``class_targets_in_range``), where the targets are read anyway."""
     _tensor(name, "target", target)
     shape = tuple(input.shape)
     if input.ndim < 2:
@@ -67,15 +69,24 @@ def check_class_target(name: str, input: Tensor, target: Tensor, ignore_index: i
             f"{tuple(target.shape)}. For (N, L, C) logits, pass input.transpose(1, 2) or "
             "input.reshape(-1, C) with target.reshape(-1)."
         )
-    t = target._data
-    # one reduction checks both bounds: seen as unsigned, a negative index is a huge number
-    if t.size and t.view(f"u{t.itemsize}").max() >= shape[1]:
-        kept = t[t != ignore_index]
-        if not kept.size or (kept.min() >= 0 and kept.max() < shape[1]):
-            return
+
+
+def class_targets_in_range(name: str, t, n_classes: int, ignore_index: int) -> bool:
+    """Check that every class index of array ``t`` is in [0, C) or ``ignore_index``; return
+    True when all are in [0, C) (one reduction in that common case: seen as unsigned, a
+    negative index is a huge number)."""
+    if not t.size or t.view(_UNSIGNED[t.itemsize]).max() < n_classes:
+        return True
+    kept = t[t != ignore_index]
+    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
         bad = kept.min() if kept.min() < 0 else kept.max()
-        raise IndexError(f"{name}: target {bad} is out of bounds for {shape[1]} classes "
-                         f"(expected 0 <= target < {shape[1]}, or ignore_index={ignore_index})")
+        raise OpIndexError(f"{name}: target {bad} is out of bounds for {n_classes} classes "
+                           f"(expected 0 <= target < {n_classes}, or ignore_index="
+                           f"{ignore_index})")
+    return False
+
+
+_UNSIGNED = {1: "u1", 2: "u2", 4: "u4", 8: "u8"}
 
 
 def check_weight(name: str, weight, input: Tensor) -> None:

@@ -14,6 +14,7 @@ from nabla.backend import array_module
 from nabla.nn.functional._loss_base import (
     check_class_target,
     check_weight,
+    class_targets_in_range,
     like,
     raw,
     reduce_loss,
@@ -42,14 +43,13 @@ def _target_weights(xp, target, weight, ignore_index, dtype):
 
 
 def _all_kept(target, weight, ignore_index: int, n_classes: int) -> bool:
-    """No weight and every target a class of an (N, C) input (none equals ``ignore_index``):
-    the loss needs no mask and no weights. Decided on the data inside forward, so a replayed
-    trace decides again."""
-    if weight is not None or target.ndim != 1 or not target.size:
+    """Check the targets' range; then True when there is no weight and every target is a class
+    of an (N, C) input (none equals ``ignore_index``): the loss needs no mask and no weights.
+    Decided on the data inside forward, so a replayed trace checks and decides again."""
+    in_range = class_targets_in_range("cross_entropy", target, n_classes, ignore_index)
+    if weight is not None or target.ndim != 1 or not target.size or not in_range:
         return False
-    if 0 <= ignore_index < n_classes:
-        return not (target == ignore_index).any()
-    return target.min() >= 0  # targets are in [0, C) or ignore_index (checked before)
+    return not (0 <= ignore_index < n_classes and (target == ignore_index).any())
 
 
 def _class_shape(weight, ndim: int) -> tuple:
@@ -164,6 +164,7 @@ class NllLoss(Op):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         xp = array_module(x)
+        class_targets_in_range("nll_loss", target, x.shape[1], ignore_index)
         key, valid, w_t = _target_weights(xp, target, weight, ignore_index, x.dtype)
         loss = -x[key] * w_t
         ctx.reduction, ctx.eps, ctx.shape = reduction, 0.0, x.shape
@@ -259,7 +260,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         out = CrossEntropyProbs.apply(input, same_dtype(target, input), weight, reduction,
                                       float(label_smoothing))
     else:
-        check_class_target(name, input, target, ignore_index)
+        check_class_target(name, input, target)
         out = CrossEntropy.apply(input, target, weight, ignore_index, reduction,
                                  float(label_smoothing))
     return out.reshape(()) if unbatched and reduction == "none" else out
@@ -280,7 +281,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if unbatched:
         input, target = input.reshape(1, -1), target.reshape((1,) + tuple(target.shape))
     check_weight(name, weight, input)
-    check_class_target(name, input, target, ignore_index)
+    check_class_target(name, input, target)
     weight = same_dtype(weight, input)
     out = NllLoss.apply(input, target, weight, ignore_index, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
