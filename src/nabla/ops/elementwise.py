@@ -203,7 +203,7 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return grad - grad * y * y  # grad * (1 - y**2) without NumPy's slower scalar operand
 
 
 class Sigmoid(Op):
