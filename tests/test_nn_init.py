@@ -130,28 +130,50 @@ def test_fan_errors():
 
 # -- the layers' default initialization --------------------------------------------------------
 LAYER_INITS = [
-    ("linear", lambda: nn.Linear(400, 300), lambda: tnn.Linear(400, 300)),
-    ("bilinear", lambda: nn.Bilinear(40, 30, 50), lambda: tnn.Bilinear(40, 30, 50)),
+    ("linear", lambda: nn.Linear(60, 500), lambda: tnn.Linear(60, 500)),
+    ("bilinear", lambda: nn.Bilinear(40, 3, 250), lambda: tnn.Bilinear(40, 3, 250)),
     ("embedding", lambda: nn.Embedding(300, 200), lambda: tnn.Embedding(300, 200)),
     ("batchnorm", lambda: nn.BatchNorm1d(10), lambda: tnn.BatchNorm1d(10)),
     ("layernorm", lambda: nn.LayerNorm(10), lambda: tnn.LayerNorm(10)),
 ]
+# Each random tensor is compared over at least this many draws (from several layers): the stds
+# of two samples of 10,000 normal draws differ by about 1% (one standard error), so rel=0.05 is
+# five standard errors, while a bias of 100 or 300 draws misses by 5% for many seeds.
+MIN_DRAWS = 10_000
+
+
+def _pooled_state(make, lib) -> dict[str, np.ndarray]:
+    """The layer's state_dict as float64 arrays, each concatenated over enough fresh layers that
+    its smallest random tensor has MIN_DRAWS values."""
+    def state():
+        items = make().state_dict().items()
+        return {k: (v._data if lib is nabla else v.numpy()).astype(np.float64) for k, v in items}
+
+    first = state()
+    sizes = [a.size for a in first.values() if a.std() > 0]
+    builds = math.ceil(MIN_DRAWS / min(sizes)) if sizes else 1
+    states = [first] + [state() for _ in range(builds - 1)]
+    return {k: np.concatenate([s[k].reshape(-1) for s in states]) for k in first}
 
 
 @pytest.mark.parametrize("case", LAYER_INITS, ids=[c[0] for c in LAYER_INITS])
 def test_layer_default_init_matches_torch(case):
     _, nf, tf = case
-    n, t = nf(), tf()
-    for (name, a), (_, b) in zip(n.state_dict().items(), t.state_dict().items(), strict=True):
-        a, b = a._data.astype(np.float64), b.double().numpy()
-        assert a.shape == b.shape and a.dtype.kind == b.dtype.kind, name
+    kinds = [(k, v._data.dtype.kind) for k, v in nf().state_dict().items()]
+    assert kinds == [(k, v.numpy().dtype.kind) for k, v in tf().state_dict().items()]
+    n, t = _pooled_state(nf, nabla), _pooled_state(tf, torch)
+    for name, a in n.items():
+        b = t[name]
+        assert a.shape == b.shape, name
         if b.std() == 0:
             np.testing.assert_array_equal(a, b, err_msg=name)
             continue
-        bound_a, bound_b = np.abs(a).max(), np.abs(b).max()
-        assert bound_a == pytest.approx(bound_b, rel=0.1), name
+        # The 99th percentile of |x| rather than the maximum: it pins a uniform's bound as well,
+        # and a normal's maximum swings by 10% from seed to seed.
+        q_a, q_b = np.quantile(np.abs(a), 0.99), np.quantile(np.abs(b), 0.99)
+        assert q_a == pytest.approx(q_b, rel=0.05), name
         assert a.std() == pytest.approx(b.std(), rel=0.05), name
-        assert abs(a.mean()) < 3 * b.std() / math.sqrt(b.size) + 1e-3, name
+        assert abs(a.mean()) < 5 * b.std() / math.sqrt(b.size) + 1e-3, name
 
 
 def test_layers_respect_dtype_argument():
