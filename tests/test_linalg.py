@@ -251,7 +251,9 @@ def test_svd_full_matrices_vectors_gradient_needs_reduced():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 4), (1, 1), (0, 2, 3)])
 def test_pinv(shape, dtype, rng):
-    compare(lambda m, x: m.linalg.pinv(x), [rng.standard_normal(shape)], dtype)
+    # general(): a random square matrix is sometimes nearly singular, and then float32 rounding,
+    # amplified by the condition number, moved pinv's gradient past TOL (1 draw in 20 of 2x4x4)
+    compare(lambda m, x: m.linalg.pinv(x), [general(rng, *shape)], dtype)
 
 
 def test_pinv_thresholds_and_hermitian(rng):
