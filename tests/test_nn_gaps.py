@@ -37,10 +37,12 @@ def _both(nf, tf, x, rng, *args, **kwargs):
 
 # -- dropout3d ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(3, 8, 2, 3, 2), (8, 2, 3, 2)], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("shape", [(4, 8, 2, 3, 2), (32, 2, 3, 2)], ids=["batched", "unbatched"])
 def test_dropout3d_matches_torch_on_the_same_mask(shape, dtype, rng):
     """The masks come from different generators: recover nabla's (whole channel volumes) and
-    check output and gradient against x * mask / (1 - p) computed by torch."""
+    check output and gradient against x * mask / (1 - p) computed by torch. 32 channel volumes,
+    so that some are kept and some dropped but for 1 draw in 10^7 (with 8, all were kept for 1
+    in 60)."""
     p = 0.4
     x = rng.standard_normal(shape).astype(dtype) + 5.0  # no zeros, so the mask is readable
     nx = nabla.tensor(x, requires_grad=True)
