@@ -50,5 +50,6 @@ def test_matches_torch(name, dtype, rng):
 @pytest.mark.parametrize("name", ["det", "logdet", "inverse", "pinverse", "matrix_power"])
 def test_gradcheck(name, rng):
     a = rng.normal(size=(2, 3, 3)) + 3 * np.eye(3)
+    a[np.linalg.det(a) < 0, 0] *= -1  # det > 0, logdet's domain: 1 draw in 35 had a det < 0
     x = nabla.tensor(a, requires_grad=True)
     assert gradcheck(lambda m: CALLS[name](nabla, m), [x], **GRADCHECK_TOL)
