@@ -126,6 +126,10 @@ def test_dcgan(rng):
     images = np.tanh(rng.standard_normal((8, 3, 16, 16))).astype(np.float32)
     init_stats = []  # one entry per run
     want, got = run_both(dcgan, np.float32, images=images, init_stats=init_stats)
+    # A weight whose first gradient is 0 up to float32 rounding gets Adam's first step, +-lr, by
+    # the sign of that rounding: through batch norm, a few pixels of the trained generator's
+    # images (|x| < 1) then part by ~4e-4 (1 seed in 200); the losses stay within CONV_TRAINING
+    np.testing.assert_allclose(got.pop("fake"), want.pop("fake"), rtol=2e-3, atol=2e-3)
     assert_agree(want, got, np.float32, CONV_TRAINING)
     for s in init_stats:  # weights_init ran through model.apply
         assert 0.015 < s["g_std"] < 0.025, s
