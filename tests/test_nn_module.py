@@ -61,11 +61,13 @@ def test_state_dict_keys_match_torch_for_a_nested_model():
 
 
 def test_nested_model_trains_like_torch(rng):
-    n, t = _nested(nn), _nested(tnn)
+    # float64: two batch norms over a batch of 5 amplify float32 rounding in the gradients past
+    # float32's tolerance for 1 seed in 25 (batch norm's float32 is checked in test_nn_layers)
+    n, t = _nested(nn).double(), _nested(tnn).double()
     n.load_state_dict(t.state_dict())
     n.eval()
     t.eval()
-    x = rng.standard_normal((5, 4)).astype(np.float32)
+    x = rng.standard_normal((5, 4))
     tn, tt = nabla.tensor(x), torch.tensor(x)
     assert_close(n(tn), t(tt))
     n.train()
