@@ -89,15 +89,19 @@ def twin_inputs(shapes, dtype, rng) -> tuple:
 
 def check_against_torch(nf, tf, shapes, kwargs, dtype, rng) -> None:
     """nf and tf on the same random inputs: outputs equal, and every input's gradient for one
-    random upstream gradient."""
+    random upstream gradient. PyTorch computes in float64 from the same inputs and its results
+    are rounded to ``dtype``: a convolution's bias gradient sums ~1000 terms, and where the sum
+    cancels to ~0.1, PyTorch's own float32 rounding put it past atol (1 draw in 250)."""
     nx, tx = twin_inputs(shapes, dtype, rng)
+    tx = [t.detach().double().requires_grad_() for t in tx]
     ny, ty = nf(*nx, **kwargs), tf(*tx, **kwargs)
-    assert_close(ny, ty, what="output")
+    rounded = getattr(torch, np.dtype(dtype).name)
+    assert_close(ny, ty.to(rounded), what="output")
     g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
     ny.backward(nabla.tensor(g))
-    ty.backward(torch.tensor(g))
+    ty.backward(torch.tensor(g, dtype=torch.float64))
     for i, (a, b) in enumerate(zip(nx, tx, strict=True)):
-        assert_close(a.grad, b.grad, what=f"grad of argument {i}")
+        assert_close(a.grad, b.grad.to(rounded), what=f"grad of argument {i}")
 
 
 def _seed_for(request) -> int:
