@@ -206,8 +206,8 @@ def test_polynomial_by_hand_autograd_and_function(rng):
 # RMSprop moves each coefficient by lr * g / sqrt(avg g^2), about lr = 1e-3 (up to 10 lr) whatever
 # the gradient's size, so a coefficient that ends near 0 (a and c, for some initial weights)
 # jitters by a few lr with the rounding of its last gradients, and in float32 so do RMSprop's
-# averages of them. float64 compares everything against its scale; float32 the losses and the
-# coefficients to within a few steps.
+# averages of them. float64 compares everything against its scale; float32 the losses before
+# the jitter and the coefficients to within a few steps.
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 def test_polynomial_sequential_and_rmsprop(dtype_name):
     want, got = run_both(polynomial_nn, dtype_name=dtype_name)
@@ -216,8 +216,12 @@ def test_polynomial_sequential_and_rmsprop(dtype_name):
         for key in ("result", "square_avg"):
             atol = 1e-7 * np.abs(np.asarray(want[key])).max()
             np.testing.assert_allclose(got[key], want[key], rtol=1e-7, atol=atol, err_msg=key)
-    else:
-        np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-2)
+    else:  # that jitter parts the losses in RMSprop's last steps (from step 284 of 300; by more
+        # than 1% for 1 seed in 70 of 600, up to 2.4%): they compare through RMSprop's first half
+        # (within 5e-6 there), the coefficients at the end
+        sgd_and_half_rmsprop = 150 + 75
+        np.testing.assert_allclose(got["losses"][:sgd_and_half_rmsprop],
+                                   want["losses"][:sgd_and_half_rmsprop], rtol=1e-4)
         np.testing.assert_allclose(got["result"], want["result"], rtol=1e-3, atol=5e-3)
     assert got["shape"] == want["shape"]
     assert want["losses"][-1] < want["losses"][0]
