@@ -393,13 +393,31 @@ def test_a_graph_that_saved_the_old_parameter_refuses_backward_after_step():
         loss.backward()
 
 
+def test_scratch_grows_for_a_larger_parameter_and_drops_views_of_the_smaller_array():
+    small, large = nabla.ones(2, requires_grad=True), nabla.ones(3, 4, requires_grad=True)
+    opt = optim.Adagrad([small, large], lr=0.1)  # updated parameter by parameter
+    for _ in range(2):
+        opt.zero_grad()
+        (small.sum() + large.sum()).backward()
+        opt.step()
+        bases = [v for k, v in opt._scratch.items() if len(k) == 2]
+        assert len(bases) == 1 and bases[0].shape == (3, 12)
+        assert all(np.shares_memory(a, bases[0])
+                   for k, three in opt._scratch.items() if len(k) == 3 for a in three)
+    assert {k[2] for k in opt._scratch if len(k) == 3} == {(2,), (3, 4)}
+    np.testing.assert_allclose(small.detach().numpy(), 1 - 0.1 - 0.1 / np.sqrt(2), rtol=1e-6)
+
+
 def test_scratch_memory_is_bounded_by_the_largest_parameter_and_not_pickled():
     ours, _ = _params()
     opt = optim.RMSprop(ours, momentum=0.9, centered=True, weight_decay=0.1)
     _run(opt, ours, nabla, 2)
     largest = max(p.numel() for p in ours)
-    assert 0 < len(opt._scratch) <= 3
-    assert all(buf.size == largest for buf in opt._scratch.values())
+    bases = [v for k, v in opt._scratch.items() if len(k) == 2]  # (array type, dtype) keys
+    assert len(bases) == 1 and bases[0].shape == (3, largest)  # one (3, n) array in all
+    views = [v for k, v in opt._scratch.items() if len(k) == 3]  # by shape, views of it
+    assert len(views) == len({p.shape for p in ours})
+    assert all(np.shares_memory(a, bases[0]) for three in views for a in three)
     copy_ = pickle.loads(pickle.dumps(opt))  # the optimizer itself pickles, as in torch
     assert copy_._scratch == {} and len(copy_.state) == len(ours)
     _run(copy_, copy_.param_groups[0]["params"], nabla, 2, start=2)

@@ -114,3 +114,31 @@ def test_a_group_whose_parameters_change_dtype_is_rebuilt_in_the_new_dtype():
     for a, b in zip(ours, theirs):
         assert a.dtype == nabla.float64 and opt.state[a]["exp_avg"].dtype == nabla.float64
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_replaced_parameter_arrays_rebuild_the_group_or_leave_it(name):
+    """``p.data = ...`` between steps: an array of the same shape and dtype rebuilds the flat
+    group around it; a non-contiguous one (a transposed view) sends the group parameter by
+    parameter. Either way the steps match PyTorch's."""
+    ours, theirs, rng = _pair(4)
+    kwargs = dict(lr=0.05, momentum=0.9) if name == "SGD" else dict(lr=0.05)
+    opt, ref = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    for step in range(6):
+        if step == 2:  # same shape and dtype, a new array
+            v = rng.normal(size=SHAPES[1])
+            ours[1].data, theirs[1].data = nabla.tensor(v), torch.tensor(v)
+        if step == 4:  # a non-contiguous view
+            v = rng.normal(size=SHAPES[0][::-1])
+            ours[0].data, theirs[0].data = nabla.tensor(v).t(), torch.tensor(v).t()
+            assert not ours[0]._data.flags.c_contiguous
+        for a, b in zip(ours, theirs):
+            g = rng.normal(size=a.shape)
+            a.grad, b.grad = nabla.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+        flat = opt._flat.get(id(opt.param_groups[0]))
+        assert (flat is not None) == (step < 4)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
+                                       err_msg=f"step {step}")

@@ -66,8 +66,8 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = Tensor._make(xp.zeros_like(param))
                 state["step"]._data += 1
                 square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
-                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
-                work, delta = self._buffer(param, 1), self._buffer(param, 2)
+                tmp, work, delta = self._buffers(param)
+                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
                 square_avg *= rho
                 xp.multiply(d, 1 - rho, out=work)
                 square_avg += xp.multiply(work, d, out=work)

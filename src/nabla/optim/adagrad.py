@@ -77,14 +77,14 @@ class Adagrad(Optimizer):
                 step_t = state["step"]._data
                 step_t += 1
                 step = step_t.item()
-                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
+                tmp, work, scaled = self._buffers(param)
+                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]._data
-                work = self._buffer(param, 1)
                 state_sum += xp.multiply(d, d, out=work)
                 std = xp.sqrt(state_sum, out=work)
                 std += eps
-                xp.divide(xp.multiply(d, -clr, out=self._buffer(param, 2)), std, out=work)
+                xp.divide(xp.multiply(d, -clr, out=scaled), std, out=work)
                 param += work
                 p._version[0] += 1
         return loss

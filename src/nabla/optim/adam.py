@@ -71,7 +71,6 @@ class Adam(Optimizer):
                 self._update(group, flat.param, flat.grad, *buffers, step=float(flat.steps[0]))
                 flat.scatter()
                 continue
-            self._flat.pop(id(group), None)  # counted one by one now: check them when rebuilt
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -95,8 +94,8 @@ class Adam(Optimizer):
         if group["decoupled_weight_decay"] and wd != 0:
             param *= 1 - lr * wd
             wd = 0
-        d = _decayed_grad(grad, param, wd, maximize, self._buffer(param, 0))
-        work, denom = self._buffer(param, 1), self._buffer(param, 2)
+        tmp, work, denom = self._buffers(param)
+        d = _decayed_grad(grad, param, wd, maximize, tmp)
         _lerp_(exp_avg, d, 1 - beta1, work)
         exp_avg_sq *= beta2
         xp.multiply(d, 1 - beta2, out=work)

@@ -9,9 +9,10 @@ call each). Parameters keep their arrays (memory shared with ``p.numpy()`` stays
 ``optimizer.state`` keeps PyTorch's per-parameter tensors, so ``state_dict`` is unchanged.
 
 Adam's step counters are 0-d views of one array as well, so counting a step is one call. The
-group is rebuilt when anything no longer matches (a parameter changed shape, a state tensor was
-loaded, the set of parameters changed), and groups that mix dtypes or devices, or whose
-parameters have taken different numbers of steps, are updated parameter by parameter.
+group is rebuilt when anything no longer matches (a parameter's array was replaced, a state
+tensor was loaded, the set of parameters changed), and groups that mix dtypes or devices, hold a
+non-contiguous parameter, or whose parameters have taken different numbers of steps, are updated
+parameter by parameter.
 """
 
 from itertools import accumulate
@@ -31,10 +32,14 @@ class FlatGroup:
         self.xp, self.params, self.keys = xp, list(params), keys
         ends = list(accumulate(p._data.size for p in params))
         self.bounds = list(zip([0] + ends[:-1], ends))
-        self.shapes = [p._data.shape for p in params]
         total = ends[-1]
         self.param = xp.empty(total, first.dtype)
         self.grad = xp.empty(total, first.dtype)
+        # each parameter's own array (ready() checks it is still the one), seen flat, and its
+        # slice of self.param: gather and scatter copy between them without reshaping
+        self.datas = [p._data for p in params]
+        self.flat_datas = [d.reshape(-1) for d in self.datas]  # views: contiguous (flat_group)
+        self.slices = [self.param[a:b] for a, b in self.bounds]
         self.buffers, self.state_views = {}, {}
         # True when the state did not exist yet: SGD starts its momentum buffer from the gradient
         self.fresh = all(state[p].get(keys[0]) is None for p in params) if keys else False
@@ -63,16 +68,15 @@ class FlatGroup:
                 pairs.append(("step", view))
 
     def ready(self, params: list, state: dict) -> bool:
-        """Still valid for this step: the same parameters (shapes, dtype, array type), each with
-        a gradient of its shape, and the same state tensors as when built. One pass: this runs
+        """Still valid for this step: the same parameters with the same arrays, each with a
+        gradient of its shape, and the same state tensors as when built. One pass: this runs
         at every step."""
         if len(params) != len(self.params):
             return False
-        atype, dtype = type(self.param), self.param.dtype
-        for p, mine, shape, views in zip(params, self.params, self.shapes, self.views):
-            data, g = p._data, p.grad
-            if p is not mine or type(g) is not Tensor or type(data) is not atype \
-                    or data.shape != shape or data.dtype != dtype or g._data.shape != shape:
+        for p, mine, data, views in zip(params, self.params, self.datas, self.views):
+            g = p.grad
+            if p is not mine or p._data is not data or type(g) is not Tensor \
+                    or g._data.shape != data.shape:
                 return False
             st = state[p]
             for key, view in views:
@@ -84,33 +88,34 @@ class FlatGroup:
     def gather(self) -> None:
         """Copy every parameter and every gradient into ``self.param`` / ``self.grad``."""
         xp = self.xp
-        xp.concatenate([p._data.ravel() for p in self.params], out=self.param)
+        xp.concatenate(self.flat_datas, out=self.param)
         xp.concatenate([p.grad._data.ravel() for p in self.params], out=self.grad)
 
     def scatter(self) -> None:
         """Write the updated values back into each parameter's own array; bump its version."""
-        for p, (a, b), shape in zip(self.params, self.bounds, self.shapes):
-            p._data[...] = self.param[a:b].reshape(shape)
+        for p, data, part in zip(self.params, self.flat_datas, self.slices):
+            data[...] = part
             p._version[0] += 1
 
 
 def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool = False):
     """The FlatGroup for ``group`` (built or rebuilt as needed), or None when the group cannot
-    be flattened: a parameter without gradient, mixed dtypes or array modules (or, ``counted``,
-    step counters that differ between the parameters)."""
+    be flattened: a parameter without gradient or not C-contiguous, mixed dtypes or array
+    modules (or, ``counted``, step counters that differ between the parameters)."""
     params = group["params"]
     if len(params) < 2:
         return None  # nothing to gain
     flat = cache.get(id(group))
     if flat is not None and flat.ready(params, state):
         return flat  # the common case: nothing changed since the last step
+    cache.pop(id(group), None)  # stale: rebuilt below, or the group goes parameter by parameter
     if not all(isinstance(p.grad, Tensor) for p in params):
         return None  # first: a lazy module's parameters before its first call have no data
     first = params[0]._data
     xp = array_module(first)
     for p in params:
         if p._data.dtype != first.dtype or array_module(p._data) is not xp \
-                or p.grad._data.shape != p._data.shape:
+                or p.grad._data.shape != p._data.shape or not p._data.flags.c_contiguous:
             return None
     present = {all(state[p].get(k) is not None for k in keys) for p in params}
     if len(present) > 1 or any(state[p].get(k) is not None for p in params

@@ -66,7 +66,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
-        self._scratch: dict = {}
+        self._scratch: dict = {}  # see _buffers
         self._flat: dict = {}  # id(group) -> FlatGroup (see flat.py)
         self._validate(defaults)
         for group in _param_groups(type(self).__name__, params):
@@ -193,19 +193,25 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _buffer(self, like: ndarray, slot: int) -> ndarray:
-        """A scratch array shaped like ``like``, reused across steps (never part of ``state``).
+    def _buffers(self, like: ndarray) -> tuple:
+        """Three scratch arrays shaped like ``like``, reused across steps (never part of ``state``).
 
-        One flat array per (dtype, slot), as large as the largest parameter, viewed in the
-        needed shape: the update makes no temporaries, and the memory kept is a few copies of
-        the largest parameter, not of the whole model.
+        Views of one (3, n) array per array type and dtype, n the size of the largest parameter
+        seen: the update makes no temporaries, and the memory kept is three copies of the largest
+        parameter, not of the whole model. The views are kept by shape, so a step's lookup is one
+        dict access.
         """
-        xp = array_module(like)
-        key = (like.dtype.str, slot, xp.__name__)
-        flat = self._scratch.get(key)
-        if flat is None or flat.size < like.size:
-            flat = self._scratch[key] = xp.empty(like.size, dtype=like.dtype)
-        return flat[:like.size].reshape(like.shape)
+        key = (type(like), like.dtype, like.shape)
+        views = self._scratch.get(key)
+        if views is None:
+            base = self._scratch.get(key[:2])
+            if base is None or base.shape[1] < like.size:
+                base = array_module(like).empty((3, like.size), dtype=like.dtype)
+                for old in [k for k in self._scratch if k[:2] == key[:2]]:
+                    del self._scratch[old]  # views of the smaller array would keep it alive
+                self._scratch[key[:2]] = base
+            views = self._scratch[key] = tuple(row[:like.size].reshape(like.shape) for row in base)
+        return views
 
     # -- serialization -----------------------------------------------------------------------------
     def state_dict(self) -> dict:

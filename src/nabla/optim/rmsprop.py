@@ -80,8 +80,8 @@ class RMSprop(Optimizer):
                     self._init_state(state, group, param)
                 state["step"]._data += 1
                 square_avg = state["square_avg"]._data
-                d = _decayed_grad(p.grad._data, param, wd, maximize, self._buffer(param, 0))
-                work, avg = self._buffer(param, 1), self._buffer(param, 2)
+                tmp, work, avg = self._buffers(param)
+                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
                 square_avg *= alpha
                 xp.multiply(d, 1 - alpha, out=work)
                 square_avg += xp.multiply(work, d, out=work)

@@ -88,9 +88,8 @@ class SGD(Optimizer):
         ``first``: the momentum buffer starts as the gradient itself, as in PyTorch."""
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         xp = array_module(param)
-        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"],
-                          self._buffer(param, 0))
-        work = self._buffer(param, 1)
+        tmp, work, _ = self._buffers(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"], tmp)
         if buf is not None:
             if first:
                 buf[...] = d
