@@ -311,9 +311,13 @@ def test_binary_broadcasting_property(shapes, name, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_relu_of_a_negative_is_positive_zero_as_in_torch(dtype):
-    x = np.array([-3.0, -1e-30, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype)
+@pytest.mark.parametrize("copies", [1, 300])  # 300: 2100 values, against shared zeros
+def test_relu_of_a_negative_is_positive_zero_as_in_torch(dtype, copies):
+    x = np.tile(np.array([-3.0, -1e-30, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype), copies)
+    x = x.reshape(copies, 7).T  # non-contiguous
     got = nabla.relu(nabla.tensor(x))._data
     want = torch.relu(torch.from_numpy(x)).numpy()
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    got[...] = 5.0  # the result is the caller's own array, not the shared zeros
+    assert not nabla.relu(nabla.tensor(-np.ones_like(x)))._data.any()

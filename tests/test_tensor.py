@@ -555,3 +555,15 @@ def test_the_float_warning_filter_keeps_deliberate_warnings_and_anomaly_reports(
                 nabla.log(x).sum().backward()
     assert [w.category for w in caught] == [RuntimeWarning]
     assert "degrees of freedom" in str(caught[0].message)
+
+
+def test_zeros_operand_is_a_read_only_view_of_one_array_per_dtype():
+    from nabla.backend import zeros_operand
+
+    big = zeros_operand(np.ones((50, 41), np.float32))
+    small = zeros_operand(np.ones((3, 4), np.float32))
+    assert big.shape == (50, 41) and small.shape == (3, 4) and big.dtype == np.float32
+    assert not big.any() and np.shares_memory(big, small)  # one array, grown to the largest
+    with pytest.raises(ValueError, match="read-only"):
+        small[0, 0] = 1.0
+    assert zeros_operand(np.ones(5, np.int64)).dtype == np.int64
