@@ -102,16 +102,17 @@ class Adam(Optimizer):
         exp_avg_sq += xp.multiply(work, d, out=work)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        step_size = lr / bias_correction1
         if max_exp_avg_sq is not None:
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             xp.sqrt(max_exp_avg_sq, out=denom)
         else:
             xp.sqrt(exp_avg_sq, out=denom)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        xp.multiply(exp_avg, -step_size, out=work)
-        param += xp.divide(work, denom, out=work)
+        # lr m̂ / (√v̂ + ε) = (lr c / (1 - β1^t)) m / (√v + ε c) with c = √(1 - β2^t): one pass
+        # over the parameters fewer than dividing √v by c
+        denom += eps * bias_correction2_sqrt
+        xp.divide(exp_avg, denom, out=work)
+        work *= -lr * bias_correction2_sqrt / bias_correction1
+        param += work
 
 
 class AdamW(Adam):
