@@ -190,6 +190,20 @@ def test_cli_trains_and_writes_outputs(tmp_path, capsys):
     assert "digits" in capsys.readouterr().out
 
 
+def test_cli_threads_sets_nablas_threads_and_refuses_zero(tmp_path, capsys, monkeypatch):
+    import nabla
+    from nabla.cli import main
+
+    seen = []
+    monkeypatch.setattr(nabla, "set_num_threads", seen.append)  # the process keeps its own
+    code = main(["train", "--dataset", "digits", "--hidden", "8", "--epochs", "1", "--threads",
+                 "1", "--out", str(tmp_path / "run"), "--no-progress"])
+    assert code == 0 and seen == [1]
+    assert main(["train", "--threads", "0"]) == 2
+    assert "argument --threads: must be >= 1, got 0" in capsys.readouterr().err
+    assert seen == [1]
+
+
 def test_cli_resume_continues_an_adam_run(tmp_path, capsys):
     """Adam keeps a 0-d step count per parameter: it must survive the checkpoint as 0-d."""
     from nabla.cli import main

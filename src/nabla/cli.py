@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true",
                        help="continue from OUT/checkpoint.pt if it exists")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--threads", type=int, default=None,
+                       help="CPU threads for BLAS and the convolutions (nabla.set_num_threads; "
+                            "default: all cores); 1 is fastest where other processes keep the "
+                            "cores busy")
     sub.add_parser("datasets", help="list the built-in data sets")
     sub.add_parser("info", help="versions, BLAS library, CPU features and speed advice")
     return parser
@@ -92,10 +96,16 @@ def main(argv=None) -> int:
         from nabla.utils.collect_env import main as info
 
         return info()
-    if args.command == "train" and args.model in EXAMPLE_MODELS:
-        return _train_example(args)
     if args.command == "train":
-        return _train(args)
+        if args.threads is not None:
+            if args.threads < 1:
+                print(f"nabla train: error: argument --threads: must be >= 1, got "
+                      f"{args.threads}", file=sys.stderr)
+                return 2
+            import nabla
+
+            nabla.set_num_threads(args.threads)
+        return _train_example(args) if args.model in EXAMPLE_MODELS else _train(args)
     parser.print_help()
     return 0
 
