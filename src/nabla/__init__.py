@@ -88,6 +88,8 @@ def numel(input: Tensor) -> int:
 # transforms: torchvision-style data augmentation.
 from nabla import diagnostics, distributions, jit, linalg, nn, onnx, optim, transforms, utils  # noqa: E402,I001
 from nabla.diagnostics.summary import summary  # noqa: E402
+from nabla import amp  # noqa: E402  (loss scaling; autocast runs in full precision)
+from nabla.amp import GradScaler, autocast, is_autocast_enabled  # noqa: E402
 from nabla.jit import compile  # noqa: E402  (torch.compile: a no-op here, see jit.py)
 
 # torch's top-level names of matrix functions (the functions live in nabla.linalg)

@@ -1,8 +1,12 @@
 """``torch.cuda``'s questions, answered for nabla: no GPU backend yet, so the usual porting
 line ``device = nabla.device("cuda" if nabla.cuda.is_available() else "cpu")`` picks the CPU,
-and seeding helpers that also seed the GPU run unchanged."""
+and seeding helpers that also seed the GPU run unchanged. ``nabla.cuda.amp`` holds PyTorch's
+deprecated ``torch.cuda.amp`` spellings."""
 
-__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize"]
+from nabla.cuda import amp
+
+__all__ = ["amp", "is_available", "device_count", "manual_seed", "manual_seed_all",
+           "synchronize"]
 
 
 def is_available() -> bool:
