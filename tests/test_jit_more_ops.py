@@ -299,8 +299,11 @@ _RANDOM = [
     ("feature_alpha_dropout", lambda x: F.feature_alpha_dropout(x, 0.5, training=True)),
     ("rrelu", lambda x: F.rrelu(x, 0.1, 0.4, training=True)),
     ("fractional_max_pool2d", lambda x: F.fractional_max_pool2d(x, 2, output_size=(4, 3))),
+    # Five windows along W: with three, only the middle one moves (2 or 3, one draw in two the
+    # same) and a replay's output could equal the last one's by chance (1 seed in ~70); D and H
+    # (3 -> 2, kernel 1) are fixed by the sizes.
     ("fractional_max_pool3d", lambda x: F.fractional_max_pool3d(
-        x.reshape(2, 3, 3, 3, 7), (1, 1, 2), output_size=(2, 2, 3), return_indices=True)),
+        x.reshape(2, 3, 3, 3, 7), (1, 1, 2), output_size=(2, 2, 5), return_indices=True)),
 ]
 
 
