@@ -163,6 +163,13 @@ from nabla.tensor_queries import (  # noqa: E402
     layout,
     strided,
 )
+from nabla.memory_layout import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from nabla.nn.functional.distance import cdist  # noqa: E402  (torch.cdist)
 
 # torch's top-level names of nn.functional ops (torch.conv2d, torch.layer_norm, torch.selu_, ...):

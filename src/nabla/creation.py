@@ -6,6 +6,8 @@ import numpy
 
 from nabla import dtype as _dt
 from nabla import ops as _ops
+from nabla.memory_layout import check_placement, empty_in_format
+from nabla.memory_layout import preserve_format as _preserve
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
@@ -48,14 +50,17 @@ def _infer(data, dtype):
     return arr
 
 
-def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, device=None,
+           pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (list, number, array or tensor)."""
+    check_placement("tensor", device, None, pin_memory)
     arr = _infer(data, dtype)
     return Tensor(arr.copy(), requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with an array of the same dtype."""
+    check_placement("as_tensor", device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == _dt.to_dtype(dtype)):
         return data
     return Tensor(_infer(data, dtype))
@@ -128,42 +133,76 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+# The factories take PyTorch's placement keywords: device (the CPU), layout (nabla.strided),
+# pin_memory (False) and, for empty and the *_like functions, memory_format (memory_layout.py).
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False) -> Tensor:
+    check_placement("zeros", device, layout, pin_memory)
     return Tensor(numpy.zeros(_size(size, "zeros"), _float(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
+    check_placement("ones", device, layout, pin_memory)
     return Tensor(numpy.ones(_size(size, "ones"), _float(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return Tensor(numpy.empty(_size(size, "empty"), _float(dtype)), requires_grad)
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None) -> Tensor:
+    check_placement("empty", device, layout, pin_memory)
+    shape = _size(size, "empty")
+    return Tensor(empty_in_format(numpy, shape, _float(dtype), memory_format, "empty"),
+                  requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+def full(size, fill_value, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
+    check_placement("full", device, layout, pin_memory)
     if dtype is None:
         dtype = _infer(fill_value, None).dtype
     return Tensor(numpy.full(tuple(size), fill_value, _dt.to_dtype(dtype)), requires_grad)
 
 
-def zeros_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return zeros(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def _like(name: str, input, dtype, layout, device, memory_format):
+    """An uninitialised array shaped as ``input``, in ``dtype`` (default: input's), laid out as
+    ``memory_format`` (default: as input, PyTorch's preserve_format)."""
+    check_placement(name, device, layout)
+    fmt = _preserve if memory_format is None else memory_format
+    return empty_in_format(numpy, tuple(input.shape), _dt.to_dtype(dtype or input.dtype), fmt,
+                           name, like=input._data if isinstance(input, Tensor) else None)
 
 
-def ones_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return ones(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def zeros_like(input, dtype=None, requires_grad=False, *, layout=None, device=None,
+               memory_format=None) -> Tensor:
+    out = _like("zeros_like", input, dtype, layout, device, memory_format)
+    out[...] = 0
+    return Tensor(out, requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return empty(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def ones_like(input, dtype=None, requires_grad=False, *, layout=None, device=None,
+              memory_format=None) -> Tensor:
+    out = _like("ones_like", input, dtype, layout, device, memory_format)
+    out[...] = 1
+    return Tensor(out, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def empty_like(input, dtype=None, requires_grad=False, *, layout=None, device=None,
+               memory_format=None) -> Tensor:
+    return Tensor(_like("empty_like", input, dtype, layout, device, memory_format),
+                  requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+def full_like(input, fill_value, dtype=None, requires_grad=False, *, layout=None, device=None,
+              memory_format=None) -> Tensor:
+    out = _like("full_like", input, dtype, layout, device, memory_format)
+    out[...] = fill_value
+    return Tensor(out, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None, *,
+           layout=None, pin_memory=False) -> Tensor:
     """Values from ``start`` (default 0) up to, not including, ``end``."""
+    check_placement("arange", device, layout, pin_memory)
     if end is None:
         start, end = 0, start
     if step == 0 or (end - start) * step < 0:
@@ -176,16 +215,22 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return Tensor(arr.astype(_dt.to_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=None) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=None, *,
+             layout=None, pin_memory=False) -> Tensor:
+    check_placement("linspace", device, layout, pin_memory)
     return Tensor(numpy.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, device=None) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, device=None, *,
+        layout=None, pin_memory=False) -> Tensor:
+    check_placement("eye", device, layout, pin_memory)
     return Tensor(numpy.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None, layout=None,
+         pin_memory=False) -> Tensor:
     """Uniform samples on [0, 1)."""
+    check_placement("rand", device, layout, pin_memory)
     dt = _float(dtype)
     if dt.kind != "f":
         raise RuntimeError(f"rand: uniform samples on [0, 1) need a floating dtype, got {dt}; "
@@ -195,14 +240,18 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) ->
     return Tensor(numpy.minimum(arr, numpy.nextafter(dt.type(1), dt.type(0))), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None, layout=None,
+          pin_memory=False) -> Tensor:
     """Standard normal samples."""
+    check_placement("randn", device, layout, pin_memory)
     arr = numpy_generator(generator).standard_normal(_size(size, "randn"))
     return Tensor(arr.astype(_float(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None, *, layout=None,
+            requires_grad=False, pin_memory=False) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` as in PyTorch when high is omitted)."""
+    check_placement("randint", device, layout, pin_memory)
     if isinstance(high, (tuple, list)):  # randint(high, size): PyTorch's positional short form
         low, high, size = 0, low, high
     elif high is None:
@@ -211,25 +260,43 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
         raise ValueError(f"randint: the range [low, high) = [{low}, {high}) is empty; "
                          "high must be greater than low")
     arr = numpy_generator(generator).integers(low, high, tuple(size))
-    return Tensor(numpy.asarray(arr, dtype=_dt.to_dtype(dtype or _dt.int64)))
+    return Tensor(numpy.asarray(arr, dtype=_dt.to_dtype(dtype or _dt.int64)), requires_grad)
 
 
-def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, device=None, *, layout=None,
+             requires_grad=False, pin_memory=False) -> Tensor:
     """A random permutation of 0..n-1."""
+    check_placement("randperm", device, layout, pin_memory)
     arr = numpy_generator(generator).permutation(n)
-    return Tensor(arr.astype(_dt.to_dtype(dtype or _dt.int64)))
+    return Tensor(arr.astype(_dt.to_dtype(dtype or _dt.int64)), requires_grad)
 
 
-def rand_like(input, dtype=None) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype)
+def _laid_like(name: str, values: Tensor, input, layout, device, memory_format) -> Tensor:
+    """``values`` (row-major) laid out as ``_like`` lays out a copy of ``input``."""
+    out = _like(name, input, values.dtype, layout, device, memory_format)
+    if out.flags.c_contiguous:
+        return values
+    out[...] = values._data
+    return Tensor(out, values.requires_grad)
 
 
-def randn_like(input, dtype=None) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype)
+def rand_like(input, dtype=None, *, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    values = rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return _laid_like("rand_like", values, input, layout, device, memory_format)
 
 
-def randint_like(input, low, high=None, dtype=None) -> Tensor:
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
+def randn_like(input, dtype=None, *, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    values = randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return _laid_like("randn_like", values, input, layout, device, memory_format)
+
+
+def randint_like(input, low, high=None, dtype=None, *, layout=None, device=None,
+                 requires_grad=False, memory_format=None) -> Tensor:
+    values = randint(low, high, input.shape, dtype=dtype or input.dtype,
+                     requires_grad=requires_grad)
+    return _laid_like("randint_like", values, input, layout, device, memory_format)
 
 
 def normal(mean, std, size, generator=None, dtype=None) -> Tensor:

@@ -10,6 +10,7 @@ tensor's own state: its array, its autograd fields, conversion and the Python op
 import weakref
 
 from nabla import dtype as _dt
+from nabla import memory_layout as _memory_layout
 from nabla import printing as _printing
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import as_array, device_of, ndarray
@@ -206,12 +207,24 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, ConversionMethod
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return self._data.flags.c_contiguous
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements lie row-major in memory without gaps (or in the order of
+        ``memory_format``: ``nabla.channels_last`` ...; see memory_layout.py)."""
+        if memory_format is None:
+            return self._data.flags.c_contiguous
+        return _memory_layout.is_in_format(self._data, memory_format)
 
-    def contiguous(self) -> "Tensor":
-        """This tensor if its memory is row-major already, else a row-major copy (as clone())."""
-        return self if self._data.flags.c_contiguous else _ops.clone(self)
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """This tensor if its memory is row-major already (or laid out as ``memory_format``),
+        else such a copy (as clone())."""
+        if memory_format is None or memory_format is _memory_layout.contiguous_format:
+            return self if self._data.flags.c_contiguous else _ops.clone(self)
+        if memory_format is _memory_layout.preserve_format:
+            raise RuntimeError("contiguous: preserve_format is not a layout to copy into; use "
+                               "contiguous_format, channels_last or channels_last_3d")
+        if _memory_layout.is_in_format(self._data, memory_format):
+            return self
+        return _ops.clone(self, memory_format=memory_format)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -234,8 +247,8 @@ class Tensor(InPlaceMethods, TensorMethods, ShapeTensorMethods, ConversionMethod
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
 
-    def clone(self) -> "Tensor":
-        return _ops.clone(self)
+    def clone(self, *, memory_format=None) -> "Tensor":
+        return _ops.clone(self, memory_format=memory_format)
 
     # -- Python operators ------------------------------------------------------------------------
     def __add__(self, other):

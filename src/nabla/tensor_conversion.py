@@ -7,6 +7,7 @@ rule are ``to_dtype`` in ops/casts.py."""
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla import dtype as _dt
 from nabla.autograd.grad_mode import _trace
+from nabla.memory_layout import check_placement, preserve_format
 
 
 class ConversionMethods:
@@ -52,19 +53,30 @@ class ConversionMethods:
         return int(self._data)
 
     # -- to other dtypes ---------------------------------------------------------------------------
-    def to(self, *args, dtype=None, **kwargs) -> "nabla.Tensor":
-        """Cast to a dtype (differentiable). Device strings are accepted: 'cpu' only for now."""
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+           memory_format=None) -> "nabla.Tensor":
+        """Cast to a dtype (differentiable); ``device`` (or a device string) must be the CPU.
+        This tensor itself when nothing changes, unless ``copy``; ``memory_format`` lays the
+        result out as ``contiguous`` does (see memory_layout.py)."""
+        flags = [a for a in args if isinstance(a, bool)]  # to(dtype, non_blocking, copy)
+        copy = flags[1] if len(flags) > 1 else copy
         for a in args:
             if isinstance(a, nabla.Tensor):
                 dtype = a.dtype
             elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
                 if a != "cpu" and self.device != a.split(":")[0]:
                     raise RuntimeError(f"to: device {a!r} is not available; nabla runs on 'cpu'")
-            elif a is not None:
+            elif a is not None and not isinstance(a, bool):
                 dtype = a
-        if dtype is None or _dt.to_dtype(dtype) == self._data.dtype:
-            return self
-        return nabla.ops.to_dtype(self, _dt.to_dtype(dtype))
+        check_placement("to", device)
+        out = self
+        if dtype is not None and _dt.to_dtype(dtype) != self._data.dtype:
+            out = nabla.ops.to_dtype(self, _dt.to_dtype(dtype))
+        if memory_format is not None and memory_format is not preserve_format:
+            out = out.contiguous(memory_format=memory_format)
+        if copy and out is self:
+            out = nabla.ops.clone(self, memory_format=preserve_format)
+        return out
 
     def cpu(self) -> "nabla.Tensor":
         return self

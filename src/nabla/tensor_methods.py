@@ -318,17 +318,18 @@ class TensorMethods:
         return nabla.ops.isfinite(self)
 
     # new tensors like this one
-    def new_zeros(self, *size, dtype=None):
-        return nabla.zeros(*size, dtype=dtype or self.dtype)
+    # new tensors of this one's dtype (PyTorch's keywords: see creation.py's factories)
+    def new_zeros(self, *size, dtype=None, **placement):
+        return nabla.zeros(*size, dtype=dtype or self.dtype, **placement)
 
-    def new_ones(self, *size, dtype=None):
-        return nabla.ones(*size, dtype=dtype or self.dtype)
+    def new_ones(self, *size, dtype=None, **placement):
+        return nabla.ones(*size, dtype=dtype or self.dtype, **placement)
 
-    def new_full(self, size, fill_value, dtype=None):
-        return nabla.full(size, fill_value, dtype=dtype or self.dtype)
+    def new_full(self, size, fill_value, dtype=None, **placement):
+        return nabla.full(size, fill_value, dtype=dtype or self.dtype, **placement)
 
-    def new_empty(self, *size, dtype=None):
-        return nabla.empty(*size, dtype=dtype or self.dtype)
+    def new_empty(self, *size, dtype=None, **placement):
+        return nabla.empty(*size, dtype=dtype or self.dtype, **placement)
 
-    def new_tensor(self, data, dtype=None):
-        return nabla.tensor(data, dtype=dtype or self.dtype)
+    def new_tensor(self, data, dtype=None, **placement):
+        return nabla.tensor(data, dtype=dtype or self.dtype, **placement)

@@ -4,23 +4,24 @@ operators such as ``2 / x``). Each node's forward (on arrays) and its gradient r
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.memory_layout import copy_in_format
 from nabla.tensor import Tensor
 
 __all__ = ["clone", "to_dtype", "as_tensor_like"]
 
 
 class Clone(Op):
-    """y = a copy of x;  dy/dx = grad."""
+    """y = a copy of x (laid out as ``memory_format``; None: row-major);  dy/dx = grad."""
 
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, memory_format):
+        return x.copy() if memory_format is None else copy_in_format(x, memory_format, "clone")
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 class ToDtype(Op):
@@ -38,8 +39,11 @@ class ToDtype(Op):
         return to_dtype(grad, ctx.in_dtype), None
 
 
-def clone(input) -> Tensor:
-    return Clone.apply(input)
+def clone(input, *, memory_format=None) -> Tensor:
+    """A copy of ``input`` in the graph. nabla copies row-major unless ``memory_format`` says
+    otherwise (PyTorch's default, preserve_format, keeps a dense input's strides: pass
+    ``nabla.preserve_format`` for that)."""
+    return Clone.apply(input, memory_format)
 
 
 def to_dtype(input, dtype) -> Tensor:

@@ -2,10 +2,12 @@
 
 Parameters and buffers are cast in place (the objects stay, so an optimizer built before the
 cast keeps working); an uninitialized parameter of a lazy module only records the dtype it will
-be created with, as in PyTorch.
+be created with, as in PyTorch. ``to(memory_format=nabla.channels_last)`` lays out the 4-D
+floating parameters and buffers (conv weights) that way, in place too.
 """
 
 from nabla.dtype import to_dtype
+from nabla.memory_layout import channels_last_3d, copy_in_format, is_in_format, preserve_format
 from nabla.nn.parameter import is_lazy
 from nabla.tensor import Tensor
 
@@ -29,8 +31,9 @@ class DtypeMixin:
                     t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
 
-    def to(self, *args, dtype=None, device=None, **kwargs):
-        """``to(dtype)``, ``to('cpu')`` or ``to(tensor)``: cast floating state in place."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
+        """``to(dtype)``, ``to('cpu')`` or ``to(tensor)``: cast floating state in place (and lay
+        it out as ``memory_format``)."""
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
@@ -45,7 +48,20 @@ class DtypeMixin:
             if dtype.kind != "f":
                 raise TypeError(f"nn.Module.to only accepts floating dtypes, but got {dtype}")
             self._cast(dtype)
+        if memory_format is not None and memory_format is not preserve_format:
+            self._lay_out(memory_format)
         return self
+
+    def _lay_out(self, memory_format) -> None:
+        """Lay out the floating parameters and buffers of the format's rank (4-D, or 5-D for
+        channels_last_3d) as ``memory_format``, in place; the others stay as they are."""
+        rank = 5 if memory_format is channels_last_3d else 4
+        for mod in self.modules():
+            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
+                if t is None or is_lazy(t) or t.dtype.kind != "f" or t.ndim != rank \
+                        or is_in_format(t._data, memory_format, "Module.to"):
+                    continue
+                t._data = copy_in_format(t._data, memory_format, "Module.to")
 
     def float(self):
         return self._cast(to_dtype("float32"))
