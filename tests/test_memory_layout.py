@@ -167,3 +167,22 @@ def test_module_to_channels_last_lays_out_conv_weights_and_computes_the_same():
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-10)
     n_model.to(memory_format=nabla.contiguous_format)
     assert n_model[0].weight.is_contiguous()
+
+
+def test_pin_memory_raises_as_torch_without_an_accelerator():
+    x = nabla.ones(2)
+    assert not x.is_pinned()
+    with pytest.raises(RuntimeError, match="pinned memory is for copies to a GPU"):
+        x.pin_memory()
+    with pytest.raises(RuntimeError):  # the oracle, on the same machine
+        torch.ones(2).pin_memory()
+
+
+@pytest.mark.parametrize("name", ["detach", "conj", "conj_physical", "resolve_conj",
+                                  "resolve_neg", "adjoint"])
+def test_torchs_functions_of_tensor_methods(name):
+    n, t = _pair((2, 3, 4))
+    got, want = getattr(nabla, name)(n), getattr(torch, name)(t)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert got.stride() == want.stride() and got.requires_grad == want.requires_grad
+    assert nabla.short is nabla.int16 and nabla.ones(1, dtype=nabla.short).dtype == nabla.int16

@@ -58,6 +58,7 @@ from nabla.dtype import (
     promote_types,
     result_type,
     set_default_dtype,
+    short,
     uint8,
 )
 from nabla.ops import *  # noqa: F403  (the functional API: nabla.exp, nabla.matmul, ...)

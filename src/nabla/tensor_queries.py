@@ -124,6 +124,13 @@ class QueryTensorMethods:
     def is_pinned(self, device=None) -> bool:
         return False
 
+    def pin_memory(self, device=None):
+        """Pinned memory speeds up copies to a GPU; nabla runs on the CPU, so this raises, as
+        PyTorch's does on a machine without an accelerator."""
+        raise RuntimeError("pin_memory: pinned memory is for copies to a GPU, and nabla runs on "
+                           "the CPU (PyTorch raises here too without an accelerator); drop the "
+                           "call, or guard it with nabla.cuda.is_available()")
+
     def is_shared(self) -> bool:
         """Whether ``share_memory_()`` moved this tensor's memory to a shared mapping."""
         owner = self._data.base

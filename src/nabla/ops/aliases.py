@@ -23,7 +23,8 @@ __all__ = ["absolute", "arccos", "arcsin", "arctan", "arctan2", "arcsinh", "arcc
            "divide", "multiply", "subtract", "negative", "true_divide", "greater", "greater_equal",
            "less", "less_equal", "not_equal", "positive", "sgn", "fix", "clamp_min", "clamp_max",
            "deg2rad", "rad2deg", "fmax", "fmin", "copysign", "heaviside", "signbit", "sinc",
-           "float_power", "logaddexp2"]
+           "float_power", "logaddexp2", "detach", "conj", "conj_physical", "resolve_conj",
+           "resolve_neg", "adjoint"]
 
 
 # -- other names ----------------------------------------------------------------------------------
@@ -325,3 +326,30 @@ def _heaviside(a, v):
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0); bool, no gradient."""
     return _plain(array_module(input._data).signbit, input)
+
+
+# -- torch's functions of Tensor methods -------------------------------------------------------
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def conj(input: Tensor) -> Tensor:
+    """The input itself: nabla's tensors are real (PyTorch returns a real input too)."""
+    return input.conj()
+
+
+def conj_physical(input: Tensor) -> Tensor:
+    return input.conj_physical()
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    return input.resolve_conj()
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    return input.resolve_neg()
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions (a view, as PyTorch)."""
+    return input.adjoint()
