@@ -311,6 +311,20 @@ def test_binary_broadcasting_property(shapes, name, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
+    """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the
+    limit, subnormal results on the way, 1 above; NaN stays NaN."""
+    x = np.concatenate([np.linspace(-800, 800, 4001), np.linspace(-110, -80, 301),
+                        [-np.inf, np.inf, np.nan, 0.0, -0.0]]).astype(dtype)
+    for name in ("sigmoid", "silu"):
+        fn = getattr(nabla.nn.functional, name)
+        got = fn(nabla.tensor(x))._data
+        want = getattr(torch.nn.functional, name)(torch.from_numpy(x)).numpy()
+        np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("copies", [1, 300])  # 300: 2100 values, against shared zeros
 def test_relu_of_a_negative_is_positive_zero_as_in_torch(dtype, copies):
     x = np.tile(np.array([-3.0, -1e-30, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype), copies)

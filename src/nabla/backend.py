@@ -12,6 +12,7 @@ log") raised inside nabla's ops (``quiet_float_warnings``): like PyTorch, log(0)
 a word; ``nabla.autograd.detect_anomaly()`` is the tool that finds where a NaN or Inf came from.
 """
 
+import contextlib
 import ctypes
 import os
 import sys
@@ -30,6 +31,12 @@ def array_module(array):
     if cupy is not None and isinstance(array, cupy.ndarray):
         return cupy
     return numpy
+
+
+def quiet(xp, **which):
+    """Silence NumPy's floating-point warnings where PyTorch is silent (CuPy never warns)."""
+    errstate = getattr(xp, "errstate", None)
+    return contextlib.nullcontext() if errstate is None else errstate(**which)
 
 
 _ZEROS: dict = {}  # (array type, dtype) -> flat zeros, see zeros_operand

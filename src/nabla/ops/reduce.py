@@ -7,7 +7,6 @@ an int or a tuple, negatives count from the end, and a 0-d tensor accepts dim 0 
 """
 
 import builtins
-import contextlib
 import math
 import operator
 import warnings
@@ -17,6 +16,7 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import _trace
 from nabla.backend import array_module
+from nabla.backend import quiet as _quiet  # noqa: F401  (the ops import it from here)
 from nabla.ops.elementwise import where
 from nabla.ops.shape import broadcast_to, reshape
 from nabla.tensor import Tensor
@@ -77,12 +77,6 @@ def _raw(value):
     """The array of a Tensor (backward rules here run on Tensors or, in the engine's fast mode,
     on raw arrays: constants such as masks are built from the arrays either way)."""
     return value._data if isinstance(value, Tensor) else value
-
-
-def _quiet(xp, **which):
-    """Silence NumPy's floating-point warnings where PyTorch is silent (CuPy never warns)."""
-    errstate = getattr(xp, "errstate", None)
-    return contextlib.nullcontext() if errstate is None else errstate(**which)
 
 
 def _safe_div(num: Tensor, den: Tensor) -> Tensor:

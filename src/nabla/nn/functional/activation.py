@@ -9,7 +9,7 @@ from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module
 from nabla.ops._erf import erf as _erf_array
-from nabla.ops.elementwise import Relu, exp, sigmoid, tanh, where
+from nabla.ops.elementwise import Relu, exp, sigmoid, sigmoid_array, tanh, where
 from nabla.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -106,13 +106,13 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * _sigmoid_array(x)
+        return x * sigmoid_array(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if not is_grad_enabled():  # plain backward: the same rule on arrays, in place
-            s = _sigmoid_array(x._data)
+            s = sigmoid_array(x._data)
             d = 1 - s
             d *= x._data
             d += 1
@@ -121,14 +121,6 @@ class Silu(Op):
             return Tensor._make(d)
         s = sigmoid(x)
         return grad * s * (x * (1 - s) + 1)
-
-
-def _sigmoid_array(x):
-    """sigmoid on an array: exp of a non-positive number only, so no overflow."""
-    xp = array_module(x)
-    e = xp.exp(-xp.abs(x))
-    d = e + 1
-    return xp.where(x >= 0, 1 / d, e / d)
 
 
 def _gelu_grad_array(g, x, approximate: str):
