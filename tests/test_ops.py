@@ -311,6 +311,24 @@ def test_binary_broadcasting_property(shapes, name, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.0, 0.0, -0.5, 3.0])
+def test_leaky_relu_matches_torch_exactly_for_every_slope(dtype, slope):
+    """max(x, s x) for 0 < s <= 1, where() otherwise: the same values, zeros' signs, inf and
+    NaN as PyTorch, and the same gradient."""
+    special = np.array([-3.0, -1e-30, -0.0, 0.0, 2.0, np.nan, np.inf, -np.inf])
+    x = np.concatenate([special, np.random.default_rng(0).normal(size=2000)]).astype(dtype)
+    g = np.random.default_rng(1).normal(size=x.shape).astype(dtype)
+    n, t = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, want = nabla.nn.functional.leaky_relu(n, slope), torch.nn.functional.leaky_relu(t, slope)
+    y, y_torch = got.detach().numpy(), want.detach().numpy()
+    np.testing.assert_array_equal(y, y_torch)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(y_torch))
+    got.backward(nabla.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_array_equal(n.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
     """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the
     limit, subnormal results on the way, 1 above; NaN stays NaN."""

@@ -24,17 +24,23 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 class LeakyRelu(Op):
     """y = x if x > 0 else slope * x;  dy/dx = grad where x > 0, else slope * grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, slope):
-        mask = x > 0
-        ctx.save_for_backward(mask)
-        ctx.slope = slope
-        return array_module(x).where(mask, x, x * x.dtype.type(slope))
+        xp = array_module(x)
+        s = x.dtype.type(slope)
+        positive = (x > 0).astype(x.dtype)
+        if 0 < slope <= 1:  # y = max(x, s x), dy/dx = max(1 or 0, s): exact, and much faster
+            ctx.save_for_backward(xp.maximum(positive, s))  # than NumPy's where on a random mask
+            return xp.maximum(x, x * s)
+        ctx.save_for_backward(xp.where(positive, x.dtype.type(1), s))  # dy/dx: 1 or slope
+        return xp.where(positive, x, x * s)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return where(mask, grad, grad * ctx.slope), None
+        (slope_or_one,) = ctx.saved_tensors
+        return grad * slope_or_one, None
 
 
 class Elu(Op):
