@@ -1,3 +1,4 @@
-"""Utilities with PyTorch's import paths: ``nabla.utils.data``."""
+"""Utilities with PyTorch's import paths: ``nabla.utils.data``, ``nabla.utils.checkpoint``."""
 
-from nabla.utils import data  # noqa: F401  (so that nabla.utils.data works after import)
+# imported so that nabla.utils.data and nabla.utils.checkpoint work after `import nabla`
+from nabla.utils import checkpoint, data  # noqa: F401
