@@ -329,6 +329,30 @@ def test_leaky_relu_matches_torch_exactly_for_every_slope(dtype, slope):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("other_shape", [(96, 64), (64,), (96, 1)])
+def test_where_on_large_tensors_matches_torch(dtype, other_shape):
+    """From 4096 elements where() blends bitwise (backend.select): values and gradients as
+    PyTorch's, with broadcasting, a number operand and a random mask."""
+    rng = np.random.default_rng(3)
+    cond = rng.random((96, 64)) > 0.5
+    x = rng.normal(size=(96, 64)).astype(dtype)
+    x[::7] = np.inf
+    y = rng.normal(size=other_shape).astype(dtype)
+    g = rng.normal(size=(96, 64)).astype(dtype)
+    nx, ny = nabla.tensor(x, requires_grad=True), nabla.tensor(y, requires_grad=True)
+    tx, ty = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+    got = nabla.where(nabla.tensor(cond), nx, ny)
+    want = torch.where(torch.tensor(cond), tx, ty)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    got.backward(nabla.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(nx.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ny.grad.numpy(), ty.grad.numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(nabla.where(nabla.tensor(cond), nx, -0.0).detach().numpy(),
+                                  torch.where(torch.tensor(cond), tx, -0.0).detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
     """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the
     limit, subnormal results on the way, 1 above; NaN stays NaN."""

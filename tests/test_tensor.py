@@ -567,3 +567,27 @@ def test_zeros_operand_is_a_read_only_view_of_one_array_per_dtype():
     with pytest.raises(ValueError, match="read-only"):
         small[0, 0] = 1.0
     assert zeros_operand(np.ones(5, np.int64)).dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", [((80, 64), (80, 64), (80, 64)), ((80, 64), (80, 64), ()),
+                                    ((80, 1), (1, 64), (80, 64)), ((80, 64), (64,), (80, 1))])
+def test_select_picks_the_bits_where_picks(dtype, shapes):
+    """backend.select's bitwise blend (from 4096 elements) against NumPy's where, bit for bit:
+    NaN payloads, zeros' signs, subnormals, broadcasting, Python numbers, either order."""
+    from nabla.backend import select
+
+    rng = np.random.default_rng(0)
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-310, -5.0])
+    cond = rng.random(shapes[0]) > 0.5
+    x = rng.choice(special, size=shapes[1]).astype(dtype)
+    y = rng.normal(size=shapes[2]).astype(dtype) if shapes[2] else -0.0
+    for a, b in ((x, y), (y, x)):
+        got, want = select(cond, a, b), np.where(cond, a, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(np.ascontiguousarray(got).view(np.uint8),
+                                      np.ascontiguousarray(want).view(np.uint8))
+    xt = rng.normal(size=(64, 80)).astype(dtype).T  # non-contiguous
+    np.testing.assert_array_equal(select(cond, xt, 2), np.where(cond, xt, 2))
+    mixed = select(cond, x, np.ones(shapes[2] or (), np.float16))  # another dtype: NumPy's where
+    assert mixed.dtype == np.result_type(x, np.float16)

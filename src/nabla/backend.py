@@ -60,6 +60,44 @@ def zeros_operand(like):
     return flat[:like.size].reshape(like.shape)
 
 
+_UINT = {4: numpy.uint32, 8: numpy.uint64}  # the unsigned integer of each float's width
+
+
+def select(cond, x, y):
+    """``where(cond, x, y)`` on arrays. From 4096 elements on, float operands of one dtype (or
+    one of them a Python number) are blended bit by bit: ``x & m | y & ~m`` with ``m`` all ones
+    where ``cond`` holds, the very values ``where`` picks (NaN payloads and zeros' signs too).
+    NumPy 2.4's ``where`` branches on each element, 5-20x slower on a data-dependent mask."""
+    xp = array_module(cond)
+    big = getattr(cond, "size", 0) >= 4096 or getattr(x, "size", 0) >= 4096
+    if not big or xp is not numpy or cond.dtype != numpy.bool_:
+        return xp.where(cond, x, y)
+    like = x if type(x) is ndarray else y
+    if type(like) is not ndarray or like.dtype.kind != "f" or like.dtype.itemsize not in _UINT:
+        return xp.where(cond, x, y)
+    dtype = like.dtype
+    x, y = (v if type(v) is ndarray else _weak(v, dtype) for v in (x, y))
+    if x is None or y is None or x.dtype != dtype or y.dtype != dtype:
+        return xp.where(cond, x, y)
+    unsigned = _UINT[dtype.itemsize]
+    cond, x, y = numpy.broadcast_arrays(cond, x, y)
+    mask = cond.astype(unsigned)
+    numpy.negative(mask, out=mask)  # 1 -> all ones
+    out = numpy.bitwise_and(x.view(unsigned), mask)
+    numpy.invert(mask, out=mask)
+    mask &= y.view(unsigned)
+    out |= mask
+    return out.view(dtype)
+
+
+def _weak(value, dtype):
+    """A Python number as a 0-d array of ``dtype`` (NumPy's weak-scalar rule), else None."""
+    if type(value) in (float, int):
+        with numpy.errstate(over="ignore"):
+            return numpy.asarray(value, dtype=dtype)
+    return None
+
+
 def as_array(data, dtype=None):
     """Return ``data`` as an array of the module that owns it (a 0-d array for a scalar)."""
     xp = array_module(data)

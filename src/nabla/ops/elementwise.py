@@ -4,7 +4,7 @@ functions, so it is differentiable again) sit together. Arithmetic (+ - * / **) 
 arithmetic.py, copies and dtype casts (clone, to_dtype) in casts.py."""
 
 from nabla.autograd.function import Op
-from nabla.backend import array_module, quiet, zeros_operand
+from nabla.backend import array_module, quiet, select, zeros_operand
 from nabla.dtype import get_default_dtype
 from nabla.tensor import Tensor
 
@@ -280,7 +280,7 @@ class Where(Op):
     @staticmethod
     def forward(ctx, cond, x, y):
         ctx.save_for_backward(cond)
-        return array_module(cond).where(cond, x, y)
+        return select(cond, x, y)
 
     @staticmethod
     def backward(ctx, grad):
