@@ -352,6 +352,27 @@ def test_where_on_large_tensors_matches_torch(dtype, other_shape):
                                   torch.where(torch.tensor(cond), tx, -0.0).detach().numpy())
 
 
+@pytest.mark.parametrize("name, call", [
+    ("elu", lambda F, x, y: F.elu(x, 0.7)),
+    ("softplus", lambda F, x, y: F.softplus(x, beta=2.0, threshold=3.0)),
+    ("huber", lambda F, x, y: F.huber_loss(x, y, reduction="none", delta=0.8)),
+    ("masked_fill_", lambda F, x, y: (x * 1).masked_fill_(y > 0, -2.5)),
+])
+def test_select_backed_ops_on_large_tensors_match_torch(name, call):
+    """Ops whose forward picks with backend.select, at 96x64 (its bitwise path) vs torch."""
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(2, 96, 64)) * 3
+    nx, tx = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, want = call(nabla.nn.functional, nx, nabla.tensor(y)), \
+        call(torch.nn.functional, tx, torch.tensor(y))
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12,
+                               atol=1e-15, err_msg=name)
+    g = rng.normal(size=(96, 64))
+    got.backward(nabla.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(nx.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
     """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the

@@ -91,10 +91,13 @@ def select(cond, x, y):
 
 
 def _weak(value, dtype):
-    """A Python number as a 0-d array of ``dtype`` (NumPy's weak-scalar rule), else None."""
+    """A Python number as a 0-d array of ``dtype`` (NumPy's weak-scalar rule), a NumPy scalar
+    of ``dtype`` as a 0-d array; else None."""
     if type(value) in (float, int):
         with numpy.errstate(over="ignore"):
             return numpy.asarray(value, dtype=dtype)
+    if isinstance(value, numpy.generic) and value.dtype == dtype:
+        return numpy.asarray(value)
     return None
 
 

@@ -15,7 +15,7 @@ import operator
 
 import nabla  # resolved at call time, as in tensor_methods.py
 from nabla.autograd.grad_mode import _mode, _trace
-from nabla.backend import array_module
+from nabla.backend import array_module, select
 
 
 class InPlaceMethods:
@@ -130,9 +130,8 @@ class InPlaceMethods:
     def masked_fill_(self, mask, value) -> "nabla.Tensor":
         if self._in_graph(value):
             return self._rebase("masked_fill_", nabla.ops.masked_fill, mask, value)
-        xp = array_module(self._data)
         m = mask._data if hasattr(mask, "_data") else mask
-        return self._write(xp.where(m, value, self._data), "masked_fill_")
+        return self._write(select(m, value, self._data), "masked_fill_")
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "nabla.Tensor":
         from nabla.random import numpy_generator

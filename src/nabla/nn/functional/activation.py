@@ -7,7 +7,7 @@ import math
 from nabla import ops
 from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
-from nabla.backend import array_module
+from nabla.backend import array_module, select
 from nabla.ops._erf import erf as _erf_array
 from nabla.ops.elementwise import Relu, exp, sigmoid, sigmoid_array, tanh, where
 from nabla.tensor import Tensor
@@ -30,12 +30,12 @@ class LeakyRelu(Op):
     def forward(ctx, x, slope):
         xp = array_module(x)
         s = x.dtype.type(slope)
-        positive = (x > 0).astype(x.dtype)
+        positive = x > 0
         if 0 < slope <= 1:  # y = max(x, s x), dy/dx = max(1 or 0, s): exact, and much faster
-            ctx.save_for_backward(xp.maximum(positive, s))  # than NumPy's where on a random mask
+            ctx.save_for_backward(xp.maximum(positive.astype(x.dtype), s))  # than a select
             return xp.maximum(x, x * s)
-        ctx.save_for_backward(xp.where(positive, x.dtype.type(1), s))  # dy/dx: 1 or slope
-        return xp.where(positive, x, x * s)
+        ctx.save_for_backward(select(positive, x.dtype.type(1), s))  # dy/dx: 1 or slope
+        return select(positive, x, x * s)
 
     @staticmethod
     def backward(ctx, grad):
@@ -51,7 +51,7 @@ class Elu(Op):
     def forward(ctx, x, alpha):
         xp = array_module(x)
         mask = x > 0
-        y = xp.where(mask, x, xp.expm1(xp.minimum(x, 0)) * x.dtype.type(alpha))
+        y = select(mask, x, xp.expm1(xp.minimum(x, 0)) * x.dtype.type(alpha))
         ctx.save_for_backward(mask, y)
         ctx.alpha = alpha
         return y
@@ -176,7 +176,7 @@ class Softplus(Op):
         ctx.beta, ctx.threshold = beta, threshold
         # log1p(exp(-|bx|)) + max(bx, 0): never exponentiates a positive number
         soft = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / x.dtype.type(beta)
-        return xp.where(bx > threshold, x, soft)
+        return select(bx > threshold, x, soft)
 
     @staticmethod
     def backward(ctx, grad):

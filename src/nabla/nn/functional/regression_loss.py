@@ -10,7 +10,7 @@ or by the number of elements (huber), as PyTorch.
 import warnings
 
 from nabla.autograd.function import Op
-from nabla.backend import array_module
+from nabla.backend import array_module, select
 from nabla.nn.functional._loss_base import grad_scale, reduce_loss, reduction_of
 from nabla.ops import clamp, sign
 from nabla.tensor import Tensor
@@ -67,7 +67,7 @@ class HuberLoss(Op):
         xp = array_module(x)
         d = x - y
         a = xp.abs(d)
-        loss = xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        loss = select(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
         if divisor != 1:
             loss /= divisor
         ctx.save_for_backward(x, y)
