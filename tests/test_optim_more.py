@@ -356,3 +356,138 @@ def test_scalar_state_follows_the_default_dtype_as_in_torch(name, rng):
     for a, b in zip(ours, theirs, strict=True):
         assert opt.state[a]["step"].dtype == nabla.float64
         _assert_state(opt.state[a], ref.state[b])
+
+
+# -- CyclicLR -------------------------------------------------------------------------------------
+class _Decay:
+    """A callable scale_fn: saved in the state_dict as its __dict__ (as torch does)."""
+
+    def __init__(self):
+        self.rate = 0.9
+
+    def __call__(self, x):
+        return self.rate ** (x - 1)
+
+
+CYCLIC = {
+    "triangular": dict(base_lr=0.01, max_lr=0.1, step_size_up=7),
+    "triangular2-asymmetric": dict(base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=4,
+                                   step_size_down=9, mode="triangular2"),
+    "exp_range": dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=5, mode="exp_range",
+                      gamma=0.97, base_momentum=[0.7, 0.75], max_momentum=0.95),
+    "scale_fn-cycle": dict(base_lr=0.001, max_lr=0.01, step_size_up=6,
+                           scale_fn=lambda c: 1 / c, mode="no such mode"),
+    "scale_fn-iterations": dict(base_lr=0.001, max_lr=0.01, step_size_up=6, step_size_down=2,
+                                scale_fn=_Decay(), scale_mode="iterations"),
+    "no-momentum": dict(base_lr=0.01, max_lr=0.1, step_size_up=3.0, cycle_momentum=False),
+    "all-up": dict(base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=0),
+}
+
+
+def _cyclic_pair(config, kind):
+    ours = [nabla.tensor(np.ones(2), requires_grad=True) for _ in range(2)]
+    theirs = [torch.ones(2, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+
+    def groups(ps):
+        return [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.05}]
+
+    kwargs = dict(lr=0.1, momentum=0.9) if kind == "SGD" else dict(lr=0.1)
+    opt = getattr(optim, kind)(groups(ours), **kwargs)
+    ref = getattr(torch.optim, kind)(groups(theirs), **kwargs)
+    def options():  # a callable object of its own for each scheduler
+        return copy.deepcopy(CYCLIC[config])
+
+    return (opt, ref, optim.lr_scheduler.CyclicLR(opt, **options()),
+            torch.optim.lr_scheduler.CyclicLR(ref, **options()))
+
+
+def _momenta(opt):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+def _assert_same_schedule(ours, theirs, opt, ref):
+    np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12, atol=0)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+        [g["lr"] for g in ref.param_groups], rel=1e-12)
+    assert _momenta(opt) == pytest.approx(_momenta(ref), rel=1e-12)
+    assert [g["betas"][1] for g in opt.param_groups if "betas" in g] == \
+        [g["betas"][1] for g in ref.param_groups if "betas" in g]
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam", "NAdam"])
+@pytest.mark.parametrize("config", list(CYCLIC))
+def test_cyclic_lr_matches_torch(config, kind):
+    """lr and momentum (SGD's, or beta1 of the Adam family) at each of 60 steps."""
+    opt, ref, ours, theirs = _cyclic_pair(config, kind)
+    _assert_same_schedule(ours, theirs, opt, ref)
+    lrs = []
+    for _ in range(60):
+        opt.step()
+        ref.step()
+        ours.step()
+        theirs.step()
+        _assert_same_schedule(ours, theirs, opt, ref)
+        lrs.append(ours.get_last_lr()[0])
+    assert max(lrs) > min(lrs)  # it does cycle
+    assert opt.param_groups[0]["initial_lr"] == ref.param_groups[0]["initial_lr"]
+
+
+@pytest.mark.parametrize("config", list(CYCLIC))
+def test_cyclic_lr_state_dict_is_torchs_and_resumes(config):
+    opt, ref, ours, theirs = _cyclic_pair(config, "SGD")
+    for _ in range(17):
+        opt.step()
+        ref.step()
+        ours.step()
+        theirs.step()
+    state, ref_state = ours.state_dict(), theirs.state_dict()
+    assert "optimizer" not in state and set(state) <= set(ref_state)
+    for key in ("base_lrs", "max_lrs", "total_size", "step_ratio", "mode", "gamma",
+                "scale_mode", "cycle_momentum", "last_epoch", "_scale_fn_custom"):
+        assert state[key] == ref_state[key], key
+    saved = pickle.loads(pickle.dumps((opt.state_dict(), state)))
+    opt2, _, resumed, _ = _cyclic_pair(config, "SGD")
+    if isinstance(resumed._scale_fn_custom, _Decay):
+        resumed._scale_fn_custom.rate = 0.5  # the saved rate comes back
+    opt2.load_state_dict(saved[0])
+    resumed.load_state_dict(saved[1])
+    for _ in range(30):
+        ours.step()
+        resumed.step()
+        assert resumed.get_last_lr() == ours.get_last_lr()
+        assert _momenta(opt2) == _momenta(opt)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, mode="triangle"),
+     ValueError, "mode is invalid and scale_fn is None"),
+    (lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, [0.01] * 3, 0.1),
+     ValueError, "base_lr must have the same length as optimizer.param_groups"),
+    (lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, [0.1]),
+     ValueError, "max_lr must have the same length as optimizer.param_groups"),
+    (lambda lib, o: lib.optim.lr_scheduler.CyclicLR(lib.optim.Rprop(o.param_groups[0]["params"]),
+                                                    0.01, 0.1),
+     ValueError, "optimizer must support momentum or beta1"),
+    (lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, base_momentum=[0.8]),
+     ValueError, "base_momentum must have the same length"),
+])
+def test_cyclic_lr_refuses_what_torch_refuses(make, error, match):
+    opt, ref, _, _ = _cyclic_pair("triangular", "SGD")
+    with pytest.raises(error, match=match):
+        make(torch, ref)
+    with pytest.raises(error, match=f"{match}" if "length" in match else f"CyclicLR: {match}"):
+        make(nabla, opt)
+
+
+def test_cyclic_lr_clear_errors_where_torch_fails_late_or_not_at_all():
+    opt, ref, _, _ = _cyclic_pair("triangular", "SGD")
+    with pytest.raises(ZeroDivisionError):  # torch: at its first step, in __init__
+        torch.optim.lr_scheduler.CyclicLR(ref, 0.01, 0.1, step_size_up=0)
+    with pytest.raises(ValueError, match="CyclicLR: step_size_up must be positive"):
+        optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=0)
+    with pytest.raises(ValueError, match="step_size_down non-negative"):
+        optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_down=-3)
+    with pytest.raises(ValueError, match="scale_mode must be 'cycle' or 'iterations'"):
+        optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, scale_fn=abs, scale_mode="epochs")
+    with pytest.raises(TypeError, match="scale_fn must be a function"):
+        optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, scale_fn=0.5)

@@ -7,8 +7,8 @@ factor, so two schedulers can act on the same optimizer. ``step(epoch)`` (deprec
 uses the closed form instead.
 
 CosineAnnealingWarmRestarts, OneCycleLR and ReduceLROnPlateau live in ``lr_scheduler_adaptive.py``,
-the combinators SequentialLR and ChainedScheduler in ``lr_scheduler_combined.py``; both are
-re-exported here.
+CyclicLR in ``lr_scheduler_cyclic.py``, the combinators SequentialLR and ChainedScheduler in
+``lr_scheduler_combined.py``; all are re-exported here.
 """
 
 import math
@@ -368,7 +368,9 @@ from nabla.optim.lr_scheduler_adaptive import (  # noqa: E402
     ReduceLROnPlateau,
 )
 from nabla.optim.lr_scheduler_combined import ChainedScheduler, SequentialLR  # noqa: E402
+from nabla.optim.lr_scheduler_cyclic import CyclicLR  # noqa: E402
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR",
-           "ChainedScheduler", "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau"]
+           "ChainedScheduler", "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR",
+           "ReduceLROnPlateau"]
