@@ -204,6 +204,22 @@ def test_cli_threads_sets_nablas_threads_and_refuses_zero(tmp_path, capsys, monk
     assert seen == [1]
 
 
+@pytest.mark.parametrize("name", ["adamax", "nadam", "radam", "rprop", "asgd"])
+def test_cli_trains_with_the_other_optimizers(tmp_path, capsys, name):
+    from nabla.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "digits", "--hidden", "16", "--epochs", "2", "--optimizer",
+            name, "--lr", "0.01" if name != "asgd" else "0.1", "--out", str(out),
+            "--no-progress"]
+    assert main(args) == 0
+    losses = json.loads((out / "history.json").read_text())["loss"]
+    assert losses[-1] < losses[0]
+    if name == "rprop":
+        assert main(args + ["--weight-decay", "0.1"]) == 2
+        assert "rprop has no weight decay" in capsys.readouterr().err
+
+
 def test_cli_resume_continues_an_adam_run(tmp_path, capsys):
     """Adam keeps a 0-d step count per parameter: it must survive the checkpoint as 0-d."""
     from nabla.cli import main

@@ -31,7 +31,8 @@ RECURRENT_MODELS = ("rnn", "lstm", "gru")  # fed (L,) signals, (L, F) sequences,
 # Generative and self-supervised models: their training loops and pictures live in an example.
 EXAMPLE_MODELS = {"gan": "gan_digits", "dcgan": "dcgan_digits", "vae": "vae_digits",
                   "simclr": "simclr_digits"}
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
+              "adamax", "nadam", "radam", "rprop", "asgd")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
 
 
@@ -118,7 +119,14 @@ def _optimizer(name: str, params, lr: float, weight_decay: float):
         return optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "nesterov",
                          weight_decay=weight_decay)
     classes = {"adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "rmsprop": optim.RMSprop,
-               "adam": optim.Adam, "adamw": optim.AdamW}
+               "adam": optim.Adam, "adamw": optim.AdamW, "adamax": optim.Adamax,
+               "nadam": optim.NAdam, "radam": optim.RAdam, "rprop": optim.Rprop,
+               "asgd": optim.ASGD}
+    if name == "rprop":  # full-batch by design; no weight decay, as torch.optim.Rprop
+        if weight_decay:
+            raise ValueError("--optimizer rprop has no weight decay (torch.optim.Rprop has "
+                             "none either): drop --weight-decay")
+        return classes[name](params, lr=lr)
     return classes[name](params, lr=lr, weight_decay=weight_decay)
 
 
