@@ -301,4 +301,8 @@ def training_idioms(torch, nn, F, optim, data, twin, x_np, epochs=4):
 def test_training_idioms(rng):
     want, got = run_both(training_idioms, x_np=rng.standard_normal((8, 3)).astype(np.float32))
     assert_agree(want, got, np.float32, MANY_STEPS)
-    assert want["history"][-1][0] < want["history"][0][0]
+    # SGD with momentum 0.9 at lr 0.1 through batch norm oscillates: the last loss rose past the
+    # first for 1 draw in ~1000, while over 3000 draws the lowest after the first step was at
+    # most 0.86 of it.
+    losses = [loss for loss, _, _ in want["history"]]
+    assert min(losses[1:]) < losses[0]
