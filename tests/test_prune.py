@@ -216,3 +216,32 @@ def test_errors():
         prune.remove(layer, "weight")
     with pytest.raises(TypeError, match='Only "unstructured" PRUNING_TYPE'):
         prune.global_unstructured([(layer, "weight")], prune.LnStructured, amount=1, n=2, dim=0)
+
+
+def test_a_linear_layer_reads_pruned_and_parametrized_weights_and_biases():
+    """Linear.forward reads _parameters directly; a pruned bias, a pruned weight or a
+    parametrized weight (each moved out of _parameters) still takes effect."""
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    for change in ("bias", "weight", "parametrize"):
+        ours, theirs = nabla.nn.Linear(4, 2), torch.nn.Linear(4, 2)
+        ours.load_state_dict({k: nabla.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+        if change == "parametrize":
+            nabla.nn.utils.parametrize.register_parametrization(ours, "weight", _Double())
+            torch.nn.utils.parametrize.register_parametrization(theirs, "weight", _TorchDouble())
+        else:
+            nabla.nn.utils.prune.l1_unstructured(ours, change, amount=1)
+            torch.nn.utils.prune.l1_unstructured(theirs, change, amount=1)
+        np.testing.assert_allclose(ours(nabla.tensor(x)).detach().numpy(),
+                                   theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6,
+                                   err_msg=change)
+
+
+class _Double(nabla.nn.Module):
+    def forward(self, w):
+        return w * 2
+
+
+class _TorchDouble(torch.nn.Module):
+    def forward(self, w):
+        return w * 2

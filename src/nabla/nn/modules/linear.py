@@ -53,6 +53,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        params = self._parameters  # read directly: self.weight goes through Module.__getattr__
+        if "weight" in params and "bias" in params:  # (pruning, weight norm and
+            return linear(input, params["weight"], params["bias"])  # parametrizations move them)
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
