@@ -14,9 +14,14 @@ FORMATS = ["contiguous_format", "channels_last", "preserve_format"]
 
 def _pair(shape, seed=0, layout=None):
     """The same values in nabla and torch; layout "t": a transposed (non-contiguous) view,
-    "cl": channels-last memory."""
+    "cl": channels-last memory, "expand": dimension 0 repeated through a 0 stride, "slice":
+    every other element of the last dimension."""
     x = np.random.default_rng(seed).normal(size=shape)
     n, t = nabla.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    if layout == "expand":
+        return n[:1].expand(*shape), t[:1].expand(*shape)
+    if layout == "slice":
+        return n[..., ::2], t[..., ::2]
     if layout == "t":
         return n.transpose(1, 2), t.transpose(1, 2)
     if layout == "cl":
@@ -54,7 +59,7 @@ def test_other_factories_take_placement_keywords():
         nabla.as_tensor([1.0], device="mps")
 
 
-@pytest.mark.parametrize("layout", [None, "t", "cl"])
+@pytest.mark.parametrize("layout", [None, "t", "cl", "expand", "slice"])
 @pytest.mark.parametrize("fmt", FORMATS + [None])
 @pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "full_like",
                                   "rand_like", "randn_like", "randint_like"])

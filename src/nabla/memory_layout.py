@@ -57,14 +57,20 @@ def check_placement(name: str, device=None, layout=None, pin_memory: bool = Fals
 
 def empty_in_format(xp, shape: tuple, dtype, fmt, name: str, like=None):
     """An uninitialised array of ``shape`` laid out as ``fmt`` (None: row-major;
-    ``preserve_format``: as the array ``like``, or row-major without one)."""
-    if fmt is None or fmt is contiguous_format or (fmt is preserve_format and like is None):
-        return xp.empty(shape, dtype)
-    if fmt is preserve_format:
+    ``preserve_format``: in the order of the array ``like``'s strides, row-major without one or
+    when ``like`` repeats elements through a 0 stride (an expanded tensor), as PyTorch)."""
+    if fmt is preserve_format and like is not None and not _repeats(like):
         return xp.empty_like(like, dtype=dtype, order="K")
+    if fmt is None or fmt is contiguous_format or fmt is preserve_format:
+        return xp.empty(shape, dtype)
     rank, axes = _channels_last(fmt, len(shape), name)
     inverse = sorted(range(rank), key=axes.__getitem__)
     return xp.empty([shape[a] for a in axes], dtype).transpose(inverse)
+
+
+def _repeats(array) -> bool:
+    """Whether some dimension longer than 1 has stride 0 (broadcast / expanded)."""
+    return any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
 
 
 def copy_in_format(array, fmt, name: str):
