@@ -374,6 +374,27 @@ def test_select_backed_ops_on_large_tensors_match_torch(name, call):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_and_kl_div_on_large_tensors_match_torch_at_0_and_1(dtype):
+    """binary_cross_entropy's logs clamped at -100 (log(1 - p) as log1p(-p), exact for tiny p)
+    and kl_div's 0 log 0 = 0 pick with backend.select from 4096 elements: exact 0 and 1
+    probabilities and subnormal ones, against torch."""
+    rng = np.random.default_rng(5)
+    p = rng.random((96, 64)).astype(dtype)
+    p[::5], p[1::5], p[2::7] = 0.0, 1.0, 1e-45 if dtype == np.float32 else 1e-300
+    y = (rng.random((96, 64)) > 0.5).astype(dtype)
+    got = nabla.nn.functional.binary_cross_entropy(nabla.tensor(p), nabla.tensor(y),
+                                                   reduction="none")
+    want = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y),
+                                                    reduction="none")
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    logq = np.log(rng.random((96, 64)).astype(dtype))
+    got = nabla.nn.functional.kl_div(nabla.tensor(logq), nabla.tensor(p), reduction="none")
+    want = torch.nn.functional.kl_div(torch.tensor(logq), torch.tensor(p), reduction="none")
+    atol = 1e-6 if dtype == np.float32 else 1e-14  # y log y - y x cancels: absolute rounding
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
     """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the
     limit, subnormal results on the way, 1 above; NaN stays NaN."""

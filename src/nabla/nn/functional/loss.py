@@ -15,7 +15,7 @@ exports them all.
 """
 
 from nabla.autograd.function import Op
-from nabla.backend import array_module
+from nabla.backend import array_module, select
 from nabla.nn.functional._loss_base import (
     check_same_shape,
     grad_scale,
@@ -35,7 +35,8 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
 
 # -- binary classification ----------------------------------------------------------------------
 class BinaryCrossEntropy(Op):
-    """l = -w (y max(log x, -100) + (1 - y) max(log(1 - x), -100)), reduced;
+    """l = -w (y max(log x, -100) + (1 - y) max(log(1 - x), -100)), reduced, log(1 - x) taken
+    as log1p(-x) as PyTorch (exact for tiny x);
     dl/dx = w (x - y) / max(x (1 - x), 1e-12) grad,  dl/dy = w (log(1 - x) - log x) grad."""
 
     array_backward = True
@@ -43,7 +44,7 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
         xp = array_module(x)
-        loss = -(y * _log_clamped(xp, x) + (1 - y) * _log_clamped(xp, 1 - x))
+        loss = -(y * _log_clamped(xp, x) + (1 - y) * _log1m_clamped(xp, x))
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, y, weight)
@@ -60,7 +61,7 @@ class BinaryCrossEntropy(Op):
         grad_input = (x - y) / clamp(x * (1 - x), min=1e-12) * s if need_x else None
         grad_target = None
         if need_y:
-            grad_target = (_log_clamped(None, 1 - x) - _log_clamped(None, x)) * s
+            grad_target = (_log1m_clamped(None, x) - _log_clamped(None, x)) * s
         return grad_input, grad_target, None, None
 
 
@@ -69,7 +70,18 @@ def _log_clamped(xp, v):
     else in nabla ops)."""
     if xp is None:
         return clamp(where(v > 0, log(where(v > 0, v, 1)), -100.0), min=-100)
-    return xp.maximum(xp.where(v > 0, xp.log(xp.where(v > 0, v, 1)), -100), -100)
+    logs = xp.log(select(v > 0, v, 1))  # log 1 = 0 where v <= 0: never log(0)
+    return select((v > 0) & (logs > -100), logs, -100)  # (NumPy's maximum(x, -100) is slow)
+
+
+def _log1m_clamped(xp, v):
+    """max(log(1 - v), -100) for v <= 1 as log1p(-v), without evaluating log1p(-1)."""
+    if xp is None:
+        below = v < 1
+        return clamp(where(below, log1p(-where(below, v, 0.0)), -100.0), min=-100)
+    below = v < 1
+    logs = xp.log1p(-select(below, v, 0))
+    return select(below & (logs > -100), logs, -100)
 
 
 class BinaryCrossEntropyWithLogits(Op):
@@ -168,7 +180,7 @@ class KlDiv(Op):
         if log_target:
             loss = xp.exp(y) * (y - x)
         else:
-            loss = xp.where(y > 0, y * xp.log(xp.where(y > 0, y, 1)), 0) - y * x
+            loss = select(y > 0, y * xp.log(select(y > 0, y, 1)), 0) - y * x
         ctx.save_for_backward(x, y)
         ctx.reduction, ctx.n, ctx.log_target = reduction, n or loss.size, log_target
         return reduce_loss(loss, reduction, ctx.n)
