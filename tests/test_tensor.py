@@ -591,3 +591,4 @@ def test_select_picks_the_bits_where_picks(dtype, shapes):
     np.testing.assert_array_equal(select(cond, xt, 2), np.where(cond, xt, 2))
     mixed = select(cond, x, np.ones(shapes[2] or (), np.float16))  # another dtype: NumPy's where
     assert mixed.dtype == np.result_type(x, np.float16)
+    np.testing.assert_array_equal(select(True, x, y), np.where(True, x, y))  # a Python bool
