@@ -3,6 +3,7 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
+    _average_square_,
     _decayed_grad,
     _implementation_flags,
     _step_tensor,
@@ -68,16 +69,12 @@ class Adadelta(Optimizer):
                 square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
                 tmp, work, delta = self._buffers(param)
                 d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                square_avg *= rho
-                xp.multiply(d, 1 - rho, out=work)
-                square_avg += xp.multiply(work, d, out=work)
+                _average_square_(square_avg, d, rho, work)
                 std = xp.sqrt(xp.add(square_avg, eps, out=work), out=work)
                 xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
                 delta /= std
                 delta *= d
-                acc_delta *= rho
-                xp.multiply(delta, 1 - rho, out=work)
-                acc_delta += xp.multiply(work, delta, out=work)
+                _average_square_(acc_delta, delta, rho, work)
                 param += xp.multiply(delta, -lr, out=work)
                 p._version[0] += 1
         return loss

@@ -4,6 +4,7 @@ from nabla.backend import array_module
 from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
+    _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
@@ -97,9 +98,7 @@ class Adam(Optimizer):
         tmp, work, denom = self._buffers(param)
         d = _decayed_grad(grad, param, wd, maximize, tmp)
         _lerp_(exp_avg, d, 1 - beta1, work)
-        exp_avg_sq *= beta2
-        xp.multiply(d, 1 - beta2, out=work)
-        exp_avg_sq += xp.multiply(work, d, out=work)
+        _average_square_(exp_avg_sq, d, beta2, work)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if max_exp_avg_sq is not None:

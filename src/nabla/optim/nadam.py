@@ -3,6 +3,7 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
+    _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
@@ -94,9 +95,7 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         mu_product *= mu_product.dtype.type(mu)  # in the state's dtype, as PyTorch multiplies
         _lerp_(exp_avg, d, 1 - beta1, work)
-        exp_avg_sq *= beta2
-        xp.multiply(d, 1 - beta2, out=work)
-        exp_avg_sq += xp.multiply(work, d, out=work)
+        _average_square_(exp_avg_sq, d, beta2, work)
         xp.divide(exp_avg_sq, bias_correction2, out=denom)
         xp.sqrt(denom, out=denom)
         denom += eps

@@ -335,3 +335,12 @@ def _lerp_(start: ndarray, end: ndarray, weight: float, tmp: ndarray) -> None:
     else:
         tmp *= 1.0 - weight
         xp.subtract(end, tmp, out=start)
+
+
+def _average_square_(avg: ndarray, d: ndarray, decay: float, tmp: ndarray) -> None:
+    """``avg = decay * avg + (1 - decay) * d * d`` in place: the running average of squared
+    gradients of Adam, RMSprop and Adadelta, rounded in PyTorch's order of operations."""
+    xp = array_module(avg)
+    avg *= decay
+    xp.multiply(d, 1 - decay, out=tmp)
+    avg += xp.multiply(tmp, d, out=tmp)

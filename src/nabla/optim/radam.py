@@ -3,6 +3,7 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
+    _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
@@ -86,9 +87,7 @@ class RAdam(Optimizer):
         tmp, work, denom = self._buffers(param)
         d = _decayed_grad(grad, param, wd, group["maximize"], tmp)
         _lerp_(exp_avg, d, 1 - beta1, work)
-        exp_avg_sq *= beta2
-        xp.multiply(d, 1 - beta2, out=work)
-        exp_avg_sq += xp.multiply(work, d, out=work)
+        _average_square_(exp_avg_sq, d, beta2, work)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         rho_inf = 2 / (1 - beta2) - 1

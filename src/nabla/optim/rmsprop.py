@@ -3,6 +3,7 @@
 from nabla.backend import array_module
 from nabla.optim.optimizer import (
     Optimizer,
+    _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
@@ -82,9 +83,7 @@ class RMSprop(Optimizer):
                 square_avg = state["square_avg"]._data
                 tmp, work, avg = self._buffers(param)
                 d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                square_avg *= alpha
-                xp.multiply(d, 1 - alpha, out=work)
-                square_avg += xp.multiply(work, d, out=work)
+                _average_square_(square_avg, d, alpha, work)
                 if centered:
                     grad_avg = state["grad_avg"]._data
                     _lerp_(grad_avg, d, 1 - alpha, work)
