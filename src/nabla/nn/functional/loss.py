@@ -68,18 +68,18 @@ class BinaryCrossEntropy(Op):
 def _log_clamped(xp, v):
     """max(log v, -100) for v >= 0, without evaluating log(0) (on arrays when ``xp`` is given,
     else in nabla ops)."""
+    positive = v > 0
     if xp is None:
-        return clamp(where(v > 0, log(where(v > 0, v, 1)), -100.0), min=-100)
-    logs = xp.log(select(v > 0, v, 1))  # log 1 = 0 where v <= 0: never log(0)
-    return select((v > 0) & (logs > -100), logs, -100)  # (NumPy's maximum(x, -100) is slow)
+        return clamp(where(positive, log(where(positive, v, 1)), -100.0), min=-100)
+    logs = xp.log(select(positive, v, 1))  # log 1 = 0 where v <= 0: never log(0)
+    return select(positive & (logs > -100), logs, -100)  # (NumPy's maximum(x, -100) is slow)
 
 
 def _log1m_clamped(xp, v):
     """max(log(1 - v), -100) for v <= 1 as log1p(-v), without evaluating log1p(-1)."""
-    if xp is None:
-        below = v < 1
-        return clamp(where(below, log1p(-where(below, v, 0.0)), -100.0), min=-100)
     below = v < 1
+    if xp is None:
+        return clamp(where(below, log1p(-where(below, v, 0.0)), -100.0), min=-100)
     logs = xp.log1p(-select(below, v, 0))
     return select(below & (logs > -100), logs, -100)
 
@@ -180,7 +180,8 @@ class KlDiv(Op):
         if log_target:
             loss = xp.exp(y) * (y - x)
         else:
-            loss = select(y > 0, y * xp.log(select(y > 0, y, 1)), 0) - y * x
+            positive = y > 0
+            loss = select(positive, y * xp.log(select(positive, y, 1)), 0) - y * x
         ctx.save_for_backward(x, y)
         ctx.reduction, ctx.n, ctx.log_target = reduction, n or loss.size, log_target
         return reduce_loss(loss, reduction, ctx.n)

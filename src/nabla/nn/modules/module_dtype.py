@@ -16,19 +16,25 @@ class DtypeMixin:
     """The dtype and device methods of ``Module`` (uses its ``modules()``, ``_parameters`` and
     ``_buffers``)."""
 
+    def _floating_state(self):
+        """The floating parameters and buffers of this module and all below it."""
+        for mod in self.modules():
+            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
+                if t is not None and t.dtype.kind == "f":
+                    yield t
+
     def _cast(self, dtype):
         """Cast floating parameters (and their grads) and buffers in place: the Parameter objects
         stay the same, so an optimizer built before the cast keeps working."""
-        for mod in self.modules():
-            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
-                if t is None or t.dtype.kind != "f" or t.dtype == dtype:
-                    continue
-                if is_lazy(t):  # uninitialized: no array yet
-                    t._retype(dtype)
-                    continue
-                t._data = t._data.astype(dtype)
-                if t.grad is not None:  # after the data: the grad's dtype must match it
-                    t.grad = Tensor._make(t.grad._data.astype(dtype))
+        for t in self._floating_state():
+            if t.dtype == dtype:
+                continue
+            if is_lazy(t):  # uninitialized: no array yet
+                t._retype(dtype)
+                continue
+            t._data = t._data.astype(dtype)
+            if t.grad is not None:  # after the data: the grad's dtype must match it
+                t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
@@ -56,11 +62,9 @@ class DtypeMixin:
         """Lay out the floating parameters and buffers of the format's rank (4-D, or 5-D for
         channels_last_3d) as ``memory_format``, in place; the others stay as they are."""
         rank = 5 if memory_format is channels_last_3d else 4
-        for mod in self.modules():
-            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
-                if t is None or is_lazy(t) or t.dtype.kind != "f" or t.ndim != rank \
-                        or is_in_format(t._data, memory_format, "Module.to"):
-                    continue
+        for t in self._floating_state():
+            if not is_lazy(t) and t.ndim == rank \
+                    and not is_in_format(t._data, memory_format, "Module.to"):
                 t._data = copy_in_format(t._data, memory_format, "Module.to")
 
     def float(self):
