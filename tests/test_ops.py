@@ -394,6 +394,27 @@ def test_bce_and_kl_div_on_large_tensors_match_torch_at_0_and_1(dtype):
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=atol)
 
 
+@pytest.mark.parametrize("name, call", [
+    ("leaky_relu 0.2", lambda x, y: nabla.nn.functional.leaky_relu(x, 0.2)),
+    ("leaky_relu 3", lambda x, y: nabla.nn.functional.leaky_relu(x, 3.0)),
+    ("silu", lambda x, y: nabla.nn.functional.silu(x)),
+    ("bce", lambda x, y: nabla.nn.functional.binary_cross_entropy(x.sigmoid(), y.sigmoid())),
+    ("where", lambda x, y: nabla.where(x > 0.1, x, y)),
+    ("clone channels_last", lambda x, y: (x.reshape(1, 2, 3, 4) * y.reshape(1, 2, 3, 4))
+     .clone(memory_format=nabla.channels_last)),
+])
+def test_gradcheck_of_the_rewritten_rules(name, call):
+    """float64 gradcheck of the rules this file's speed-ups rewrote (both inputs, away from
+    the kinks)."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=24)
+    x[np.abs(x) < 0.2] += 0.5  # no value within the finite difference of 0 or 0.1
+    x[np.abs(x - 0.1) < 0.05] += 0.3
+    inputs = (nabla.tensor(x, requires_grad=True),
+              nabla.tensor(rng.normal(size=24), requires_grad=True))
+    assert gradcheck(call, inputs, **GRADCHECK_TOL), name
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_and_silu_match_torch_over_the_whole_range(dtype):
     """1 / (1 + exp(-x)) with exp(-x) = inf below about -88 (float32) or -709 (float64): 0 in the
