@@ -71,6 +71,22 @@ def test_leaf_used_three_times_through_adds(rng):
     close(x.grad, tx.grad)
 
 
+def test_chains_between_a_node_with_two_outputs_and_a_diamond(rng):
+    """The engine runs a lone pending node without its heap: chains leaving the two outputs of
+    split, re-joined, with a second root reaching the middle of one chain."""
+    data, g = rng.normal(size=4), rng.normal(size=2)
+    grads = []
+    for lib in (nabla, torch):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        a, b = x.split(2)
+        mid = a.tanh().exp()
+        u = mid.sin().cos()
+        v = (b * 2).cos().tanh()
+        lib.autograd.backward([u * v + a, mid.sum()], [lib.tensor(g), None])
+        grads.append(x.grad.detach().numpy())
+    close(grads[0], grads[1])
+
+
 OPS = {"+": lambda a, b: a + b, "*": lambda a, b: a * b, "-": lambda a, b: a - b,
        "n": lambda a, b: -a, "t": lambda a, b: a.tanh(), "s": lambda a, b: a.sigmoid()}
 

@@ -4,7 +4,8 @@
    recorded after it, so they have larger numbers.
 2. Start from the roots' gradients and always run the pending node with the largest number (a heap,
    as Chainer orders by generation): by then every consumer has sent its gradient, summed per
-   output. No recursion (a 100,000-op chain works) and no counting pass over the graph.
+   output. No recursion (a 100,000-op chain works) and no counting pass over the graph. When a
+   single node is pending (a chain of ops) it runs next without going through the heap.
 3. Each gradient an input receives is reduced to the input's shape here, in one place, so no op
    handles broadcasting in its rule; leaves accumulate into ``.grad``.
 
@@ -123,7 +124,7 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, accumulate):
 def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     fast = not create_graph
     capture = None if inputs is None else {id(t): None for t in inputs}
-    pending = {}  # node -> list of summed gradients, one per output
+    pending = {}  # node -> its summed gradient (a list, one per output, for several: see _send)
     roots = []
     stored = set()  # arrays kept in a .grad: the same memory never goes to two tensors
     leaf_grads = {}  # leaf -> its gradient summed over this pass (hooks see the total)
@@ -136,37 +137,39 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
             prev = leaf_grads.get(t)
             leaf_grads[t] = g if prev is None else prev + g
             continue
-        buf = pending.get(fn)
-        if buf is None:
-            buf = pending[fn] = [None] * fn._n_outputs
+        if _send(pending, fn, t._output_nr, g):
             roots.append(fn)
-        nr = t._output_nr
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     needed = reads = None
     if inputs is not None:
         needed, reads = _needed_nodes(inputs, _consumers(roots))
     anomaly = _anomaly_mode.mode
+    plain = fast and needed is None and not anomaly  # no per-node extras: the hot path
     heap = [(-fn._seq, fn) for fn in roots]
     heapify(heap)
-    while heap:
-        fn = heappop(heap)[1]
-        buf = pending.pop(fn)
-        if fn._pre_hooks is not None:
-            _run_pre_hooks(fn, buf, fast, stored)
-        if needed is not None:
-            for nr, key in reads.get(fn, ()):
-                capture[key] = buf[nr]
-            if fn not in needed:
-                continue  # leads to no requested input: nothing of it is needed
-        if fast and fn.array_backward and fn._outputs_meta is None:
-            grads_in = fn.backward(fn, buf[0])  # the hot path: one output, rule on arrays
+    nxt = None  # the next node when it is the only one pending (a chain): it skips the heap
+    while nxt is not None or heap:
+        if nxt is None:
+            fn = heappop(heap)[1]
+        else:
+            fn, nxt = nxt, None
+        grad = pending.pop(fn)
+        if plain and fn.array_backward and fn._n_outputs == 1 and fn._pre_hooks is None:
+            grads_in = fn.backward(fn, grad)  # the hot path: one output, rule on arrays
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
         else:
+            buf = grad if fn._n_outputs > 1 else [grad]
+            if fn._pre_hooks is not None:
+                _run_pre_hooks(fn, buf, fast, stored)
+            if needed is not None:
+                for nr, key in reads.get(fn, ()):
+                    capture[key] = buf[nr]
+                if fn not in needed:
+                    continue  # leads to no requested input: nothing of it is needed
             grads_in = _call_backward(fn, buf, fast)
-        if anomaly:
-            check_backward(fn, buf, grads_in)
+            if anomaly:
+                check_backward(fn, buf, grads_in)
         if not retain_graph:
             fn._saved = fn._saved_refs = None  # release what was saved: this node won't run again
         for edge, g in zip(fn._edges, grads_in):
@@ -181,13 +184,21 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                 prev = leaf_grads.get(target)
                 leaf_grads[target] = g if prev is None else prev + g  # never in place: g may
                 continue  # still be in flight to other nodes
-            tbuf = pending.get(target)
-            if tbuf is None:
-                tbuf = pending[target] = [None] * target._n_outputs
-                heappush(heap, (-target._seq, target))
-                tbuf[nr] = g
+            if target._n_outputs == 1:  # _send's common case, inlined
+                prev = pending.get(target)
+                pending[target] = g if prev is None else prev + g
+                waiting = prev is not None
             else:
-                tbuf[nr] = g if tbuf[nr] is None else tbuf[nr] + g
+                waiting = not _send(pending, target, nr, g)
+            if waiting:
+                continue
+            if nxt is None and not heap:  # the only node pending: it runs next
+                nxt = target
+            else:
+                if nxt is not None:
+                    heappush(heap, (-nxt._seq, nxt))
+                    nxt = None
+                heappush(heap, (-target._seq, target))
     for leaf, g in leaf_grads.items():
         if fast and capture is None and leaf._grad is None and not leaf._hooks:
             leaf._grad = _make(_own(g, stored))  # _deliver_leaf's common case
@@ -206,6 +217,22 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
         done = leaf_grads if capture is None else [t for t in inputs if capture[id(t)] is not None]
         _post_accumulate.run(done)
     return capture
+
+
+def _send(pending, node, nr, g) -> bool:
+    """Add ``g`` to the gradient waiting for output ``nr`` of ``node``: kept as it is for a node
+    with one output, in a list with one entry per output otherwise. True if ``node`` was not
+    waiting yet."""
+    if node._n_outputs == 1:
+        prev = pending.get(node)
+        pending[node] = g if prev is None else prev + g
+        return prev is None
+    buf = pending.get(node)
+    new = buf is None
+    if new:
+        buf = pending[node] = [None] * node._n_outputs
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+    return new
 
 
 def _consumers(roots) -> dict:

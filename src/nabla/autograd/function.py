@@ -301,19 +301,23 @@ def _collect_saved(ctx, args, raw, outs, results) -> None:
     """Remember which input or output each saved value was (so backward in graph mode gets the
     graph's tensors back) and its version, to detect in-place changes since saving."""
     refs = []
-    for v in ctx._saved:  # plain index loops: this runs for every recorded op
+    for v in ctx._saved:  # counting loops without range(): this runs for every recorded op
         ref = _CONSTANT_REF  # not a tensor's array (or None: an optional input not given)
-        for k in range(len(outs)):
-            if v is outs[k]:
+        k = 0
+        for o in outs:
+            if v is o:
                 counter = results[k]._version  # a view's output shares its input's counter
                 ref = (_OUTPUT, k, counter, counter[0])
                 break
+            k += 1
         else:
-            for i in range(len(raw)):
-                if v is raw[i] and isinstance(args[i], Tensor):
+            i = 0
+            for r in raw:
+                if v is r and isinstance(args[i], Tensor):
                     counter = args[i]._version
                     ref = (_INPUT, args[i], counter, counter[0])
                     break
+                i += 1
         refs.append(ref)
     ctx._saved_refs = refs
 
