@@ -122,24 +122,12 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, accumulate):
 
 
 def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
+    """Run each reached node's rule once, the latest recorded first, passing gradients along the
+    edges; then hand the leaves (or ``capture``, for autograd.grad) their totals."""
     fast = not create_graph
     capture = None if inputs is None else {id(t): None for t in inputs}
-    pending = {}  # node -> its summed gradient (a list, one per output, for several: see _send)
-    roots = []
     stored = set()  # arrays kept in a .grad: the same memory never goes to two tensors
-    leaf_grads = {}  # leaf -> its gradient summed over this pass (hooks see the total)
-    for t, g in zip(tensors, grads):
-        stored.add(_base_id(g._data))  # the caller's gradient: never kept as someone's .grad
-        if fast:
-            g = g._data
-        fn = t.grad_fn
-        if fn is None:
-            prev = leaf_grads.get(t)
-            leaf_grads[t] = g if prev is None else prev + g
-            continue
-        if _send(pending, fn, t._output_nr, g):
-            roots.append(fn)
-
+    pending, roots, leaf_grads = _seed(tensors, grads, fast, stored)
     needed = reads = None
     if inputs is not None:
         needed, reads = _needed_nodes(inputs, _consumers(roots))
@@ -199,6 +187,32 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
                     heappush(heap, (-nxt._seq, nxt))
                     nxt = None
                 heappush(heap, (-target._seq, target))
+    _deliver(leaf_grads, inputs, capture, accumulate, fast, stored)
+    return capture
+
+
+def _seed(tensors, grads, fast, stored):
+    """The roots' gradients: pending per node (see _send), summed per leaf for a root that is a
+    leaf. Returns (pending, the root nodes, leaf gradients)."""
+    pending = {}  # node -> its summed gradient (a list, one per output, for several: see _send)
+    roots = []
+    leaf_grads = {}  # leaf -> its gradient summed over this pass (hooks see the total)
+    for t, g in zip(tensors, grads):
+        stored.add(_base_id(g._data))  # the caller's gradient: never kept as someone's .grad
+        if fast:
+            g = g._data
+        fn = t.grad_fn
+        if fn is None:
+            prev = leaf_grads.get(t)
+            leaf_grads[t] = g if prev is None else prev + g
+        elif _send(pending, fn, t._output_nr, g):
+            roots.append(fn)
+    return pending, roots, leaf_grads
+
+
+def _deliver(leaf_grads, inputs, capture, accumulate, fast, stored) -> None:
+    """After the walk: each leaf's total through its hooks into ``.grad``, or into ``capture``
+    (autograd.grad, and backward(inputs=...), which then accumulates those)."""
     for leaf, g in leaf_grads.items():
         if fast and capture is None and leaf._grad is None and not leaf._hooks:
             leaf._grad = _make(_own(g, stored))  # _deliver_leaf's common case
@@ -216,7 +230,6 @@ def _walk(tensors, grads, retain_graph, create_graph, inputs, accumulate):
     if accumulate and _post_hooks:  # register_post_accumulate_grad_hook; empty: no cost
         done = leaf_grads if capture is None else [t for t in inputs if capture[id(t)] is not None]
         _post_accumulate.run(done)
-    return capture
 
 
 def _send(pending, node, nr, g) -> bool:
