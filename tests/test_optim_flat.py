@@ -27,6 +27,25 @@ CONFIGS = [
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, weight_decay=0.1, foreach=False)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, centered=True, maximize=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, eps=1e-3)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, foreach=False)),
+    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, foreach=False)),
+    ("Adadelta", dict(eps=1e-4, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    # β2 = 0.999 keeps ρ_t ≤ 5 for the first steps (plain momentum), then rectifies
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, betas=(0.3, 0.9), weight_decay=0.1, maximize=True)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.01, betas=(0.3, 0.9), weight_decay=0.1, decoupled_weight_decay=True)),
 ]
 
 
@@ -41,9 +60,11 @@ def test_flat_group_matches_torch_and_keeps_parameter_arrays(name, kwargs):
             a.grad, b.grad = nabla.tensor(g), torch.tensor(g)
         opt.step()
         ref.step()
+        assert isinstance(opt._flat.get(id(opt.param_groups[0])), FlatGroup)  # the fast path
         if step == 10:  # a state_dict round trip in the middle rebuilds the flat group
             opt.load_state_dict(opt.state_dict())
-    assert any(isinstance(f, FlatGroup) for f in opt._flat.values())
+            # torch's too: loading casts NAdam's float32 mu_product to the parameters' float64
+            ref.load_state_dict(ref.state_dict())
     for a, b, arr in zip(ours, theirs, arrays):
         assert a._data is arr  # updated in place
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
@@ -53,9 +74,16 @@ def test_flat_group_matches_torch_and_keeps_parameter_arrays(name, kwargs):
                                        rtol=1e-12, atol=1e-14)
 
 
-def test_a_parameter_without_gradient_falls_back_to_per_parameter_updates():
+@pytest.mark.parametrize("name, kwargs", [
+    ("Adam", dict(lr=0.05)),
+    ("RMSprop", dict(lr=0.05, momentum=0.9, centered=True)),
+    ("Adagrad", dict(lr=0.05, initial_accumulator_value=0.5)),
+    ("Adadelta", dict(lr=0.5)),
+    ("NAdam", dict(lr=0.05)),
+])
+def test_a_parameter_without_gradient_falls_back_to_per_parameter_updates(name, kwargs):
     ours, theirs, rng = _pair(1)
-    opt, ref = optim.Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    opt, ref = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
     for step in range(6):
         for i, (a, b) in enumerate(zip(ours, theirs)):
             if i == 1 and step % 2:  # skipped on odd steps: its step count falls behind
@@ -67,7 +95,9 @@ def test_a_parameter_without_gradient_falls_back_to_per_parameter_updates():
         ref.step()
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
-        assert float(opt.state[a]["step"]) == float(ref.state[b]["step"])
+        for key, value in ref.state[b].items():
+            np.testing.assert_allclose(np.asarray(opt.state[a][key].numpy()), value.numpy(),
+                                       rtol=1e-12)
 
 
 def test_adam_counts_the_steps_of_a_flat_group_in_one_array():
@@ -142,3 +172,78 @@ def test_replaced_parameter_arrays_rebuild_the_group_or_leave_it(name):
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
                                        err_msg=f"step {step}")
+
+
+def _steps(opt, ref, ours, theirs, rng, n):
+    for _ in range(n):
+        for a, b in zip(ours, theirs):
+            g = rng.normal(size=a.shape)
+            a.grad, b.grad = nabla.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+
+
+@pytest.mark.parametrize("name, kwargs", [c for c in CONFIGS if c[0] not in ("SGD", "Adam")])
+def test_a_flat_state_dict_resumes_in_torch_and_a_torch_one_in_a_flat_group(name, kwargs):
+    """After 5 steps each side loads the other's state_dict (as tensors of the other library);
+    5 more steps, both on the flat path here, end on the same values."""
+    ours, theirs, rng = _pair(5)
+    opt, ref = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    _steps(opt, ref, ours, theirs, rng, 5)
+    sd, ref_sd = opt.state_dict(), ref.state_dict()
+    assert [list(s) for s in sd["state"].values()] == [list(s) for s in ref_sd["state"].values()]
+    opt.load_state_dict({"state": {i: {k: v.numpy().copy() for k, v in s.items()}
+                                   for i, s in ref_sd["state"].items()},
+                         "param_groups": ref_sd["param_groups"]})
+    ref.load_state_dict({"state": {i: {k: torch.from_numpy(np.array(v.numpy()))
+                                       for k, v in s.items()}
+                                   for i, s in sd["state"].items()},
+                         "param_groups": sd["param_groups"]})
+    _steps(opt, ref, ours, theirs, rng, 5)
+    assert isinstance(opt._flat.get(id(opt.param_groups[0])), FlatGroup)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
+        for key, value in ref.state[b].items():
+            assert opt.state[a][key].dtype == getattr(nabla, str(value.dtype)[6:])
+            np.testing.assert_allclose(np.asarray(opt.state[a][key].numpy()), value.numpy(),
+                                       rtol=1e-12, atol=1e-14)
+
+
+def test_adagrad_group_added_later_starts_its_flat_sums_at_initial_accumulator_value():
+    """Adagrad makes its state at construction; a group added later gets it at its first step,
+    from ``initial_accumulator_value``, on the flat path as parameter by parameter."""
+    ours, theirs, rng = _pair(6)
+    opt = optim.Adagrad(ours[:2], lr=0.1, initial_accumulator_value=0.5)
+    opt.add_param_group({"params": ours[2:]})
+    ref = torch.optim.Adagrad([{"params": theirs[:2]}, {"params": theirs[2:]}], lr=0.1,
+                              initial_accumulator_value=0.5)
+    _steps(opt, ref, ours, theirs, rng, 4)
+    assert all(isinstance(opt._flat.get(id(g)), FlatGroup) for g in opt.param_groups)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(opt.state[a]["sum"].numpy(), ref.state[b]["sum"].numpy(),
+                                   rtol=1e-12)
+
+
+def test_nadam_keeps_mu_product_in_one_array_and_falls_back_when_they_differ():
+    """NAdam's 0-d mu_product is, like the step counters, a view of one array per group; a
+    loaded state whose products differ between parameters sends the group parameter by
+    parameter (one product for the group would be wrong), still as torch does."""
+    ours, theirs, rng = _pair(7)
+    opt, ref = optim.NAdam(ours, lr=0.05), torch.optim.NAdam(theirs, lr=0.05)
+    _steps(opt, ref, ours, theirs, rng, 3)
+    products = [opt.state[p]["mu_product"]._data for p in ours]
+    assert len({id(m.base) for m in products}) == 1 and products[0].base is not None
+    assert products[0].dtype == np.float32  # PyTorch's dtype for it (the default is float32)
+    sd, ref_sd = opt.state_dict(), ref.state_dict()
+    for saved in (sd, ref_sd):  # a new dict: state_dict's are the live ones
+        second = saved["state"][1]
+        saved["state"][1] = {**second, "mu_product": second["mu_product"] * 0.5}
+    opt.load_state_dict(sd)
+    ref.load_state_dict(ref_sd)
+    _steps(opt, ref, ours, theirs, rng, 3)
+    assert opt._flat.get(id(opt.param_groups[0])) is None
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(float(opt.state[a]["mu_product"]),
+                                   float(ref.state[b]["mu_product"]), rtol=1e-12)

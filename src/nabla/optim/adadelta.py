@@ -1,6 +1,7 @@
 """Adadelta: a moving window of squared gradients and squared updates; no learning rate."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
@@ -53,28 +54,38 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
+            keys = ("square_avg", "acc_delta")
+            flat = flat_group(self._flat, group, self.state, keys, counted=True)
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, *[flat.buffers[k] for k in keys])
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor(0.0)
-                    state["square_avg"] = Tensor._make(xp.zeros_like(param))
-                    state["acc_delta"] = Tensor._make(xp.zeros_like(param))
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
                 state["step"]._data += 1
-                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
-                tmp, work, delta = self._buffers(param)
-                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                _average_square_(square_avg, d, rho, work)
-                std = xp.sqrt(xp.add(square_avg, eps, out=work), out=work)
-                xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
-                delta /= std
-                delta *= d
-                _average_square_(acc_delta, delta, rho, work)
-                param += xp.multiply(delta, -lr, out=work)
+                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys])
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, square_avg, acc_delta) -> None:
+        """One Adadelta update of ``param`` in place (arrays: a parameter, or a whole flat
+        group)."""
+        rho, eps = group["rho"], group["eps"]
+        xp = array_module(param)
+        tmp, work, delta = self._buffers(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"], tmp)
+        _average_square_(square_avg, d, rho, work)
+        std = xp.sqrt(xp.add(square_avg, eps, out=work), out=work)
+        xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
+        delta /= std
+        delta *= d
+        _average_square_(acc_delta, delta, rho, work)
+        param += xp.multiply(delta, -group["lr"], out=work)

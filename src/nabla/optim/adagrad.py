@@ -1,6 +1,7 @@
 """Adagrad: per-parameter learning rates from the sum of all squared gradients."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _decayed_grad,
@@ -64,27 +65,38 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
+            flat = flat_group(self._flat, group, self.state, ("sum",), counted=True)
+            if flat is not None:  # the whole group in one update (see flat.py)
+                if flat.fresh:  # a group added after construction: its sums start as below
+                    flat.buffers["sum"][...] = self.defaults["initial_accumulator_value"]
+                    flat.fresh = False
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, flat.buffers["sum"],
+                             step=float(flat.steps[0]))
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
                 state = self.state[p]
                 if len(state) == 0:  # a group added after construction
                     state = self._init_state(p, self.defaults["initial_accumulator_value"])
-                step_t = state["step"]._data
-                step_t += 1
-                step = step_t.item()
-                tmp, work, scaled = self._buffers(param)
-                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]._data
-                state_sum += xp.multiply(d, d, out=work)
-                std = xp.sqrt(state_sum, out=work)
-                std += eps
-                xp.divide(xp.multiply(d, -clr, out=scaled), std, out=work)
-                param += work
+                state["step"]._data += 1
+                self._update(group, p._data, p.grad._data, state["sum"]._data,
+                             step=float(state["step"]._data))
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, state_sum, *, step: float) -> None:
+        """One Adagrad update of ``param`` in place (arrays: a parameter, or a whole flat
+        group)."""
+        xp = array_module(param)
+        tmp, work, scaled = self._buffers(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"], tmp)
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state_sum += xp.multiply(d, d, out=work)
+        std = xp.sqrt(state_sum, out=work)
+        std += group["eps"]
+        xp.divide(xp.multiply(d, -clr, out=scaled), std, out=work)
+        param += work

@@ -1,6 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their RMS."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _decayed_grad,
@@ -52,31 +53,42 @@ class Adamax(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
+            keys = ("exp_avg", "exp_inf")
+            flat = flat_group(self._flat, group, self.state, keys, counted=True)
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, *[flat.buffers[k] for k in keys],
+                             step=float(flat.steps[0]))
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor(0.0)
-                    state["exp_avg"] = Tensor._make(xp.zeros_like(param))
-                    state["exp_inf"] = Tensor._make(xp.zeros_like(param))
-                step_t = state["step"]._data
-                step_t += 1
-                exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
-                tmp, work, _ = self._buffers(param)
-                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                _lerp_(exp_avg, d, 1 - beta1, work)
-                exp_inf *= beta2
-                xp.abs(d, out=work)
-                work += eps
-                xp.maximum(exp_inf, work, out=exp_inf)
-                clr = lr / (1 - beta1 ** step_t.item())
-                xp.divide(exp_avg, exp_inf, out=work)
-                work *= -clr
-                param += work
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
+                state["step"]._data += 1
+                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
+                             step=float(state["step"]._data))
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, exp_avg, exp_inf, *, step: float) -> None:
+        """One Adamax update of ``param`` in place (arrays: a parameter, or a whole flat
+        group)."""
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        xp = array_module(param)
+        tmp, work, _ = self._buffers(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"], tmp)
+        _lerp_(exp_avg, d, 1 - beta1, work)
+        exp_inf *= beta2
+        xp.abs(d, out=work)
+        work += eps
+        xp.maximum(exp_inf, work, out=exp_inf)
+        clr = group["lr"] / (1 - beta1**step)
+        xp.divide(exp_avg, exp_inf, out=work)
+        work *= -clr
+        param += work

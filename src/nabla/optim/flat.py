@@ -8,11 +8,14 @@ runs the dozen calls once for the whole group, and writes the parameters back in
 call each). Parameters keep their arrays (memory shared with ``p.numpy()`` stays shared) and
 ``optimizer.state`` keeps PyTorch's per-parameter tensors, so ``state_dict`` is unchanged.
 
-Adam's step counters are 0-d views of one array as well, so counting a step is one call. The
-group is rebuilt when anything no longer matches (a parameter's array was replaced, a state
-tensor was loaded, the set of parameters changed), and groups that mix dtypes or devices, hold a
-non-contiguous parameter, or whose parameters have taken different numbers of steps, are updated
-parameter by parameter.
+Used by SGD (with momentum), Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad and Adadelta:
+each gathers, runs the same ``_update`` its per-parameter path runs on the flat arrays, and
+scatters. The 0-d state entries (the ``step`` counters, NAdam's ``mu_product``) are 0-d views of
+one array per key as well, so counting a step is one call. The group is rebuilt when anything
+no longer matches (a parameter's array was replaced, a state tensor was loaded, the set of
+parameters changed), and groups that mix dtypes or devices, hold a non-contiguous parameter, or
+whose parameters' 0-d entries differ (a parameter that skipped a step), are updated parameter by
+parameter.
 """
 
 from itertools import accumulate
@@ -26,7 +29,7 @@ class FlatGroup:
     """The state buffers ``keys`` of ``params`` as views of one array each, and scratch arrays
     ``param`` / ``grad`` that ``gather`` fills and ``scatter`` writes back."""
 
-    def __init__(self, params: list, state: dict, keys: tuple, step: float | None = None) -> None:
+    def __init__(self, params: list, state: dict, keys: tuple, scalars: dict) -> None:
         first = params[0]._data
         xp = array_module(first)
         self.xp, self.params, self.keys = xp, list(params), keys
@@ -40,9 +43,20 @@ class FlatGroup:
         self.datas = [p._data for p in params]
         self.flat_datas = [d.reshape(-1) for d in self.datas]  # views: contiguous (flat_group)
         self.slices = [self.param[a:b] for a, b in self.bounds]
-        self.buffers, self.state_views = {}, {}
-        # True when the state did not exist yet: SGD starts its momentum buffer from the gradient
+        # True when the state did not exist yet: SGD starts its momentum buffer from the gradient,
+        # Adagrad (a group added later) its sums at initial_accumulator_value
         self.fresh = all(state[p].get(keys[0]) is None for p in params) if keys else False
+        # the 0-d entries (step counters, NAdam's mu_product): each parameter's state[key] a 0-d
+        # view of one array per key, so counting a step is one call for the whole group. Made
+        # first so that new state lists its keys in PyTorch's order (``step`` first).
+        self.scalars, self.state_views, self.buffers = {}, {}, {}
+        for key, (value, dtype) in scalars.items():
+            values = as_array([value] * len(params), dtype=dtype)
+            views = [values[i:i + 1].reshape(()) for i in range(len(params))]
+            for p, view in zip(params, views):
+                state[p][key] = Tensor._make(view)
+            self.scalars[key], self.state_views[key] = values, views
+        self.steps = self.scalars.get("step")
         for key in keys:
             flat = xp.zeros(total, first.dtype)
             views = []
@@ -54,18 +68,9 @@ class FlatGroup:
                 state[p][key] = Tensor._make(view)
                 views.append(view)
             self.buffers[key], self.state_views[key] = flat, views
-        # the step counters (Adam's): each state['step'] a 0-d view of one array, counted at once
-        self.steps = self.step_views = None
-        if step is not None:
-            self.steps = as_array([step] * len(params), dtype=_scalar_dtype())
-            self.step_views = [self.steps[i:i + 1].reshape(()) for i in range(len(params))]
-            for p, view in zip(params, self.step_views):
-                state[p]["step"] = Tensor._make(view)
         # per parameter, its (state key, array) pairs that ready() checks are still in place
-        self.views = [[(key, self.state_views[key][i]) for key in keys] for i in range(len(params))]
-        if step is not None:
-            for pairs, view in zip(self.views, self.step_views):
-                pairs.append(("step", view))
+        self.views = [[(key, views[i]) for key, views in self.state_views.items()]
+                      for i in range(len(params))]
 
     def ready(self, params: list, state: dict) -> bool:
         """Still valid for this step: the same parameters with the same arrays, each with a
@@ -98,10 +103,13 @@ class FlatGroup:
             p._version[0] += 1
 
 
-def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool = False):
+def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool = False,
+               scalars: dict | None = None):
     """The FlatGroup for ``group`` (built or rebuilt as needed), or None when the group cannot
     be flattened: a parameter without gradient or not C-contiguous, mixed dtypes or array
-    modules (or, ``counted``, step counters that differ between the parameters)."""
+    modules, or 0-d entries that differ between the parameters. ``counted``: the state holds a
+    ``step`` counter (from 0); ``scalars``: other 0-d state entries and their starting values
+    (NAdam's ``{"mu_product": 1.0}``)."""
     params = group["params"]
     if len(params) < 2:
         return None  # nothing to gain
@@ -121,12 +129,20 @@ def flat_group(cache: dict, group: dict, state: dict, keys: tuple, counted: bool
     if len(present) > 1 or any(state[p].get(k) is not None for p in params
                                for k in keys) and present == {False}:
         return None  # some parameters have state and others not: update one by one
-    step = None
-    if counted:
-        steps = {float(state[p]["step"]._data) if "step" in state[p] else 0.0
-                 for p in params}
-        if len(steps) > 1:
-            return None
-        step = steps.pop()
-    flat = cache[id(group)] = FlatGroup(params, state, keys, step)
+    starts = ({"step": 0.0} if counted else {}) | (scalars or {})
+    common = {}
+    for key, start in starts.items():
+        found = {_scalar(state[p].get(key), start) for p in params}
+        if len(found) > 1:
+            return None  # e.g. a parameter that skipped a step: its count fell behind
+        common[key] = found.pop()
+    flat = cache[id(group)] = FlatGroup(params, state, keys, common)
     return flat
+
+
+def _scalar(value, start: float) -> tuple:
+    """(value, dtype) of a 0-d state entry, or of its starting value where there is none yet:
+    the flat array keeps the dtype the per-parameter update would have used."""
+    if value is None:
+        return start, _scalar_dtype()
+    return float(value._data), value._data.dtype

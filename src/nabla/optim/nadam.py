@@ -1,6 +1,7 @@
 """NAdam: Adam with Nesterov momentum (a look-ahead first moment)."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
@@ -60,31 +61,42 @@ class NAdam(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
+            keys = ("exp_avg", "exp_avg_sq")
+            flat = flat_group(self._flat, group, self.state, keys, counted=True,
+                              scalars={"mu_product": 1.0})
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, *[flat.buffers[k] for k in keys],
+                             step=float(flat.steps[0]), mu_product=flat.scalars["mu_product"])
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state[p]
                 if len(state) == 0:
-                    zeros = array_module(p._data).zeros_like
                     state["step"] = _step_tensor(0.0)
                     # a 0-d tensor of the step's dtype (float32 unless the default is float64),
                     # as PyTorch keeps it: the product is rounded as PyTorch rounds it
                     state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = Tensor._make(zeros(p._data))
-                    state["exp_avg_sq"] = Tensor._make(zeros(p._data))
-                self._update(group, state, p._data, p.grad._data)
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
+                state["step"]._data += 1
+                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
+                             step=float(state["step"]._data),
+                             mu_product=state["mu_product"]._data)
                 p._version[0] += 1
         return loss
 
-    def _update(self, group: dict, state: dict, param, grad) -> None:
-        """One NAdam update of ``param`` in place, from ``grad`` and the parameter's ``state``."""
+    def _update(self, group: dict, param, grad, exp_avg, exp_avg_sq, *, step: float,
+                mu_product) -> None:
+        """One NAdam update of ``param`` in place (arrays: a parameter, or a whole flat group);
+        ``mu_product`` is updated in place too: the parameter's 0-d product, or the group's
+        array of products (all equal, as its step counts are: see flat.py)."""
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, psi = group["weight_decay"], group["momentum_decay"]
         xp = array_module(param)
-        step_t, mu_product = state["step"]._data, state["mu_product"]._data
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        step_t += 1
-        step = step_t.item()
         bias_correction2 = 1 - beta2**step
         if group["decoupled_weight_decay"] and wd != 0:
             param *= 1 - lr * wd
@@ -99,7 +111,7 @@ class NAdam(Optimizer):
         xp.divide(exp_avg_sq, bias_correction2, out=denom)
         xp.sqrt(denom, out=denom)
         denom += eps
-        product = mu_product.item()
+        product = float(mu_product.flat[0])
         xp.divide(d, denom, out=work)
         work *= -lr * (1.0 - mu) / (1.0 - product)
         param += work

@@ -1,6 +1,7 @@
 """RAdam: Adam with its adaptive rate switched on only once the variance estimate is sound."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
@@ -59,28 +60,35 @@ class RAdam(Optimizer):
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
+            keys = ("exp_avg", "exp_avg_sq")
+            flat = flat_group(self._flat, group, self.state, keys, counted=True)
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, *[flat.buffers[k] for k in keys],
+                             step=float(flat.steps[0]))
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state[p]
                 if len(state) == 0:
-                    zeros = array_module(p._data).zeros_like
                     state["step"] = _step_tensor(0.0)
-                    state["exp_avg"] = Tensor._make(zeros(p._data))
-                    state["exp_avg_sq"] = Tensor._make(zeros(p._data))
-                self._update(group, state, p._data, p.grad._data)
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
+                state["step"]._data += 1
+                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
+                             step=float(state["step"]._data))
                 p._version[0] += 1
         return loss
 
-    def _update(self, group: dict, state: dict, param, grad) -> None:
-        """One RAdam update of ``param`` in place, from ``grad`` and the parameter's ``state``."""
+    def _update(self, group: dict, param, grad, exp_avg, exp_avg_sq, *, step: float) -> None:
+        """One RAdam update of ``param`` in place (arrays: a parameter, or a whole flat
+        group)."""
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd = group["weight_decay"]
         xp = array_module(param)
-        step_t = state["step"]._data
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        step_t += 1
-        step = step_t.item()
         if group["decoupled_weight_decay"] and wd != 0:
             param *= 1 - lr * wd
             wd = 0

@@ -1,6 +1,7 @@
 """RMSprop: divide the gradient by a moving average of its recent magnitude."""
 
 from nabla.backend import array_module
+from nabla.optim.flat import flat_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
@@ -57,48 +58,52 @@ class RMSprop(Optimizer):
         _check("RMSprop", "weight_decay value", group["weight_decay"])
         _check("RMSprop", "alpha value", group["alpha"])
 
-    def _init_state(self, state: dict, group: dict, param) -> None:
-        xp = array_module(param)
-        state["step"] = _step_tensor(0.0)
-        state["square_avg"] = Tensor._make(xp.zeros_like(param))
-        if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor._make(xp.zeros_like(param))
-        if group["centered"]:
-            state["grad_avg"] = Tensor._make(xp.zeros_like(param))
-
     def step(self, closure=None):
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-            wd, maximize, centered = group["weight_decay"], group["maximize"], group["centered"]
+            keys = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) \
+                + (("grad_avg",) if group["centered"] else ())
+            flat = flat_group(self._flat, group, self.state, keys, counted=True)
+            if flat is not None:  # the whole group in one update (see flat.py)
+                flat.steps += 1
+                flat.gather()
+                self._update(group, flat.param, flat.grad, **flat.buffers)
+                flat.scatter()
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p._data
-                xp = array_module(param)
                 state = self.state[p]
                 if len(state) == 0:
-                    self._init_state(state, group, param)
+                    state["step"] = _step_tensor(0.0)
+                    for key in keys:
+                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
                 state["step"]._data += 1
-                square_avg = state["square_avg"]._data
-                tmp, work, avg = self._buffers(param)
-                d = _decayed_grad(p.grad._data, param, wd, maximize, tmp)
-                _average_square_(square_avg, d, alpha, work)
-                if centered:
-                    grad_avg = state["grad_avg"]._data
-                    _lerp_(grad_avg, d, 1 - alpha, work)
-                    xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=avg), out=avg)
-                    xp.sqrt(avg, out=avg)
-                else:
-                    xp.sqrt(square_avg, out=avg)
-                avg += eps
-                if momentum > 0:
-                    buf = state["momentum_buffer"]._data
-                    buf *= momentum
-                    buf += xp.divide(d, avg, out=work)
-                    param += xp.multiply(buf, -lr, out=work)
-                else:
-                    xp.multiply(d, -lr, out=work)
-                    param += xp.divide(work, avg, out=work)
+                self._update(group, p._data, p.grad._data, **{k: state[k]._data for k in keys})
                 p._version[0] += 1
         return loss
+
+    def _update(self, group: dict, param, grad, square_avg, momentum_buffer=None,
+                grad_avg=None) -> None:
+        """One RMSprop update of ``param`` in place (arrays: a parameter, or a whole flat group);
+        the buffers are named as in ``state``: ``momentum_buffer`` if momentum > 0, ``grad_avg``
+        if centered."""
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        xp = array_module(param)
+        tmp, work, avg = self._buffers(param)
+        d = _decayed_grad(grad, param, group["weight_decay"], group["maximize"], tmp)
+        _average_square_(square_avg, d, alpha, work)
+        if grad_avg is not None:
+            _lerp_(grad_avg, d, 1 - alpha, work)
+            xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=avg), out=avg)
+            xp.sqrt(avg, out=avg)
+        else:
+            xp.sqrt(square_avg, out=avg)
+        avg += eps
+        if momentum_buffer is not None:
+            momentum_buffer *= group["momentum"]
+            momentum_buffer += xp.divide(d, avg, out=work)
+            param += xp.multiply(momentum_buffer, -lr, out=work)
+        else:
+            xp.multiply(d, -lr, out=work)
+            param += xp.divide(work, avg, out=work)
