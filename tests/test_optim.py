@@ -395,7 +395,8 @@ def test_a_graph_that_saved_the_old_parameter_refuses_backward_after_step():
 
 def test_scratch_grows_for_a_larger_parameter_and_drops_views_of_the_smaller_array():
     small, large = nabla.ones(2, requires_grad=True), nabla.ones(3, 4, requires_grad=True)
-    opt = optim.Adagrad([small, large], lr=0.1)  # updated parameter by parameter
+    # one parameter per group: updated parameter by parameter (a flat group would not be)
+    opt = optim.Adagrad([{"params": [small]}, {"params": [large]}], lr=0.1)
     for _ in range(2):
         opt.zero_grad()
         (small.sum() + large.sum()).backward()
@@ -410,7 +411,9 @@ def test_scratch_grows_for_a_larger_parameter_and_drops_views_of_the_smaller_arr
 
 def test_scratch_memory_is_bounded_by_the_largest_parameter_and_not_pickled():
     ours, _ = _params()
-    opt = optim.RMSprop(ours, momentum=0.9, centered=True, weight_decay=0.1)
+    # one parameter per group: updated parameter by parameter (a flat group would not be)
+    opt = optim.RMSprop([{"params": [p]} for p in ours], momentum=0.9, centered=True,
+                        weight_decay=0.1)
     _run(opt, ours, nabla, 2)
     largest = max(p.numel() for p in ours)
     bases = [v for k, v in opt._scratch.items() if len(k) == 2]  # (array type, dtype) keys
@@ -420,7 +423,8 @@ def test_scratch_memory_is_bounded_by_the_largest_parameter_and_not_pickled():
     assert all(np.shares_memory(a, bases[0]) for three in views for a in three)
     copy_ = pickle.loads(pickle.dumps(opt))  # the optimizer itself pickles, as in torch
     assert copy_._scratch == {} and len(copy_.state) == len(ours)
-    _run(copy_, copy_.param_groups[0]["params"], nabla, 2, start=2)
+    copied = [g["params"][0] for g in copy_.param_groups]
+    _run(copy_, copied, nabla, 2, start=2)
     _run(opt, ours, nabla, 2, start=2)
-    for a, b in zip(copy_.param_groups[0]["params"], ours, strict=True):
+    for a, b in zip(copied, ours, strict=True):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
