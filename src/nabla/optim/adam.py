@@ -1,17 +1,15 @@
 """Adam and AdamW: momentum plus RMSprop, with bias correction."""
 
 from nabla.backend import array_module
-from nabla.optim.flat import flat_group
+from nabla.optim.flat import step_each_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
-    _step_tensor,
 )
 from nabla.optim.validation import _betas, _check
-from nabla.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -62,28 +60,8 @@ class Adam(Optimizer):
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-            flat = flat_group(self._flat, group, self.state, keys, counted=True)
-            if flat is not None:  # the whole group in one update
-                flat.steps += 1
-                flat.gather()
-                buffers = [flat.buffers[k] for k in keys]
-                self._update(group, flat.param, flat.grad, *buffers, step=float(flat.steps[0]))
-                flat.scatter()
-                continue
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    for key in keys:
-                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
-                state["step"]._data[...] += 1
-                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
-                             step=float(state["step"]._data))
-                p._version[0] += 1
+        step_each_group(self, lambda group: ("exp_avg", "exp_avg_sq")
+                        + (("max_exp_avg_sq",) if group["amsgrad"] else ()))
         return loss
 
     def _update(self, group: dict, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *,

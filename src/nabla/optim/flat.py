@@ -8,20 +8,21 @@ runs the dozen calls once for the whole group, and writes the parameters back in
 call each). Parameters keep their arrays (memory shared with ``p.numpy()`` stays shared) and
 ``optimizer.state`` keeps PyTorch's per-parameter tensors, so ``state_dict`` is unchanged.
 
-Used by SGD (with momentum), Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad and Adadelta:
-each gathers, runs the same ``_update`` its per-parameter path runs on the flat arrays, and
-scatters. The 0-d state entries (the ``step`` counters, NAdam's ``mu_product``) are 0-d views of
-one array per key as well, so counting a step is one call. The group is rebuilt when anything
-no longer matches (a parameter's array was replaced, a state tensor was loaded, the set of
-parameters changed), and groups that mix dtypes or devices, hold a non-contiguous parameter, or
-whose parameters' 0-d entries differ (a parameter that skipped a step), are updated parameter by
-parameter.
+Used by SGD (with momentum), Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad and Adadelta: each
+gathers, runs the same ``_update`` its per-parameter path runs on the flat arrays, and scatters
+(``step_each_group``, at the end, is that loop for the optimizers with a step count and zero-started
+buffers; SGD and Adagrad start theirs differently and keep their own). The 0-d state entries (the
+``step`` counters, NAdam's ``mu_product``) are 0-d views of one array per key as well, so counting a
+step is one call. The group is rebuilt when anything no longer matches (a parameter's array was
+replaced, a state tensor was loaded, the set of parameters changed), and groups that mix dtypes or
+devices, hold a non-contiguous parameter, or whose parameters' 0-d entries differ (a parameter that
+skipped a step), are updated parameter by parameter.
 """
 
 from itertools import accumulate
 
 from nabla.backend import array_module, as_array
-from nabla.optim.optimizer import _scalar_dtype
+from nabla.optim.optimizer import _scalar_dtype, _step_tensor
 from nabla.tensor import Tensor
 
 
@@ -146,3 +147,40 @@ def _scalar(value, start: float) -> tuple:
     if value is None:
         return start, _scalar_dtype()
     return float(value._data), value._data.dtype
+
+
+def step_each_group(opt, keys_of, scalars: dict | None = None, counted_update: bool = True) -> None:
+    """The step loop of the optimizers whose state is a ``step`` count, per-element buffers named
+    ``keys_of(group)`` (zeros at first) and 0-d ``scalars`` (name -> starting value): a group in
+    one update of its FlatGroup where it can be flat, else parameter by parameter. Either way
+    ``opt._update(group, param, grad, **named)`` runs on arrays, with the buffers and scalars
+    named as in ``state``, plus ``step=`` the count when ``counted_update``."""
+    scalars = scalars or {}
+    for group in opt.param_groups:
+        keys = keys_of(group)
+        flat = flat_group(opt._flat, group, opt.state, keys, counted=True, scalars=scalars)
+        if flat is not None:  # the whole group in one update
+            flat.steps += 1
+            flat.gather()
+            named = {**flat.buffers, **{k: flat.scalars[k] for k in scalars}}
+            if counted_update:
+                named["step"] = float(flat.steps[0])
+            opt._update(group, flat.param, flat.grad, **named)
+            flat.scatter()
+            continue
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = opt.state[p]
+            if len(state) == 0:  # PyTorch's order of keys; 0-d entries of the step's dtype
+                state["step"] = _step_tensor(0.0)
+                for key, start in scalars.items():
+                    state[key] = _step_tensor(start)
+                for key in keys:
+                    state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
+            state["step"]._data += 1
+            named = {k: state[k]._data for k in (*scalars, *keys)}
+            if counted_update:
+                named["step"] = float(state["step"]._data)
+            opt._update(group, p._data, p.grad._data, **named)
+            p._version[0] += 1

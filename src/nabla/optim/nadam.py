@@ -1,17 +1,15 @@
 """NAdam: Adam with Nesterov momentum (a look-ahead first moment)."""
 
 from nabla.backend import array_module
-from nabla.optim.flat import flat_group
+from nabla.optim.flat import step_each_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
-    _step_tensor,
 )
 from nabla.optim.validation import _betas, _check
-from nabla.tensor import Tensor
 
 
 class NAdam(Optimizer):
@@ -60,33 +58,7 @@ class NAdam(Optimizer):
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            keys = ("exp_avg", "exp_avg_sq")
-            flat = flat_group(self._flat, group, self.state, keys, counted=True,
-                              scalars={"mu_product": 1.0})
-            if flat is not None:  # the whole group in one update (see flat.py)
-                flat.steps += 1
-                flat.gather()
-                self._update(group, flat.param, flat.grad, *[flat.buffers[k] for k in keys],
-                             step=float(flat.steps[0]), mu_product=flat.scalars["mu_product"])
-                flat.scatter()
-                continue
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    # a 0-d tensor of the step's dtype (float32 unless the default is float64),
-                    # as PyTorch keeps it: the product is rounded as PyTorch rounds it
-                    state["mu_product"] = _step_tensor(1.0)
-                    for key in keys:
-                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
-                state["step"]._data += 1
-                self._update(group, p._data, p.grad._data, *[state[k]._data for k in keys],
-                             step=float(state["step"]._data),
-                             mu_product=state["mu_product"]._data)
-                p._version[0] += 1
+        step_each_group(self, lambda group: ("exp_avg", "exp_avg_sq"), scalars={"mu_product": 1.0})
         return loss
 
     def _update(self, group: dict, param, grad, exp_avg, exp_avg_sq, *, step: float,

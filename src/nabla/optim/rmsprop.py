@@ -1,17 +1,15 @@
 """RMSprop: divide the gradient by a moving average of its recent magnitude."""
 
 from nabla.backend import array_module
-from nabla.optim.flat import flat_group
+from nabla.optim.flat import step_each_group
 from nabla.optim.optimizer import (
     Optimizer,
     _average_square_,
     _decayed_grad,
     _implementation_flags,
     _lerp_,
-    _step_tensor,
 )
 from nabla.optim.validation import _check
-from nabla.tensor import Tensor
 
 
 class RMSprop(Optimizer):
@@ -60,27 +58,12 @@ class RMSprop(Optimizer):
 
     def step(self, closure=None):
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            keys = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) \
-                + (("grad_avg",) if group["centered"] else ())
-            flat = flat_group(self._flat, group, self.state, keys, counted=True)
-            if flat is not None:  # the whole group in one update (see flat.py)
-                flat.steps += 1
-                flat.gather()
-                self._update(group, flat.param, flat.grad, **flat.buffers)
-                flat.scatter()
-                continue
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    for key in keys:
-                        state[key] = Tensor._make(array_module(p._data).zeros_like(p._data))
-                state["step"]._data += 1
-                self._update(group, p._data, p.grad._data, **{k: state[k]._data for k in keys})
-                p._version[0] += 1
+
+        def keys(group):  # the buffers the group's options ask for, named as in state
+            return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                    + (("grad_avg",) if group["centered"] else ()))
+
+        step_each_group(self, keys, counted_update=False)
         return loss
 
     def _update(self, group: dict, param, grad, square_avg, momentum_buffer=None,
