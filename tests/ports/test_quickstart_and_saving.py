@@ -159,9 +159,10 @@ def test_quickstart(rng):
     log_want, log_got = want.pop("log"), got.pop("log")
     assert_agree(want, got, np.float32, MANY_STEPS)
     assert len(log_want) == len(log_got) == 6  # the printed lines: numbers compared above
-    # two epochs of SGD at 1e-3: the test loss falls for every seed, the accuracy (64 images)
-    # ends anywhere from 0.19 to 0.98 depending on the start; above chance (0.1) it is
-    assert want["test"][-1][1] < want["test"][0][1] and want["test"][-1][0] > 0.1
+    # two epochs of SGD at 1e-3: the test loss falls for every seed; the accuracy (64 images)
+    # ends anywhere from chance (0.09 seen) to 0.98 depending on the start, so only the loss
+    # is asserted here (both frameworks' accuracies are compared above)
+    assert want["test"][-1][1] < want["test"][0][1]
 
 
 # -- Save and load the model --------------------------------------------------------------------
