@@ -1,11 +1,19 @@
 """Probability distributions, as ``torch.distributions``. Written with nabla ops, so
 log-probabilities, entropies and KL terms have gradients with respect to the parameters.
 
-basic.py       Normal, Bernoulli, Categorical
-continuous.py  Uniform, Exponential, Laplace (rsample), Gamma, Beta
-poisson.py     Poisson
-kl.py          kl_divergence in closed form, one function per pair of families
-base.py        Distribution and the shared helpers
+basic.py         Normal (rsample, cdf, icdf), Bernoulli, Categorical
+continuous.py    Uniform, Exponential, Laplace (rsample, cdf, icdf), Gamma, Beta
+heavy_tailed.py  LogNormal, Cauchy (rsample, cdf, icdf), StudentT
+multivariate.py  MultivariateNormal (rsample), Dirichlet, Independent (batch dims as event dims)
+discrete.py      Binomial, Geometric, Multinomial, OneHotCategorical
+poisson.py       Poisson
+kl.py            kl_divergence in closed form, one function per pair of families
+base.py          Distribution (batch_shape, event_shape) and the shared helpers
+
+A draw of ``sample(sample_shape)`` has shape sample_shape + batch_shape + event_shape:
+batch_shape indexes independent, differently parameterized distributions; event_shape is the
+shape of one draw (() for scalar families, (k,) for MultivariateNormal, Dirichlet, Multinomial
+and OneHotCategorical; Independent moves batch dimensions into it).
 
 The reparameterization trick (VAEs) is ``rsample``: for Normal the draw is loc + scale * eps with
 eps ~ N(0, 1) drawn apart, so the gradient reaches loc and scale through a sample; ``sample``
@@ -15,8 +23,13 @@ draws without gradient. Draws use nabla's global generator (``nabla.manual_seed`
 from nabla.distributions.base import Distribution
 from nabla.distributions.basic import Bernoulli, Categorical, Normal
 from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Uniform
+from nabla.distributions.discrete import Binomial, Geometric, Multinomial, OneHotCategorical
+from nabla.distributions.heavy_tailed import Cauchy, LogNormal, StudentT
 from nabla.distributions.kl import kl_divergence
+from nabla.distributions.multivariate import Dirichlet, Independent, MultivariateNormal
 from nabla.distributions.poisson import Poisson
 
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exponential",
-           "Laplace", "Gamma", "Beta", "Poisson", "kl_divergence"]
+           "Laplace", "Gamma", "Beta", "Poisson", "LogNormal", "Cauchy", "StudentT",
+           "MultivariateNormal", "Dirichlet", "Independent", "Binomial", "Geometric",
+           "Multinomial", "OneHotCategorical", "kl_divergence"]

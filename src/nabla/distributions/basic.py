@@ -15,6 +15,8 @@ from nabla.distributions.base import Distribution, _shape, _tensor
 from nabla.nn.functional import binary_cross_entropy_with_logits
 from nabla.ops import (
     broadcast_to,
+    erf,
+    erfinv,
     gather,
     log,
     log1p,
@@ -33,6 +35,8 @@ __all__ = ["Normal", "Bernoulli", "Categorical"]
 class Normal(Distribution):
     """N(loc, scale^2): log p(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(2 pi) / 2;
     entropy 1/2 + log(2 pi) / 2 + log(scale)."""
+
+    has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         loc = _tensor(loc)
@@ -67,6 +71,15 @@ class Normal(Distribution):
 
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)
+
+    def cdf(self, value) -> Tensor:
+        """Phi((x - loc) / scale) = (1 + erf((x - loc) / (scale sqrt 2))) / 2."""
+        z = (_tensor(value, self.loc) - self.loc) / (self.scale * math.sqrt(2))
+        return 0.5 * (1 + erf(z))
+
+    def icdf(self, value) -> Tensor:
+        """loc + scale sqrt(2) erfinv(2 p - 1)."""
+        return self.loc + self.scale * erfinv(2 * _tensor(value, self.loc) - 1) * math.sqrt(2)
 
 
 class Bernoulli(Distribution):

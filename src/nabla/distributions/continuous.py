@@ -1,27 +1,24 @@
-"""Uniform, Exponential, Laplace (reparameterized: ``rsample``), Gamma and Beta (``sample`` only:
-their draws are not a smooth function of the parameters here). Log-probabilities and entropies
-are nabla ops, differentiable in the parameters; Gamma and Beta use lgamma and digamma."""
+"""Uniform, Exponential, Laplace (reparameterized: ``rsample``; ``cdf`` and ``icdf``), Gamma and
+Beta (``sample`` only: their draws are not a smooth function of the parameters here).
+Log-probabilities and entropies are nabla ops, differentiable in the parameters; Gamma and Beta
+use lgamma and digamma."""
 
 import math
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.creation import rand
-from nabla.distributions.base import Distribution, _broadcast, _shape, _tensor
-from nabla.ops import abs, digamma, lgamma, log, log1p, sign, where, xlogy
+from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
+from nabla.ops import abs, clamp, digamma, exp, expm1, lgamma, log, log1p, sign, where, xlogy
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
 __all__ = ["Uniform", "Exponential", "Laplace", "Gamma", "Beta"]
 
 
-def _positive(name: str, what: str, t: Tensor) -> None:
-    if (t._data <= 0).any():
-        raise ValueError(f"{name}: {what} must be positive, got a minimum of "
-                         f"{float(t._data.min())}")
-
-
 class Uniform(Distribution):
     """U[low, high): log p(x) = -log(high - low) inside, -inf outside; entropy log(high - low)."""
+
+    has_rsample = True
 
     def __init__(self, low, high, validate_args=None) -> None:
         self.low, self.high = _broadcast(low, high)
@@ -48,10 +45,19 @@ class Uniform(Distribution):
     def entropy(self) -> Tensor:
         return log(self.high - self.low)
 
+    def cdf(self, value) -> Tensor:
+        value = _tensor(value, self.low)
+        return clamp((value - self.low) / (self.high - self.low), 0, 1)
+
+    def icdf(self, value) -> Tensor:
+        return _tensor(value, self.low) * (self.high - self.low) + self.low
+
 
 class Exponential(Distribution):
     """rate e^(-rate x) for x >= 0: log p(x) = log(rate) - rate x; entropy 1 - log(rate);
     rsample = E / rate with E ~ Exp(1)."""
+
+    has_rsample = True
 
     def __init__(self, rate, validate_args=None) -> None:
         (self.rate,) = _broadcast(rate)
@@ -78,10 +84,18 @@ class Exponential(Distribution):
     def entropy(self) -> Tensor:
         return 1 - log(self.rate)
 
+    def cdf(self, value) -> Tensor:
+        return 1 - exp(-self.rate * _tensor(value, self.rate))
+
+    def icdf(self, value) -> Tensor:
+        return -log1p(-_tensor(value, self.rate)) / self.rate
+
 
 class Laplace(Distribution):
     """exp(-|x - loc| / scale) / (2 scale): log p(x) = -log(2 scale) - |x - loc| / scale;
     entropy 1 + log(2 scale); rsample = loc - scale sign(u) log(1 - |u|), u ~ U(-1, 1)."""
+
+    has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         self.loc, self.scale = _broadcast(loc, scale)
@@ -106,6 +120,14 @@ class Laplace(Distribution):
 
     def entropy(self) -> Tensor:
         return 1 + log(2 * self.scale)
+
+    def cdf(self, value) -> Tensor:
+        z = _tensor(value, self.loc) - self.loc
+        return 0.5 - 0.5 * sign(z) * expm1(-abs(z) / self.scale)
+
+    def icdf(self, value) -> Tensor:
+        term = _tensor(value, self.loc) - 0.5
+        return self.loc - self.scale * sign(term) * log1p(-2 * abs(term))
 
 
 class Gamma(Distribution):

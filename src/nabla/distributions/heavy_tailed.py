@@ -1,0 +1,160 @@
+"""Heavy-tailed families on the real line and the positive half-line: LogNormal and Cauchy
+(reparameterized: ``rsample``; ``cdf`` and ``icdf``) and StudentT (``sample`` only: its draw
+goes through a Gamma, whose reparameterization gradient in df is not implemented here)."""
+
+import math
+
+from nabla.autograd.grad_mode import no_grad
+from nabla.creation import full
+from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
+from nabla.distributions.basic import Normal
+from nabla.ops import atan, digamma, exp, expm1, lgamma, log, log1p, tan, where
+from nabla.random import numpy_generator
+from nabla.tensor import Tensor
+
+__all__ = ["LogNormal", "Cauchy", "StudentT"]
+
+
+class LogNormal(Distribution):
+    """exp(X) with X ~ N(loc, scale^2): log p(x) = Normal(loc, scale).log_prob(log x) - log x;
+    mean exp(loc + scale^2 / 2); entropy that of the Normal + loc; rsample exp(loc + scale eps)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        loc, scale = _broadcast(loc, scale)
+        _positive("LogNormal", "scale", scale)
+        self.base_dist = Normal(loc, scale)
+        self.batch_shape = tuple(loc.shape)
+
+    @property
+    def loc(self) -> Tensor:
+        return self.base_dist.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
+
+    @property
+    def mean(self) -> Tensor:
+        return exp(self.loc + self.scale ** 2 / 2)
+
+    @property
+    def mode(self) -> Tensor:
+        return exp(self.loc - self.scale ** 2)
+
+    @property
+    def variance(self) -> Tensor:
+        s2 = self.scale ** 2
+        return expm1(s2) * exp(2 * self.loc + s2)
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        return exp(self.base_dist.rsample(sample_shape))
+
+    def log_prob(self, value) -> Tensor:
+        log_x = log(_tensor(value, self.loc))
+        return self.base_dist.log_prob(log_x) - log_x
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() + self.loc
+
+    def cdf(self, value) -> Tensor:
+        return self.base_dist.cdf(log(_tensor(value, self.loc)))
+
+    def icdf(self, value) -> Tensor:
+        return exp(self.base_dist.icdf(value))
+
+
+class Cauchy(Distribution):
+    """1 / (pi scale (1 + z^2)) with z = (x - loc) / scale: log p(x) = -log(pi scale) - log1p(z^2);
+    entropy log(4 pi scale); cdf atan(z) / pi + 1/2; no mean or variance (nan, inf)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = _broadcast(loc, scale)
+        _positive("Cauchy", "scale", self.scale)
+        self.batch_shape = tuple(self.loc.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return full(self.batch_shape, math.nan, dtype=self.loc.dtype)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return full(self.batch_shape, math.inf, dtype=self.loc.dtype)
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        eps = numpy_generator().standard_cauchy(shape).astype(self.loc._data.dtype)
+        return self.loc + Tensor(eps) * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        return -math.log(math.pi) - log(self.scale) - log1p(z * z)
+
+    def entropy(self) -> Tensor:
+        return math.log(4 * math.pi) + log(self.scale)
+
+    def cdf(self, value) -> Tensor:
+        return atan((_tensor(value, self.loc) - self.loc) / self.scale) / math.pi + 0.5
+
+    def icdf(self, value) -> Tensor:
+        return tan(math.pi * (_tensor(value, self.loc) - 0.5)) * self.scale + self.loc
+
+
+class StudentT(Distribution):
+    """Student's t with df degrees of freedom, located and scaled: with y = (x - loc) / scale,
+    log p(x) = -(df + 1) / 2 log1p(y^2 / df) - log(scale) - log(df pi) / 2 - log B(df / 2, 1/2);
+    entropy log(scale) + (df + 1) / 2 (digamma((df + 1) / 2) - digamma(df / 2))
+    + log(df) / 2 + log B(df / 2, 1/2)."""
+
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None) -> None:
+        self.df, self.loc, self.scale = _broadcast(df, loc, scale)
+        _positive("StudentT", "df", self.df)
+        _positive("StudentT", "scale", self.scale)
+        self.batch_shape = tuple(self.df.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        """loc where df > 1, else undefined (nan)."""
+        return where(self.df > 1, self.loc, math.nan)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        """scale^2 df / (df - 2) where df > 2; inf where 1 < df <= 2; nan where df <= 1."""
+        df = self.df
+        finite = where(df > 2, self.scale ** 2 * df / where(df > 2, df - 2, 1.0), math.inf)
+        return where(df > 1, finite, math.nan)
+
+    def _log_beta(self) -> Tensor:
+        """log B(df / 2, 1 / 2)."""
+        half = self.df / 2
+        return lgamma(half) + math.lgamma(0.5) - lgamma(half + 0.5)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = _shape(sample_shape) + self.batch_shape
+        df = self.df._data
+        with no_grad():
+            t = numpy_generator().standard_t(df, shape).astype(df.dtype)
+            return self.loc.detach() + Tensor(t) * self.scale.detach()
+
+    def log_prob(self, value) -> Tensor:
+        df = self.df
+        y = (_tensor(value, df) - self.loc) / self.scale
+        z = log(self.scale) + 0.5 * log(df) + 0.5 * math.log(math.pi) + lgamma(0.5 * df) - \
+            lgamma(0.5 * (df + 1))
+        return -0.5 * (df + 1) * log1p(y * y / df) - z
+
+    def entropy(self) -> Tensor:
+        df = self.df
+        return log(self.scale) + 0.5 * (df + 1) * (digamma(0.5 * (df + 1)) - digamma(0.5 * df)) \
+            + 0.5 * log(df) + self._log_beta()
