@@ -92,6 +92,8 @@ from nabla.diagnostics.summary import summary  # noqa: E402
 from nabla import amp  # noqa: E402  (loss scaling; autocast runs in full precision)
 from nabla.amp import GradScaler, autocast, is_autocast_enabled  # noqa: E402
 from nabla.jit import compile  # noqa: E402  (torch.compile: a no-op here, see jit.py)
+from nabla import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap, functional_call)
+from nabla.func import vmap  # noqa: E402  (torch.vmap)
 
 # torch's top-level names of matrix functions (the functions live in nabla.linalg)
 from nabla.linalg import det, matrix_power, slogdet  # noqa: E402

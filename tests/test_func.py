@@ -1,0 +1,552 @@
+"""nabla.func (functional_call, grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian, vmap)
+against torch.func on random inputs: values, shapes and structures of each transform, argnums
+and has_aux, nesting, per-sample gradients of an MLP, and the errors."""
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tfunc
+from conftest import assert_close, perturb
+
+import nabla
+import nabla.func as nfunc
+from nabla import nn
+
+DTYPES = [np.float32, np.float64]
+
+
+def _pair(rng, shape, dtype=np.float64):
+    a = rng.standard_normal(shape).astype(dtype)
+    return nabla.tensor(a), torch.tensor(a)
+
+
+def _same(actual, expected, what="result"):
+    """Nested tuples/lists/dicts of tensors: the same structure, shapes, dtypes and values."""
+    if isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected), f"{what}: {type(actual)} != {type(expected)}"
+        assert len(actual) == len(expected), f"{what}: length {len(actual)} != {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            _same(a, e, f"{what}[{i}]")
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and list(actual) == list(expected), what
+        for k in expected:
+            _same(actual[k], expected[k], f"{what}[{k!r}]")
+    else:
+        assert_close(actual, expected, what=what)
+
+
+# x (3,), w (2, 3) -> a scalar
+def scalar_fn(x, w):
+    return ((w @ x).tanh() ** 2).sum() + (x ** 3).sum() * w.sum()
+
+
+def vector_fn(x, w):  # -> (2,)
+    return ((w @ x).tanh() * x[:2]).exp()
+
+
+def two_outputs(x, w):  # -> ((2, 3), ())
+    return w * x.sin(), (x * x).sum()
+
+
+# -- grad, grad_and_value ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1), (1, 0), -1])
+def test_grad_matches_torch(rng, dtype, argnums):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    _same(nfunc.grad(scalar_fn, argnums)(nx, nw), tfunc.grad(scalar_fn, argnums)(tx, tw))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_grad_and_value_and_has_aux(rng, dtype):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+
+    def f(x, w):
+        return scalar_fn(x, w), {"y": vector_fn(x, w), "n": x.sum()}
+
+    ng, (nv, naux) = nfunc.grad_and_value(f, (0, 1), has_aux=True)(nx, nw)
+    tg, (tv, taux) = tfunc.grad_and_value(f, (0, 1), has_aux=True)(tx, tw)
+    _same(ng, tg)
+    assert_close(nv, tv, what="value")
+    _same(naux, taux, "aux")
+    assert not naux["y"].requires_grad and not nv.requires_grad  # no history at the top level
+    g, aux = nfunc.grad(f, has_aux=True)(nx, nw)
+    _same(g, tg[0])
+    ng, nv = nfunc.grad_and_value(scalar_fn)(nx, nw)
+    assert_close(nv, tv)
+
+
+def test_grad_of_a_dict_argument_gives_a_dict(rng):
+    (nx, tx), (nw, tw), (nb, tb) = _pair(rng, 3), _pair(rng, (2, 3)), _pair(rng, 2)
+
+    def f(params, x):
+        return ((params["w"] @ x + params["b"]).sin() ** 2).sum()
+
+    _same(nfunc.grad(f)({"w": nw, "b": nb}, nx), tfunc.grad(f)({"w": tw, "b": tb}, tx))
+
+
+def test_grad_result_has_no_history_at_the_top_level(rng):
+    nx, _ = _pair(rng, 3)
+    g = nfunc.grad(lambda x: (x.sin() * x).sum())(nx)
+    assert not g.requires_grad and g.grad_fn is None
+    assert not nx.requires_grad
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_grad_of_grad_is_the_second_derivative(rng, dtype):
+    nx, tx = _pair(rng, (), dtype)
+
+    def f(x):
+        return (x * 1.5).sin() * x.exp()
+
+    assert_close(nfunc.grad(nfunc.grad(f))(nx), tfunc.grad(tfunc.grad(f))(tx))
+    assert_close(nfunc.grad(nfunc.grad(nfunc.grad(f)))(nx),
+                 tfunc.grad(tfunc.grad(tfunc.grad(f)))(tx))
+    # a vector input: d/dx of sum(grad f), a Hessian-row sum
+    (nv, tv), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    ng = nfunc.grad(lambda x: nfunc.grad(scalar_fn)(x, nw).sum())(nv)
+    tg = tfunc.grad(lambda x: tfunc.grad(scalar_fn)(x, tw).sum())(tv)
+    assert_close(ng, tg)
+
+
+def test_grad_keeps_the_graph_to_tensors_outside(rng):
+    """A closed-over tensor that requires grad (a model's weight) stays differentiable through
+    grad's result, as in PyTorch (a gradient penalty)."""
+    (nx, tx), (nw, tw) = _pair(rng, 3), _pair(rng, (2, 3))
+    nw.requires_grad_()
+    tw.requires_grad_()
+    ng = nfunc.grad(lambda x: scalar_fn(x, nw))(nx)
+    tg = tfunc.grad(lambda x: scalar_fn(x, tw))(tx)
+    assert ng.requires_grad
+    (ng ** 2).sum().backward()
+    (tg ** 2).sum().backward()
+    assert_close(nw.grad, tw.grad, what="grad of the closed-over weight")
+    # an input that requires grad: grad's result is differentiable with respect to it
+    nx.requires_grad_()
+    tx.requires_grad_()
+    nfunc.grad(lambda x: (x.sin() * x).sum())(nx).sum().backward()
+    tfunc.grad(lambda x: (x.sin() * x).sum())(tx).sum().backward()
+    assert_close(nx.grad, tx.grad)
+
+
+def test_grad_under_no_grad_still_differentiates(rng):
+    nx, tx = _pair(rng, 3)
+    with nabla.no_grad():
+        ng = nfunc.grad(lambda x: (x.exp() * x).sum())(nx)
+    assert_close(ng, tfunc.grad(lambda x: (x.exp() * x).sum())(tx))
+    assert not ng.requires_grad
+
+
+def test_grad_errors(rng):
+    nx, _ = _pair(rng, 3)
+    with pytest.raises(RuntimeError, match=r"scalar Tensor, got a tensor of shape \(3,\)"):
+        nfunc.grad(lambda x: x * 2)(nx)
+    with pytest.raises(RuntimeError, match="expected f.*to return a Tensor, got float"):
+        nfunc.grad(lambda x: 1.0)(nx)
+    with pytest.raises(RuntimeError, match=r"should be a tuple: \(output, aux\)"):
+        nfunc.grad(lambda x: x.sum(), has_aux=True)(nx)
+    with pytest.raises(RuntimeError, match="argnum=2, but only 1 positional inputs"):
+        nfunc.grad(lambda x: x.sum(), argnums=2)(nx)
+    with pytest.raises(RuntimeError, match="argnums elements must be unique"):
+        nfunc.grad(lambda x: x.sum(), argnums=(0, 0))
+    with pytest.raises(ValueError, match="must be Tensors, got float"):
+        nfunc.grad(lambda x: x * 2)(3.0)
+    with pytest.raises(RuntimeError, match="only floating-point"):
+        nfunc.grad(lambda x: x.sum())(nabla.tensor([1, 2]))
+
+
+def test_grad_of_an_unused_input_is_zeros(rng):
+    (nx, tx), (nw, tw) = _pair(rng, 3), _pair(rng, 2)
+    _same(nfunc.grad(lambda x, w: (x ** 2).sum(), (0, 1))(nx, nw),
+          tfunc.grad(lambda x, w: (x ** 2).sum(), (0, 1))(tx, tw))
+    _same(nfunc.grad(lambda x: nabla.tensor(2.0, dtype=nabla.float64))(nx),
+          tfunc.grad(lambda x: torch.tensor(2.0, dtype=torch.float64))(tx))
+
+
+# -- vjp, jvp ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vjp_matches_torch(rng, dtype):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    nout, nfn = nfunc.vjp(two_outputs, nx, nw)
+    tout, tfn = tfunc.vjp(two_outputs, tx, tw)
+    _same(nout, tout, "output")
+    for _ in range(2):  # vjp_fn may be called again, with other cotangents
+        (nu, tu), (ns, ts) = _pair(rng, (2, 3), dtype), _pair(rng, (), dtype)
+        _same(nfn((nu, ns)), tfn((tu, ts)), "vjp")
+    nout, nfn, naux = nfunc.vjp(lambda x: (vector_fn(x, nw), x.sum()), nx, has_aux=True)
+    tout, tfn, taux = tfunc.vjp(lambda x: (vector_fn(x, tw), x.sum()), tx, has_aux=True)
+    nu, tu = _pair(rng, 2, dtype)
+    _same((nout, nfn(nu), naux), (tout, tfn(tu), taux))
+
+
+def test_vjp_errors(rng):
+    nx, _ = _pair(rng, 3)
+    _, fn = nfunc.vjp(lambda x: (x.sin(), x.cos()), nx)
+    with pytest.raises(RuntimeError, match="structure of the outputs"):
+        fn(nabla.ones(3, dtype=nabla.float64))
+    with pytest.raises(RuntimeError, match=r"cotangent 1 has shape \(2,\) but the output has "
+                                           r"shape \(3,\)"):
+        fn((nabla.ones(3, dtype=nabla.float64), nabla.ones(2, dtype=nabla.float64)))
+    with pytest.raises(RuntimeError, match="floating-point"):
+        nfunc.vjp(lambda x: (x > 0), nx)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_jvp_matches_torch(rng, dtype):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    (nv, tv), (nu, tu) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    _same(nfunc.jvp(two_outputs, (nx, nw), (nv, nu)), tfunc.jvp(two_outputs, (tx, tw), (tv, tu)))
+    _same(nfunc.jvp(vector_fn, (nx, nw), (nv, nu)), tfunc.jvp(vector_fn, (tx, tw), (tv, tu)))
+    _same(nfunc.jvp(lambda x: x, (nx,), (nv,)), tfunc.jvp(lambda x: x, (tx,), (tv,)))
+    n = nfunc.jvp(lambda x: (x.exp(), x.sum()), (nx,), (nv,), has_aux=True)
+    t = tfunc.jvp(lambda x: (x.exp(), x.sum()), (tx,), (tv,), has_aux=True)
+    _same(n, t)
+
+
+def test_jvp_errors(rng):
+    nx, _ = _pair(rng, 3)
+    with pytest.raises(RuntimeError, match="expected primals to be a tuple"):
+        nfunc.jvp(lambda x: x, nx, nx)
+    with pytest.raises(RuntimeError, match="same structure"):
+        nfunc.jvp(lambda x: x, (nx,), (nx, nx))
+    with pytest.raises(RuntimeError, match=r"tangent 0 has shape \(2,\) but the primal has "
+                                           r"shape \(3,\)"):
+        nfunc.jvp(lambda x: x, (nx,), (nabla.ones(2, dtype=nabla.float64),))
+    with pytest.raises(RuntimeError, match="independent of the inputs"):
+        nfunc.jvp(lambda x: nabla.ones(2), (nx,), (nx,), strict=True)
+
+
+# -- jacrev, jacfwd, hessian ------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacobians_match_torch(rng, dtype, name, argnums):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    njac, tjac = getattr(nfunc, name), getattr(tfunc, name)
+    for f in (vector_fn, two_outputs, scalar_fn):
+        _same(njac(f, argnums)(nx, nw), tjac(f, argnums)(tx, tw), f"{name} of {f.__name__}")
+
+
+@pytest.mark.parametrize("name", ["jacrev", "jacfwd"])
+def test_jacobian_shapes_and_aux(rng, name):
+    njac, tjac = getattr(nfunc, name), getattr(tfunc, name)
+    (ns, ts), (nm, tm) = _pair(rng, ()), _pair(rng, (2, 2))
+    _same(njac(lambda s, m: m * s.sin())(ns, nm), tjac(lambda s, m: m * s.sin())(ts, tm))
+    _same(njac(lambda s, m: (m * s).sum(), 1)(ns, nm), tjac(lambda s, m: (m * s).sum(), 1)(ts, tm))
+    _same(njac(lambda m: {"a": m.exp(), "b": m[0]})(nm), tjac(lambda m: {"a": m.exp(),
+                                                                          "b": m[0]})(tm))
+    kw = {"has_aux": True}
+    _same(njac(lambda m: (m.tanh(), m.sum()), **kw)(nm), tjac(lambda m: (m.tanh(), m.sum()),
+                                                               **kw)(tm))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_hessian_matches_torch_and_jacrev_of_jacrev(rng, dtype):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    for argnums in (0, 1, (0, 1)):
+        nh = nfunc.hessian(scalar_fn, argnums)(nx, nw)
+        _same(nh, tfunc.hessian(scalar_fn, argnums)(tx, tw), f"hessian argnums={argnums}")
+        twice = nfunc.jacrev(nfunc.jacrev(scalar_fn, argnums), argnums)(nx, nw)
+        _same(twice, tfunc.hessian(scalar_fn, argnums)(tx, tw), "jacrev of jacrev")
+    assert tuple(nfunc.hessian(scalar_fn, 1)(nx, nw).shape) == (2, 3, 2, 3)
+    # the Jacobian of a vector function, twice: out.shape + in.shape + in.shape
+    _same(nfunc.jacfwd(nfunc.jacrev(vector_fn))(nx, nw),
+          tfunc.jacfwd(tfunc.jacrev(vector_fn))(tx, tw))
+
+
+def test_transforms_nest_in_any_order(rng):
+    """jvp of jvp, grad of a vjp, jacrev of grad, and a Hessian over a dict of parameters."""
+    (nx, tx), (nv, tv) = _pair(rng, 3), _pair(rng, 3)
+
+    def f(x):
+        return x.sin() * x.exp()
+
+    _same(nfunc.jvp(lambda x: nfunc.jvp(f, (x,), (nv,))[1], (nx,), (nv,)),
+          tfunc.jvp(lambda x: tfunc.jvp(f, (x,), (tv,))[1], (tx,), (tv,)))
+
+    def through_vjp(func, fvjp, v):
+        return lambda x: (fvjp(func, x)[1](v)[0] ** 2).sum()
+
+    _same(nfunc.grad(through_vjp(f, nfunc.vjp, nv))(nx),
+          tfunc.grad(through_vjp(f, tfunc.vjp, tv))(tx))
+    _same(nfunc.jacrev(nfunc.grad(lambda x: (f(x) ** 2).sum()))(nx),
+          tfunc.jacrev(tfunc.grad(lambda x: (f(x) ** 2).sum()))(tx))
+    (nw, tw), (nb, tb) = _pair(rng, (2, 3)), _pair(rng, 2)
+
+    def loss(params, x):
+        return ((params["w"] @ x + params["b"]).tanh() ** 2).sum()
+
+    _same(nfunc.hessian(loss)({"w": nw, "b": nb}, nx),
+          tfunc.hessian(loss)({"w": tw, "b": tb}, tx))
+
+
+# -- vmap -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vmap_in_dims_and_out_dims_match_torch(rng, dtype):
+    (na, ta), (nb, tb) = _pair(rng, (4, 3), dtype), _pair(rng, (3, 4), dtype)
+    (nw, tw), (nc, tc) = _pair(rng, (2, 3), dtype), _pair(rng, (3, 2, 4), dtype)
+
+    def f(x, w):
+        return (w @ x).tanh()
+
+    cases = [
+        ((na, nw), (ta, tw), {"in_dims": (0, None)}),
+        ((nb, nw), (tb, tw), {"in_dims": (1, None)}),
+        ((nb, nw), (tb, tw), {"in_dims": (-1, None), "out_dims": 1}),
+        ((na, nw), (ta, tw), {"in_dims": (0, None), "out_dims": -1}),
+    ]
+    for nargs, targs, kw in cases:
+        _same(nfunc.vmap(f, **kw)(*nargs), tfunc.vmap(f, **kw)(*targs), str(kw))
+
+    def g(x, y):
+        return x * y.sum()
+
+    _same(nfunc.vmap(g)(na, nb.T), tfunc.vmap(g)(ta, tb.T))
+    _same(nfunc.vmap(g, in_dims=(0, 2))(nb.T.contiguous(), nc),
+          tfunc.vmap(g, in_dims=(0, 2))(tb.T.contiguous(), tc))
+    _same(nabla.vmap(lambda x: x.sum())(na), torch.vmap(lambda x: x.sum())(ta))
+
+
+def test_vmap_nested_in_dims_tuple_and_dict_outputs(rng):
+    (na, ta), (nb, tb), (nw, tw) = _pair(rng, (4, 3)), _pair(rng, (3, 4)), _pair(rng, (2, 3))
+
+    def f(pair, w, scale=1.0):
+        x, y = pair
+        return {"out": (w @ (x * y)) * scale, "norm": x.norm()}, (x + y, y.sum())
+
+    kw = {"in_dims": ((0, 1), None), "out_dims": ({"out": 1, "norm": 0}, (0, -1))}
+    _same(nfunc.vmap(f, **kw)((na, nb), nw, scale=2.0), tfunc.vmap(f, **kw)((ta, tb), tw,
+                                                                            scale=2.0))
+    _same(nfunc.vmap(f, in_dims=((0, 1), None))((na, nb), nw),
+          tfunc.vmap(f, in_dims=((0, 1), None))((ta, tb), tw))
+    ndict = nfunc.vmap(lambda d: d["a"] * d["b"], in_dims=({"a": 0, "b": None},))
+    tdict = tfunc.vmap(lambda d: d["a"] * d["b"], in_dims=({"a": 0, "b": None},))
+    _same(ndict({"a": na, "b": nb[:, 0]}), tdict({"a": ta, "b": tb[:, 0]}))
+
+
+def test_vmap_of_vmap_matches_torch(rng):
+    (na, ta), (nb, tb) = _pair(rng, (4, 3)), _pair(rng, (5, 3))
+
+    def dot(x, y):
+        return (x * y).sum()
+
+    nouter = nfunc.vmap(nfunc.vmap(dot, in_dims=(None, 0)), in_dims=(0, None))
+    touter = tfunc.vmap(tfunc.vmap(dot, in_dims=(None, 0)), in_dims=(0, None))
+    _same(nouter(na, nb), touter(ta, tb))
+    assert_close(nouter(na, nb), ta @ tb.T)
+    (nc, tc) = _pair(rng, (2, 4, 3))
+    _same(nfunc.vmap(nfunc.vmap(lambda x: x.exp() * x[0], out_dims=1))(nc),
+          tfunc.vmap(tfunc.vmap(lambda x: x.exp() * x[0], out_dims=1))(tc))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vmap_composes_with_grad_both_ways(rng, dtype):
+    (na, ta), (nw, tw) = _pair(rng, (4, 3), dtype), _pair(rng, (2, 3), dtype)
+    _same(nfunc.vmap(nfunc.grad(scalar_fn), in_dims=(0, None))(na, nw),
+          tfunc.vmap(tfunc.grad(scalar_fn), in_dims=(0, None))(ta, tw))
+    _same(nfunc.grad(lambda a: nfunc.vmap(scalar_fn, (0, None))(a, nw).sin().sum())(na),
+          tfunc.grad(lambda a: tfunc.vmap(scalar_fn, (0, None))(a, tw).sin().sum())(ta))
+    _same(nfunc.vmap(nfunc.jacrev(vector_fn), in_dims=(0, None))(na, nw),
+          tfunc.vmap(tfunc.jacrev(vector_fn), in_dims=(0, None))(ta, tw))
+    # vmap under a plain backward: the gradient flows through the slices and the stack
+    na.requires_grad_()
+    ta.requires_grad_()
+    g = rng.standard_normal(4).astype(dtype)
+    nfunc.vmap(scalar_fn, (0, None))(na, nw).backward(nabla.tensor(g))
+    tfunc.vmap(scalar_fn, (0, None))(ta, tw).backward(torch.tensor(g))
+    assert_close(na.grad, ta.grad)
+
+
+def test_vmap_out_dims_none_and_non_tensor_arguments(rng):
+    (na, ta), (nw, tw) = _pair(rng, (4, 3)), _pair(rng, 3)
+    nout = nfunc.vmap(lambda x, w, k: (x * k, w * 2), in_dims=(0, None, None),
+                      out_dims=(0, None))(na, nw, 3)
+    tout = tfunc.vmap(lambda x, w, k: (x * k, w * 2), in_dims=(0, None, None),
+                      out_dims=(0, None))(ta, tw, 3)
+    _same(nout, tout)
+    with pytest.raises(ValueError, match="out_dim None but differs between elements"):
+        nfunc.vmap(lambda x: x * 2, out_dims=None)(na)
+
+
+def test_vmap_errors_name_vmap_the_sizes_and_the_fix(rng):
+    (na, _), (nb, _) = _pair(rng, (4, 3)), _pair(rng, (5, 3))
+    with pytest.raises(ValueError, match=r"vmap\(<lambda>.*same size in the mapped dimension, "
+                                         r"got sizes \[4, 5\].*pass None"):
+        nfunc.vmap(lambda x, y: x + y)(na, nb)
+    with pytest.raises(ValueError, match="input is of type int.*use None"):
+        nfunc.vmap(lambda x, k: x * k)(na, 3)
+    with pytest.raises(ValueError, match=r"in_dim=2 for an input of shape \(4, 3\)"):
+        nfunc.vmap(lambda x: x, in_dims=2)(na)
+    with pytest.raises(ValueError, match="at least one input must be mapped"):
+        nfunc.vmap(lambda x: x, in_dims=(None,))(na)
+    with pytest.raises(ValueError, match="not compatible with the structure of the inputs"):
+        nfunc.vmap(lambda x, y: x, in_dims=(0,))(na, nb)
+    with pytest.raises(ValueError, match="got no inputs"):
+        nfunc.vmap(lambda: nabla.ones(1))()
+    with pytest.raises(ValueError, match="must only return Tensors, got type float"):
+        nfunc.vmap(lambda x: 1.0)(na)
+    with pytest.raises(ValueError, match="out_dims is not compatible"):
+        nfunc.vmap(lambda x: (x, x), out_dims=(0, 0, 0))(na)
+    with pytest.raises(RuntimeError, match="Only allowed values for randomness"):
+        nfunc.vmap(lambda x: x, randomness="sometimes")
+    with pytest.raises(ValueError, match="chunk_size should be None or greater than 0"):
+        nfunc.vmap(lambda x: x, chunk_size=0)
+
+
+def test_vmap_randomness(rng):
+    na, _ = _pair(rng, (4, 3))
+
+    def noisy(x):
+        return x + nabla.rand(3, dtype=nabla.float64)
+
+    with pytest.raises(RuntimeError, match="drew random numbers while randomness='error'"):
+        nfunc.vmap(noisy)(na)
+    noise = nfunc.vmap(noisy, randomness="different")(na) - na
+    assert not np.allclose(noise[0].numpy(), noise[1].numpy())
+    nabla.manual_seed(3)
+    noise = nfunc.vmap(noisy, randomness="same")(na) - na
+    for b in range(1, 4):
+        np.testing.assert_allclose(noise[b].numpy(), noise[0].numpy(), rtol=1e-12)
+    nabla.manual_seed(3)  # 'same' draws what one call outside the vmap would, once
+    np.testing.assert_allclose(noise[0].numpy(), nabla.rand(3, dtype=nabla.float64).numpy(),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(nfunc.vmap(lambda x: x * 2)(na).numpy(), na.numpy() * 2)
+
+
+# -- functional_call and per-sample gradients -------------------------------------------------
+def _block(lib):
+    """A module with a submodule and a buffer, in nabla or PyTorch."""
+    class Block(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(3, 4)
+            self.register_buffer("shift", lib.zeros(4))
+
+        def forward(self, x):
+            return self.fc(x).tanh() + self.shift
+
+    return Block()
+
+
+def _twins(rng):
+    """A nabla net and its PyTorch twin (nested modules, a buffer), float64, equal weights."""
+    def build(lib):
+        net = lib.nn.Sequential(_block(lib), lib.nn.Linear(4, 2))
+        return net.double()
+    tnet, nnet = build(torch), build(nabla)
+    perturb(tnet)
+    with torch.no_grad():
+        tnet[0].shift.copy_(torch.tensor(rng.standard_normal(4)))
+    nnet.load_state_dict(tnet.state_dict())
+    return nnet, tnet
+
+
+def _params(rng, tnet):
+    tp = {k: torch.tensor(rng.standard_normal(tuple(v.shape))) for k, v in
+          tnet.state_dict().items()}
+    return {k: nabla.tensor(v.numpy()) for k, v in tp.items()}, tp
+
+
+def test_functional_call_matches_torch_and_restores_the_module(rng):
+    nnet, tnet = _twins(rng)
+    (nx, tx) = _pair(rng, (5, 3))
+    nparams, tparams = _params(rng, tnet)
+    before = {**dict(nnet.named_parameters()), **dict(nnet.named_buffers())}
+    _same(nfunc.functional_call(nnet, nparams, nx), tfunc.functional_call(tnet, tparams, tx))
+    _same(nfunc.functional_call(nnet, nparams, (nx,)), tfunc.functional_call(tnet, tparams, (tx,)))
+    split = ({k: v for k, v in nparams.items() if "shift" in k},
+             {k: v for k, v in nparams.items() if "shift" not in k})
+    tsplit = ({k: v for k, v in tparams.items() if "shift" in k},
+              {k: v for k, v in tparams.items() if "shift" not in k})
+    _same(nfunc.functional_call(nnet, split, nx), tfunc.functional_call(tnet, tsplit, tx))
+    only = {"1.bias": nparams["1.bias"]}  # the rest stays the module's own
+    _same(nfunc.functional_call(nnet, only, nx),
+          tfunc.functional_call(tnet, {"1.bias": tparams["1.bias"]}, tx))
+    after = {**dict(nnet.named_parameters()), **dict(nnet.named_buffers())}
+    for k in before:
+        assert after[k] is before[k], f"{k} was not restored"
+    assert isinstance(nnet[1].weight, nn.Parameter)
+    _same(nnet(nx), tnet(tx), "the module's own output after the calls")
+
+
+def test_functional_call_gradients_flow_to_the_passed_tensors(rng):
+    nnet, tnet = _twins(rng)
+    nx, tx = _pair(rng, (5, 3))
+    nparams, tparams = _params(rng, tnet)
+    for p in list(nparams.values()) + list(tparams.values()):
+        p.requires_grad_()
+    (nfunc.functional_call(nnet, nparams, nx) ** 2).sum().backward()
+    (tfunc.functional_call(tnet, tparams, tx) ** 2).sum().backward()
+    for k in tparams:
+        assert_close(nparams[k].grad, tparams[k].grad, what=f"grad of {k}")
+    assert all(p.grad is None for p in nnet.parameters())
+    _same(nfunc.grad(lambda p, x: nfunc.functional_call(nnet, p, x).sum())(nparams, nx),
+          tfunc.grad(lambda p, x: tfunc.functional_call(tnet, p, x).sum())(tparams, tx))
+
+
+def test_functional_call_restores_the_parameters_after_an_exception(rng):
+    nnet, _ = _twins(rng)
+    before = dict(nnet.named_parameters())
+    nparams = {k: nabla.zeros(*v.shape, dtype=nabla.float64) for k, v in before.items()}
+    with pytest.raises(RuntimeError):
+        nfunc.functional_call(nnet, nparams, nabla.ones(5, 7, dtype=nabla.float64))  # bad shape
+    assert dict(nnet.named_parameters()) == before
+    for k, v in nnet.named_parameters():
+        assert v is before[k] and isinstance(v, nn.Parameter)
+
+
+def test_functional_call_strict_tied_and_errors(rng):
+    nnet, tnet = _twins(rng)
+    nparams, tparams = _params(rng, tnet)
+    with pytest.raises(RuntimeError, match=r"Unexpected key\(s\): 'nope'.*\n.*Missing key\(s\): "
+                                           r"'0.fc.weight'"):
+        partial = {k: v for k, v in nparams.items() if k != "0.fc.weight"}
+        nfunc.functional_call(nnet, {**partial, "nope": nabla.ones(1)}, nabla.ones(1, 3),
+                              strict=True)
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        nfunc.functional_call(nnet, (nparams, {"1.bias": nparams["1.bias"]}), nabla.ones(1, 3))
+    with pytest.raises(TypeError, match="must be a Tensor, got list"):
+        nfunc.functional_call(nnet, {"1.bias": [1.0, 2.0]}, nabla.ones(1, 3))
+    # tied weights: the value for one name covers both, unless tie_weights=False
+    tied = nn.Sequential(nn.Linear(2, 2, bias=False), nn.Linear(2, 2, bias=False)).double()
+    tied[1].weight = tied[0].weight
+    x = nabla.tensor(rng.standard_normal((1, 2)))
+    w = nabla.tensor(rng.standard_normal((2, 2)))
+    both = nfunc.functional_call(tied, {"0.weight": w}, x)
+    np.testing.assert_allclose(both.detach().numpy(), (x.numpy() @ w.numpy().T) @ w.numpy().T)
+    one = nfunc.functional_call(tied, {"0.weight": w}, x, tie_weights=False)
+    own = tied[1].weight.detach().numpy()
+    np.testing.assert_allclose(one.detach().numpy(), (x.numpy() @ w.numpy().T) @ own.T)
+    with pytest.raises(ValueError, match="which are tied"):
+        nfunc.functional_call(tied, {"0.weight": w, "1.weight": w * 2}, x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_per_sample_gradients_of_an_mlp_match_torch(rng, dtype):
+    """The torch.func recipe: vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)."""
+    tnet = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    tnet = tnet.to(getattr(torch, np.dtype(dtype).name))
+    perturb(tnet)
+    nnet = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3)).to(
+        getattr(nabla, np.dtype(dtype).name))
+    nnet.load_state_dict(tnet.state_dict())
+    (nx, tx) = _pair(rng, (6, 5), dtype)
+    y = rng.integers(0, 3, 6)
+    ny, ty = nabla.tensor(y), torch.tensor(y)
+
+    def loss(lib, net, params, x, target):
+        out = lib.func.functional_call(net, params, (x.unsqueeze(0),))
+        return lib.nn.functional.cross_entropy(out, target.unsqueeze(0))
+
+    nparams = {k: v.detach() for k, v in nnet.named_parameters()}
+    tparams = {k: v.detach() for k, v in tnet.named_parameters()}
+    ngrads = nfunc.vmap(nfunc.grad(lambda p, x, t: loss(nabla, nnet, p, x, t)),
+                        in_dims=(None, 0, 0))(nparams, nx, ny)
+    tgrads = tfunc.vmap(tfunc.grad(lambda p, x, t: loss(torch, tnet, p, x, t)),
+                        in_dims=(None, 0, 0))(tparams, tx, ty)
+    _same(ngrads, tgrads, "per-sample gradients")
+    assert tuple(ngrads["0.weight"].shape) == (6, 8, 5)
+    # the mean of the per-sample gradients is the batch gradient
+    nabla.nn.functional.cross_entropy(nnet(nx), ny).backward()
+    for k, p in nnet.named_parameters():
+        np.testing.assert_allclose(ngrads[k].mean(0).numpy(), p.grad.numpy(), rtol=1e-4,
+                                   atol=1e-6, err_msg=k)
