@@ -215,6 +215,19 @@ def test_jvp_errors(rng):
         nfunc.jvp(lambda x: nabla.ones(2), (nx,), (nx,), strict=True)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linearize_matches_torch(rng, dtype):
+    (nx, tx), (nw, tw) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+    nout, nfn = nfunc.linearize(two_outputs, nx, nw)
+    tout, tfn = tfunc.linearize(two_outputs, tx, tw)
+    _same(nout, tout, "output")
+    for _ in range(2):
+        (nv, tv), (nu, tu) = _pair(rng, 3, dtype), _pair(rng, (2, 3), dtype)
+        _same(nfn(nv, nu), tfn(tv, tu), "jvp_fn")
+    with pytest.raises(RuntimeError, match="linearize: jvp_fn.*same structure"):
+        nfn(nv)
+
+
 # -- jacrev, jacfwd, hessian ------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["jacrev", "jacfwd"])
@@ -550,3 +563,42 @@ def test_per_sample_gradients_of_an_mlp_match_torch(rng, dtype):
     for k, p in nnet.named_parameters():
         np.testing.assert_allclose(ngrads[k].mean(0).numpy(), p.grad.numpy(), rtol=1e-4,
                                    atol=1e-6, err_msg=k)
+
+
+def test_functional_call_updates_the_buffers_passed_not_the_modules(rng):
+    """A batch norm in training mode updates the running statistics passed in, as PyTorch."""
+    nbn, tbn = nn.BatchNorm1d(3).double(), torch.nn.BatchNorm1d(3).double()
+    x = rng.standard_normal((5, 3))
+    nstate = {k: nabla.tensor(v.numpy().copy()) for k, v in tbn.state_dict().items()}
+    tstate = {k: v.clone() for k, v in tbn.state_dict().items()}
+    _same(nfunc.functional_call(nbn, nstate, nabla.tensor(x)),
+          tfunc.functional_call(tbn, tstate, torch.tensor(x)))
+    _same(nstate, tstate, "the dict after the call")
+    np.testing.assert_array_equal(nbn.running_mean.numpy(), np.zeros(3))
+    assert int(nbn.num_batches_tracked.item()) == 0
+
+
+def test_stack_module_state_ensemble_under_vmap_matches_torch(rng):
+    tmodels = [torch.nn.Linear(3, 2).double() for _ in range(4)]
+    nmodels = [nn.Linear(3, 2).double() for _ in range(4)]
+    for n, t in zip(nmodels, tmodels, strict=True):
+        perturb(t)
+        n.load_state_dict(t.state_dict())
+    nparams, nbuffers = nfunc.stack_module_state(nmodels)
+    tparams, tbuffers = tfunc.stack_module_state(tmodels)
+    _same(nparams, tparams, "stacked parameters")
+    assert nparams["weight"].requires_grad and nparams["weight"].grad_fn is None
+    x, tx = _pair(rng, (5, 3))
+
+    def ensemble(lib, models):
+        return lambda p, b, x: lib.func.functional_call(models[0], (p, b), (x,))
+
+    nout = nfunc.vmap(ensemble(nabla, nmodels), in_dims=(0, 0, None))(nparams, nbuffers, x)
+    tout = tfunc.vmap(ensemble(torch, tmodels), in_dims=(0, 0, None))(tparams, tbuffers, tx)
+    _same(nout, tout, "ensemble outputs")
+    nout.sum().backward()
+    tout.sum().backward()
+    assert_close(nparams["weight"].grad, tparams["weight"].grad)
+    nmodels[1].eval()
+    with pytest.raises(RuntimeError, match="same training/eval mode"):
+        nfunc.stack_module_state(nmodels)

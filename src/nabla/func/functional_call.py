@@ -1,14 +1,16 @@
 """``functional_call``: run a module with other tensors in place of its parameters and buffers,
 as ``torch.func.functional_call``. The tensors are swapped into the module's tables for the call
-and the originals put back afterwards, also when the call raises.
+and the originals put back afterwards, also when the call raises. ``stack_module_state`` stacks
+the state of several models for an ensemble under ``vmap``.
 """
 
 from collections.abc import Sequence
 
 from nabla.nn.modules.module import Module
+from nabla.ops.join import stack
 from nabla.tensor import Tensor
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "stack_module_state"]
 
 _MISSING = object()  # a name the module did not have before the call
 
@@ -150,3 +152,34 @@ def _swap(module: Module, name: str, value):
     else:
         d[attr] = value
     return old
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """(params, buffers) of ``models`` stacked for an ensemble under ``vmap``: each entry of
+    shape (M, *shape) for M models, as ``torch.func.stack_module_state``.
+
+    The stacked parameters are new leaves (they require grad if the models' did), unrelated to
+    the models' own: pass them to an optimizer. Use as ``vmap(lambda p, b, x:
+    functional_call(models[0], (p, b), (x,)), in_dims=(0, 0, None))(params, buffers, x)``.
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    tables = ([dict(m.named_parameters()) for m in models],
+              [dict(m.named_buffers()) for m in models])
+    return tuple({k: _stacked_leaf([t[k] for t in table], k) for k in table[0]}
+                 for table in tables)
+
+
+def _stacked_leaf(tensors: list, name: str) -> Tensor:
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) != 1:
+        raise RuntimeError(f"stack_module_state: expected {name} from each model to have the same "
+                           ".requires_grad")
+    result = stack([t.detach() for t in tensors])
+    return result.requires_grad_() if flags.pop() else result

@@ -1,6 +1,6 @@
-"""``grad``, ``grad_and_value``, ``vjp`` and ``jvp`` as in ``torch.func``: transforms that take a
-function and return its derivative as a function, built on nabla's reverse mode
-(``autograd.grad``). They nest (``grad(grad(f))`` is f''), see ``_levels`` for how.
+"""``grad``, ``grad_and_value``, ``vjp``, ``jvp`` and ``linearize`` as in ``torch.func``:
+transforms that take a function and return its derivative as a function, built on nabla's
+reverse mode (``autograd.grad``). They nest (``grad(grad(f))`` is f''), see ``_levels`` for how.
 """
 
 import functools
@@ -20,7 +20,7 @@ from nabla.func._levels import (
 from nabla.func._pytree import tree_flatten, tree_unflatten
 from nabla.tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize"]
 
 
 def grad(func, argnums=0, has_aux: bool = False):
@@ -150,7 +150,7 @@ def jvp(func, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux:
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): expected primals to be a tuple, so that "
                            "f(*primals) is the call; wrap a single Tensor as (x,)")
-    flat_tangents = _matching_tangents(primals, tangents)
+    flat_tangents = _matching_tangents("jvp(f, primals, tangents)", primals, tangents)
     outer = is_grad_enabled()
     with enable_grad():
         args, inputs, _ = prepare_args("jvp", primals, tuple(range(len(primals))), outer)
@@ -159,7 +159,8 @@ def jvp(func, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux:
         check_outputs("jvp(f, primals, tangents)", outs)
         keep = reaches_outside(outs + tree_flatten(aux)[0], inputs, outer) or (
             outer and any(t.requires_grad for t in flat_tangents))
-        tangent_out = _double_vjp(outs, inputs, flat_tangents, keep, strict)
+        us, transposed = _transposed(outs, inputs)
+        tangent_out = _forward(outs, us, transposed, flat_tangents, keep, keep, strict)
     output = release(output, keep)
     tangent_out = tree_unflatten(release(tangent_out, keep), out_spec)
     if has_aux:
@@ -167,32 +168,67 @@ def jvp(func, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux:
     return output, tangent_out
 
 
-def _matching_tangents(primals: tuple, tangents) -> list:
+def _matching_tangents(name: str, primals: tuple, tangents) -> list:
     flat_primals, primal_spec = tree_flatten(primals)
     flat_tangents, tangent_spec = tree_flatten(tangents)
     if primal_spec != tangent_spec:
         raise RuntimeError(
-            "jvp(f, primals, tangents): expected primals and tangents to have the same "
-            f"structure, got primals {primal_spec} and tangents {tangent_spec}")
+            f"{name}: expected primals and tangents to have the same structure, got "
+            f"primals {primal_spec} and tangents {tangent_spec}")
     if not flat_primals:
-        raise RuntimeError("jvp(f, primals, tangents): expected primals to hold a Tensor")
-    _check_shapes("jvp(f, primals, tangents)", "tangent", flat_tangents, "primal",
-                  flat_primals)
+        raise RuntimeError(f"{name}: expected primals to hold a Tensor")
+    _check_shapes(name, "tangent", flat_tangents, "primal", flat_primals)
     return flat_tangents
 
 
-def _double_vjp(outs: list, inputs: list, tangents: list, keep: bool, strict: bool) -> list:
-    """J v for each output: the vjp (cotangent v) of u -> J^T u, which is linear in u."""
+def _transposed(outs: list, inputs: list) -> tuple[list, list]:
+    """(u per output, J^T u per input): a graph in the fresh leaves u, linear in them."""
     us = [zeros_like(o).requires_grad_() for o in outs]
-    transposed = pullback(outs, inputs, us, create_graph=True)  # J^T u, a graph in u
+    return us, pullback(outs, inputs, us, create_graph=True)
+
+
+def _forward(outs: list, us: list, transposed: list, tangents: list, create_graph: bool,
+             retain_graph: bool, strict: bool = False) -> list:
+    """J v per output: the vjp (cotangent v) of u -> J^T u, which is linear in u."""
     pairs = [(g, v) for g, v in zip(transposed, tangents, strict=True) if g.requires_grad]
     found = None
     if pairs:
         found = autograd_grad([g for g, _ in pairs], us, [v for _, v in pairs],
-                              retain_graph=keep, create_graph=keep, allow_unused=True)
+                              retain_graph=retain_graph or create_graph,
+                              create_graph=create_graph, allow_unused=True)
     if found is None or all(f is None for f in found):
         if strict:
             raise RuntimeError("jvp(f, primals, tangents, strict=True): the output of f is "
                                "independent of the inputs. This is not allowed with strict=True")
         found = (None,) * len(outs)
     return [zeros_like(o) if f is None else f for o, f in zip(outs, found, strict=True)]
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: jvp_fn(*tangents) = J v at the primals, for many v.
+
+    As ``jvp``, by the double-vjp trick: the first backward pass (J^T u, a graph in u) is made
+    once here, and each call of jvp_fn is one more backward pass.
+
+    Returns:
+        ``(output, jvp_fn)``; jvp_fn takes tangents with the structure and shapes of the
+        primals and returns J v in the structure of the output.
+    """
+    if not primals:
+        raise RuntimeError("linearize(f, *primals): expected at least one primal")
+    outer = is_grad_enabled()
+    with enable_grad():
+        args, inputs, _ = prepare_args("linearize", primals, tuple(range(len(primals))), outer)
+        output = func(*args)
+        outs, out_spec = tree_flatten(output)
+        check_outputs("linearize", outs)
+        keep = reaches_outside(outs, inputs, outer)
+        us, transposed = _transposed(outs, inputs)
+
+    def jvp_fn(*tangents):
+        flat = _matching_tangents("linearize: jvp_fn(*tangents)", primals, tangents)
+        create_graph = is_grad_enabled() and (keep or any(t.requires_grad for t in flat))
+        out = _forward(outs, us, transposed, flat, create_graph, retain_graph=True)
+        return tree_unflatten(release(out, create_graph), out_spec)
+
+    return release(output, keep), jvp_fn
