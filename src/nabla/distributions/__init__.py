@@ -2,10 +2,11 @@
 log-probabilities, entropies and KL terms have gradients with respect to the parameters.
 
 basic.py         Normal (rsample, cdf, icdf), Bernoulli, Categorical
-continuous.py    Uniform, Exponential, Laplace (rsample, cdf, icdf), Gamma, Beta
-heavy_tailed.py  LogNormal, Cauchy (rsample, cdf, icdf), StudentT
-multivariate.py  MultivariateNormal (rsample), Dirichlet, Independent (batch dims as event dims)
-discrete.py      Binomial, Geometric, Multinomial, OneHotCategorical
+continuous.py    Uniform, Exponential, Laplace (rsample, cdf, icdf), Gamma, Beta (rsample)
+heavy_tailed.py  LogNormal, Cauchy (rsample, cdf, icdf), StudentT (rsample)
+multivariate.py  MultivariateNormal, Dirichlet (rsample), Independent (batch dims as event dims)
+discrete.py      Binomial, Geometric, Multinomial, OneHotCategorical (sample only)
+gamma_draws.py   Gamma(a, 1) draws with the implicit reparameterization gradient in a
 poisson.py       Poisson
 kl.py            kl_divergence in closed form, one function per pair of families
 base.py          Distribution (batch_shape, event_shape) and the shared helpers

@@ -1,13 +1,13 @@
-"""Uniform, Exponential, Laplace (reparameterized: ``rsample``; ``cdf`` and ``icdf``), Gamma and
-Beta (``sample`` only: their draws are not a smooth function of the parameters here).
+"""Uniform, Exponential, Laplace (``cdf`` and ``icdf``), Gamma and Beta, all reparameterized
+(``rsample``; Gamma and Beta through the implicit gradient of gamma_draws.py).
 Log-probabilities and entropies are nabla ops, differentiable in the parameters; Gamma and Beta
 use lgamma and digamma."""
 
 import math
 
-from nabla.autograd.grad_mode import no_grad
 from nabla.creation import rand
 from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
+from nabla.distributions.gamma_draws import standard_gamma
 from nabla.ops import abs, clamp, digamma, exp, expm1, lgamma, log, log1p, sign, where, xlogy
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
@@ -132,7 +132,10 @@ class Laplace(Distribution):
 
 class Gamma(Distribution):
     """Gamma(a = concentration, b = rate): log p(x) = a log b + (a - 1) log x - b x - lgamma(a);
-    entropy a - log b + lgamma(a) + (1 - a) digamma(a)."""
+    entropy a - log b + lgamma(a) + (1 - a) digamma(a); rsample G / b with G ~ Gamma(a, 1)
+    drawn with the implicit reparameterization gradient (gamma_draws.py)."""
+
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None) -> None:
         self.concentration, self.rate = _broadcast(concentration, rate)
@@ -148,11 +151,9 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate ** 2
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = _shape(sample_shape) + self.batch_shape
-        a, b = self.concentration._data, self.rate._data
-        with no_grad():
-            return Tensor(numpy_generator().gamma(a, 1.0 / b, shape).astype(a.dtype))
+        return standard_gamma(self.concentration.expand(*shape)) / self.rate
 
     def log_prob(self, value) -> Tensor:
         a, b = self.concentration, self.rate
@@ -166,7 +167,10 @@ class Gamma(Distribution):
 
 class Beta(Distribution):
     """Beta(a, b) on (0, 1): log p(x) = (a - 1) log x + (b - 1) log(1 - x) - log B(a, b), with
-    log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b)."""
+    log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b); rsample X / (X + Y) with X ~ Gamma(a, 1),
+    Y ~ Gamma(b, 1) reparameterized (gamma_draws.py)."""
+
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None) -> None:
         self.concentration1, self.concentration0 = _broadcast(concentration1, concentration0)
@@ -188,11 +192,10 @@ class Beta(Distribution):
         a, b = self.concentration1, self.concentration0
         return lgamma(a) + lgamma(b) - lgamma(a + b)
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = _shape(sample_shape) + self.batch_shape
-        a, b = self.concentration1._data, self.concentration0._data
-        with no_grad():
-            return Tensor(numpy_generator().beta(a, b, shape).astype(a.dtype))
+        x = standard_gamma(self.concentration1.expand(*shape))
+        return x / (x + standard_gamma(self.concentration0.expand(*shape)))
 
     def log_prob(self, value) -> Tensor:
         a, b = self.concentration1, self.concentration0

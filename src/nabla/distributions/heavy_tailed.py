@@ -1,14 +1,14 @@
-"""Heavy-tailed families on the real line and the positive half-line: LogNormal and Cauchy
-(reparameterized: ``rsample``; ``cdf`` and ``icdf``) and StudentT (``sample`` only: its draw
-goes through a Gamma, whose reparameterization gradient in df is not implemented here)."""
+"""Heavy-tailed families on the real line and the positive half-line, all reparameterized
+(``rsample``): LogNormal and Cauchy (with ``cdf`` and ``icdf``) and StudentT (through a Gamma
+draw, whose gradient in df is the implicit one of gamma_draws.py)."""
 
 import math
 
-from nabla.autograd.grad_mode import no_grad
-from nabla.creation import full
+from nabla.creation import full, randn
 from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
 from nabla.distributions.basic import Normal
-from nabla.ops import atan, digamma, exp, expm1, lgamma, log, log1p, tan, where
+from nabla.distributions.gamma_draws import standard_gamma
+from nabla.ops import atan, digamma, exp, expm1, lgamma, log, log1p, rsqrt, tan, where
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
@@ -111,7 +111,10 @@ class StudentT(Distribution):
     """Student's t with df degrees of freedom, located and scaled: with y = (x - loc) / scale,
     log p(x) = -(df + 1) / 2 log1p(y^2 / df) - log(scale) - log(df pi) / 2 - log B(df / 2, 1/2);
     entropy log(scale) + (df + 1) / 2 (digamma((df + 1) / 2) - digamma(df / 2))
-    + log(df) / 2 + log B(df / 2, 1/2)."""
+    + log(df) / 2 + log B(df / 2, 1/2); rsample loc + scale Z / sqrt(V / df) with Z ~ N(0, 1),
+    V ~ chi2(df) = 2 Gamma(df / 2, 1) reparameterized (gamma_draws.py)."""
+
+    has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None) -> None:
         self.df, self.loc, self.scale = _broadcast(df, loc, scale)
@@ -140,12 +143,11 @@ class StudentT(Distribution):
         half = self.df / 2
         return lgamma(half) + math.lgamma(0.5) - lgamma(half + 0.5)
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = _shape(sample_shape) + self.batch_shape
-        df = self.df._data
-        with no_grad():
-            t = numpy_generator().standard_t(df, shape).astype(df.dtype)
-            return self.loc.detach() + Tensor(t) * self.scale.detach()
+        z = randn(*shape, dtype=self.df.dtype)
+        chi2 = 2 * standard_gamma(self.df.expand(*shape) / 2)
+        return self.loc + self.scale * z * rsqrt(chi2 / self.df)
 
     def log_prob(self, value) -> Tensor:
         df = self.df
