@@ -75,6 +75,11 @@ def test_grad_and_value_and_has_aux(rng, dtype):
     assert_close(nv, tv)
 
 
+def test_grad_passes_keyword_arguments_through(rng):
+    (nx, tx), (nw, tw) = _pair(rng, 3), _pair(rng, (2, 3))
+    _same(nfunc.grad(scalar_fn)(nx, w=nw), tfunc.grad(scalar_fn)(tx, w=tw))
+
+
 def test_grad_of_a_dict_argument_gives_a_dict(rng):
     (nx, tx), (nw, tw), (nb, tb) = _pair(rng, 3), _pair(rng, (2, 3)), _pair(rng, 2)
 
@@ -413,6 +418,10 @@ def test_vmap_randomness(rng):
 
     with pytest.raises(RuntimeError, match="drew random numbers while randomness='error'"):
         nfunc.vmap(noisy)(na)
+    with pytest.raises(RuntimeError, match="randomness='error'"):  # dropout draws too
+        nfunc.vmap(lambda x: nabla.nn.functional.dropout(x, 0.5, True))(na)
+    assert_close(nfunc.vmap(lambda x: nabla.nn.functional.dropout(x, 0.5, False))(na),
+                 torch.tensor(na.numpy()))
     noise = nfunc.vmap(noisy, randomness="different")(na) - na
     assert not np.allclose(noise[0].numpy(), noise[1].numpy())
     nabla.manual_seed(3)

@@ -58,26 +58,32 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        flat_args, args_spec = tree_flatten(args)
-        flat_dims = _in_dims(func, in_dims, args, flat_args)
-        size = _batch_size(func, in_dims, flat_args, flat_dims)
-        outputs = []
-        start = _rng_state()
-        for b in range(size):
-            sliced = [x if d is None else select(x, d, b) for x, d in zip(flat_args, flat_dims,
-                                                                            strict=True)]
-            if randomness == "same":
-                default_generator.np.bit_generator.state = start
-            before = _rng_state() if randomness == "error" else None
-            outputs.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
-            if before is not None and _rng_state() != before:
-                raise RuntimeError(
-                    f"vmap({_name(func)}): func drew random numbers while randomness='error'. "
-                    "Pass randomness='different' (a fresh draw per element) or 'same' (one "
-                    "draw shared by all elements), or draw outside the vmap")
+        outputs = _per_element(func, in_dims, randomness, args, kwargs)
         return _stack_outputs(func, outputs, out_dims)
 
     return wrapper
+
+
+def _per_element(func, in_dims, randomness: str, args: tuple, kwargs: dict) -> list:
+    """[func(*args sliced at b along in_dims, **kwargs) for each b], under ``randomness``."""
+    flat_args, args_spec = tree_flatten(args)
+    flat_dims = _in_dims(func, in_dims, args, flat_args)
+    size = _batch_size(func, in_dims, flat_args, flat_dims)
+    outputs = []
+    start = _rng_state()
+    for b in range(size):
+        sliced = [x if d is None else select(x, d, b)
+                  for x, d in zip(flat_args, flat_dims, strict=True)]
+        if randomness == "same":  # every element draws what the first one did
+            default_generator.np.bit_generator.state = start
+        before = _rng_state() if randomness == "error" else None
+        outputs.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
+        if before is not None and _rng_state() != before:
+            raise RuntimeError(
+                f"vmap({_name(func)}): func drew random numbers while randomness='error'. "
+                "Pass randomness='different' (a fresh draw per element) or 'same' (one "
+                "draw shared by all elements), or draw outside the vmap")
+    return outputs
 
 
 def _name(func) -> str:
