@@ -614,3 +614,38 @@ def test_gamma_rsample_handles_tiny_concentrations():
     x = D.Dirichlet(nabla.tensor([1e-3, 1e-3, 1e-3])).rsample((100,)).numpy()
     assert np.isfinite(x).all() and np.allclose(x.sum(-1), 1.0)
     assert (D.Gamma(nabla.tensor(1e-4), 1.0).rsample((100,)).numpy() > 0).all()
+
+
+# -- additions to the first families: mode, Gamma.cdf ------------------------------------------
+MODES = {  # name -> arguments (a batch of 3 where the mode differs from element to element)
+    "Normal": ([0.5, -1.0, 2.0], 1.5), "Laplace": ([0.5, -1.0, 2.0], 1.5),
+    "Exponential": ([0.5, 1.0, 2.0],), "Gamma": ([0.5, 1.5, 4.0], [2.0, 1.0, 0.5]),
+    "Poisson": ([0.5, 2.0, 3.7],), "Uniform": ([0.0, 1.0, 2.0], 3.0),
+}
+
+
+@pytest.mark.parametrize("name", MODES)
+def test_mode_of_the_first_families_matches_torch(name):
+    args = MODES[name]
+    n = getattr(D, name)(*[nabla.tensor(a, dtype=nabla.float64) for a in args]).mode
+    t = getattr(TD, name)(*[torch.tensor(a, dtype=torch.float64) for a in args]).mode
+    assert_close(n, t, what=f"{name}.mode")
+
+
+def test_mode_of_bernoulli_and_categorical_matches_torch():
+    p = [0.2, 0.5, 0.7]
+    assert_close(D.Bernoulli(probs=nabla.tensor(p)).mode, TD.Bernoulli(probs=torch.tensor(p)).mode)
+    logits = [[0.2, 0.5, 0.1], [2.0, -1.0, 0.0]]
+    assert D.Categorical(logits=nabla.tensor(logits)).mode.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gamma_cdf_matches_torch(dtype, rng):
+    """Differentiable in the rate and the value; not in the concentration (as PyTorch)."""
+    a = rng.uniform(0.5, 3.0, (2, 1)).astype(dtype)
+    arrays = {"rate": rng.uniform(0.5, 2.0, (3,))}
+    n_params, t_params = _twins(arrays, dtype, lambda k: True)
+    x = rng.uniform(0.1, 4.0, (4, 2, 3)).astype(dtype)
+    _compare({"cdf": D.Gamma(nabla.tensor(a), **n_params).cdf(nabla.tensor(x))},
+             {"cdf": TD.Gamma(torch.tensor(a), **t_params).cdf(torch.tensor(x))},
+             n_params, t_params, rng, dtype)

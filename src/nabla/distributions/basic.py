@@ -56,6 +56,10 @@ class Normal(Distribution):
         return self.scale
 
     @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
     def variance(self) -> Tensor:
         return self.scale * self.scale
 
@@ -105,6 +109,12 @@ class Bernoulli(Distribution):
         return self.probs
 
     @property
+    def mode(self) -> Tensor:
+        """1 where p > 1/2, 0 where p < 1/2, nan (no single mode) where p = 1/2."""
+        p = self.probs.detach()
+        return where(p == 0.5, math.nan, (p > 0.5).to(p.dtype))
+
+    @property
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
@@ -140,6 +150,10 @@ class Categorical(Distribution):
             self.logits = logits - logsumexp(logits, -1, keepdim=True)
             self.probs = softmax(logits, -1)
         self.batch_shape = tuple(self.probs.shape[:-1])
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.detach().argmax(-1)
 
     def sample(self, sample_shape=()) -> Tensor:
         n = math.prod(_shape(sample_shape))

@@ -8,7 +8,20 @@ import math
 from nabla.creation import rand
 from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
 from nabla.distributions.gamma_draws import standard_gamma
-from nabla.ops import abs, clamp, digamma, exp, expm1, lgamma, log, log1p, sign, where, xlogy
+from nabla.ops import (
+    abs,
+    clamp,
+    digamma,
+    exp,
+    expm1,
+    lgamma,
+    log,
+    log1p,
+    sign,
+    where,
+    xlogy,
+)
+from nabla.ops.incomplete_gamma import igamma
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
 
@@ -28,6 +41,11 @@ class Uniform(Distribution):
     @property
     def mean(self) -> Tensor:
         return (self.low + self.high) / 2
+
+    @property
+    def mode(self) -> Tensor:
+        """nan: every point of [low, high) is a mode."""
+        return self.high.detach() * math.nan
 
     @property
     def variance(self) -> Tensor:
@@ -69,6 +87,10 @@ class Exponential(Distribution):
         return 1 / self.rate
 
     @property
+    def mode(self) -> Tensor:
+        return self.rate.detach() * 0
+
+    @property
     def variance(self) -> Tensor:
         return self.rate ** -2
 
@@ -104,6 +126,10 @@ class Laplace(Distribution):
 
     @property
     def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
         return self.loc
 
     @property
@@ -148,6 +174,10 @@ class Gamma(Distribution):
         return self.concentration / self.rate
 
     @property
+    def mode(self) -> Tensor:
+        return clamp((self.concentration - 1) / self.rate, min=0)
+
+    @property
     def variance(self) -> Tensor:
         return self.concentration / self.rate ** 2
 
@@ -163,6 +193,11 @@ class Gamma(Distribution):
     def entropy(self) -> Tensor:
         a = self.concentration
         return a - log(self.rate) + lgamma(a) + (1 - a) * digamma(a)
+
+    def cdf(self, value) -> Tensor:
+        """P(a, b x), the regularized lower incomplete gamma; as in PyTorch it has no derivative
+        in the concentration (detach it)."""
+        return igamma(self.concentration, self.rate * _tensor(value, self.rate))
 
 
 class Beta(Distribution):

@@ -23,6 +23,10 @@ class Poisson(Distribution):
         return self.rate
 
     @property
+    def mode(self) -> Tensor:
+        return self.rate.detach().floor()
+
+    @property
     def variance(self) -> Tensor:
         return self.rate
 
