@@ -295,6 +295,15 @@ def test_transforms_nest_in_any_order(rng):
 
     _same(nfunc.hessian(loss)({"w": nw, "b": nb}, nx),
           tfunc.hessian(loss)({"w": tw, "b": tb}, tx))
+    # grad of a sum over per-sample gradients (grad inside vmap inside grad)
+    (na, ta) = _pair(rng, (4, 3))
+
+    def inner(lib, rows):
+        w = nw if lib is nabla else tw
+        return lib.func.vmap(lib.func.grad(scalar_fn), in_dims=(0, None))(rows, w)
+
+    _same(nfunc.grad(lambda a: (inner(nabla, a) ** 2).sum())(na),
+          tfunc.grad(lambda a: (inner(torch, a) ** 2).sum())(ta))
 
 
 # -- vmap -------------------------------------------------------------------------------------
