@@ -6,8 +6,7 @@ so ``vmap`` composes with ``grad`` either way round and with itself.
 
 import functools
 
-import numpy
-
+from nabla.backend import array_module
 from nabla.func._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from nabla.ops.join import select, stack
 from nabla.random import default_generator
@@ -195,9 +194,8 @@ def _unbatched(func, column: list, j: int):
     first = column[0]
     for value in column[1:]:
         if isinstance(first, Tensor) and isinstance(value, Tensor):
-            same = first.shape == value.shape and numpy.array_equal(
-                numpy.asarray(first.detach().numpy()), numpy.asarray(value.detach().numpy()),
-                equal_nan=True)
+            a, b = first._data, value._data
+            same = a.shape == b.shape and array_module(a).array_equal(a, b, equal_nan=True)
         else:
             same = value is first or value == first
         if not same:
