@@ -46,8 +46,13 @@ def test_matches_torch_with_gradients(name):
 
 
 def test_outside_the_support_has_log_prob_minus_inf():
-    assert D.Uniform(0.0, 1.0).log_prob(nabla.tensor(1.5)).item() == -np.inf
-    assert D.Exponential(2.0).log_prob(nabla.tensor(-1.0)).item() == -np.inf
+    with pytest.raises(ValueError, match="Uniform: value .* must lie in the support"):
+        D.Uniform(0.0, 1.0).log_prob(nabla.tensor(1.5))
+    d = D.Uniform(0.0, 1.0, validate_args=False)
+    assert d.log_prob(nabla.tensor(1.5)).item() == -np.inf
+    assert D.Exponential(2.0, validate_args=False).log_prob(nabla.tensor(-1.0)).item() == -np.inf
+    with pytest.raises(ValueError, match="Exponential: .* found 1 outside it, the first -1.0"):
+        D.Exponential(2.0).log_prob(nabla.tensor(-1.0))
 
 
 @pytest.mark.parametrize("name, params", [

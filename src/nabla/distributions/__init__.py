@@ -9,7 +9,8 @@ discrete.py      Binomial, Geometric, Multinomial, OneHotCategorical (sample onl
 gamma_draws.py   Gamma(a, 1) draws with the implicit reparameterization gradient in a
 poisson.py       Poisson
 kl.py            kl_divergence in closed form, one function per pair of families
-base.py          Distribution (batch_shape, event_shape) and the shared helpers
+constraints.py   the sets of parameters and values (real, positive, simplex, ...), with check
+base.py          Distribution (batch_shape, event_shape, value validation, expand) and helpers
 
 A draw of ``sample(sample_shape)`` has shape sample_shape + batch_shape + event_shape:
 batch_shape indexes independent, differently parameterized distributions; event_shape is the
@@ -19,8 +20,13 @@ and OneHotCategorical; Independent moves batch dimensions into it).
 The reparameterization trick (VAEs) is ``rsample``: for Normal the draw is loc + scale * eps with
 eps ~ N(0, 1) drawn apart, so the gradient reaches loc and scale through a sample; ``sample``
 draws without gradient. Draws use nabla's global generator (``nabla.manual_seed``).
+
+As in torch, ``log_prob`` and ``cdf`` refuse a value outside the family's ``support`` (a
+ValueError) unless the distribution was made with ``validate_args=False`` or after
+``Distribution.set_default_validate_args(False)``.
 """
 
+from nabla.distributions import constraints
 from nabla.distributions.base import Distribution
 from nabla.distributions.basic import Bernoulli, Categorical, Normal
 from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Uniform
@@ -33,4 +39,4 @@ from nabla.distributions.poisson import Poisson
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exponential",
            "Laplace", "Gamma", "Beta", "Poisson", "LogNormal", "Cauchy", "StudentT",
            "MultivariateNormal", "Dirichlet", "Independent", "Binomial", "Geometric",
-           "Multinomial", "OneHotCategorical", "kl_divergence"]
+           "Multinomial", "OneHotCategorical", "kl_divergence", "constraints"]

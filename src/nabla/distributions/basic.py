@@ -10,7 +10,8 @@ import math
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.backend import array_module
-from nabla.creation import bernoulli, randn
+from nabla.creation import arange, bernoulli, full, randn
+from nabla.distributions import constraints
 from nabla.distributions.base import Distribution, _shape, _tensor
 from nabla.nn.functional import binary_cross_entropy_with_logits
 from nabla.ops import (
@@ -37,8 +38,11 @@ class Normal(Distribution):
     entropy 1/2 + log(2 pi) / 2 + log(scale)."""
 
     has_rsample = True
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     def __init__(self, loc, scale, validate_args=None) -> None:
+        self._validation(validate_args)
         loc = _tensor(loc)
         scale = _tensor(scale, loc)
         shape = tuple((loc._data + scale._data).shape)  # the broadcast shape
@@ -69,7 +73,7 @@ class Normal(Distribution):
         return self.loc + eps * self.scale
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.loc)
+        value = self._checked(value, self.loc)
         z = (value - self.loc) / self.scale
         return -0.5 * z * z - log(self.scale) - 0.5 * math.log(2 * math.pi)
 
@@ -78,7 +82,7 @@ class Normal(Distribution):
 
     def cdf(self, value) -> Tensor:
         """Phi((x - loc) / scale) = (1 + erf((x - loc) / (scale sqrt 2))) / 2."""
-        z = (_tensor(value, self.loc) - self.loc) / (self.scale * math.sqrt(2))
+        z = (self._checked(value, self.loc) - self.loc) / (self.scale * math.sqrt(2))
         return 0.5 * (1 + erf(z))
 
     def icdf(self, value) -> Tensor:
@@ -90,7 +94,12 @@ class Bernoulli(Distribution):
     """1 with probability p, else 0; given as ``probs`` or ``logits`` (log p / (1 - p)):
     log p(x) = x logits - softplus(logits), computed stably from the logits."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         if (probs is None) == (logits is None):
             raise ValueError("Bernoulli: pass exactly one of probs or logits")
         if probs is not None:
@@ -124,7 +133,7 @@ class Bernoulli(Distribution):
             return bernoulli(broadcast_to(self.probs.detach(), shape))
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.probs)
+        value = self._checked(value, self.probs)
         logits = broadcast_to(self.logits, tuple((self.logits._data + value._data).shape))
         return -binary_cross_entropy_with_logits(logits, broadcast_to(value, logits.shape),
                                                  reduction="none")
@@ -132,12 +141,21 @@ class Bernoulli(Distribution):
     def entropy(self) -> Tensor:
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """[0, 1] as a (2,) + (1,) * len(batch_shape) tensor, expanded over the batch."""
+        values = arange(2, dtype=self.probs.dtype).reshape((2,) + (1,) * len(self.batch_shape))
+        return values.expand(2, *self.batch_shape) if expand else values
+
 
 class Categorical(Distribution):
     """One of C categories (the last dimension of ``probs`` or ``logits``); the logits are
     normalized, so log p(k) = logits[k]; entropy -sum p log p."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         if (probs is None) == (logits is None):
             raise ValueError("Categorical: pass exactly one of probs or logits")
         if probs is not None:
@@ -152,8 +170,27 @@ class Categorical(Distribution):
         self.batch_shape = tuple(self.probs.shape[:-1])
 
     @property
+    def support(self):
+        return constraints.integer_interval(0, self.probs.shape[-1] - 1)
+
+    @property
     def mode(self) -> Tensor:
         return self.probs.detach().argmax(-1)
+
+    @property
+    def mean(self) -> Tensor:
+        """nan: the categories are labels, not numbers (as torch)."""
+        return full(self.batch_shape, math.nan, dtype=self.probs.dtype)
+
+    @property
+    def variance(self) -> Tensor:
+        return full(self.batch_shape, math.nan, dtype=self.probs.dtype)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0..C-1 (int64) as a (C,) + (1,) * len(batch_shape) tensor, expanded over the batch."""
+        c = self.probs.shape[-1]
+        values = arange(c).reshape((c,) + (1,) * len(self.batch_shape))
+        return values.expand(c, *self.batch_shape) if expand else values
 
     def sample(self, sample_shape=()) -> Tensor:
         n = math.prod(_shape(sample_shape))
@@ -163,7 +200,7 @@ class Categorical(Distribution):
         return draws.T.reshape(_shape(sample_shape) + self.batch_shape)
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value).long()
+        value = self._checked(value).long()
         shape = tuple((value._data[..., None] + self.logits._data[..., :1]).shape[:-1])
         logits = broadcast_to(self.logits, shape + (self.logits.shape[-1],))
         return gather(logits, -1, broadcast_to(value, shape)[..., None])[..., 0]

@@ -6,8 +6,10 @@ use lgamma and digamma."""
 import math
 
 from nabla.creation import rand
+from nabla.distributions import constraints
 from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
 from nabla.distributions.gamma_draws import standard_gamma
+from nabla.distributions.multivariate import _simplex_mode
 from nabla.ops import (
     abs,
     clamp,
@@ -18,6 +20,7 @@ from nabla.ops import (
     log,
     log1p,
     sign,
+    stack,
     where,
     xlogy,
 )
@@ -33,10 +36,18 @@ class Uniform(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
+
     def __init__(self, low, high, validate_args=None) -> None:
+        self._validation(validate_args)
         self.low, self.high = _broadcast(low, high)
         _positive("Uniform", "high - low", self.high - self.low)
         self.batch_shape = tuple(self.low.shape)
+
+    @property
+    def support(self):
+        """[low, high], closed as torch's (log_prob is -inf at high)."""
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:
@@ -56,7 +67,7 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.low)
+        value = self._checked(value, self.low)
         inside = (value >= self.low) & (value < self.high)
         return where(inside, -log(self.high - self.low), -math.inf)
 
@@ -64,7 +75,7 @@ class Uniform(Distribution):
         return log(self.high - self.low)
 
     def cdf(self, value) -> Tensor:
-        value = _tensor(value, self.low)
+        value = self._checked(value, self.low)
         return clamp((value - self.low) / (self.high - self.low), 0, 1)
 
     def icdf(self, value) -> Tensor:
@@ -77,7 +88,11 @@ class Exponential(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+
     def __init__(self, rate, validate_args=None) -> None:
+        self._validation(validate_args)
         (self.rate,) = _broadcast(rate)
         _positive("Exponential", "rate", self.rate)
         self.batch_shape = tuple(self.rate.shape)
@@ -100,14 +115,14 @@ class Exponential(Distribution):
         return e / self.rate
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.rate)
+        value = self._checked(value, self.rate)
         return where(value >= 0, log(self.rate) - self.rate * value, -math.inf)
 
     def entropy(self) -> Tensor:
         return 1 - log(self.rate)
 
     def cdf(self, value) -> Tensor:
-        return 1 - exp(-self.rate * _tensor(value, self.rate))
+        return 1 - exp(-self.rate * self._checked(value, self.rate))
 
     def icdf(self, value) -> Tensor:
         return -log1p(-_tensor(value, self.rate)) / self.rate
@@ -119,7 +134,11 @@ class Laplace(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+
     def __init__(self, loc, scale, validate_args=None) -> None:
+        self._validation(validate_args)
         self.loc, self.scale = _broadcast(loc, scale)
         _positive("Laplace", "scale", self.scale)
         self.batch_shape = tuple(self.loc.shape)
@@ -141,14 +160,14 @@ class Laplace(Distribution):
         return self.loc - self.scale * sign(u) * log1p(-abs(u))
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.loc)
+        value = self._checked(value, self.loc)
         return -log(2 * self.scale) - abs(value - self.loc) / self.scale
 
     def entropy(self) -> Tensor:
         return 1 + log(2 * self.scale)
 
     def cdf(self, value) -> Tensor:
-        z = _tensor(value, self.loc) - self.loc
+        z = self._checked(value, self.loc) - self.loc
         return 0.5 - 0.5 * sign(z) * expm1(-abs(z) / self.scale)
 
     def icdf(self, value) -> Tensor:
@@ -163,7 +182,11 @@ class Gamma(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+
     def __init__(self, concentration, rate, validate_args=None) -> None:
+        self._validation(validate_args)
         self.concentration, self.rate = _broadcast(concentration, rate)
         _positive("Gamma", "concentration", self.concentration)
         _positive("Gamma", "rate", self.rate)
@@ -187,7 +210,7 @@ class Gamma(Distribution):
 
     def log_prob(self, value) -> Tensor:
         a, b = self.concentration, self.rate
-        value = _tensor(value, b)
+        value = self._checked(value, b)
         return xlogy(a, b) + xlogy(a - 1, value) - b * value - lgamma(a)
 
     def entropy(self) -> Tensor:
@@ -197,7 +220,7 @@ class Gamma(Distribution):
     def cdf(self, value) -> Tensor:
         """P(a, b x), the regularized lower incomplete gamma; as in PyTorch it has no derivative
         in the concentration (detach it)."""
-        return igamma(self.concentration, self.rate * _tensor(value, self.rate))
+        return igamma(self.concentration, self.rate * self._checked(value, self.rate))
 
 
 class Beta(Distribution):
@@ -207,7 +230,12 @@ class Beta(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
+
     def __init__(self, concentration1, concentration0, validate_args=None) -> None:
+        self._validation(validate_args)
         self.concentration1, self.concentration0 = _broadcast(concentration1, concentration0)
         _positive("Beta", "concentration1", self.concentration1)
         _positive("Beta", "concentration0", self.concentration0)
@@ -216,6 +244,13 @@ class Beta(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self) -> Tensor:
+        """(a - 1) / (a + b - 2) for a, b > 1; torch's Dirichlet edge cases otherwise (1 where
+        a, b < 1; 0 or 1 where only one is below 1; nan where a = b = 1)."""
+        pair = stack([self.concentration1, self.concentration0], -1)
+        return _simplex_mode(pair)[..., 0]
 
     @property
     def variance(self) -> Tensor:
@@ -234,7 +269,7 @@ class Beta(Distribution):
 
     def log_prob(self, value) -> Tensor:
         a, b = self.concentration1, self.concentration0
-        value = _tensor(value, a)
+        value = self._checked(value, a)
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - self._log_beta()
 
     def entropy(self) -> Tensor:

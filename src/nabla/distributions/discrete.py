@@ -7,7 +7,8 @@ import math
 
 from nabla.autograd.grad_mode import no_grad
 from nabla.backend import array_module
-from nabla.creation import arange
+from nabla.creation import arange, eye
+from nabla.distributions import constraints
 from nabla.distributions.base import Distribution, _broadcast, _tensor
 from nabla.distributions.basic import Categorical
 from nabla.nn.functional import binary_cross_entropy_with_logits, one_hot
@@ -56,12 +57,21 @@ class Binomial(Distribution):
     + log C(n, k), with log C(n, k) = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1);
     mean n p, variance n p (1 - p)."""
 
+    arg_constraints = {"total_count": constraints.nonnegative_integer,
+                       "probs": constraints.unit_interval, "logits": constraints.real}
+    has_enumerate_support = True
+
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         probs, logits = _binary("Binomial", probs, logits)
         self.total_count, self.probs, self.logits = _broadcast(total_count, probs, logits)
         self.total_count = self.total_count.detach().to(self.probs.dtype)
         _count("Binomial", self.total_count)
         self.batch_shape = tuple(self.probs.shape)
+
+    @property
+    def support(self):
+        return constraints.integer_interval(0, self.total_count)
 
     @property
     def mean(self) -> Tensor:
@@ -84,7 +94,7 @@ class Binomial(Distribution):
 
     def log_prob(self, value) -> Tensor:
         n, logits = self.total_count, self.logits
-        k = _tensor(value, logits)
+        k = self._checked(value, logits)
         log_binom = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
         return k * logits - n * _softplus(logits) + log_binom
 
@@ -100,12 +110,27 @@ class Binomial(Distribution):
         log_p = self.log_prob(k)
         return -(exp(log_p) * log_p).sum(0)
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0..n as a (n + 1,) + (1,) * len(batch_shape) tensor; n the same across the batch."""
+        n = self.total_count._data
+        if n.size and n.min() != n.max():
+            raise NotImplementedError("Binomial.enumerate_support: total_count must be the same "
+                                      "for the whole batch")
+        top = int(n.max()) if n.size else 0
+        values = arange(top + 1, dtype=self.probs.dtype)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.expand(top + 1, *self.batch_shape) if expand else values
+
 
 class Geometric(Distribution):
     """Failures before the first success, k = 0, 1, ...: log p(k) = k log(1 - p) + log p;
     mean 1 / p - 1, variance (1 - p) / p^2, entropy BCE(logits, p) / p."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         self.probs, self.logits = _binary("Geometric", probs, logits, open_at_zero=True)
         self.batch_shape = tuple(self.probs.shape)
 
@@ -129,7 +154,7 @@ class Geometric(Distribution):
 
     def log_prob(self, value) -> Tensor:
         p = self.probs
-        k = _tensor(value, p)
+        k = self._checked(value, p)
         # p = 1 and k = 0: 0 * log(1 - p) is 0 * -inf; log p(0) = log p = 0 wanted
         return k * log1p(-where((p == 1) & (k == 0), 0.0, p)) + log(p)
 
@@ -142,7 +167,10 @@ class Multinomial(Distribution):
     """Counts x (*, K) of total_count draws from a Categorical: log p(x) = lgamma(n + 1)
     - sum lgamma(x_i + 1) + sum x_i log p_i; mean n p, variance n p (1 - p)."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         if not isinstance(total_count, int) or total_count < 0:
             raise ValueError("Multinomial: total_count must be a non-negative int, got "
                              f"{total_count!r}")
@@ -160,6 +188,10 @@ class Multinomial(Distribution):
     @property
     def logits(self) -> Tensor:
         return self._categorical.logits
+
+    @property
+    def support(self):
+        return constraints.multinomial(self.total_count)
 
     @property
     def mean(self) -> Tensor:
@@ -180,7 +212,7 @@ class Multinomial(Distribution):
 
     def log_prob(self, value) -> Tensor:
         logits = self.logits
-        x = _tensor(value, logits)
+        x = self._checked(value, logits)
         # a category with p = 0 counted 0 times contributes 0 (not 0 * -inf)
         powers = where(x == 0, 0.0, x * logits).sum(-1)
         return lgamma(x.sum(-1) + 1) - lgamma(x + 1).sum(-1) + powers
@@ -202,7 +234,12 @@ class OneHotCategorical(Distribution):
     """A Categorical whose draws are one-hot vectors (*, K): log p(x) = logits[argmax x];
     mean p, variance p (1 - p), entropy -sum p log p."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        self._validation(validate_args)
         if (probs is None) == (logits is None):
             raise ValueError("OneHotCategorical: pass exactly one of probs or logits")
         self._categorical = Categorical(probs=probs, logits=logits)
@@ -236,7 +273,13 @@ class OneHotCategorical(Distribution):
             return one_hot(index, self.event_shape[0]).to(self.probs.dtype)
 
     def log_prob(self, value) -> Tensor:
-        return self._categorical.log_prob(_tensor(value).argmax(-1))
+        return self._categorical.log_prob(self._checked(value, self.probs).argmax(-1))
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The K one-hot vectors as a (K,) + (1,) * len(batch_shape) + (K,) tensor."""
+        k = self.event_shape[0]
+        values = eye(k, dtype=self.probs.dtype).reshape((k,) + (1,) * len(self.batch_shape) + (k,))
+        return values.expand(k, *self.batch_shape, k) if expand else values

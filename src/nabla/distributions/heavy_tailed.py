@@ -5,6 +5,7 @@ draw, whose gradient in df is the implicit one of gamma_draws.py)."""
 import math
 
 from nabla.creation import full, randn
+from nabla.distributions import constraints
 from nabla.distributions.base import Distribution, _broadcast, _positive, _shape, _tensor
 from nabla.distributions.basic import Normal
 from nabla.distributions.gamma_draws import standard_gamma
@@ -21,10 +22,14 @@ class LogNormal(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+
     def __init__(self, loc, scale, validate_args=None) -> None:
+        self._validation(validate_args)
         loc, scale = _broadcast(loc, scale)
         _positive("LogNormal", "scale", scale)
-        self.base_dist = Normal(loc, scale)
+        self.base_dist = Normal(loc, scale, validate_args=False)  # scores log x, checked here
         self.batch_shape = tuple(loc.shape)
 
     @property
@@ -52,14 +57,14 @@ class LogNormal(Distribution):
         return exp(self.base_dist.rsample(sample_shape))
 
     def log_prob(self, value) -> Tensor:
-        log_x = log(_tensor(value, self.loc))
+        log_x = log(self._checked(value, self.loc))
         return self.base_dist.log_prob(log_x) - log_x
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
 
     def cdf(self, value) -> Tensor:
-        return self.base_dist.cdf(log(_tensor(value, self.loc)))
+        return self.base_dist.cdf(log(self._checked(value, self.loc)))
 
     def icdf(self, value) -> Tensor:
         return exp(self.base_dist.icdf(value))
@@ -71,7 +76,11 @@ class Cauchy(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+
     def __init__(self, loc, scale, validate_args=None) -> None:
+        self._validation(validate_args)
         self.loc, self.scale = _broadcast(loc, scale)
         _positive("Cauchy", "scale", self.scale)
         self.batch_shape = tuple(self.loc.shape)
@@ -94,14 +103,14 @@ class Cauchy(Distribution):
         return self.loc + Tensor(eps) * self.scale
 
     def log_prob(self, value) -> Tensor:
-        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        z = (self._checked(value, self.loc) - self.loc) / self.scale
         return -math.log(math.pi) - log(self.scale) - log1p(z * z)
 
     def entropy(self) -> Tensor:
         return math.log(4 * math.pi) + log(self.scale)
 
     def cdf(self, value) -> Tensor:
-        return atan((_tensor(value, self.loc) - self.loc) / self.scale) / math.pi + 0.5
+        return atan((self._checked(value, self.loc) - self.loc) / self.scale) / math.pi + 0.5
 
     def icdf(self, value) -> Tensor:
         return tan(math.pi * (_tensor(value, self.loc) - 0.5)) * self.scale + self.loc
@@ -116,7 +125,12 @@ class StudentT(Distribution):
 
     has_rsample = True
 
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
+                       "scale": constraints.positive}
+    support = constraints.real
+
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None) -> None:
+        self._validation(validate_args)
         self.df, self.loc, self.scale = _broadcast(df, loc, scale)
         _positive("StudentT", "df", self.df)
         _positive("StudentT", "scale", self.scale)
@@ -151,7 +165,7 @@ class StudentT(Distribution):
 
     def log_prob(self, value) -> Tensor:
         df = self.df
-        y = (_tensor(value, df) - self.loc) / self.scale
+        y = (self._checked(value, df) - self.loc) / self.scale
         z = log(self.scale) + 0.5 * log(df) + 0.5 * math.log(math.pi) + lgamma(0.5 * df) - \
             lgamma(0.5 * (df + 1))
         return -0.5 * (df + 1) * log1p(y * y / df) - z

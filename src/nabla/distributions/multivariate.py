@@ -8,6 +8,7 @@ import math
 
 from nabla.backend import array_module
 from nabla.creation import eye, randn
+from nabla.distributions import constraints
 from nabla.distributions.base import (
     Distribution,
     _positive,
@@ -17,7 +18,8 @@ from nabla.distributions.base import (
 from nabla.distributions.gamma_draws import standard_gamma
 from nabla.linalg import LinAlgError, cholesky, solve_triangular
 from nabla.linalg.triangular import cholesky_inverse
-from nabla.ops import broadcast_shapes, digamma, flip, lgamma, log, xlogy
+from nabla.nn.functional import one_hot
+from nabla.ops import broadcast_shapes, clamp, digamma, flip, lgamma, log, where, xlogy
 from nabla.tensor import Tensor
 
 __all__ = ["MultivariateNormal", "Independent", "Dirichlet"]
@@ -45,6 +47,21 @@ def _mahalanobis(L: Tensor, diff: Tensor) -> Tensor:
     return (z[..., 0] ** 2).sum(-1)
 
 
+def _simplex_mode(concentration: Tensor) -> Tensor:
+    """torch's Dirichlet mode: (a - 1)+ / sum (a - 1)+, and where every a_i < 1 the one-hot
+    vector of the first largest entry of that ratio (0 / 0 = nan everywhere: the first)."""
+    am1 = clamp(concentration - 1, min=0)
+    every_below = Tensor((concentration._data < 1).all(-1, keepdims=True))
+    total = am1.sum(-1, keepdim=True)
+    # the corners' 0 / 0 is replaced below: a safe denominator keeps nan out of the gradient
+    mode = am1 / where(every_below, 1.0, total)
+    data = (am1 / total).detach()._data
+    xp = array_module(data)
+    first = xp.argmax(xp.where(xp.isnan(data), xp.inf, data), -1)  # nan counts as the largest
+    corner = one_hot(Tensor(first), data.shape[-1]).to(mode.dtype)
+    return where(every_below, corner, mode)
+
+
 class MultivariateNormal(Distribution):
     """N(loc, Sigma) with Sigma = L L^T (L = scale_tril): log p(x) = -|L^{-1}(x - loc)|^2 / 2
     - sum log diag L - k log(2 pi) / 2; entropy k (1 + log 2 pi) / 2 + sum log diag L;
@@ -55,9 +72,16 @@ class MultivariateNormal(Distribution):
     """
 
     has_rsample = True
+    arg_constraints = {"loc": constraints.real_vector,
+                       "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite,
+                       "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
+    _shared = ("_unbroadcasted_scale_tril", "_given")  # broadcast against batch_shape on use
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None) -> None:
+        self._validation(validate_args)
         given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
                  "scale_tril": scale_tril}
         named = [name for name, m in given.items() if m is not None]
@@ -134,7 +158,7 @@ class MultivariateNormal(Distribution):
         return self.loc + (self._unbroadcasted_scale_tril @ eps[..., None])[..., 0]
 
     def log_prob(self, value) -> Tensor:
-        diff = _tensor(value, self.loc) - self.loc
+        diff = self._checked(value, self.loc) - self.loc
         m = _mahalanobis(self._unbroadcasted_scale_tril, diff)
         k = self.event_shape[0]
         return -0.5 * (k * math.log(2 * math.pi) + m) - self._half_log_det()
@@ -149,8 +173,11 @@ class Independent(Distribution):
     """The base distribution with its rightmost ``reinterpreted_batch_ndims`` batch dimensions
     read as event dimensions: log_prob and entropy are the base's summed over them."""
 
+    arg_constraints: dict = {}
+
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
                  validate_args=None) -> None:
+        self._validation(validate_args)
         n = int(reinterpreted_batch_ndims)
         batch = tuple(base_distribution.batch_shape)
         if not 0 <= n <= len(batch):
@@ -164,6 +191,11 @@ class Independent(Distribution):
     @property
     def has_rsample(self) -> bool:
         return self.base_dist.has_rsample
+
+    @property
+    def support(self):
+        support, n = self.base_dist.support, self.reinterpreted_batch_ndims
+        return constraints.independent(support, n) if n else support
 
     @property
     def mean(self) -> Tensor:
@@ -198,8 +230,11 @@ class Dirichlet(Distribution):
     CDF instead: another unbiased pathwise gradient, with the same expectation)."""
 
     has_rsample = True
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
 
     def __init__(self, concentration, validate_args=None) -> None:
+        self._validation(validate_args)
         concentration = _tensor(concentration)
         if concentration.dim() < 1:
             raise ValueError("Dirichlet: concentration must be at least one-dimensional (*, k), "
@@ -214,6 +249,12 @@ class Dirichlet(Distribution):
         return self.concentration / self.concentration.sum(-1, keepdim=True)
 
     @property
+    def mode(self) -> Tensor:
+        """(a_i - 1)+ / sum_j (a_j - 1)+; where every a_i < 1, torch's one-hot corner (the
+        first); nan where no a_i exceeds 1 but not all are below it."""
+        return _simplex_mode(self.concentration)
+
+    @property
     def variance(self) -> Tensor:
         a = self.concentration
         a0 = a.sum(-1, keepdim=True)
@@ -225,7 +266,7 @@ class Dirichlet(Distribution):
 
     def log_prob(self, value) -> Tensor:
         a = self.concentration
-        value = _tensor(value, a)
+        value = self._checked(value, a)
         return xlogy(a - 1, value).sum(-1) + lgamma(a.sum(-1)) - lgamma(a).sum(-1)
 
     def entropy(self) -> Tensor:

@@ -1,7 +1,8 @@
 """Poisson(rate): counts k = 0, 1, ...: log p(k) = k log(rate) - rate - lgamma(k + 1)."""
 
 from nabla.autograd.grad_mode import no_grad
-from nabla.distributions.base import Distribution, _broadcast, _shape, _tensor
+from nabla.distributions import constraints
+from nabla.distributions.base import Distribution, _broadcast, _shape
 from nabla.ops import lgamma, xlogy
 from nabla.random import numpy_generator
 from nabla.tensor import Tensor
@@ -12,7 +13,11 @@ __all__ = ["Poisson"]
 class Poisson(Distribution):
     """Counts with mean and variance ``rate`` (rate >= 0)."""
 
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
     def __init__(self, rate, validate_args=None) -> None:
+        self._validation(validate_args)
         (self.rate,) = _broadcast(rate)
         if (self.rate._data < 0).any():
             raise ValueError("Poisson: rate must be non-negative")
@@ -37,5 +42,5 @@ class Poisson(Distribution):
             return Tensor(numpy_generator().poisson(rate, shape).astype(rate.dtype))
 
     def log_prob(self, value) -> Tensor:
-        value = _tensor(value, self.rate)
+        value = self._checked(value, self.rate)
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
