@@ -10,6 +10,10 @@ gamma_draws.py   Gamma(a, 1) draws with the implicit reparameterization gradient
 poisson.py       Poisson
 kl.py            kl_divergence in closed form, one function per pair of families
 constraints.py   the sets of parameters and values (real, positive, simplex, ...), with check
+transforms.py    Exp, Affine, Sigmoid, Tanh, Softplus, Power, Abs, Softmax, StickBreaking,
+                 LowerCholesky transforms (map, inverse, log |det J|, domain, codomain)
+transform_base.py  Transform, its inverse and cache; ComposeTransform, IndependentTransform
+transformed.py   TransformedDistribution (y = f(x), x ~ base); biject_to, transform_to
 base.py          Distribution (batch_shape, event_shape, value validation, expand) and helpers
 
 A draw of ``sample(sample_shape)`` has shape sample_shape + batch_shape + event_shape:
@@ -26,7 +30,7 @@ ValueError) unless the distribution was made with ``validate_args=False`` or aft
 ``Distribution.set_default_validate_args(False)``.
 """
 
-from nabla.distributions import constraints
+from nabla.distributions import constraints, transforms
 from nabla.distributions.base import Distribution
 from nabla.distributions.basic import Bernoulli, Categorical, Normal
 from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Uniform
@@ -35,8 +39,29 @@ from nabla.distributions.heavy_tailed import Cauchy, LogNormal, StudentT
 from nabla.distributions.kl import kl_divergence
 from nabla.distributions.multivariate import Dirichlet, Independent, MultivariateNormal
 from nabla.distributions.poisson import Poisson
+from nabla.distributions.transformed import TransformedDistribution, biject_to, transform_to
+from nabla.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
+)
 
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exponential",
            "Laplace", "Gamma", "Beta", "Poisson", "LogNormal", "Cauchy", "StudentT",
            "MultivariateNormal", "Dirichlet", "Independent", "Binomial", "Geometric",
-           "Multinomial", "OneHotCategorical", "kl_divergence", "constraints"]
+           "Multinomial", "OneHotCategorical", "kl_divergence", "constraints", "transforms",
+           "TransformedDistribution", "biject_to", "transform_to", "Transform",
+           "ComposeTransform", "IndependentTransform",
+           "ExpTransform", "PowerTransform", "AffineTransform", "SigmoidTransform",
+           "TanhTransform", "SoftplusTransform", "AbsTransform", "SoftmaxTransform",
+           "StickBreakingTransform", "LowerCholeskyTransform"]
