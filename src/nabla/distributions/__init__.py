@@ -14,6 +14,8 @@ transforms.py    Exp, Affine, Sigmoid, Tanh, Softplus, Power, Abs, Softmax, Stic
                  LowerCholesky transforms (map, inverse, log |det J|, domain, codomain)
 transform_base.py  Transform, its inverse and cache; ComposeTransform, IndependentTransform
 transformed.py   TransformedDistribution (y = f(x), x ~ base); biject_to, transform_to
+mixture.py       MixtureSameFamily (a Categorical over k components of one family)
+relaxed.py       RelaxedBernoulli, RelaxedOneHotCategorical (Gumbel-softmax, rsample)
 base.py          Distribution (batch_shape, event_shape, value validation, expand) and helpers
 
 A draw of ``sample(sample_shape)`` has shape sample_shape + batch_shape + event_shape:
@@ -37,8 +39,15 @@ from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Un
 from nabla.distributions.discrete import Binomial, Geometric, Multinomial, OneHotCategorical
 from nabla.distributions.heavy_tailed import Cauchy, LogNormal, StudentT
 from nabla.distributions.kl import kl_divergence
+from nabla.distributions.mixture import MixtureSameFamily
 from nabla.distributions.multivariate import Dirichlet, Independent, MultivariateNormal
 from nabla.distributions.poisson import Poisson
+from nabla.distributions.relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
 from nabla.distributions.transformed import TransformedDistribution, biject_to, transform_to
 from nabla.distributions.transforms import (
     AbsTransform,
@@ -61,7 +70,9 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exp
            "MultivariateNormal", "Dirichlet", "Independent", "Binomial", "Geometric",
            "Multinomial", "OneHotCategorical", "kl_divergence", "constraints", "transforms",
            "TransformedDistribution", "biject_to", "transform_to", "Transform",
-           "ComposeTransform", "IndependentTransform",
+           "ComposeTransform", "IndependentTransform", "MixtureSameFamily",
+           "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
+           "ExpRelaxedCategorical",
            "ExpTransform", "PowerTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "SoftplusTransform", "AbsTransform", "SoftmaxTransform",
            "StickBreakingTransform", "LowerCholeskyTransform"]

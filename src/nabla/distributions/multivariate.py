@@ -20,6 +20,7 @@ from nabla.linalg import LinAlgError, cholesky, solve_triangular
 from nabla.linalg.triangular import cholesky_inverse
 from nabla.nn.functional import one_hot
 from nabla.ops import broadcast_shapes, clamp, digamma, flip, lgamma, log, where, xlogy
+from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
 
 __all__ = ["MultivariateNormal", "Independent", "Dirichlet"]
@@ -53,10 +54,11 @@ def _simplex_mode(concentration: Tensor) -> Tensor:
     am1 = clamp(concentration - 1, min=0)
     every_below = Tensor((concentration._data < 1).all(-1, keepdims=True))
     total = am1.sum(-1, keepdim=True)
-    # the corners' 0 / 0 is replaced below: a safe denominator keeps nan out of the gradient
-    mode = am1 / where(every_below, 1.0, total)
-    data = (am1 / total).detach()._data
-    xp = array_module(data)
+    xp = array_module(total._data)
+    with _quiet(xp, invalid="ignore"):  # 0 / 0 where no a_i exceeds 1: nan, as torch
+        # the corners' 0 / 0 is replaced below: a safe denominator keeps nan out of the gradient
+        mode = am1 / where(every_below, 1.0, total)
+        data = (am1 / total).detach()._data
     first = xp.argmax(xp.where(xp.isnan(data), xp.inf, data), -1)  # nan counts as the largest
     corner = one_hot(Tensor(first), data.shape[-1]).to(mode.dtype)
     return where(every_below, corner, mode)
