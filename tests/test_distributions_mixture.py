@@ -283,3 +283,44 @@ def test_gumbel_softmax_draws_pick_each_category_with_its_probability():
     assert bool(D.constraints.simplex.check(x).numpy().all())
     (x[:, 0]).sum().backward()
     assert logits.grad.numpy()[0] > 0 and (logits.grad.numpy()[1:] < 0).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_continuous_bernoulli_matches_torch(given, dtype, rng):
+    """Parameters on both sides of the Taylor window around p = 1/2 (and inside it)."""
+    p = np.array([[0.05, 0.3, 0.4995, 0.5005, 0.7, 0.97]])
+    p = p if given == "probs" else np.log(p / (1 - p))
+    n_p, t_p = nabla.tensor(p.astype(dtype), requires_grad=True), torch.tensor(
+        p.astype(dtype), requires_grad=True)
+    nd, td = D.ContinuousBernoulli(**{given: n_p}), TD.ContinuousBernoulli(**{given: t_p})
+    x = rng.uniform(0.01, 0.99, (4, 6)).astype(dtype)
+    u = rng.uniform(0.05, 0.95, (4, 6)).astype(dtype)
+    outs = {"log_prob": (nd.log_prob(nabla.tensor(x)), td.log_prob(torch.tensor(x))),
+            "cdf": (nd.cdf(nabla.tensor(x)), td.cdf(torch.tensor(x))),
+            "icdf": (nd.icdf(nabla.tensor(u)), td.icdf(torch.tensor(u))),
+            "mean": (nd.mean, td.mean), "variance": (nd.variance, td.variance),
+            "entropy": (nd.entropy(), td.entropy())}
+    n_total, t_total = 0, 0
+    for what, (a, b) in outs.items():
+        assert_close(a, b, what=what)
+        g = rng.standard_normal(tuple(b.shape)).astype(dtype)
+        n_total = n_total + (a * nabla.tensor(g)).sum()
+        t_total = t_total + (b * torch.tensor(g)).sum()
+    n_total.backward()
+    t_total.backward()
+    assert_close(n_p.grad, t_p.grad, what="grad")
+    with pytest.raises(ValueError, match="ContinuousBernoulli: value .* support"):
+        nd.log_prob(nabla.tensor(np.array(1.5, dtype)))
+
+
+def test_continuous_bernoulli_draws_have_its_mean_and_variance():
+    nabla.manual_seed(0)
+    d = D.ContinuousBernoulli(probs=nabla.tensor([0.1, 0.5, 0.8], dtype=nabla.float64))
+    n = 10_000
+    x = d.rsample((n,)).numpy()
+    assert ((x >= 0) & (x <= 1)).all()
+    mean, var = d.mean.numpy(), d.variance.numpy()
+    assert (np.abs(x.mean(0) - mean) < 6 * np.sqrt(var / n)).all()
+    m4 = ((x - mean) ** 4).mean(0)
+    assert (np.abs(x.var(0) - var) < 6 * np.sqrt((m4 - var ** 2) / n)).all()

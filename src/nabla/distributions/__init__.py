@@ -16,6 +16,7 @@ transform_base.py  Transform, its inverse and cache; ComposeTransform, Independe
 transformed.py   TransformedDistribution (y = f(x), x ~ base); biject_to, transform_to
 mixture.py       MixtureSameFamily (a Categorical over k components of one family)
 relaxed.py       RelaxedBernoulli, RelaxedOneHotCategorical (Gumbel-softmax, rsample)
+continuous_bernoulli.py  ContinuousBernoulli (the normalized Bernoulli on [0, 1], rsample)
 base.py          Distribution (batch_shape, event_shape, value validation, expand) and helpers
 
 A draw of ``sample(sample_shape)`` has shape sample_shape + batch_shape + event_shape:
@@ -36,6 +37,7 @@ from nabla.distributions import constraints, transforms
 from nabla.distributions.base import Distribution
 from nabla.distributions.basic import Bernoulli, Categorical, Normal
 from nabla.distributions.continuous import Beta, Exponential, Gamma, Laplace, Uniform
+from nabla.distributions.continuous_bernoulli import ContinuousBernoulli
 from nabla.distributions.discrete import Binomial, Geometric, Multinomial, OneHotCategorical
 from nabla.distributions.heavy_tailed import Cauchy, LogNormal, StudentT
 from nabla.distributions.kl import kl_divergence
@@ -72,7 +74,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exp
            "TransformedDistribution", "biject_to", "transform_to", "Transform",
            "ComposeTransform", "IndependentTransform", "MixtureSameFamily",
            "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
-           "ExpRelaxedCategorical",
+           "ExpRelaxedCategorical", "ContinuousBernoulli",
            "ExpTransform", "PowerTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "SoftplusTransform", "AbsTransform", "SoftmaxTransform",
            "StickBreakingTransform", "LowerCholeskyTransform"]

@@ -68,7 +68,12 @@ class Distribution:
             if i != 1 and j != 1 and i != j:
                 raise ValueError(f"{name}: value is not broadcastable with batch_shape + "
                                  f"event_shape: {shape} vs {expected}")
-        support = self.support
+        try:
+            support = self.support
+        except NotImplementedError:  # as torch: warn, and score the value unchecked
+            warnings.warn(f"{name} does not define its support, so its values are not "
+                          "validated; pass validate_args=False to silence this", stacklevel=3)
+            return
         valid = support.check(value)._data
         if not bool(valid.all()):
             first = value._data[~valid][0]  # the leading (batch) dimensions index the events
