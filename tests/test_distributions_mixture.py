@@ -324,3 +324,16 @@ def test_continuous_bernoulli_draws_have_its_mean_and_variance():
     assert (np.abs(x.mean(0) - mean) < 6 * np.sqrt(var / n)).all()
     m4 = ((x - mean) ** 4).mean(0)
     assert (np.abs(x.var(0) - var) < 6 * np.sqrt((m4 - var ** 2) / n)).all()
+
+
+def test_missing_members_raise_and_repr_names_the_parameters():
+    d = D.TransformedDistribution(D.Normal(0.0, 1.0), D.ExpTransform())
+    for what, named in (("mean", "mean"), ("variance", "variance"), ("mode", "mode"),
+                        ("stddev", "variance")):
+        with pytest.raises(NotImplementedError, match=f"TransformedDistribution has no {named}"):
+            getattr(d, what)
+    with pytest.raises(NotImplementedError, match="has no entropy"):
+        d.entropy()
+    assert repr(D.Normal(nabla.zeros(3), 2.0)) == "Normal(loc: (3,), scale: (3,))"
+    assert repr(D.Gamma(2.0, 3.0)) == repr(TD.Gamma(2.0, 3.0)).replace("tensor(", "").replace(
+        ")", "") + ")"

@@ -26,7 +26,8 @@ class Distribution:
     (constraints.py). As in torch, log_prob and cdf check that a value lies in the support
     unless validation is off, per instance (``validate_args=False``) or for instances made
     afterwards (``Distribution.set_default_validate_args(False)``); unchecked, a value outside
-    gets torch's unvalidated result (-inf, nan or a meaningless number).
+    gets what the formula gives there (-inf for the families that define it, else nan or a
+    meaningless number, as torch).
     """
 
     batch_shape: tuple = ()
@@ -124,9 +125,46 @@ class Distribution:
         """sample_shape + batch_shape + event_shape: the shape of ``sample(sample_shape)``."""
         return _shape(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
 
+    def _missing(self, what: str):
+        return NotImplementedError(f"{type(self).__name__} has no {what}")
+
+    @property
+    def mean(self) -> Tensor:
+        raise self._missing("mean")
+
+    @property
+    def mode(self) -> Tensor:
+        raise self._missing("mode")
+
+    @property
+    def variance(self) -> Tensor:
+        raise self._missing("variance")
+
     @property
     def stddev(self) -> Tensor:
         return sqrt(self.variance)
+
+    def log_prob(self, value) -> Tensor:
+        raise self._missing("log_prob")
+
+    def cdf(self, value) -> Tensor:
+        raise self._missing("cdf")
+
+    def icdf(self, value) -> Tensor:
+        raise self._missing("icdf")
+
+    def entropy(self) -> Tensor:
+        raise self._missing("entropy")
+
+    def __repr__(self) -> str:
+        """torch's form: the parameters given, each by its value (one element) or shape."""
+        parts = []
+        for name in self.arg_constraints:
+            value = vars(self).get(name)
+            if isinstance(value, Tensor):
+                shown = value._data.item() if value._data.size == 1 else tuple(value.shape)
+                parts.append(f"{name}: {shown}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def rsample(self, sample_shape=()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling; "
