@@ -50,7 +50,12 @@ from nabla.distributions.relaxed import (
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
 )
-from nabla.distributions.transformed import TransformedDistribution, biject_to, transform_to
+from nabla.distributions.transformed import (
+    ConstraintRegistry,
+    TransformedDistribution,
+    biject_to,
+    transform_to,
+)
 from nabla.distributions.transforms import (
     AbsTransform,
     AffineTransform,
@@ -70,11 +75,11 @@ from nabla.distributions.transforms import (
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform", "Exponential",
            "Laplace", "Gamma", "Beta", "Poisson", "LogNormal", "Cauchy", "StudentT",
            "MultivariateNormal", "Dirichlet", "Independent", "Binomial", "Geometric",
-           "Multinomial", "OneHotCategorical", "kl_divergence", "constraints", "transforms",
-           "TransformedDistribution", "biject_to", "transform_to", "Transform",
-           "ComposeTransform", "IndependentTransform", "MixtureSameFamily",
+           "Multinomial", "OneHotCategorical", "ContinuousBernoulli", "MixtureSameFamily",
            "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
-           "ExpRelaxedCategorical", "ContinuousBernoulli",
-           "ExpTransform", "PowerTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "SoftplusTransform", "AbsTransform", "SoftmaxTransform",
-           "StickBreakingTransform", "LowerCholeskyTransform"]
+           "ExpRelaxedCategorical", "TransformedDistribution", "kl_divergence", "constraints",
+           "transforms", "biject_to", "transform_to", "ConstraintRegistry", "Transform",
+           "ComposeTransform", "IndependentTransform", "ExpTransform", "PowerTransform",
+           "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform",
+           "AbsTransform", "SoftmaxTransform", "StickBreakingTransform",
+           "LowerCholeskyTransform"]

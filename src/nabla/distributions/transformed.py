@@ -21,7 +21,7 @@ from nabla.distributions.transforms import (
 )
 from nabla.tensor import Tensor
 
-__all__ = ["TransformedDistribution", "biject_to", "transform_to"]
+__all__ = ["TransformedDistribution", "ConstraintRegistry", "biject_to", "transform_to"]
 
 
 class TransformedDistribution(Distribution):
@@ -121,45 +121,75 @@ class TransformedDistribution(Distribution):
         return value
 
 
-def biject_to(constraint) -> Transform:
-    """A bijection from the reals (or real vectors) onto ``constraint``'s set: exp for
-    positive, an affine exp for half-lines, an affine sigmoid for intervals, stick-breaking for
-    the simplex, the identity for the reals; per element under ``independent``."""
-    if isinstance(constraint, constraints._IndependentConstraint):
-        return IndependentTransform(biject_to(constraint.base_constraint),
-                                    constraint.reinterpreted_batch_ndims)
-    if constraint is constraints.simplex:
-        return StickBreakingTransform()
-    return _elementwise(constraint, "biject_to")
+class ConstraintRegistry:
+    """Constraint type -> a factory of the Transform from the reals onto that set, as torch's:
+    ``register(constraint, factory)`` (or as a decorator) adds a type, calling looks one up."""
+
+    def __init__(self) -> None:
+        self._registry: dict = {}
+
+    def register(self, constraint, factory=None):
+        if factory is None:
+            return lambda factory: self.register(constraint, factory)
+        if isinstance(constraint, constraints.Constraint):
+            constraint = type(constraint)
+        if not (isinstance(constraint, type) and issubclass(constraint, constraints.Constraint)):
+            raise TypeError("register: expected a Constraint or its type, got "
+                            f"{constraint!r}")
+        self._registry[constraint] = factory
+        return factory
+
+    def __call__(self, constraint) -> Transform:
+        factory = self._registry.get(type(constraint))
+        if factory is None:
+            raise NotImplementedError(f"Cannot transform {type(constraint).__name__[1:]} "
+                                      "constraints")
+        return factory(constraint)
 
 
-def transform_to(constraint) -> Transform:
-    """A map from the reals onto ``constraint``'s set, not necessarily one-to-one: as biject_to,
-    but softmax for the simplex and exp-diagonal for lower Cholesky factors."""
-    if isinstance(constraint, constraints._IndependentConstraint):
-        return IndependentTransform(transform_to(constraint.base_constraint),
-                                    constraint.reinterpreted_batch_ndims)
-    if constraint is constraints.simplex:
-        return SoftmaxTransform()
-    if constraint is constraints.lower_cholesky:
-        return LowerCholeskyTransform()
-    return _elementwise(constraint, "transform_to")
+biject_to = ConstraintRegistry()  # bijections (log-det defined): for HMC-style reparameterizing
+transform_to = ConstraintRegistry()  # onto the set, not necessarily one-to-one: for optimizing
 
 
-def _elementwise(constraint, name: str) -> Transform:
-    """The scalar constraints' maps, shared by biject_to and transform_to (as torch's)."""
-    if isinstance(constraint, constraints._Real):
-        return identity_transform
-    if isinstance(constraint, (constraints._GreaterThan, constraints._GreaterThanEq)):
-        if constraint.lower_bound is constraints.positive.lower_bound or (
-                not isinstance(constraint.lower_bound, Tensor) and constraint.lower_bound == 0):
-            return ExpTransform()
-        return ComposeTransform([ExpTransform(), AffineTransform(constraint.lower_bound, 1)])
+def _number(x, value) -> bool:
+    return not isinstance(x, Tensor) and x == value
+
+
+def _to_real(constraint) -> Transform:
+    return identity_transform
+
+
+def _to_half_line(constraint) -> Transform:
+    """exp for (0, inf); shifted (and for an upper bound, flipped) exp for other half-lines."""
     if isinstance(constraint, constraints._LessThan):
         return ComposeTransform([ExpTransform(), AffineTransform(constraint.upper_bound, -1)])
-    if isinstance(constraint, constraints._Interval):  # closed or half-open
-        low, high = constraint.lower_bound, constraint.upper_bound
-        if not isinstance(low, Tensor) and not isinstance(high, Tensor) and (low, high) == (0, 1):
-            return SigmoidTransform()
-        return ComposeTransform([SigmoidTransform(), AffineTransform(low, high - low)])
-    raise NotImplementedError(f"{name}: no transform onto {constraint!r}")
+    if _number(constraint.lower_bound, 0):
+        return ExpTransform()
+    return ComposeTransform([ExpTransform(), AffineTransform(constraint.lower_bound, 1)])
+
+
+def _to_interval(constraint) -> Transform:
+    """sigmoid for [0, 1]; a scaled and shifted sigmoid for other intervals."""
+    low, high = constraint.lower_bound, constraint.upper_bound
+    if _number(low, 0) and _number(high, 1):
+        return SigmoidTransform()
+    return ComposeTransform([SigmoidTransform(), AffineTransform(low, high - low)])
+
+
+def _independent(registry):
+    def factory(constraint) -> Transform:
+        return IndependentTransform(registry(constraint.base_constraint),
+                                    constraint.reinterpreted_batch_ndims)
+    return factory
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints._Real, _to_real)
+    for _kind in (constraints._GreaterThan, constraints._GreaterThanEq, constraints._LessThan):
+        _registry.register(_kind, _to_half_line)
+    for _kind in (constraints._Interval, constraints._HalfOpenInterval):
+        _registry.register(_kind, _to_interval)
+    _registry.register(constraints._IndependentConstraint, _independent(_registry))
+biject_to.register(constraints._Simplex, lambda c: StickBreakingTransform())
+transform_to.register(constraints._Simplex, lambda c: SoftmaxTransform())
+transform_to.register(constraints._LowerCholesky, lambda c: LowerCholeskyTransform())
