@@ -4,7 +4,7 @@
 rightmost dimensions (a simplex is checked per vector, a matrix constraint per matrix). A
 family names its parameters' sets in ``arg_constraints`` and its values' set in ``support``; the
 transforms of transforms.py map between sets (``domain`` -> ``codomain``), and ``biject_to``
-(transform_registry.py) finds the map from the real numbers onto a set.
+(transformed.py) finds the map from the real numbers onto a set.
 Checks work on the raw arrays: they record nothing and have no gradient.
 """
 
