@@ -24,7 +24,7 @@ from nabla.onnx.export import Graph, Value
 from nabla.ops import arithmetic as ar
 from nabla.ops import elementwise as el
 from nabla.ops.casts import Clone, ToDtype
-from nabla.ops.extrema import Amax, Amin
+from nabla.ops.extrema import Amax, Amin, MaxAll, MinAll
 from nabla.ops.flip import Flip
 from nabla.ops.index import Getitem
 from nabla.ops.join import Cat, Pad, Split, Stack, Unbind
@@ -267,3 +267,10 @@ def amax(g: Graph, args, out: Value):
     x, dims, keepdim = args
     op_type = "ReduceMax" if g.current is Amax else "ReduceMin"
     _reduce(g, op_type, x, _axes(dims, x.ndim), int(bool(keepdim)), out.name)
+
+
+@converts(MaxAll, MinAll)
+def max_all(g: Graph, args, out: Value):
+    (x,) = args
+    op_type = "ReduceMax" if g.current is MaxAll else "ReduceMin"
+    _reduce(g, op_type, x, _axes(tuple(range(x.ndim)), x.ndim), 0, out.name)

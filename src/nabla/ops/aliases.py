@@ -12,7 +12,7 @@ from nabla.dtype import float64, get_default_dtype
 from nabla.ops.arithmetic import _like_torch, _xp, div, mul, neg, pow, rpow, sub
 from nabla.ops.casts import to_dtype
 from nabla.ops.compare import _binary, _raw, ge, gt, le, lt, ne
-from nabla.ops.elementwise import abs, clamp, cos, sign, sin, where
+from nabla.ops.elementwise import abs, clamp, cos, sign, sin, where, zeros_like_grad
 from nabla.ops.logexp import logaddexp
 from nabla.ops.reduce import _plain, _quiet
 from nabla.ops.rounding import trunc
@@ -222,7 +222,7 @@ class Copysign(Op):
     def backward(ctx, grad):
         (ratio,) = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return (grad * ratio if need_x else None), (grad * 0 if need_y else None)
+        return (grad * ratio if need_x else None), (zeros_like_grad(grad) if need_y else None)
 
 
 def copysign(input: Tensor, other) -> Tensor:

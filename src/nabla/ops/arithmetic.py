@@ -7,7 +7,7 @@ from nabla.backend import array_module
 from nabla.dtype import get_default_dtype, result_type
 from nabla.ops.casts import as_tensor_like
 from nabla.ops.compare import _check_integer_divisor
-from nabla.ops.elementwise import log, where
+from nabla.ops.elementwise import log, masked_grad, where, zeros_like_grad
 from nabla.ops.out_arg import write_out
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
@@ -145,7 +145,7 @@ class Maximum(Op):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         w = where(x > y, 1.0, where(x == y, 0.5, 0.0))
-        return grad * w, grad * (1 - w)
+        return masked_grad(grad, w), masked_grad(grad, 1 - w)
 
 
 class Minimum(Op):
@@ -162,7 +162,7 @@ class Minimum(Op):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         w = where(x < y, 1.0, where(x == y, 0.5, 0.0))
-        return grad * w, grad * (1 - w)
+        return masked_grad(grad, w), masked_grad(grad, 1 - w)
 
 
 # -- public functions ---------------------------------------------------------------------------
@@ -220,7 +220,8 @@ class DivideRounded(Op):
     @staticmethod
     def backward(ctx, grad):
         need_x, need_y = ctx.needs_input_grad[:2]
-        return (grad * 0 if need_x else None), (grad * 0 if need_y else None), None
+        zero = zeros_like_grad(grad)
+        return (zero if need_x else None), (zero if need_y else None), None
 
 
 def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:

@@ -4,7 +4,7 @@ functions, so it is differentiable again) sit together. Arithmetic (+ - * / **) 
 arithmetic.py, copies and dtype casts (clone, to_dtype) in casts.py."""
 
 from nabla.autograd.function import Op
-from nabla.backend import array_module, quiet, select, zeros_operand
+from nabla.backend import all_finite, array_module, quiet, select, zeros_operand
 from nabla.dtype import get_default_dtype
 from nabla.tensor import Tensor
 
@@ -16,6 +16,28 @@ def floating(x):
     """An integer or bool array as the default float dtype (PyTorch's promotion for exp, sin,
     sqrt, ...: NumPy would give float64); float arrays as they are."""
     return x if x.dtype.kind in "fc" else x.astype(get_default_dtype())
+
+
+def masked_grad(grad, weight):
+    """``grad * weight`` where ``weight`` is not 0, and 0 where it is: the gradient of an op that
+    lets some elements through and blocks the others (relu, clamp, max, pooling). As PyTorch's,
+    a blocked element's gradient is 0 even where the incoming one is infinite or NaN, which the
+    product alone would make NaN (0 * inf: ``sqrt(relu(x))`` at x < 0). The product, one NumPy
+    call, is the result unless it holds such a value."""
+    out = grad * weight
+    if isinstance(out, Tensor):  # create_graph: a differentiable select
+        return where(weight != 0, out, 0.0)
+    if all_finite(out):
+        return out
+    return select(weight != 0, out, 0.0)
+
+
+def zeros_like_grad(grad):
+    """The gradient of a piecewise-constant op (sign, floor, round): 0 everywhere, as PyTorch's,
+    even where the incoming gradient is infinite or NaN (``grad * 0`` would be NaN there)."""
+    if isinstance(grad, Tensor):
+        return Tensor._make(array_module(grad._data).zeros_like(grad._data))
+    return array_module(grad).zeros_like(grad)
 
 
 class Exp(Op):
@@ -151,7 +173,7 @@ class Sign(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_like_grad(grad)
 
 
 class Sin(Op):
@@ -240,7 +262,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        return grad * mask
+        return masked_grad(grad, mask)
 
 
 class Clamp(Op):
@@ -268,8 +290,8 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, grad):
         mask, below, above = ctx.saved_tensors
-        return (grad * mask, None if below is None else grad * below,
-                None if above is None else grad * above)
+        return (masked_grad(grad, mask), None if below is None else masked_grad(grad, below),
+                None if above is None else masked_grad(grad, above))
 
 
 class Where(Op):
@@ -286,9 +308,8 @@ class Where(Op):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         _, need_x, need_y = ctx.needs_input_grad
-        zero = grad * 0
-        return (None, where(cond, grad, zero) if need_x else None,
-                where(cond, zero, grad) if need_y else None)
+        return (None, where(cond, grad, 0.0) if need_x else None,
+                where(cond, 0.0, grad) if need_y else None)
 
 
 # -- public functions ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Extremes: max/min (values and indices along a dim), amax/amin, argmax/argmin.
 
 The gradient of a max goes to the element that won: to its index for max/min along a dim, split
-evenly among ties for amax/amin (as PyTorch).
+evenly among ties for amax/amin and for max()/min() of all elements (as PyTorch, whose
+max()/min() give 0 to the others even for an infinite or NaN gradient, where amax/amin multiply).
 """
 
 import builtins
@@ -12,7 +13,7 @@ from nabla import dtype as _dt
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import maximum, minimum
-from nabla.ops.elementwise import where
+from nabla.ops.elementwise import masked_grad, where
 from nabla.ops.reduce import _dims, _keep, _one_dim, _out_shape, _plain, _quiet, _raw, _unreduce
 from nabla.tensor import Tensor
 
@@ -131,6 +132,45 @@ class Amin(Op):
         return _extreme_backward(ctx, grad), None, None
 
 
+def _evenly_backward(ctx, grad: Tensor) -> Tensor:
+    """PyTorch's rule for max() and min() of all elements: grad / n at each of the n elements
+    equal to the result (at the NaNs when it is NaN), 0 elsewhere (even for an infinite grad)."""
+    x, y = ctx.saved_tensors
+    xr, yr = _raw(x), _raw(y)
+    xp = array_module(xr)
+    hit = xp.isnan(xr) if xp.isnan(yr).any() else xr == yr
+    return masked_grad(grad, (hit / hit.sum()).astype(xr.dtype))
+
+
+class MaxAll(Op):
+    """y = max of all elements of x;  dy/dx = grad split evenly among the elements equal to y
+    (the NaNs when y is NaN), 0 elsewhere."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return _extreme(ctx, x, tuple(range(x.ndim)), False, array_module(x).max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _evenly_backward(ctx, grad)
+
+
+class MinAll(Op):
+    """y = min of all elements of x;  dy/dx as for MaxAll."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return _extreme(ctx, x, tuple(range(x.ndim)), False, array_module(x).min)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _evenly_backward(ctx, grad)
+
+
 def max(input: Tensor, dim=None, keepdim: bool = False):
     """The largest element, or the largest along ``dim`` with its index.
 
@@ -148,7 +188,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False):
     if isinstance(dim, Tensor):
         return maximum(input, dim)
     if dim is None:
-        return Amax.apply(input, tuple(range(input.ndim)), False)
+        return MaxAll.apply(input)
     d = _one_dim("max", dim, input.ndim)
     return max_result(*Max.apply(input, 0 if d == () else d, keepdim))
 
@@ -158,7 +198,7 @@ def min(input: Tensor, dim=None, keepdim: bool = False):
     if isinstance(dim, Tensor):
         return minimum(input, dim)
     if dim is None:
-        return Amin.apply(input, tuple(range(input.ndim)), False)
+        return MinAll.apply(input)
     d = _one_dim("min", dim, input.ndim)
     return min_result(*Min.apply(input, 0 if d == () else d, keepdim))
 

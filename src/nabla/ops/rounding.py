@@ -3,6 +3,7 @@
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.ops.elementwise import zeros_like_grad
 from nabla.tensor import Tensor
 
 __all__ = ["floor", "ceil", "round", "trunc", "frac"]
@@ -15,7 +16,7 @@ class _Step(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0, None
+        return zeros_like_grad(grad), None
 
 
 class Floor(_Step):

@@ -9,7 +9,7 @@ from nabla.autograd.function import Op
 from nabla.autograd.grad_mode import is_grad_enabled
 from nabla.backend import array_module, select
 from nabla.ops._erf import erf as _erf_array
-from nabla.ops.elementwise import Relu, exp, sigmoid, sigmoid_array, tanh, where
+from nabla.ops.elementwise import Relu, exp, masked_grad, sigmoid, sigmoid_array, tanh, where
 from nabla.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -249,7 +249,7 @@ class Hardtanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
-        return grad * inside, None, None
+        return masked_grad(grad, inside), None, None
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,

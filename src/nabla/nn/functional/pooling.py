@@ -11,7 +11,7 @@ ops work on 3-D windows unchanged (pooling3d.py names them MaxPool3d and AvgPool
 import math
 
 from nabla.autograd.function import Op
-from nabla.backend import array_module
+from nabla.backend import all_finite, array_module, select
 from nabla.nn.functional._shapes import batched, squeeze_h, unsqueeze_h
 from nabla.nn.functional._windows import pad_array, tap_slices, unpad
 from nabla.nn.utils.conv_utils import Geom, ntuple, pool_output_size
@@ -106,7 +106,10 @@ class MaxPool2dBackward(Op):
     def forward(ctx, grad, arg, g: Geom, shape):
         ctx.arg, ctx.geom = arg, g
         xp = array_module(grad)
-        parts = ((idx, grad * (arg == k)) for k, idx in tap_slices(g))
+        if all_finite(grad):  # the product with the 0/1 mask is exact
+            parts = ((idx, grad * (arg == k)) for k, idx in tap_slices(g))
+        else:  # as PyTorch, an infinite or NaN grad goes only to its argmax (0 * inf is NaN)
+            parts = ((idx, select(arg == k, grad, 0.0)) for k, idx in tap_slices(g))
         return _scatter(parts, g, shape, grad.dtype, xp)
 
     @staticmethod

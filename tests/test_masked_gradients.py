@@ -1,0 +1,115 @@
+"""Ops that let some elements through and block others (relu, clamp, where, max, pooling) and
+piecewise-constant ops (sign, floor): a blocked element's gradient is 0 in PyTorch even when
+the incoming gradient is infinite or NaN, where a product with a 0/1 mask gives NaN (0 * inf).
+The classic case is ``sqrt(relu(x))`` or ``sqrt(d.clamp(min=0))`` (distances): sqrt's gradient
+at 0 is inf, and only the select keeps the blocked elements' gradients finite.
+
+Each case runs backward from an upstream gradient with inf, -inf and NaN in both frameworks
+and compares bit for bit (NaN = NaN), in fast mode and with create_graph=True (the rules' graph
+path), float32 and float64. Some PyTorch rules multiply (amax, leaky_relu with slope 0, prelu's
+blocked side): those cases check that nabla multiplies too.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import nabla
+import nabla.nn.functional as NF
+
+X = np.array([-2.0, -0.5, 0.0, 0.5, 1.0, 2.0, 7.0, -7.0])
+G = np.array([np.inf, np.nan, -np.inf, np.nan, np.inf, -np.inf, np.nan, 1.5])
+
+
+def _consts(lib, dtype, values):
+    return lib.tensor(np.asarray(values, dtype=dtype))
+
+
+CASES = {
+    "relu": lambda L, F, x, c: L.relu(x),
+    "clamp": lambda L, F, x, c: x.clamp(-1, 1),
+    "clamp_min": lambda L, F, x, c: x.clamp(min=0),
+    "clamp_max": lambda L, F, x, c: x.clamp(max=0.5),
+    "clamp_tensor_bounds": lambda L, F, x, c: L.clamp(x, c(np.full(8, -1.0)), c(np.full(8, 1.0))),
+    "clip": lambda L, F, x, c: L.clip(x, -1, 1),
+    "maximum": lambda L, F, x, c: L.maximum(x, c(np.zeros(8))),
+    "maximum_ties": lambda L, F, x, c: L.maximum(x, c(X)),
+    "minimum": lambda L, F, x, c: L.minimum(x, c(np.zeros(8))),
+    "where": lambda L, F, x, c: L.where(x > 0, x, c(np.zeros(8))),
+    "where_other": lambda L, F, x, c: L.where(x > 0, c(np.zeros(8)), x),
+    "masked_fill": lambda L, F, x, c: x.masked_fill(x < 0, 0.0),
+    "hardtanh": lambda L, F, x, c: F.hardtanh(x),
+    "relu6": lambda L, F, x, c: F.relu6(x),
+    "threshold": lambda L, F, x, c: F.threshold(x, 0.1, 0.0),
+    "hardsigmoid": lambda L, F, x, c: F.hardsigmoid(x),
+    "hardshrink": lambda L, F, x, c: F.hardshrink(x, 1.0),
+    "softshrink": lambda L, F, x, c: F.softshrink(x, 1.0),
+    "sign": lambda L, F, x, c: x.sign(),
+    "floor": lambda L, F, x, c: x.floor(),
+    "ceil": lambda L, F, x, c: x.ceil(),
+    "round": lambda L, F, x, c: x.round(),
+    "trunc": lambda L, F, x, c: x.trunc(),
+    "div_floor": lambda L, F, x, c: L.div(x, c(np.full(8, 0.7)), rounding_mode="floor"),
+    "copysign_sign_operand": lambda L, F, x, c: L.copysign(c(np.full(8, 2.0)), x),
+    "max_all": lambda L, F, x, c: x.max().expand(8),
+    "min_all": lambda L, F, x, c: x.min().expand(8),
+    "max_dim": lambda L, F, x, c: x.reshape(2, 4).max(1)[0].repeat(4),
+    "amax_multiplies": lambda L, F, x, c: x.reshape(2, 4).amax(1).repeat(4),
+    "max_pool1d": lambda L, F, x, c: F.max_pool1d(x.reshape(1, 1, 8), 2).reshape(4).repeat(2),
+    "max_pool2d": lambda L, F, x, c: F.max_pool2d(x.reshape(1, 1, 2, 4), 2).reshape(2).repeat(4),
+    "leaky_relu_slope_0_multiplies": lambda L, F, x, c: F.leaky_relu(x, 0.0),
+    "prelu_multiplies": lambda L, F, x, c: F.prelu(x.reshape(1, 8), c(np.array([0.0]))),
+}
+
+
+def _grad(lib, F, case, dtype, create_graph):
+    x = lib.tensor(X.astype(dtype), requires_grad=True)
+    y = CASES[case](lib, F, x, lambda v: _consts(lib, dtype, v))
+    g = lib.tensor(np.resize(G, tuple(y.shape)).astype(dtype))
+    y.backward(g, create_graph=create_graph)
+    grad = x.grad.detach() if lib is torch else x.grad
+    return np.asarray(grad.numpy())
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["fast", "graph"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(CASES))
+def test_blocked_elements_get_torchs_gradient_from_an_infinite_or_nan_one(case, dtype,
+                                                                           create_graph):
+    want = _grad(torch, TF, case, dtype, create_graph)
+    got = _grad(nabla, NF, case, dtype, create_graph)
+    assert np.array_equal(got, want, equal_nan=True), f"nabla {got}\ntorch {want}"
+
+
+def test_sqrt_of_a_clamped_distance_has_finite_gradients():
+    """The case that matters in practice: squared distances clamped at 0 before the sqrt."""
+    a = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    for lib in (torch, nabla):
+        x = lib.tensor(a, requires_grad=True)
+        d2 = (x[:, None, :] - x[None, :, :]).pow(2).sum(-1) - 1e-3  # the diagonal < 0
+        d2.clamp(min=0).sqrt().sum().backward()
+        assert np.isfinite(np.asarray(x.grad.numpy())).all(), lib.__name__
+
+
+def test_max_of_all_elements_sends_the_gradient_to_the_nans_as_torch():
+    x0 = np.array([1.0, np.nan, 3.0, np.nan])
+    grads = []
+    for lib in (torch, nabla):
+        x = lib.tensor(x0, requires_grad=True)
+        x.max().backward()
+        grads.append(np.asarray(x.grad.numpy()))
+    np.testing.assert_array_equal(grads[1], grads[0])
+    np.testing.assert_array_equal(grads[1], [0.0, 0.5, 0.0, 0.5])
+
+
+def test_all_finite_sees_every_kind_of_non_finite_value():
+    from nabla.backend import all_finite
+
+    for dtype in (np.float16, np.float32, np.float64):
+        a = np.ones((3, 5), dtype)
+        assert all_finite(a) and all_finite(a[:, ::2]) and all_finite(np.ones(0, dtype))
+        for bad in (np.inf, -np.inf, np.nan):
+            b = a.copy()
+            b[2, 3] = bad
+            assert not all_finite(b) and not all_finite(b.T)
