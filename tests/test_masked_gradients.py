@@ -7,7 +7,10 @@ at 0 is inf, and only the select keeps the blocked elements' gradients finite.
 Each case runs backward from an upstream gradient with inf, -inf and NaN in both frameworks
 and compares bit for bit (NaN = NaN), in fast mode and with create_graph=True (the rules' graph
 path), float32 and float64. Some PyTorch rules multiply (amax, leaky_relu with slope 0, prelu's
-blocked side): those cases check that nabla multiplies too.
+blocked side): those cases check that nabla multiplies too. Then NaN inputs: which branch a NaN
+takes, in the value and in the gradient. (hardsigmoid and hardswish, composed of ``where``, give
+a NaN input the middle branch's gradient and hardswish an infinite upstream gradient a NaN;
+PyTorch's fused rules give 0 and a signed infinity.)
 """
 
 import numpy as np
@@ -80,6 +83,44 @@ def test_blocked_elements_get_torchs_gradient_from_an_infinite_or_nan_one(case, 
     want = _grad(torch, TF, case, dtype, create_graph)
     got = _grad(nabla, NF, case, dtype, create_graph)
     assert np.array_equal(got, want, equal_nan=True), f"nabla {got}\ntorch {want}"
+
+
+# A NaN input: PyTorch's rules test "x <= 0" (false for NaN) where one might test "x > 0", so a
+# NaN takes the pass-through branch and keeps its gradient; sign(NaN) is 0. (hardtanh, relu6 and
+# softshrink are left out: PyTorch passes a NaN's gradient in float32 and blocks it in float64;
+# nabla passes it in both.)
+NAN_INPUT_CASES = {
+    "sign": lambda L, F, x, c: x.sign(),
+    "abs": lambda L, F, x, c: x.abs(),
+    "l1_loss": lambda L, F, x, c: F.l1_loss(x, c(np.zeros(8)), reduction="none"),
+    "relu": lambda L, F, x, c: L.relu(x),
+    "elu": lambda L, F, x, c: F.elu(x),
+    "selu": lambda L, F, x, c: F.selu(x),
+    "celu": lambda L, F, x, c: F.celu(x),
+    "threshold": lambda L, F, x, c: F.threshold(x, 0.0, -1.0),
+    "clamp": lambda L, F, x, c: x.clamp(-1, 0.5),
+    "leaky_relu": lambda L, F, x, c: F.leaky_relu(x, 0.1),
+    "maximum": lambda L, F, x, c: L.maximum(x, c(np.zeros(8))),
+    "minimum": lambda L, F, x, c: L.minimum(x, c(np.zeros(8))),
+    "maximum_other": lambda L, F, x, c: L.maximum(c(np.where(np.arange(8) % 2, np.nan, 0.0)), x),
+    "minimum_other": lambda L, F, x, c: L.minimum(c(np.where(np.arange(8) % 2, np.nan, 0.0)), x),
+}
+X_NAN = np.array([np.nan, 1.0, -2.0, 0.0, np.nan, -0.5, 0.5, 3.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(NAN_INPUT_CASES))
+def test_a_nan_input_gets_torchs_value_and_gradient(case, dtype):
+    results = []
+    for lib, F in ((torch, TF), (nabla, NF)):
+        x = lib.tensor(X_NAN.astype(dtype), requires_grad=True)
+        y = NAN_INPUT_CASES[case](lib, F, x, lambda v, lib=lib: _consts(lib, dtype, v))
+        y.backward(lib.ones(tuple(y.shape), dtype=y.dtype))
+        results.append((np.asarray(y.detach().numpy()), np.asarray(x.grad.detach().numpy())))
+    (want_y, want_g), (got_y, got_g) = results
+    tol = dict(rtol=1e-6 if dtype == np.float32 else 1e-12, atol=0, equal_nan=True)
+    np.testing.assert_allclose(got_y, want_y, err_msg="value", **tol)
+    np.testing.assert_allclose(got_g, want_g, err_msg="grad", **tol)
 
 
 def test_sqrt_of_a_clamped_distance_has_finite_gradients():

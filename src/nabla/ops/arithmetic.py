@@ -144,8 +144,9 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        w = where(x > y, 1.0, where(x == y, 0.5, 0.0))
-        return masked_grad(grad, w), masked_grad(grad, 1 - w)
+        half = where(x == y, 0.5, 1.0)  # as PyTorch: a NaN operand gets the whole gradient
+        return (masked_grad(grad, where(x < y, 0.0, half)),
+                masked_grad(grad, where(x > y, 0.0, half)))
 
 
 class Minimum(Op):
@@ -161,8 +162,9 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        w = where(x < y, 1.0, where(x == y, 0.5, 0.0))
-        return masked_grad(grad, w), masked_grad(grad, 1 - w)
+        half = where(x == y, 0.5, 1.0)  # as PyTorch: a NaN operand gets the whole gradient
+        return (masked_grad(grad, where(x > y, 0.0, half)),
+                masked_grad(grad, where(x < y, 0.0, half)))
 
 
 # -- public functions ---------------------------------------------------------------------------

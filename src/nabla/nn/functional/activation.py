@@ -50,7 +50,7 @@ class Elu(Op):
     @staticmethod
     def forward(ctx, x, alpha):
         xp = array_module(x)
-        mask = x > 0
+        mask = ~(x <= 0)  # NaN takes the identity branch, as in PyTorch
         y = select(mask, x, xp.expm1(xp.minimum(x, 0)) * x.dtype.type(alpha))
         ctx.save_for_backward(mask, y)
         ctx.alpha = alpha
@@ -243,7 +243,7 @@ class Hardtanh(Op):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward((x > lo) & (x < hi))
+        ctx.save_for_backward(~((x <= lo) | (x >= hi)))  # NaN passes, as in PyTorch
         return array_module(x).clip(x, lo, hi)
 
     @staticmethod

@@ -76,11 +76,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0. Written as x - clamp(x, -lambd,
+    lambd) outside [-lambd, lambd], so that a NaN stays NaN and passes its gradient, and as 0
+    inside, so that no gradient (not even an infinite one) crosses: both as in PyTorch."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                          f"{lambd}.")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    return where(ops.abs(input) <= lambd, 0.0, input - input.clamp(-lambd, lambd))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -104,8 +106,8 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x if x > threshold else value."""
-    return where(input > threshold, input, value)
+    """value if x <= threshold else x (a NaN stays NaN, as in PyTorch)."""
+    return where(input <= threshold, value, input)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
