@@ -123,6 +123,32 @@ def test_a_nan_input_gets_torchs_value_and_gradient(case, dtype):
     np.testing.assert_allclose(got_g, want_g, err_msg="grad", **tol)
 
 
+# Points where the derivative's formula is 0 * inf or 0 / 0 and PyTorch defines the gradient.
+DEGENERATE = {
+    "pow_exponent_0": (np.zeros(2), lambda L, x: x ** 0),
+    "pow_tensor_exponent_0": (np.zeros(2), lambda L, x: L.pow(x, L.tensor([0.0, 2.0]).double())),
+    "atan2_origin_y": (np.zeros(2), lambda L, x: L.atan2(x, L.zeros(2).double())),
+    "atan2_origin_x": (np.zeros(2), lambda L, x: L.atan2(L.zeros(2).double(), x)),
+    "norm_of_zeros": (np.zeros(3), lambda L, x: x.norm()),
+    "normalize_zeros": (np.zeros((2, 3)), lambda L, x: L.nn.functional.normalize(x, dim=1)),
+    "cdist_to_itself": (np.ones((2, 3)), lambda L, x: L.cdist(x, x)),
+    "logsumexp_of_minus_infs": (np.full(3, -np.inf), lambda L, x: x.logsumexp(0)),
+    "softmax_with_minus_inf": (np.array([-np.inf, 0.0, 1.0]), lambda L, x: x.log_softmax(0)),
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE))
+def test_degenerate_points_get_torchs_gradient(case):
+    x0, f = DEGENERATE[case]
+    grads = []
+    for lib in (torch, nabla):
+        x = lib.tensor(x0, requires_grad=True)
+        y = f(lib, x)
+        y.backward(lib.ones(tuple(y.shape), dtype=y.dtype))
+        grads.append(np.asarray(x.grad.detach().numpy()))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=0, equal_nan=True)
+
+
 def test_sqrt_of_a_clamped_distance_has_finite_gradients():
     """The case that matters in practice: squared distances clamped at 0 before the sqrt."""
     a = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])

@@ -112,7 +112,8 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """z = x ** p;  dz/dx = grad * p * x ** (p - 1),  dz/dp = grad * z * log(x)."""
+    """z = x ** p;  dz/dx = grad * p * x ** (p - 1) (0 where p = 0, even at x = 0, as PyTorch),
+    dz/dp = grad * z * log(x)."""
 
     array_backward = True
 
@@ -126,7 +127,15 @@ class Pow(Op):
     def backward(ctx, grad):
         x, p, z = ctx.saved_tensors
         need_x, need_p = ctx.needs_input_grad
-        gx = grad * p * x ** (p - 1) if need_x else None
+        # x ** 0 is 1 everywhere: no gradient there, where 0 * 0 ** -1 would be NaN
+        if not need_x:
+            gx = None
+        elif hasattr(p, "shape"):  # a tensor exponent: 0 where it is 0
+            gx = masked_grad(grad * x ** (p - 1), p)
+        elif p == 0:
+            gx = zeros_like_grad(grad)
+        else:
+            gx = grad * p * x ** (p - 1)
         gp = grad * z * log(where(x > 0, x, 1)) if need_p else None  # 0 ** p: d/dp taken as 0
         return gx, gp
 

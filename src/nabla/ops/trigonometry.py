@@ -4,7 +4,7 @@ its derivative."""
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.ops.arithmetic import _like_torch
-from nabla.ops.elementwise import floating, sqrt
+from nabla.ops.elementwise import floating, sqrt, where
 from nabla.tensor import Tensor
 
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh"]
@@ -115,7 +115,7 @@ class Atan(Op):
 
 class Atan2(Op):
     """z = atan2(y, x), the angle of the point (x, y);  dz/dy = grad * x / (x^2 + y^2),
-    dz/dx = -grad * y / (x^2 + y^2)."""
+    dz/dx = -grad * y / (x^2 + y^2); both 0 at the origin (where x^2 + y^2 is 0), as PyTorch."""
 
     array_backward = True
 
@@ -127,7 +127,8 @@ class Atan2(Op):
     @staticmethod
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
-        scale = grad / (x * x + y * y)
+        r2 = x * x + y * y
+        scale = where(r2 == 0, 0.0, grad / r2)
         return scale * x, -scale * y
 
 
