@@ -149,6 +149,36 @@ def test_degenerate_points_get_torchs_gradient(case):
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=0, equal_nan=True)
 
 
+# Hinge losses exactly at their kink: PyTorch passes the gradient where it clamps (margin
+# ranking, cosine embedding, hinge embedding, triplet) and blocks it where its kernel tests z > 0
+# (multi-margin, multilabel margin).
+KINKS = {
+    "margin_ranking": (np.array([0.0, 1.0]), lambda L, F, x: F.margin_ranking_loss(
+        x, L.tensor([0.0, 2.0]).double(), L.tensor([1.0, -1.0]).double())),
+    "cosine_embedding": (np.zeros((2, 3)), lambda L, F, x: F.cosine_embedding_loss(
+        x, L.ones(2, 3).double(), L.tensor([1, -1]))),
+    "hinge_embedding": (np.array([1.0, 0.5]), lambda L, F, x: F.hinge_embedding_loss(
+        x, L.tensor([-1.0, -1.0]).double())),
+    "triplet": (np.array([[0.0, 0.0]]), lambda L, F, x: F.triplet_margin_loss(
+        x, L.tensor([[1.0, 0.0]]).double(), L.tensor([[2.0, 0.0]]).double(), eps=0.0)),
+    "multi_margin": (np.array([[0.0, 1.0, 1.0]]), lambda L, F, x: F.multi_margin_loss(
+        x, L.tensor([1]))),
+    "multilabel_margin": (np.array([[0.0, 1.0, 1.0]]), lambda L, F, x: F.multilabel_margin_loss(
+        x, L.tensor([[1, -1, 0]]))),
+}
+
+
+@pytest.mark.parametrize("case", list(KINKS))
+def test_hinge_losses_at_their_kink_follow_torch(case):
+    x0, f = KINKS[case]
+    grads = []
+    for lib, F in ((torch, TF), (nabla, NF)):
+        x = lib.tensor(x0, requires_grad=True)
+        f(lib, F, x).backward()
+        grads.append(np.asarray(x.grad.detach().numpy()))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=1e-12)
+
+
 def test_sqrt_of_a_clamped_distance_has_finite_gradients():
     """The case that matters in practice: squared distances clamped at 0 before the sqrt."""
     a = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])

@@ -218,16 +218,18 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 
 class MarginRankingLoss(Op):
-    """l = max(0, -y (x1 - x2) + margin), reduced;  where l > 0: dl/dx1 = -y grad,
-    dl/dx2 = y grad, dl/dy = -(x1 - x2) grad (0 elsewhere)."""
+    """l = max(0, -y (x1 - x2) + margin), reduced;  where -y (x1 - x2) + margin >= 0 (the kink
+    included, as PyTorch's clamp_min): dl/dx1 = -y grad, dl/dx2 = y grad, dl/dy = -(x1 - x2) grad
+    (0 elsewhere)."""
 
     array_backward = True
 
     @staticmethod
     def forward(ctx, x1, x2, y, margin, reduction):
         xp = array_module(x1)
-        loss = xp.maximum(-y * (x1 - x2) + margin, 0)
-        ctx.save_for_backward(x1, x2, y, loss > 0)
+        hinge = -y * (x1 - x2) + margin
+        loss = xp.maximum(hinge, 0)
+        ctx.save_for_backward(x1, x2, y, hinge >= 0)
         ctx.reduction, ctx.n = reduction, loss.size
         return reduce_loss(loss, reduction)
 
@@ -276,7 +278,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     mag = ((input1 * input1).sum(-1) + 1e-12) * ((input2 * input2).sum(-1) + 1e-12)
     cos = prod / mag.sqrt()
     zero = cos * 0
-    loss = where(target == 1, 1 - cos, zero) + where(target == -1, (cos - margin).relu(), zero)
+    hinge = (cos - margin).clamp(min=0)  # not relu: the gradient passes at cos = margin, as torch
+    loss = where(target == 1, 1 - cos, zero) + where(target == -1, hinge, zero)
     if reduction == "none":
         return loss
     return loss.sum() if reduction == "sum" else loss.mean()

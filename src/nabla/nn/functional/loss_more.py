@@ -16,7 +16,7 @@ from nabla.creation import arange
 from nabla.nn.functional._loss_base import reduction_of, same_dtype
 from nabla.nn.functional.activation import softplus
 from nabla.nn.functional.distance import pairwise_distance
-from nabla.ops import clamp, exp, gather, log, minimum, where
+from nabla.ops import clamp, exp, gather, log, minimum, relu, where
 from nabla.tensor import Tensor
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss", "hinge_embedding_loss", "soft_margin_loss",
@@ -221,7 +221,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise IndexError(f"{name}: target out of range: values must be in [0, {c}), got "
                          f"[{idx.min()}, {idx.max()}]")
     x_y = gather(x, 1, y.unsqueeze(1))
-    loss = clamp(margin - x_y + x, min=0)
+    loss = relu(margin - x_y + x)  # relu, not clamp: no gradient at 0, as PyTorch's kernel
     if p == 2:
         loss = loss * loss
     if weight is not None:
@@ -265,7 +265,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     listed = (t.unsqueeze(2) == arange(c)) & valid.unsqueeze(2)  # (N, slots, C)
     is_target = listed.any(1)  # (N, C)
     x_y = gather(x, 1, where(valid, t, 0))  # (N, slots)
-    hinge = clamp(1 - x_y.unsqueeze(2) + x.unsqueeze(1), min=0)  # (N, slots, C)
+    hinge = relu(1 - x_y.unsqueeze(2) + x.unsqueeze(1))  # (N, slots, C); no gradient at 0
     pairs = valid.unsqueeze(2) & ~is_target.unsqueeze(1)
     loss = where(pairs, hinge, hinge * 0).sum((1, 2)) / c
     if input.ndim == 1:
