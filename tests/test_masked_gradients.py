@@ -179,6 +179,42 @@ def test_hinge_losses_at_their_kink_follow_torch(case):
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=1e-12)
 
 
+# Special values where an op's value or gradient once differed from PyTorch's (or crashed).
+VALUES = {
+    "polygamma_nan": (np.array([np.nan, 0.5, 3.0]), lambda L, x: L.polygamma(1, x)),
+    "digamma_signed_zero": (np.array([0.0, -0.0, 0.5]), lambda L, x: L.digamma(x)),
+    "lgamma_exact_and_inf": (np.array([1.0, 2.0, -np.inf, np.inf, 0.5]), lambda L, x: L.lgamma(x)),
+    "logit_outside_01": (np.array([-1.0, 0.25, 2.0]), lambda L, x: L.logit(x)),
+    "pow_exponent_at_base_0": (np.array([-1.0, 0.0, 2.0, -np.inf]), lambda L, x: L.pow(0.0, x)),
+    "pow_negative_base": (np.array([-2.0, 2.0]), lambda L, x: L.pow(x.detach(), x)),
+    "hypot_huge_and_tiny": (np.array([1e200, 1e-300, 3.0, -5.0]),
+                            lambda L, x: L.hypot(x, L.tensor([1e200, 1e-300, 4.0, 12.0]).double())),
+}
+
+
+@pytest.mark.parametrize("case", list(VALUES))
+def test_special_values_match_torch(case):
+    x0, f = VALUES[case]
+    got = []
+    for lib in (torch, nabla):
+        x = lib.tensor(x0, requires_grad=True)
+        y = f(lib, x)
+        y.backward(lib.ones(tuple(y.shape), dtype=y.dtype))
+        got.append((np.asarray(y.detach().numpy()), np.asarray(x.grad.detach().numpy())))
+    (want_y, want_g), (y, g) = got
+    # 1e-9: torch's trigamma(0.5) is 3e-10 off pi^2 / 2, nabla's exact
+    np.testing.assert_allclose(y, want_y, rtol=1e-9, atol=0, equal_nan=True, err_msg="value")
+    np.testing.assert_allclose(g, want_g, rtol=1e-9, atol=0, equal_nan=True, err_msg="grad")
+
+
+def test_trigamma_of_infinities_matches_torch():
+    """(it raised before; higher orders at +-inf are PyTorch artifacts, nan at +inf for n = 2,
+    so only n = 1 is compared)"""
+    x = np.array([np.inf, -np.inf, np.nan])
+    want = torch.polygamma(1, torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(nabla.polygamma(1, nabla.tensor(x)).numpy(), want)
+
+
 def test_sqrt_of_a_clamped_distance_has_finite_gradients():
     """The case that matters in practice: squared distances clamped at 0 before the sqrt."""
     a = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])

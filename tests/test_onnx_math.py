@@ -1,5 +1,5 @@
 """nabla.onnx.export of rounding (floor, ceil, trunc, round, frac, div with a rounding mode),
-trigonometric and hyperbolic functions, atan2, log2 / log10 / exp2, logaddexp, logit, xlogy,
+trigonometric and hyperbolic functions, atan2, hypot, log2 / log10 / exp2, logaddexp, logit, xlogy,
 copysign, fmax / fmin, sinc, nan_to_num, signbit, isposinf / isneginf: onnxruntime computes
 what nabla does (values, shapes, dtypes), special values included.
 """
@@ -69,6 +69,9 @@ TRIG = [
      lambda: [_floats(0.0, -0.0, 0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.inf, -np.inf, 2.0),
               _floats(0.0, 0.0, -0.0, -0.0, -0.0, -0.0, np.inf, np.inf, -np.inf, -np.inf,
                       -np.inf)]),
+    ("hypot", lambda x, y: (nabla.hypot(x, y), nabla.hypot(y, 2.0)),
+     lambda: [_floats(3.0, 0.0, -0.0, 1e30, -1e-30, np.inf, 2.0, 5.0),
+              _floats(4.0, 0.0, 1.0, 1e30, 1e-30, 1.0, -np.inf, -12.0)]),
 ]
 
 

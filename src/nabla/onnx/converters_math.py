@@ -1,7 +1,7 @@
 """ONNX conversions of the elementwise functions that ONNX has or that compose from its ops:
 rounding (floor, ceil, trunc, round with decimals, frac, div with a rounding mode), the other
-trigonometric and hyperbolic functions, atan2, log2 / log10 / exp2, logaddexp, logit, xlogy,
-copysign, fmax / fmin, sinc, nan_to_num, and the tests signbit, isposinf, isneginf.
+trigonometric and hyperbolic functions, atan2, hypot, log2 / log10 / exp2, logaddexp, logit,
+xlogy, copysign, fmax / fmin, sinc, nan_to_num, and the tests signbit, isposinf, isneginf.
 
 Each computes in the output's dtype, except where a composition would round differently from
 NumPy's one function: log2 and log10 of float32 (or float16) are computed in float64 and rounded
@@ -22,7 +22,7 @@ from nabla.onnx.converters_arith import floor_divide
 from nabla.onnx.export import ExportError, Graph, Value
 from nabla.ops import logexp, rounding, trigonometry
 from nabla.ops.aliases import Copysign, Fmax, Fmin, Sinc
-from nabla.ops.arithmetic import DivideRounded
+from nabla.ops.arithmetic import DivideRounded, Hypot
 from nabla.ops.nan_ops import NanToNum
 
 _F64 = np.dtype(np.float64)
@@ -194,6 +194,20 @@ def xlogy(g: Graph, args, out: Value):
     x, y = (g.cast(v, out.dtype) for v in args)
     product = g.node("Mul", [x, g.node("Log", [y])])
     g.node("Where", [_equal(g, x, 0, out.dtype), _c(g, 0, out.dtype), product], _out(out))
+
+
+@converts(Hypot)
+def hypot(g: Graph, args, out: Value):
+    """m sqrt(1 + (n / m)^2) with m = max(|x|, |y|), n = min(|x|, |y|): the squares neither
+    overflow nor underflow; 0 where m is 0 and inf where m is inf."""
+    dtype = out.dtype
+    a, b = (g.node("Abs", [g.cast(v, dtype)]) for v in args)
+    m, n = g.node("Max", [a, b]), g.node("Min", [a, b])
+    r = g.node("Div", [n, m])
+    root = g.node("Sqrt", [g.node("Add", [_c(g, 1, dtype), g.node("Mul", [r, r])])])
+    z = g.node("Mul", [m, root])
+    z = g.node("Where", [_equal(g, m, 0, dtype), _c(g, 0, dtype), z])
+    g.node("Where", [g.node("IsInf", [m]), m, z], _out(out))
 
 
 # -- signs, NaN-aware extremes, sinc, nan_to_num ---------------------------------------------------

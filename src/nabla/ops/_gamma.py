@@ -19,7 +19,7 @@ _SHIFT = 20.0  # recur up to x >= 20, where ten terms of the series are exact in
 
 
 def lgamma(x):
-    """log|Gamma(x)| elementwise (float64); +inf at 0 and the negative integers."""
+    """log|Gamma(x)| elementwise (float64); +inf at 0, the negative integers and +-inf."""
     xp = array_module(x)
     x = xp.asarray(x, dtype=xp.float64)
     with xp.errstate(all="ignore"):
@@ -33,13 +33,14 @@ def lgamma(x):
         # reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
         sin = xp.abs(xp.sin(math.pi * (x - xp.floor(x))))  # the argument reduced: exact zeros
         out = xp.where(reflect, math.log(math.pi) - xp.log(sin) - out, out)
-        out = xp.where(xp.isinf(x) & (x > 0), xp.inf, out)
+        out = xp.where(xp.isinf(x), xp.inf, out)
+        out = xp.where((x == 1) | (x == 2), 0.0, out)  # exactly, as PyTorch (Lanczos: 1e-16)
     return out
 
 
 def digamma(x):
-    """psi(x) = d/dx log Gamma(x) elementwise (float64); -inf at 0 (as PyTorch), NaN at the
-    negative integers."""
+    """psi(x) = d/dx log Gamma(x) elementwise (float64); -inf at +0 and +inf at -0 (as PyTorch),
+    NaN at the negative integers."""
     xp = array_module(x)
     x = xp.asarray(x, dtype=xp.float64)
     with xp.errstate(all="ignore"):
@@ -49,7 +50,7 @@ def digamma(x):
         frac = x - xp.floor(x)
         out = xp.where(reflect, out - math.pi / xp.tan(math.pi * frac), out)
         out = xp.where(reflect & (frac == 0), xp.nan, out)
-        out = xp.where(x == 0, -xp.inf, out)
+        out = xp.where(x == 0, xp.copysign(xp.inf, -x), out)  # -inf at +0, +inf at -0
     return out
 
 
@@ -83,7 +84,7 @@ def polygamma(n: int, x):
     with xp.errstate(all="ignore"):
         pole = (x <= 0) & (x == xp.floor(x))
         acc = xp.zeros_like(x)
-        y = xp.where(pole, _SHIFT, x)
+        y = xp.where(pole | ~xp.isfinite(x), _SHIFT, x)  # NaN and +-inf: set below
         lowest = float(y.min()) if y.size else _SHIFT
         for _ in range(max(0, math.ceil(_SHIFT - lowest))):
             small = y < _SHIFT
@@ -98,4 +99,5 @@ def polygamma(n: int, x):
         out = acc + sign * series
         # at the poles: +inf where every term has the same sign (n odd), NaN otherwise
         out = xp.where(pole, xp.inf if n % 2 else xp.nan, out)
+        out = xp.where(x == xp.inf, 0.0, xp.where(xp.isnan(x) | (x == -xp.inf), xp.nan, out))
     return out

@@ -9,7 +9,7 @@ from nabla.ops.casts import as_tensor_like
 from nabla.ops.compare import _check_integer_divisor
 from nabla.ops.elementwise import log, masked_grad, where, zeros_like_grad
 from nabla.ops.out_arg import write_out
-from nabla.ops.reduce import _quiet
+from nabla.ops.reduce import _quiet, _raw
 from nabla.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow", "rpow", "square", "reciprocal",
@@ -136,7 +136,10 @@ class Pow(Op):
             gx = zeros_like_grad(grad)
         else:
             gx = grad * p * x ** (p - 1)
-        gp = grad * z * log(where(x > 0, x, 1)) if need_p else None  # 0 ** p: d/dp taken as 0
+        gp = None
+        if need_p:  # at x = 0: 0 for p >= 0 (as PyTorch), else z log x (-inf or NaN, as PyTorch)
+            base = x if hasattr(x, "shape") else array_module(_raw(z)).asarray(x, z.dtype)
+            gp = where((base == 0) & (p >= 0), 0.0, grad * z * log(base))
         return gx, gp
 
 
@@ -313,6 +316,25 @@ def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     return input + value * tensor1 / tensor2
 
 
+class Hypot(Op):
+    """z = sqrt(x^2 + y^2) without overflow or underflow in the squares;  dz/dx = grad x / z,
+    dz/dy = grad y / z (NaN at the origin, as PyTorch)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = _like_torch(array_module(x).hypot(x, y), x, y, true_division=True)
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * x / z if need_x else None), (grad * y / z if need_y else None)
+
+
 def hypot(input, other) -> Tensor:
     """sqrt(input^2 + other^2), the length of the vector (input, other), broadcasting."""
-    return (input * input + other * other) ** 0.5
+    return Hypot.apply(input, other)

@@ -84,7 +84,8 @@ class LogAddExp(Op):
 
 class Logit(Op):
     """y = log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given;
-    dy/dp = grad / (p (1 - p)), 0 where the clamp cut p (as PyTorch)."""
+    dy/dp = grad / (p (1 - p)), 0 where the clamp cut p, NaN outside [0, 1] without eps (as
+    PyTorch)."""
 
     array_backward = True
 
@@ -103,6 +104,8 @@ class Logit(Op):
         g = grad / (p * (1 - p))
         if ctx.eps is not None:
             g = where((p < ctx.eps) | (p > 1 - ctx.eps), 0.0, g)
+        else:
+            g = where((p < 0) | (p > 1), float("nan"), g)
         return g, None
 
 
