@@ -20,7 +20,9 @@ from nabla.ops import (
     masked_fill,
     mvlgamma,
     polygamma,
+    round,
     sigmoid,
+    sinc,
     softmax,
     where,
     xlogy,
@@ -28,10 +30,12 @@ from nabla.ops import (
 from nabla.ops.bessel import i0e, i1, i1e
 from nabla.ops.incomplete_gamma import igamma as gammainc
 from nabla.ops.incomplete_gamma import igammac as gammaincc
+from nabla.ops.normal_cdf import erfcx, log_ndtr, ndtr, ndtri, xlog1py
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "exp2", "expm1", "log1p",
            "logsumexp", "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi",
-           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
+           "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc",
+           "ndtr", "log_ndtr", "ndtri", "erfcx", "xlog1py", "sinc", "round"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
 gammaln = lgamma  # log|Gamma(x)|
