@@ -31,11 +31,31 @@ from nabla.ops.bessel import i0e, i1, i1e
 from nabla.ops.incomplete_gamma import igamma as gammainc
 from nabla.ops.incomplete_gamma import igammac as gammaincc
 from nabla.ops.normal_cdf import erfcx, log_ndtr, ndtr, ndtri, xlog1py
+from nabla.ops.polynomials import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
+from nabla.ops.zeta import zeta
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "exp2", "expm1", "log1p",
            "logsumexp", "softmax", "log_softmax", "entr", "gammaln", "digamma", "psi",
            "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc",
-           "ndtr", "log_ndtr", "ndtri", "erfcx", "xlog1py", "sinc", "round"]
+           "ndtr", "log_ndtr", "ndtri", "erfcx", "xlog1py", "sinc", "round",
+           "zeta", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+           "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
 gammaln = lgamma  # log|Gamma(x)|

@@ -44,6 +44,9 @@ numeric.py      gcd/lcm, frexp/ldexp, nextafter, isposinf/isneginf/isreal, cross
 bessel.py       i0 (and torch.special's i0e, i1, i1e): series in float64, each the next's rule
 erfinv.py       erfinv (a closed-form guess + Halley steps on erf)
 normal_cdf.py   ndtr, log_ndtr, ndtri, erfcx, xlog1py (torch.special's only: in nabla.special)
+zeta.py         zeta, the Hurwitz zeta (Euler-Maclaurin; gradient in q only) (nabla.special)
+polynomials.py  Chebyshev T/U/V/W (and shifted), Hermite H/He, Laguerre, Legendre (no gradient;
+                nabla.special)
 matrix_exp.py   matrix_exp (scaling and squaring; the block-matrix adjoint as its rule)
 windows.py      hann, hamming, blackman, bartlett, kaiser windows (no gradient)
 out_arg.py      write_out: the out= argument of add/sub/mul/div/matmul/mm/bmm (no graph)
