@@ -27,9 +27,19 @@ from nabla.ops import (
     where,
     xlogy,
 )
+from nabla.ops.airy import airy_ai
 from nabla.ops.bessel import i0e, i1, i1e
+from nabla.ops.bessel_more import bessel_j0, bessel_j1, bessel_y0, bessel_y1, spherical_bessel_j0
 from nabla.ops.incomplete_gamma import igamma as gammainc
 from nabla.ops.incomplete_gamma import igammac as gammaincc
+from nabla.ops.modified_bessel import (
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+)
 from nabla.ops.normal_cdf import erfcx, log_ndtr, ndtr, ndtri, xlog1py
 from nabla.ops.polynomials import (
     chebyshev_polynomial_t,
@@ -55,7 +65,10 @@ __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "exp2", "expm1", 
            "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
            "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
            "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
-           "laguerre_polynomial_l", "legendre_polynomial_p"]
+           "laguerre_polynomial_l", "legendre_polynomial_p", "bessel_j0", "bessel_j1",
+           "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "spherical_bessel_j0", "airy_ai"]
 
 expit = sigmoid  # 1 / (1 + exp(-x))
 gammaln = lgamma  # log|Gamma(x)|

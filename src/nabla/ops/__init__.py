@@ -47,6 +47,9 @@ normal_cdf.py   ndtr, log_ndtr, ndtri, erfcx, xlog1py (torch.special's only: in 
 zeta.py         zeta, the Hurwitz zeta (Euler-Maclaurin; gradient in q only) (nabla.special)
 polynomials.py  Chebyshev T/U/V/W (and shifted), Hermite H/He, Laguerre, Legendre (no gradient;
                 nabla.special)
+bessel_more.py  bessel_j0/j1/y0/y1, spherical_bessel_j0 (series, Miller, Hankel; no gradient)
+modified_bessel.py  modified_bessel_i0/i1/k0/k1, scaled K (series, a trapezoid integral)
+airy.py         airy_ai (anchored Taylor series, K_1/3, asymptotics; no gradient)
 matrix_exp.py   matrix_exp (scaling and squaring; the block-matrix adjoint as its rule)
 windows.py      hann, hamming, blackman, bartlett, kaiser windows (no gradient)
 out_arg.py      write_out: the out= argument of add/sub/mul/div/matmul/mm/bmm (no graph)
