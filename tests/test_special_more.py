@@ -1,7 +1,9 @@
 """nabla.special's normal-distribution functions (ndtr, log_ndtr, ndtri, erfcx, xlog1py) and
 the aliases sinc and round against torch.special: random inputs over each domain and the edge
 values (nan, +-inf, +-0, domain ends) in float32 and float64, gradients against torch's and by
-float64 gradcheck / gradgradcheck.
+float64 gradcheck / gradgradcheck; and every new special function (the polynomials' and
+Bessel functions' own tests are in test_special_polynomials.py and test_special_bessel.py) on
+0-d, empty and non-contiguous inputs.
 
 Tolerances (float64): PyTorch computes these to within a few ulps, except where noted:
 - ndtr: torch's CPU kernel is (1 + erf(x / sqrt 2)) / 2, which keeps only absolute accuracy in
@@ -192,3 +194,27 @@ def test_sinc_and_round_are_the_ops():
            np.float64, rtol=0)
     _check("round", special.round(nabla.tensor(x), decimals=2),
            torch.special.round(torch.tensor(x), decimals=2), np.float64, rtol=1e-15)
+
+
+UNARY = ["ndtr", "log_ndtr", "ndtri", "erfcx", "bessel_j0", "bessel_j1", "bessel_y0",
+         "bessel_y1", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+         "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+         "spherical_bessel_j0", "airy_ai"]
+BINARY = ["xlog1py", "zeta", "chebyshev_polynomial_t", "shifted_chebyshev_polynomial_w",
+          "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+          "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("name", UNARY + BINARY)
+def test_shapes_0d_empty_and_views(name, rng):
+    """0-d, empty and transposed (non-contiguous) inputs, with broadcasting for two operands."""
+    a = rng.uniform(0.1, 0.9, (3, 2))
+    cases = [(np.array(0.3), np.array(2.0)), (np.zeros((0, 3)), np.full(3, 2.0)),
+             (a.T, np.array([[2.0], [3.0]]))]
+    for x, n in cases:
+        args = (x,) if name in UNARY else (x, n)
+        got = getattr(special, name)(*map(nabla.tensor, args))
+        want = getattr(torch.special, name)(*map(torch.tensor, args))
+        assert tuple(got.shape) == tuple(want.shape), name
+        np.testing.assert_allclose(np.asarray(got._data), want.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=name)
