@@ -179,6 +179,12 @@ def test_xlog1py_broadcasts_and_promotes(rng):
         torch.tensor(b32), 3), np.float32)
     _check("xlog1py", special.xlog1py(nabla.tensor([1, 2]), nabla.tensor([0, 3])),
            torch.special.xlog1py(torch.tensor([1, 2]), torch.tensor([0, 3])), np.float32)
+    for number_first in (True, False):  # a number operand: the gradient of the tensor one
+        nb, tb = nabla.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+        pair = (2.5, nb, 2.5, tb) if number_first else (nb, 0.7, tb, 0.7)
+        special.xlog1py(*pair[:2]).sum().backward()
+        torch.special.xlog1py(*pair[2:]).sum().backward()
+        _check("xlog1py grad", nb.grad, tb.grad, np.float64)
     na = nabla.tensor(a, requires_grad=True)
     nb = nabla.tensor(b, requires_grad=True)
     assert gradcheck(special.xlog1py, (na, nb), eps=1e-6, atol=1e-6, rtol=1e-4)
