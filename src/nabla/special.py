@@ -1,5 +1,7 @@
 """``torch.special``: the special functions under their SciPy-style names, as aliases of the
-nabla ops (each with its gradient rule in ``nabla/ops``)."""
+nabla ops (each with its gradient rule in ``nabla/ops``). As in PyTorch, the orthogonal
+polynomials, the Bessel family and airy_ai have no gradient (their results do not require
+grad), and zeta is differentiable in q only."""
 
 import math
 
