@@ -13,6 +13,8 @@ a NaN input the middle branch's gradient and hardswish an infinite upstream grad
 PyTorch's fused rules give 0 and a signed infinity.)
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -205,6 +207,19 @@ def test_special_values_match_torch(case):
     # 1e-9: torch's trigamma(0.5) is 3e-10 off pi^2 / 2, nabla's exact
     np.testing.assert_allclose(y, want_y, rtol=1e-9, atol=0, equal_nan=True, err_msg="value")
     np.testing.assert_allclose(g, want_g, rtol=1e-9, atol=0, equal_nan=True, err_msg="grad")
+
+
+def test_xlogy_of_nan_and_of_integers_and_sinc_of_inf_match_torch():
+    x, y = np.array([0.0, 0.0, 1.0]), np.array([np.nan, 0.0, np.nan])
+    np.testing.assert_array_equal(nabla.xlogy(nabla.tensor(x), nabla.tensor(y)).numpy(),
+                                  torch.xlogy(torch.tensor(x), torch.tensor(y)).numpy())
+    for b in (3, nabla.tensor([3, 3, 3])):  # integers give the default float, as PyTorch
+        got = nabla.xlogy(nabla.tensor([0, 1, 2]), b)
+        assert got.dtype == nabla.float32
+        np.testing.assert_allclose(got.numpy(), [0.0, np.log(3), 2 * np.log(3)], rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "invalid value in sin" no longer escapes
+        assert np.isnan(nabla.sinc(nabla.tensor([np.inf, -np.inf])).numpy()).all()
 
 
 def test_trigamma_of_infinities_matches_torch():

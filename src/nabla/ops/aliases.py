@@ -245,7 +245,9 @@ class Sinc(Op):
         if x.dtype.kind not in "fc":
             x = x.astype(get_default_dtype())
         ctx.save_for_backward(x)
-        return array_module(x).sinc(x)
+        xp = array_module(x)
+        with _quiet(xp, invalid="ignore"):  # sin(+-inf): NaN, as PyTorch
+            return xp.sinc(x)
 
     @staticmethod
     def backward(ctx, grad):

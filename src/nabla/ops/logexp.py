@@ -5,6 +5,7 @@ import math
 
 from nabla.autograd.function import Op
 from nabla.backend import array_module
+from nabla.dtype import get_default_dtype, result_type
 from nabla.ops.arithmetic import _like_torch
 from nabla.ops.elementwise import floating, log, sigmoid, where
 from nabla.ops.reduce import _quiet
@@ -110,8 +111,8 @@ class Logit(Op):
 
 
 class XLogY(Op):
-    """z = x log(y), and 0 where x = 0 (even for y = 0);  dz/dx = grad log(y) (0 where x = 0
-    and y <= 0), dz/dy = grad x / y (as PyTorch)."""
+    """z = x log(y), and 0 where x = 0 (even for y = 0; NaN for y NaN);  dz/dx = grad log(y) (0
+    where x = 0 and y <= 0), dz/dy = grad x / y (as PyTorch)."""
 
     array_backward = True
 
@@ -120,8 +121,9 @@ class XLogY(Op):
         xp = array_module(x)
         ctx.save_for_backward(x, y)
         with _quiet(xp, divide="ignore", invalid="ignore"):  # 0 log 0: set to 0 below
-            z = xp.where(x == 0, 0, x * xp.log(y))
-        return _like_torch(z.astype(xp.result_type(x, y), copy=False), x, y)
+            z = xp.where((x == 0) & (y == y), 0, x * xp.log(y))  # y == y: not NaN
+        dtype = result_type(x, y)  # PyTorch's promotion; integers give the default float
+        return z.astype(dtype if dtype.kind in "fc" else get_default_dtype(), copy=False)
 
     @staticmethod
     def backward(ctx, grad):
