@@ -25,7 +25,8 @@ FLOOR = {np.float64: 1e-12, np.float32: 1e-5}
 
 CHEBYSHEV = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
              "chebyshev_polynomial_w"]
-SHIFTED = ["shifted_" + name for name in CHEBYSHEV]
+SHIFTED = ["shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+           "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w"]
 OTHERS = ["hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
           "legendre_polynomial_p"]
 POLYNOMIALS = CHEBYSHEV + SHIFTED + OTHERS
