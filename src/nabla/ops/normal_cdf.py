@@ -18,6 +18,7 @@ import math
 from nabla.autograd.function import Op
 from nabla.backend import array_module
 from nabla.dtype import get_default_dtype, result_type
+from nabla.ops._erf import _horner
 from nabla.ops.elementwise import exp, floating, where
 from nabla.ops.reduce import _quiet
 from nabla.tensor import Tensor
@@ -112,15 +113,9 @@ _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.7544
       1.0)
 
 
-def _poly(u, coeffs):
-    out = coeffs[0] * u
-    for c in coeffs[1:-1]:
-        out = (out + c) * u
-    return out + coeffs[-1]
-
-
 def _erf_series(t, xp):
-    """erf(t) for |t| <= 1 by its Taylor series, relatively accurate near 0 (18 terms)."""
+    """erf(t) for |t| <= 1 by its Taylor series, relatively accurate near 0 (18 terms); _erf's
+    fit (1e-14) would leave ndtri 10x further from PyTorch's near p = 1/2."""
     t2 = t * t
     term = 2.0 * _INV_SQRT_PI * t
     total = term.copy()
@@ -137,9 +132,9 @@ def _ndtri_lower(p, xp):
     the series keeps the residual's relative accuracy as x approaches 0)."""
     q = p - 0.5
     r = q * q
-    central = q * _poly(r, _A) / _poly(r, _B)
+    central = q * _horner(r, _A) / _horner(r, _B)
     s = xp.sqrt(-2.0 * xp.log(p))
-    x = xp.where(p < 0.02425, _poly(s, _C) / _poly(s, _D), central)
+    x = xp.where(p < 0.02425, _horner(s, _C) / _horner(s, _D), central)
     log_p = xp.log(p)
     tail = p < 0.1
     for _ in range(3):
